@@ -1,0 +1,156 @@
+"""The ``Log`` port: what services may ask of an event log, whichever backend serves it.
+
+Adapters (``log/embedded``, later ``log/kafka``) implement these classes; nothing above the log
+layer imports an adapter directly, it asks :data:`streammesh.plugins.log_backends` for one.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+from typing import Self
+
+from streammesh.log.base.records import OffsetReset, OutgoingRecord, Record, RecordPosition, TopicSpec
+
+__all__ = ["BaseLog", "BaseLogConsumer", "TopicPartition"]
+
+TopicPartition = tuple[str, int]
+
+
+class BaseLogConsumer(ABC):
+    """Reads records from one or more topics, alone or as a member of a consumer group.
+
+    Without a group the consumer is assigned every partition of its topics. With a group, the
+    partitions are shared among the group's live members (in any process) and positions are
+    committed so that a restarted member resumes where the group left off.
+    """
+
+    @abstractmethod
+    def poll(self, *, max_records: int = 500, timeout: float = 0.0) -> list[Record]:
+        """Return up to ``max_records`` records from assigned partitions, waiting up to ``timeout``
+        seconds for at least one. With a group, first commits what the previous poll returned when
+        ``auto_commit`` is on, and takes part in rebalancing."""
+
+    @abstractmethod
+    def assignment(self) -> list[TopicPartition]:
+        """Partitions this consumer currently reads."""
+
+    @abstractmethod
+    def position(self) -> dict[TopicPartition, int]:
+        """Next offset to be returned, per assigned partition."""
+
+    @abstractmethod
+    def seek(self, topic: str, partition: int, offset: int) -> None:
+        """Continue ``partition`` from ``offset`` (clamped to the partition's bounds)."""
+
+    @abstractmethod
+    def seek_to_beginning(self) -> None:
+        """Continue every assigned partition from its earliest retained offset."""
+
+    @abstractmethod
+    def seek_to_end(self) -> None:
+        """Continue every assigned partition after its last record (only new records)."""
+
+    @abstractmethod
+    def seek_to_timestamp(self, timestamp_ms: int) -> None:
+        """Continue every assigned partition from its first record with timestamp >= ``timestamp_ms``."""
+
+    @abstractmethod
+    def commit(self, offsets: dict[TopicPartition, int] | None = None) -> None:
+        """Commit ``offsets`` (next offset to read) for the group, or the current positions.
+
+        Raises:
+            GroupError: this member no longer owns a partition it tries to commit (it was reassigned).
+        """
+
+    @abstractmethod
+    def committed(self) -> dict[TopicPartition, int]:
+        """The group's committed offsets for this consumer's topics."""
+
+    @abstractmethod
+    def lag(self) -> dict[TopicPartition, int]:
+        """Records between the current position and the end, per assigned partition."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Commit (if auto-commit is on), leave the group so partitions move at once, release files."""
+
+    def __iter__(self) -> Iterator[Record]:
+        """Yield records forever, polling with a short wait; stop with ``break`` or ``close()``."""
+        while True:
+            yield from self.poll(timeout=0.5)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+class BaseLog(ABC):
+    """A Kafka-shaped event log: topics of ordered, keyed, partitioned, replayable records."""
+
+    @abstractmethod
+    def create_topic(self, spec: TopicSpec) -> None:
+        """Create a topic; a no-op when it exists with the same partition count.
+
+        Raises:
+            ConflictError: the topic exists with a different number of partitions.
+        """
+
+    @abstractmethod
+    def delete_topic(self, name: str) -> None:
+        """Delete a topic and its records (used for dead drafts and tests, never for published products)."""
+
+    @abstractmethod
+    def topics(self) -> list[str]:
+        """Names of all topics, sorted."""
+
+    @abstractmethod
+    def topic_spec(self, name: str) -> TopicSpec:
+        """The topic's layout. Raises TopicNotFoundError."""
+
+    @abstractmethod
+    def append(self, topic: str, records: Sequence[OutgoingRecord]) -> list[RecordPosition]:
+        """Append records and return once they are durable, in the order given.
+
+        Records without a partition are placed by the key like Kafka's default partitioner
+        (murmur2 of the key bytes, positive modulo partition count); keyless records are spread
+        round-robin. Raises TopicNotFoundError.
+        """
+
+    @abstractmethod
+    def begin_offsets(self, topic: str) -> dict[int, int]:
+        """Earliest retained offset per partition."""
+
+    @abstractmethod
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        """Offset the next appended record will get, per partition (Kafka's high watermark)."""
+
+    @abstractmethod
+    def offsets_for_timestamp(self, topic: str, timestamp_ms: int) -> dict[int, int]:
+        """Per partition, the first offset whose timestamp >= ``timestamp_ms`` (end offset if none)."""
+
+    @abstractmethod
+    def consumer(
+        self,
+        topics: Sequence[str],
+        *,
+        group: str | None = None,
+        auto_offset_reset: OffsetReset = "earliest",
+        auto_commit: bool = True,
+        session_timeout_ms: int = 10_000,
+    ) -> BaseLogConsumer:
+        """Open a consumer. ``auto_offset_reset`` applies where the group has no committed offset
+        (or always, without a group)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release files and connections."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,88 @@
+"""One generic plug-in registry, used for log backends, metadata stores, schema formats and sinks.
+
+Built-ins register lazily as ``"module:Class"`` strings so that optional dependencies are imported
+only when the plug-in is used. Third parties can register objects directly or ship an entry point
+in the group ``streammesh.<kind>`` (for example ``streammesh.log_backends``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from typing import Generic, TypeVar
+
+from streammesh.exceptions import StreammeshError
+
+__all__ = ["Registry", "PluginNotFoundError", "log_backends", "metadata_stores", "schema_formats", "sinks"]
+
+T = TypeVar("T")
+
+
+class PluginNotFoundError(StreammeshError):
+    """No plug-in of that name is registered; the message lists the valid names."""
+
+
+class Registry(Generic[T]):
+    """Maps a short name (``embedded``, ``sqlite``, ``avro``) to a plug-in, loaded on first use."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._lazy: dict[str, str] = {}
+        self._loaded: dict[str, T] = {}
+        self._entry_points_read = False
+
+    def register(self, name: str, plugin: T) -> None:
+        """Register an already imported plug-in under ``name`` (replaces any previous one)."""
+        self._loaded[name] = plugin
+        self._lazy.pop(name, None)
+
+    def register_lazy(self, name: str, target: str) -> None:
+        """Register ``"package.module:Attribute"``, imported only when ``get(name)`` is first called."""
+        self._lazy[name] = target
+        self._loaded.pop(name, None)
+
+    def _read_entry_points(self) -> None:
+        if self._entry_points_read:
+            return
+        self._entry_points_read = True
+        for ep in entry_points(group=f"streammesh.{self.kind}"):
+            if ep.name not in self._loaded and ep.name not in self._lazy:
+                self._lazy[ep.name] = ep.value
+
+    def names(self) -> list[str]:
+        """All registered names, sorted; use these for CLI choices and error messages."""
+        self._read_entry_points()
+        return sorted({*self._lazy, *self._loaded})
+
+    def get(self, name: str) -> T:
+        """Return the plug-in called ``name``, importing it if needed.
+
+        Raises:
+            PluginNotFoundError: ``name`` is unknown; the message lists the valid names.
+            ImportError: the plug-in's module needs an optional dependency that is missing.
+        """
+        if name in self._loaded:
+            return self._loaded[name]
+        self._read_entry_points()
+        target = self._lazy.get(name)
+        if target is None:
+            valid = ", ".join(self.names()) or "(none)"
+            raise PluginNotFoundError(f"unknown {self.kind.rstrip('s').replace('_', ' ')} {name!r}; valid: {valid}")
+        module_name, _, attr = target.partition(":")
+        plugin = getattr(importlib.import_module(module_name), attr)
+        self._loaded[name] = plugin
+        return plugin
+
+
+log_backends: Registry = Registry("log_backends")
+log_backends.register_lazy("embedded", "streammesh.log.embedded.log:EmbeddedLog")
+
+metadata_stores: Registry = Registry("metadata_stores")
+metadata_stores.register_lazy("sqlite", "streammesh.store.sqlite.store:SqliteCatalogStore")
+
+schema_formats: Registry = Registry("schema_formats")
+schema_formats.register_lazy("json-schema", "streammesh.schemas.jsonschema_format:JsonSchemaFormat")
+schema_formats.register_lazy("avro", "streammesh.schemas.avro_format:AvroFormat")
+schema_formats.register_lazy("protobuf", "streammesh.schemas.protobuf_format:ProtobufFormat")
+
+sinks: Registry = Registry("sinks")
