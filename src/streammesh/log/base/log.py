@@ -112,8 +112,11 @@ class BaseLog(ABC):
         """The topic's layout. Raises TopicNotFoundError."""
 
     @abstractmethod
-    def append(self, topic: str, records: Sequence[OutgoingRecord]) -> list[RecordPosition]:
+    def append(self, topic: str, records: Sequence[OutgoingRecord]) -> Sequence[RecordPosition]:
         """Append records and return once they are durable, in the order given.
+
+        The positions come back as a sequence (a list, or a lazily built equivalent: building a
+        ``RecordPosition`` per record can cost more than writing it).
 
         Records without a partition are placed by the key like Kafka's default partitioner
         (murmur2 of the key bytes, positive modulo partition count); keyless records are spread

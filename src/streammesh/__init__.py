@@ -1,0 +1,14 @@
+"""streammesh: a self-service data mesh on event streams.
+
+Example:
+    >>> import streammesh
+    >>> mesh = streammesh.connect("my-mesh")   # doctest: +SKIP
+"""
+
+from streammesh.contracts.model import Contract as Contract
+from streammesh.sdk.mesh import Mesh as Mesh
+from streammesh.sdk.mesh import connect as connect
+
+__all__ = ["Contract", "Mesh", "connect", "__version__"]
+
+__version__ = "0.1.0"

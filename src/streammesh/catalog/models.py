@@ -1,0 +1,116 @@
+"""Catalog entities: teams, data products, their versions, consumers and the activity feed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from streammesh.contracts.model import Contract
+
+__all__ = ["Team", "Domain", "Product", "ProductVersion", "SearchHit", "SearchResult", "Activity", "ConsumerInfo",
+           "FACETS"]
+
+#: facet name -> what it counts; the order is the order shown to users.
+FACETS = ("domain", "tag", "tier", "quality", "status", "classification")
+
+
+@dataclass(slots=True)
+class Team:
+    """A team that owns products and answers for them."""
+
+    name: str  # e.g. @sales-team
+    display_name: str = ""
+    domain: str | None = None
+    on_call: str | None = None
+    channel: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Domain:
+    """A business area, with how many teams and products it has."""
+
+    name: str
+    teams: int = 0
+    products: int = 0
+
+
+@dataclass(slots=True)
+class Product:
+    """A data product as the catalog holds it: the current contract plus catalog-managed state.
+
+    ``revision`` increases on every change and guards concurrent edits (optimistic concurrency).
+    """
+
+    contract: Contract
+    status: str = "draft"
+    revision: int = 0
+    stream: str = ""
+    cluster: str = "embedded"
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    published_at: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.contract.name
+
+    @property
+    def domain(self) -> str:
+        return self.contract.domain
+
+    @property
+    def owner(self) -> str:
+        return self.contract.owner
+
+
+@dataclass(slots=True)
+class ProductVersion:
+    """One published version of a product's contract."""
+
+    name: str
+    version: str
+    contract: Contract
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class SearchHit:
+    """A product that matched a search, with its rank score (higher is better)."""
+
+    product: Product
+    score: float
+
+
+@dataclass(slots=True)
+class SearchResult:
+    """One page of hits, the total number of matches and facet counts over the matches."""
+
+    hits: list[SearchHit]
+    total: int
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Activity:
+    """An entry of the persisted activity feed and audit log."""
+
+    id: int
+    at: datetime
+    kind: str  # e.g. team.added, product.published, product.deprecated
+    subject: str
+    actor: str | None = None
+    summary: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ConsumerInfo:
+    """A consumer group seen reading a product, and which fields it asked for (``[]`` = all)."""
+
+    group: str
+    product: str
+    fields: list[str]
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None

@@ -1,0 +1,212 @@
+"""The catalog service: publishing behind the policy barrier, lifecycle, search, activity.
+
+It is the only writer of products: the CLI, SDK and REST API all come through here, so the rules
+hold whichever interface a team uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from streammesh.catalog.lifecycle import check_transition
+from streammesh.catalog.models import Product, ProductVersion, SearchResult, Team
+from streammesh.contracts.model import TEAM_PATTERN, Contract, Deprecation
+from streammesh.exceptions import ConflictError, NotFoundError, ValidationError
+from streammesh.governance import PolicyConfig, Violation, check_contract, PolicyViolationError
+from streammesh.log.base import BaseLog, TopicSpec
+from streammesh.store.base import BaseCatalogStore
+
+__all__ = ["Catalog", "PublishOutcome"]
+
+import re
+
+_TEAM = re.compile(TEAM_PATTERN)
+
+
+@dataclass(slots=True)
+class PublishOutcome:
+    """What a publish did: ``created``, ``updated``, ``unchanged`` or ``draft`` (saved, not live)."""
+
+    product: Product
+    action: Literal["created", "updated", "unchanged", "draft"]
+    warnings: list[Violation]
+
+
+class Catalog:
+    """Products, teams and their lifecycle over a metadata store and a log."""
+
+    def __init__(self, store: BaseCatalogStore, log: BaseLog, policies: PolicyConfig, *, cluster: str = "embedded"):
+        self.store = store
+        self.log = log
+        self.policies = policies
+        self.cluster = cluster
+
+    # -- teams ---------------------------------------------------------------------------------
+    def add_team(self, name: str, *, display_name: str = "", domain: str | None = None,
+                 on_call: str | None = None, channel: str | None = None) -> Team:
+        if not _TEAM.match(name):
+            raise ValidationError(f"team name {name!r} must look like @team-name (lowercase, digits, hyphens)",
+                                  hint=f"try @{re.sub(r'[^a-z0-9-]+', '-', name.lower().lstrip('@')).strip('-')}")
+        team = self.store.add_team(Team(name, display_name or name.lstrip("@"), domain, on_call, channel))
+        self.store.record_activity("team.added", name, summary=f"team {name} joined the mesh")
+        return team
+
+    def team_names(self) -> list[str]:
+        return [t.name for t in self.store.list_teams()]
+
+    # -- products ------------------------------------------------------------------------------
+    def get(self, name: str) -> Product:
+        product = self.store.get_product(name)
+        if product is None:
+            raise NotFoundError(f"no data product named {name!r}", hint=self._suggest(name))
+        return product
+
+    def _suggest(self, name: str) -> str:
+        hits = self.store.search(name.replace(".", " "), limit=3).hits
+        if hits:
+            return "did you mean " + " or ".join(h.product.name for h in hits) + "?"
+        return "list products with 'streammesh products list'"
+
+    def check(self, contract: Contract) -> list[Violation]:
+        """All policy violations of ``contract`` (empty when it may be published)."""
+        return check_contract(contract, config=self.policies, teams=self.team_names())
+
+    def publish(self, contract: Contract, *, draft: bool = False, actor: str | None = None) -> PublishOutcome:
+        """Publish (or update) a product. Every policy must pass, unless saving a draft.
+
+        Raises:
+            PolicyViolationError: one or more policies fail; all are listed with their fixes.
+            ConflictError: the change breaks a lifecycle or versioning rule.
+        """
+        violations = self.check(contract)
+        if violations and not draft:
+            raise PolicyViolationError(contract.name, violations)
+        current = self.store.get_product(contract.name)
+        if current is None:
+            return self._create(contract, draft=draft, actor=actor, warnings=violations)
+        return self._update(current, contract, draft=draft, actor=actor, warnings=violations)
+
+    def _create(self, contract: Contract, *, draft: bool, actor: str | None,
+                warnings: list[Violation]) -> PublishOutcome:
+        product = Product(contract=contract.model_copy(deep=True), status="draft" if draft else "published",
+                          stream=contract.name, cluster=self.cluster)
+        if not draft:
+            self._create_stream(contract)
+            product.published_at = datetime.now(UTC)
+        product = self.store.save_product(product, expected_revision=None)
+        if not draft:
+            self.store.add_version(ProductVersion(contract.name, contract.version, product.contract))
+        kind = "product.drafted" if draft else "product.published"
+        self.store.record_activity(kind, contract.name, actor=actor or contract.owner,
+                                   summary=f"{contract.owner} {'drafted' if draft else 'published'} "
+                                           f"{contract.name} {contract.version}",
+                                   details={"version": contract.version, "domain": contract.domain})
+        return PublishOutcome(product, "draft" if draft else "created", warnings)
+
+    def _create_stream(self, contract: Contract) -> None:
+        self.log.create_topic(TopicSpec(contract.name, partitions=contract.partitions,
+                                        retention_ms=contract.retention_ms, compacted=contract.compacted))
+
+    def _update(self, current: Product, contract: Contract, *, draft: bool, actor: str | None,
+                warnings: list[Violation]) -> PublishOutcome:
+        name = contract.name
+        target = "draft" if draft else ("published" if current.status == "draft" else current.status)
+        check_transition(name, current.status, target)
+        old = current.contract
+        if current.status != "draft":
+            if contract.partitions != old.partitions:
+                raise ConflictError(
+                    f"{name}: partitions cannot change from {old.partitions} to {contract.partitions} on a live "
+                    "stream (keys would move to other partitions and lose their order)",
+                    hint=f"keep 'partitions: {old.partitions}' or publish a new major version as a new product")
+            same = _comparable(contract) == _comparable(old)
+            if contract.version == old.version:
+                if same:
+                    return PublishOutcome(current, "unchanged", warnings)
+                raise ConflictError(f"{name} {old.version} is already published with different content",
+                                    hint=f"bump 'version' (for example to {_bump_minor(old.version)})")
+            if _semver_key(contract.version) < _semver_key(old.version):
+                raise ConflictError(f"{name}: version {contract.version} is older than the published {old.version}",
+                                    hint=f"use a version above {old.version}")
+            if contract.major != old.major:
+                raise ConflictError(
+                    f"{name}: a new major version ({contract.version}) is a breaking change and needs its own stream",
+                    hint=f"publish it as '{name}.v{contract.major}' and deprecate {name} with a sunset date")
+        updated = replace(current, contract=contract.model_copy(deep=True), status=target)
+        if current.status == "draft" and target == "published":
+            self._create_stream(contract)
+            updated.published_at = datetime.now(UTC)
+        if current.status == "deprecated" and contract.deprecation is None:
+            updated.contract.deprecation = old.deprecation
+            updated.status = "deprecated"
+        saved = self.store.save_product(updated, expected_revision=current.revision)
+        if target != "draft":
+            self.store.add_version(ProductVersion(name, contract.version, saved.contract))
+        kind = ("product.published" if current.status == "draft" and target == "published" else "product.updated")
+        self.store.record_activity(kind, name, actor=actor or contract.owner,
+                                   summary=f"{contract.owner} {'published' if kind.endswith('published') else 'updated'}"
+                                           f" {name} {contract.version}",
+                                   details={"version": contract.version, "previous": old.version})
+        return PublishOutcome(saved, "updated" if current.status != "draft" or draft else "created", warnings)
+
+    def deprecate(self, name: str, *, sunset: date, replacement: str | None = None, reason: str | None = None,
+                  actor: str | None = None) -> Product:
+        """Mark a product deprecated: readers are warned; it stays writable until retired."""
+        product = self.get(name)
+        check_transition(name, product.status, "deprecated")
+        if sunset < date.today():
+            raise ValidationError(f"sunset date {sunset} is in the past; consumers need time to move",
+                                  hint="give a future date, e.g. three months from today")
+        if replacement is not None:
+            if replacement == name:
+                raise ValidationError(f"{name} cannot replace itself")
+            other = self.get(replacement)
+            if other.status not in {"published"}:
+                raise ValidationError(f"replacement {replacement} is {other.status}; point consumers to a published "
+                                      "product")
+        product.contract.deprecation = Deprecation(sunset=sunset, replacement=replacement, reason=reason)
+        product.status = "deprecated"
+        saved = self.store.save_product(product, expected_revision=product.revision)
+        self.store.record_activity(
+            "product.deprecated", name, actor=actor or product.owner,
+            summary=f"{name} deprecated; sunset {sunset}" + (f", use {replacement}" if replacement else ""),
+            details={"sunset": sunset.isoformat(), "replacement": replacement, "reason": reason})
+        return saved
+
+    def retire(self, name: str, *, force: bool = False, actor: str | None = None) -> Product:
+        """Retire a deprecated product: it accepts no more writes; its events stay readable."""
+        product = self.get(name)
+        check_transition(name, product.status, "retired")
+        sunset = product.contract.deprecation.sunset if product.contract.deprecation else None
+        if sunset and sunset > date.today() and not force:
+            raise ConflictError(f"{name} was promised to consumers until its sunset date {sunset}",
+                                hint="wait for the sunset date, or pass --force to retire it now")
+        product.status = "retired"
+        saved = self.store.save_product(product, expected_revision=product.revision)
+        self.store.record_activity("product.retired", name, actor=actor or product.owner,
+                                   summary=f"{name} retired", details={"forced": force})
+        return saved
+
+    def search(self, query: str = "", *, filters: Mapping[str, Sequence[str]] | None = None,
+               limit: int = 20, offset: int = 0) -> SearchResult:
+        return self.store.search(query, filters=filters, limit=limit, offset=offset)
+
+
+def _comparable(contract: Contract) -> dict:
+    data = contract.to_dict()
+    data.pop("status", None)
+    data.pop("deprecation", None)
+    return data
+
+
+def _semver_key(version: str) -> tuple[int, int, int]:
+    major, minor, patch = version.split("-")[0].split(".")
+    return int(major), int(minor), int(patch)
+
+
+def _bump_minor(version: str) -> str:
+    major, minor, _ = _semver_key(version)
+    return f"{major}.{minor + 1}.0"

@@ -1,0 +1,100 @@
+"""The root Typer app, the shared options, and the one place errors become messages."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from streammesh.config import default_workspace
+from streammesh.exceptions import StreammeshError
+
+__all__ = ["app", "State", "state", "out", "err", "open_mesh"]
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class MeshGroup(TyperGroup):
+    """Turns every deliberate error into one red line (plus hint) and exit code 1, and anything
+    unexpected into a short message that points at ``--debug``, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except StreammeshError as e:
+            _report(e.message, e.hint)
+            raise SystemExit(1) from None
+        except KeyboardInterrupt:
+            err.print("[yellow]interrupted[/]")
+            raise SystemExit(130) from None
+        except Exception as e:  # noqa: BLE001 - the last line of defence for users
+            if ctx.obj is not None and getattr(ctx.obj, "debug", False):
+                raise
+            _report(f"unexpected error: {type(e).__name__}: {e}", "rerun with --debug for the full traceback")
+            raise SystemExit(2) from None
+
+
+def _report(message: str, hint: str | None) -> None:
+    first, *rest = message.splitlines() or [""]
+    err.print(f"[bold red]error:[/] {first}", markup=True, soft_wrap=True, highlight=False)
+    for line in rest:
+        err.print(f"  {line}", markup=False, soft_wrap=True)
+    if hint:
+        err.print(f"[dim]hint: {hint}[/]", soft_wrap=True)
+
+
+@dataclass
+class State:
+    workspace: Path
+    debug: bool = False
+    _mesh: Any = None
+
+
+app = typer.Typer(
+    cls=MeshGroup,
+    name="streammesh",
+    help="A self-service data mesh on event streams: publish, discover, consume and govern data products.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode="rich",
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    workspace: Annotated[Path | None, typer.Option(
+        "--workspace", "-w", envvar="STREAMMESH_WORKSPACE", show_envvar=True,
+        help="Folder of the mesh (default: ./.streammesh).")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks for unexpected errors.")] = False,
+) -> None:
+    ctx.obj = State(workspace=workspace or default_workspace(), debug=debug)
+    ctx.call_on_close(lambda: ctx.obj._mesh.close() if ctx.obj._mesh is not None else None)
+
+
+def state(ctx: typer.Context) -> State:
+    return ctx.find_root().obj
+
+
+def open_mesh(ctx: typer.Context, *, create: bool = False) -> Any:
+    """The mesh of the ``--workspace`` folder, opened once per command."""
+    from streammesh.sdk.mesh import connect
+
+    st = state(ctx)
+    if st._mesh is None:
+        st._mesh = connect(st.workspace, create=create)
+    return st._mesh
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()

@@ -1,0 +1,39 @@
+"""``streammesh init``: create a mesh."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from streammesh.cli.app import app, out, state
+from streammesh.config import CONFIG_FILE, MeshConfig
+
+__all__ = ["init"]
+
+
+@app.command(epilog="Example: streammesh init my-mesh")
+def init(
+    ctx: typer.Context,
+    path: Annotated[Path | None, typer.Argument(help="Folder to create the mesh in (default: --workspace).")] = None,
+    log: Annotated[str, typer.Option(help="Log backend: 'embedded' (files in the workspace).")] = "embedded",
+    metadata: Annotated[str, typer.Option(help="Metadata store: 'sqlite' (a file in the workspace).")] = "sqlite",
+    fsync: Annotated[bool, typer.Option(help="Wait for the disk on every append (survives power loss).")] = False,
+) -> None:
+    """Create a mesh: its configuration, a default policy file, the log and the catalog."""
+    from streammesh.plugins import log_backends, metadata_stores
+    from streammesh.sdk.mesh import init as init_mesh
+
+    workspace = path or state(ctx).workspace
+    existed = (workspace / CONFIG_FILE).exists()
+    log_backends.get(log.split("://", 1)[0])
+    metadata_stores.get(metadata.split("://", 1)[0])
+    with init_mesh(workspace, config=MeshConfig(log=log, metadata=metadata, fsync=fsync)) as mesh:
+        mesh.store  # creates the catalog database now, so problems show here
+    if existed:
+        out.print(f"A mesh already exists in [bold]{workspace}[/]; left as it was.")
+        return
+    out.print(f"Created a mesh in [bold]{workspace}[/] (log: {log}, metadata: {metadata}).")
+    out.print("Next: [cyan]streammesh teams add @my-team --domain my-domain[/], then "
+              "[cyan]streammesh products publish my.contract.yaml[/]")

@@ -1,0 +1,1 @@
+"""The sample retail organisation behind ``streammesh demo``."""

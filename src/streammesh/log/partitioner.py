@@ -1,0 +1,114 @@
+"""Kafka's default partitioner, so keyed events land where a Java producer would put them.
+
+Moving a mesh from the embedded log to Kafka must not reshuffle keys between partitions:
+per-key ordering and co-partitioned joins depend on it. Kafka's Java client (and librdkafka's
+``murmur2_random``) place a keyed record at ``toPositive(murmur2(key)) % partitions``; this module
+is a bit-exact port of ``org.apache.kafka.common.utils.Utils.murmur2``.
+
+Pure-Python murmur2 costs about a microsecond per short key, and keys repeat a lot (customer ids,
+order ids), so results are memoised: :func:`murmur2` through ``functools.lru_cache`` and the hot
+append path through :class:`KeyPartitioner`'s bounded dict.
+"""
+
+from __future__ import annotations
+
+import struct
+from functools import lru_cache
+from itertools import islice
+
+__all__ = ["murmur2", "partition_for_key", "to_positive", "KeyPartitioner"]
+
+_SEED = 0x9747B28C
+_M = 0x5BD1E995
+_MASK = 0xFFFFFFFF
+_CACHE_SIZE = 65_536
+_MEMO_SIZE = 131_072
+
+
+_WORDS = [struct.Struct(f"<{n}I").unpack_from for n in range(65)]
+
+
+def _murmur2_unsigned(data: bytes, _words=_WORDS, _m: int = _M, _mask: int = _MASK) -> int:
+    """Murmur2 as an unsigned 32-bit int (Java ``int`` arithmetic emulated with masks)."""
+    length = len(data)
+    h = _SEED ^ length
+    n4 = length >> 2
+    if n4:
+        # Little-endian 4-byte words, as Java's byte shuffling reads them.
+        for k in _words[n4](data) if n4 <= 64 else struct.unpack_from(f"<{n4}I", data):
+            k = (k * _m) & _mask
+            k = ((k ^ (k >> 24)) * _m) & _mask
+            h = ((h * _m) & _mask) ^ k
+    rest = length & 3
+    if rest:
+        i = n4 << 2
+        if rest == 3:
+            h ^= data[i + 2] << 16
+        if rest >= 2:
+            h ^= data[i + 1] << 8
+        h = ((h ^ data[i]) * _m) & _mask
+    h ^= h >> 13
+    h = (h * _m) & _mask
+    return h ^ (h >> 15)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def murmur2(data: bytes) -> int:
+    """Kafka's ``Utils.murmur2(data)``: the signed 32-bit hash the Java client computes.
+
+    Args:
+        data: the key bytes (the serialized key, exactly as it travels on the wire).
+
+    Returns:
+        The hash as a signed 32-bit integer, equal to the Java ``int``.
+    """
+    h = _murmur2_unsigned(bytes(data))
+    return h - 0x1_0000_0000 if h & 0x8000_0000 else h
+
+
+def to_positive(n: int) -> int:
+    """Kafka's ``Utils.toPositive``: clear the sign bit (not ``abs``, which differs for MIN_VALUE)."""
+    return n & 0x7FFFFFFF
+
+
+def partition_for_key(key: bytes, partitions: int) -> int:
+    """Partition Kafka's default partitioner picks for ``key`` among ``partitions``.
+
+    Raises:
+        ValueError: ``partitions`` is not positive.
+    """
+    if partitions <= 0:
+        raise ValueError(f"partitions must be >= 1, got {partitions}")
+    return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+class KeyPartitioner:
+    """Memoised ``key -> partition`` for one partition count (the append hot path).
+
+    A plain dict lookup costs a few tens of nanoseconds against ~1 µs for murmur2 in Python. When
+    the memo reaches ``max_entries`` its oldest quarter is dropped, so memory stays bounded (about
+    100 bytes per entry plus the key) however many distinct keys flow through.
+    """
+
+    __slots__ = ("partitions", "_memo", "_max")
+
+    def __init__(self, partitions: int, *, max_entries: int = _MEMO_SIZE) -> None:
+        if partitions <= 0:
+            raise ValueError(f"partitions must be >= 1, got {partitions}")
+        self.partitions = partitions
+        self._memo: dict[bytes, int] = {}
+        self._max = max_entries
+
+    def __call__(self, key: bytes) -> int:
+        """Partition for ``key`` (bytes-like); identical to :func:`partition_for_key`."""
+        p = self._memo.get(key)
+        if p is None:
+            if not isinstance(key, bytes):
+                key = bytes(key)
+            p = (_murmur2_unsigned(key) & 0x7FFFFFFF) % self.partitions
+            memo = self._memo
+            if len(memo) >= self._max:
+                for old in list(islice(memo, max(1, self._max // 4))):
+                    del memo[old]
+            memo[key] = p
+        return p

@@ -1,0 +1,197 @@
+"""The Python SDK's entry point: ``mesh = streammesh.connect(path)``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from streammesh.catalog import Catalog, Product, PublishOutcome, SearchResult, Team
+from streammesh.config import CONFIG_FILE, MeshConfig, default_workspace, load_config, write_config
+from streammesh.contracts import Contract
+from streammesh.contracts.loader import contract_from_dict, load_contract
+from streammesh.exceptions import ValidationError
+from streammesh.governance import Violation, load_policy_config, write_default_policy_file
+from streammesh.log.base import BaseLog
+from streammesh.plugins import log_backends, metadata_stores
+from streammesh.schemas.serde import JsonSerde, decode_key
+from streammesh.sdk.consumer import Consumer, Event
+from streammesh.sdk.producer import Producer
+from streammesh.store.base import BaseCatalogStore
+
+__all__ = ["Mesh", "connect", "init"]
+
+
+def _backend_name(url: str) -> str:
+    return url.split("://", 1)[0] if "://" in url else url
+
+
+def init(path: Path | str | None = None, *, config: MeshConfig | None = None) -> Mesh:
+    """Create a mesh in ``path`` (default ``.streammesh``) and open it; an existing one is opened as is."""
+    workspace = Path(path) if path is not None else default_workspace()
+    if not (workspace / CONFIG_FILE).exists():
+        config = config or MeshConfig()
+        write_config(workspace, config)
+        write_default_policy_file(workspace / config.policies)
+    return Mesh(workspace)
+
+
+def connect(path: Path | str | None = None, *, create: bool = True) -> Mesh:
+    """Open the mesh in ``path`` (default ``$STREAMMESH_WORKSPACE`` or ``.streammesh``).
+
+    Args:
+        create: make a new mesh there when none exists (otherwise raise NotFoundError).
+    """
+    workspace = Path(path) if path is not None else default_workspace()
+    if create:
+        return init(workspace)
+    return Mesh(workspace)
+
+
+class Mesh:
+    """One organisation's mesh: its catalog of products and the log their events live on.
+
+    Example:
+        >>> mesh = streammesh.connect("my-mesh")                         # doctest: +SKIP
+        >>> mesh.add_team("@sales-team", domain="sales")                 # doctest: +SKIP
+        >>> mesh.publish("orders.contract.yaml")                         # doctest: +SKIP
+        >>> with mesh.producer("sales.orders") as p: p.send("O-1", {...})  # doctest: +SKIP
+    """
+
+    def __init__(self, workspace: Path | str) -> None:
+        self.workspace = Path(workspace)
+        self.config = load_config(self.workspace)
+        self.policies = load_policy_config(self.workspace / self.config.policies)
+        self._log: BaseLog | None = None
+        self._store: BaseCatalogStore | None = None
+        self._catalog: Catalog | None = None
+
+    # -- backends, opened on first use so light commands stay fast ----------------------------
+    @property
+    def log(self) -> BaseLog:
+        if self._log is None:
+            backend = log_backends.get(_backend_name(self.config.log))
+            self._log = backend(self.workspace / "log", fsync=self.config.fsync)
+        return self._log
+
+    @property
+    def store(self) -> BaseCatalogStore:
+        if self._store is None:
+            backend = metadata_stores.get(_backend_name(self.config.metadata))
+            self._store = backend(self.workspace / "catalog.db")
+        return self._store
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = Catalog(self.store, self.log, self.policies, cluster=self.config.log)
+        return self._catalog
+
+    # -- teams ---------------------------------------------------------------------------------
+    def add_team(self, name: str, *, display_name: str = "", domain: str | None = None,
+                 on_call: str | None = None, channel: str | None = None) -> Team:
+        return self.catalog.add_team(name, display_name=display_name, domain=domain, on_call=on_call, channel=channel)
+
+    def teams(self) -> list[Team]:
+        return self.store.list_teams()
+
+    # -- products ------------------------------------------------------------------------------
+    @staticmethod
+    def _contract(contract: Contract | dict[str, Any] | str | Path) -> Contract:
+        if isinstance(contract, Contract):
+            return contract
+        if isinstance(contract, dict):
+            return contract_from_dict(contract)
+        return load_contract(contract)
+
+    def check(self, contract: Contract | dict[str, Any] | str | Path) -> list[Violation]:
+        """Every policy violation of a contract, without publishing it."""
+        return self.catalog.check(self._contract(contract))
+
+    def publish(self, contract: Contract | dict[str, Any] | str | Path, *, draft: bool = False) -> PublishOutcome:
+        """Publish a contract (a model, a dict or a YAML file path) behind the policy barrier."""
+        return self.catalog.publish(self._contract(contract), draft=draft)
+
+    def product(self, name: str) -> Product:
+        return self.catalog.get(name)
+
+    def products(self, *, domain: str | None = None, status: str | None = None) -> list[Product]:
+        return self.store.list_products(domain=domain, status=status)
+
+    def search(self, query: str = "", *, limit: int = 20, offset: int = 0, **facets: str | Sequence[str]) -> SearchResult:
+        """Ranked full-text search; facets as keywords, e.g. ``search("orders", domain="sales", tier="tier-1")``."""
+        filters = {k: [v] if isinstance(v, str) else list(v) for k, v in facets.items() if v}
+        return self.catalog.search(query, filters=filters, limit=limit, offset=offset)
+
+    def deprecate(self, name: str, *, sunset: date, replacement: str | None = None,
+                  reason: str | None = None) -> Product:
+        return self.catalog.deprecate(name, sunset=sunset, replacement=replacement, reason=reason)
+
+    def retire(self, name: str, *, force: bool = False) -> Product:
+        return self.catalog.retire(name, force=force)
+
+    # -- events --------------------------------------------------------------------------------
+    def producer(self, name: str, *, linger: int = 1000) -> Producer:
+        """A producer for product ``name`` (published or deprecated, not retired)."""
+        return Producer(self.log, self.product(name), linger=linger)
+
+    def consumer(self, name: str, *, group: str | None = None, from_beginning: bool = False,
+                 fields: Sequence[str] | None = None, follow: bool = False, auto_commit: bool = True,
+                 session_timeout_ms: int = 10_000) -> Consumer:
+        """A consumer of product ``name``; see :class:`Consumer`. A group is remembered in the
+        catalog with the fields it reads, so owners know who depends on what."""
+        product = self.product(name)
+        if product.status == "draft":
+            raise ValidationError(f"{name} is a draft and has no events yet",
+                                  hint="its owner must publish it first")
+        consumer = Consumer(self.log, product, group=group, from_beginning=from_beginning, fields=fields,
+                            follow=follow, auto_commit=auto_commit, session_timeout_ms=session_timeout_ms)
+        if group:
+            self.store.register_consumer(group, name, consumer.fields)
+        return consumer
+
+    def stats(self, name: str) -> dict[str, Any]:
+        """Event count per partition and overall, and the time of the newest event."""
+        product = self.product(name)
+        if product.status == "draft":
+            return {"events": 0, "partitions": {}, "last_event_ms": None}
+        begin, end = self.log.begin_offsets(product.stream), self.log.end_offsets(product.stream)
+        per_partition = {p: end[p] - begin.get(p, 0) for p in end}
+        latest = self.latest(name, 1)
+        return {"events": sum(per_partition.values()), "partitions": per_partition,
+                "last_event_ms": latest[0].timestamp if latest else None}
+
+    def latest(self, name: str, n: int = 10) -> list[Event]:
+        """The newest ``n`` events across partitions, newest first (for samples and freshness)."""
+        product = self.product(name)
+        if product.status == "draft" or n <= 0:
+            return []
+        end = self.log.end_offsets(product.stream)
+        begin = self.log.begin_offsets(product.stream)
+        events: list[Event] = []
+        with self.log.consumer([product.stream], auto_offset_reset="latest") as inner:
+            for p, last in end.items():
+                if last > begin.get(p, 0):
+                    inner.seek(product.stream, p, max(begin.get(p, 0), last - n))
+            while True:
+                batch = inner.poll(max_records=1000, timeout=0.0)
+                if not batch:
+                    break
+                events.extend(Event(decode_key(r.key), JsonSerde.decode(r.value), r.partition, r.offset,
+                                    r.timestamp, dict(r.headers)) for r in batch)
+        events.sort(key=lambda e: (e.timestamp, e.partition, e.offset), reverse=True)
+        return events[:n]
+
+    def close(self) -> None:
+        if self._log is not None:
+            self._log.close()
+        if self._store is not None:
+            self._store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,79 @@
+"""The metadata-store port: what the catalog persists, whichever database holds it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from streammesh.catalog.models import Activity, ConsumerInfo, Domain, Product, ProductVersion, SearchResult, Team
+
+__all__ = ["BaseCatalogStore"]
+
+
+class BaseCatalogStore(ABC):
+    """Persists teams, products, versions, consumers and activity; answers searches.
+
+    Implementations must be safe to use from several processes at once.
+    """
+
+    @abstractmethod
+    def add_team(self, team: Team) -> Team:
+        """Register a team. Raises ConflictError when the name is taken."""
+
+    @abstractmethod
+    def get_team(self, name: str) -> Team | None: ...
+
+    @abstractmethod
+    def list_teams(self) -> list[Team]: ...
+
+    @abstractmethod
+    def list_domains(self) -> list[Domain]: ...
+
+    @abstractmethod
+    def get_product(self, name: str) -> Product | None: ...
+
+    @abstractmethod
+    def list_products(self, *, domain: str | None = None, status: str | None = None,
+                      owner: str | None = None) -> list[Product]: ...
+
+    @abstractmethod
+    def save_product(self, product: Product, *, expected_revision: int | None) -> Product:
+        """Insert (``expected_revision=None``) or update a product whose stored revision equals
+        ``expected_revision``; returns it with the new revision.
+
+        Raises:
+            ConflictError: it exists already (insert) or was changed by someone else (update).
+        """
+
+    @abstractmethod
+    def add_version(self, version: ProductVersion) -> None: ...
+
+    @abstractmethod
+    def list_versions(self, name: str) -> list[ProductVersion]:
+        """Versions of a product, oldest first."""
+
+    @abstractmethod
+    def search(self, query: str, *, filters: Mapping[str, Sequence[str]] | None = None,
+               limit: int = 20, offset: int = 0) -> SearchResult:
+        """Rank products by ``query`` over name, title, description, tags, domain, owner and field
+        names; filter by facet values (:data:`streammesh.catalog.models.FACETS`) and count facets."""
+
+    @abstractmethod
+    def record_activity(self, kind: str, subject: str, *, actor: str | None = None, summary: str = "",
+                        details: dict[str, Any] | None = None) -> Activity: ...
+
+    @abstractmethod
+    def list_activity(self, *, limit: int = 50, subject: str | None = None,
+                      after_id: int | None = None) -> list[Activity]:
+        """Newest first."""
+
+    @abstractmethod
+    def register_consumer(self, group: str, product: str, fields: Sequence[str]) -> None:
+        """Remember that ``group`` reads ``product`` using ``fields`` (empty: all fields)."""
+
+    @abstractmethod
+    def list_consumers(self, product: str | None = None) -> list[ConsumerInfo]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...

@@ -1,0 +1,50 @@
+"""Versioned schema migrations for SQL catalog stores.
+
+Each migration runs once, in order, inside the caller's transaction; ``schema_version`` records the
+last one applied. Add a function to :data:`MIGRATIONS` to change the layout; never edit an old one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, inspect, insert, select, update
+
+from streammesh.exceptions import StreammeshError
+from streammesh.store import tables as t
+
+if TYPE_CHECKING:
+    from streammesh.store.sql import SqlCatalogStore
+
+__all__ = ["MIGRATIONS", "migrate", "current_version"]
+
+
+def _v1_initial(conn: Connection, store: SqlCatalogStore) -> None:
+    t.metadata.create_all(conn)
+    store.create_search_index(conn)
+
+
+MIGRATIONS: list[Callable[[Connection, SqlCatalogStore], None]] = [_v1_initial]
+
+
+def current_version(conn: Connection) -> int:
+    if not inspect(conn).has_table("schema_version"):
+        return 0
+    return conn.execute(select(t.schema_version.c.version)).scalar() or 0
+
+
+def migrate(conn: Connection, store: SqlCatalogStore) -> int:
+    """Bring the database up to the newest layout; returns the version it is at."""
+    version = current_version(conn)
+    if version > len(MIGRATIONS):
+        raise StreammeshError(
+            f"the catalog database is at layout version {version}, newer than this streammesh knows "
+            f"({len(MIGRATIONS)})", hint="upgrade streammesh: pip install -U streammesh")
+    for step in MIGRATIONS[version:]:
+        step(conn, store)
+    if version == 0:
+        conn.execute(insert(t.schema_version).values(version=len(MIGRATIONS)))
+    elif version < len(MIGRATIONS):
+        conn.execute(update(t.schema_version).values(version=len(MIGRATIONS)))
+    return len(MIGRATIONS)

@@ -1,0 +1,292 @@
+"""A catalog store over any SQL database through SQLAlchemy Core.
+
+Backends subclass :class:`SqlCatalogStore` and supply only what differs: connection setup and the
+full-text index (SQLite FTS5 here; PostgreSQL full-text search later).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from streammesh.catalog.models import (
+    FACETS, Activity, ConsumerInfo, Domain, Product, ProductVersion, SearchHit, SearchResult, Team,
+)
+from streammesh.contracts.model import Contract
+from streammesh.exceptions import ConflictError, ValidationError
+from streammesh.schemas import SchemaError, SchemaField, load_schema
+from streammesh.store import tables as t
+from streammesh.store.base.store import BaseCatalogStore
+from streammesh.store.migrations import migrate
+
+__all__ = ["SqlCatalogStore", "utcnow"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back without a zone; everything stored is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def schema_fields(contract: Contract) -> list[SchemaField]:
+    """The contract's schema fields, or none when the schema cannot be parsed (policies report that)."""
+    try:
+        return load_schema(contract.schema_).fields
+    except SchemaError:
+        return []
+
+
+class SqlCatalogStore(BaseCatalogStore):
+    """Everything but connection setup and full-text matching, in portable SQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        with self.engine.begin() as conn:
+            migrate(conn, self)
+
+    # -- backend hooks -------------------------------------------------------------------------
+    @abstractmethod
+    def create_search_index(self, conn: Connection) -> None:
+        """Create the full-text index (called by the first migration)."""
+
+    @abstractmethod
+    def index_product(self, conn: Connection, product: Product, fields: list[SchemaField]) -> None:
+        """Add or replace the product's full-text entry."""
+
+    @abstractmethod
+    def match(self, conn: Connection, query: str) -> dict[str, float]:
+        """Names of products matching ``query`` with a score (higher is better)."""
+
+    # -- teams and domains ---------------------------------------------------------------------
+    def add_team(self, team: Team) -> Team:
+        team.created_at = team.created_at or utcnow()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(t.teams).values(
+                    name=team.name, display_name=team.display_name, domain=team.domain,
+                    on_call=team.on_call, channel=team.channel, created_at=team.created_at))
+        except IntegrityError:
+            raise ConflictError(f"team {team.name!r} is already registered") from None
+        return team
+
+    def get_team(self, name: str) -> Team | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.teams).where(t.teams.c.name == name)).mappings().first()
+        return self._team(row) if row else None
+
+    def list_teams(self) -> list[Team]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.teams).order_by(t.teams.c.name)).mappings().all()
+        return [self._team(r) for r in rows]
+
+    @staticmethod
+    def _team(row: Mapping[str, Any]) -> Team:
+        return Team(name=row["name"], display_name=row["display_name"], domain=row["domain"],
+                    on_call=row["on_call"], channel=row["channel"], created_at=_aware(row["created_at"]))
+
+    def list_domains(self) -> list[Domain]:
+        with self.engine.connect() as conn:
+            team_counts = dict(conn.execute(
+                select(t.teams.c.domain, func.count()).where(t.teams.c.domain.is_not(None))
+                .group_by(t.teams.c.domain)).all())
+            product_counts = dict(conn.execute(
+                select(t.products.c.domain, func.count()).group_by(t.products.c.domain)).all())
+        names = sorted({*team_counts, *product_counts})
+        return [Domain(n, team_counts.get(n, 0), product_counts.get(n, 0)) for n in names]
+
+    # -- products ------------------------------------------------------------------------------
+    @staticmethod
+    def _product(row: Mapping[str, Any]) -> Product:
+        return Product(
+            contract=Contract.model_validate(row["contract"]), status=row["status"], revision=row["revision"],
+            stream=row["stream"], cluster=row["cluster"], created_at=_aware(row["created_at"]),
+            updated_at=_aware(row["updated_at"]), published_at=_aware(row["published_at"]),
+        )
+
+    def get_product(self, name: str) -> Product | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.products).where(t.products.c.name == name)).mappings().first()
+        return self._product(row) if row else None
+
+    def list_products(self, *, domain: str | None = None, status: str | None = None,
+                      owner: str | None = None) -> list[Product]:
+        q = select(t.products).order_by(t.products.c.name)
+        for column, value in (("domain", domain), ("status", status), ("owner", owner)):
+            if value is not None:
+                q = q.where(t.products.c[column] == value)
+        with self.engine.connect() as conn:
+            return [self._product(r) for r in conn.execute(q).mappings().all()]
+
+    def save_product(self, product: Product, *, expected_revision: int | None) -> Product:
+        now = utcnow()
+        c = product.contract
+        c.status = product.status  # type: ignore[assignment]
+        values = dict(
+            domain=c.domain, owner=c.owner, title=c.title, description=c.description, status=product.status,
+            version=c.version, tier=c.sla.tier, quality=c.quality, stream=product.stream or c.name,
+            cluster=product.cluster, contract=c.to_dict(), updated_at=now, published_at=product.published_at,
+        )
+        fields = schema_fields(c)
+        with self.engine.begin() as conn:
+            if expected_revision is None:
+                try:
+                    conn.execute(insert(t.products).values(name=c.name, revision=1, created_at=now, **values))
+                except IntegrityError:
+                    raise ConflictError(f"product {c.name!r} already exists") from None
+                product.created_at, product.revision = now, 1
+            else:
+                done = conn.execute(
+                    update(t.products)
+                    .where(t.products.c.name == c.name, t.products.c.revision == expected_revision)
+                    .values(revision=expected_revision + 1, **values)
+                ).rowcount
+                if not done:
+                    raise ConflictError(
+                        f"product {c.name!r} was changed by someone else (expected revision {expected_revision})",
+                        hint="reload it and apply your change again",
+                    )
+                product.revision = expected_revision + 1
+            product.updated_at, product.stream = now, values["stream"]
+            for table in (t.product_tags, t.product_classifications, t.product_fields):
+                conn.execute(delete(table).where(table.c.product == c.name))
+            if c.tags:
+                conn.execute(insert(t.product_tags), [{"product": c.name, "tag": tag} for tag in set(c.tags)])
+            if c.classifications:
+                conn.execute(insert(t.product_classifications), [
+                    {"product": c.name, "field": f, "classification": cls} for f, cls in c.classifications.items()])
+            if fields:
+                conn.execute(insert(t.product_fields), [
+                    {"product": c.name, "path": f.path, "type": f.type, "doc": f.doc}
+                    for f in {f.path: f for f in fields}.values()])
+            self.index_product(conn, product, fields)
+        return product
+
+    def add_version(self, version: ProductVersion) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(t.product_versions).values(
+                    product=version.name, version=version.version, contract=version.contract.to_dict(),
+                    created_at=version.created_at or utcnow()))
+        except IntegrityError:
+            raise ConflictError(f"{version.name} version {version.version} is already recorded",
+                                hint="bump 'version' in the contract") from None
+
+    def list_versions(self, name: str) -> list[ProductVersion]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.product_versions).where(t.product_versions.c.product == name)
+                                .order_by(t.product_versions.c.created_at)).mappings().all()
+        return [ProductVersion(r["product"], r["version"], Contract.model_validate(r["contract"]),
+                               _aware(r["created_at"])) for r in rows]
+
+    # -- search --------------------------------------------------------------------------------
+    def search(self, query: str, *, filters: Mapping[str, Sequence[str]] | None = None,
+               limit: int = 20, offset: int = 0) -> SearchResult:
+        filters = {k: list(v) for k, v in (filters or {}).items() if v}
+        unknown = set(filters) - set(FACETS)
+        if unknown:
+            raise ValidationError(f"unknown facet(s) {', '.join(sorted(unknown))}; valid: {', '.join(FACETS)}")
+        if limit < 1 or offset < 0:
+            raise ValidationError(f"limit must be >= 1 and offset >= 0 (got limit={limit}, offset={offset})")
+        with self.engine.connect() as conn:
+            scores = self.match(conn, query) if query.strip() else None
+            rows = conn.execute(select(t.products.c.name, t.products.c.domain, t.products.c.tier,
+                                       t.products.c.quality, t.products.c.status)).all()
+            tags: dict[str, set[str]] = {}
+            for name, tag in conn.execute(select(t.product_tags.c.product, t.product_tags.c.tag)):
+                tags.setdefault(name, set()).add(tag)
+            classes: dict[str, set[str]] = {}
+            for name, cls in conn.execute(select(t.product_classifications.c.product,
+                                                 t.product_classifications.c.classification)):
+                classes.setdefault(name, set()).add(cls)
+            facet_values: dict[str, dict[str, set[str]]] = {}
+            for name, domain, tier, quality, status in rows:
+                if scores is not None and name not in scores:
+                    continue
+                facet_values[name] = {
+                    "domain": {domain}, "tier": {tier} if tier else set(), "quality": {quality} if quality else set(),
+                    "status": {status}, "tag": tags.get(name, set()), "classification": classes.get(name, set()),
+                }
+            facets, matched = _facet_counts(facet_values, filters)
+            ordered = sorted(matched, key=lambda n: (-(scores or {}).get(n, 0.0), n))
+            page = ordered[offset:offset + limit]
+            found = {r["name"]: self._product(r) for r in conn.execute(
+                select(t.products).where(t.products.c.name.in_(page))).mappings()} if page else {}
+        hits = [SearchHit(found[n], (scores or {}).get(n, 0.0)) for n in page if n in found]
+        return SearchResult(hits=hits, total=len(matched), facets=facets)
+
+    # -- activity and consumers ----------------------------------------------------------------
+    def record_activity(self, kind: str, subject: str, *, actor: str | None = None, summary: str = "",
+                        details: dict[str, Any] | None = None) -> Activity:
+        at = utcnow()
+        with self.engine.begin() as conn:
+            new_id = conn.execute(insert(t.activity).values(
+                at=at, kind=kind, subject=subject, actor=actor, summary=summary, details=details or {},
+            )).inserted_primary_key[0]
+        return Activity(new_id, at, kind, subject, actor, summary, details or {})
+
+    def list_activity(self, *, limit: int = 50, subject: str | None = None,
+                      after_id: int | None = None) -> list[Activity]:
+        q = select(t.activity).order_by(t.activity.c.id.desc()).limit(limit)
+        if subject is not None:
+            q = q.where(t.activity.c.subject == subject)
+        if after_id is not None:
+            q = q.where(t.activity.c.id > after_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [Activity(r["id"], _aware(r["at"]), r["kind"], r["subject"], r["actor"], r["summary"],  # type: ignore[arg-type]
+                         r["details"]) for r in rows]
+
+    def register_consumer(self, group: str, product: str, fields: Sequence[str]) -> None:
+        now = utcnow()
+        with self.engine.begin() as conn:
+            done = conn.execute(update(t.consumers).where(
+                t.consumers.c.group_id == group, t.consumers.c.product == product
+            ).values(fields=list(fields), last_seen=now)).rowcount
+            if not done:
+                try:
+                    conn.execute(insert(t.consumers).values(group_id=group, product=product, fields=list(fields),
+                                                            first_seen=now, last_seen=now))
+                except IntegrityError:
+                    pass  # another process registered it at the same moment: same facts
+
+    def list_consumers(self, product: str | None = None) -> list[ConsumerInfo]:
+        q = select(t.consumers).order_by(t.consumers.c.product, t.consumers.c.group_id)
+        if product is not None:
+            q = q.where(t.consumers.c.product == product)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [ConsumerInfo(r["group_id"], r["product"], r["fields"], _aware(r["first_seen"]),
+                             _aware(r["last_seen"])) for r in rows]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _facet_counts(values: dict[str, dict[str, set[str]]],
+                  filters: dict[str, list[str]]) -> tuple[dict[str, dict[str, int]], list[str]]:
+    """Count facet values over the matches; each facet is counted with every *other* filter applied,
+    so a user who picked ``domain=sales`` still sees how many hits the other domains would give."""
+    wanted = {k: set(v) for k, v in filters.items()}
+
+    def passes(attrs: dict[str, set[str]], skip: str | None) -> bool:
+        return all(attrs[f] & allowed for f, allowed in wanted.items() if f != skip)
+
+    counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
+    for attrs in values.values():
+        for facet in FACETS:
+            if passes(attrs, facet):
+                for v in attrs[facet]:
+                    counts[facet][v] = counts[facet].get(v, 0) + 1
+    matched = [name for name, attrs in values.items() if passes(attrs, None)]
+    ordered = {f: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for f, c in counts.items()}
+    return ordered, matched
