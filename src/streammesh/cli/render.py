@@ -78,7 +78,8 @@ def product_view(p: Product, fields: list[Any], stats: dict[str, Any], versions:
                      + (f" ({d.reason})" if d.reason else "")))
     for k, v in rows:
         info.add_row(f"[bold]{k}[/]", escape(v) if "[" not in v else v)
-    schema = Table("field", "type", "classification", "description", title=f"schema ({c.schema_.format})")
+    schema = Table(Column("field", no_wrap=True), "type", "classification", "description",
+                   title=f"schema ({c.schema_.format})")
     for f in fields:
         cls = c.classifications.get(f.path, "")
         schema.add_row(f.path + (" [dim](key)[/]" if f.path in c.key else ""), escape(f.type),

@@ -53,7 +53,12 @@ def _murmur2_unsigned(data: bytes, _words=_WORDS, _m: int = _M, _mask: int = _MA
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def murmur2(data: bytes) -> int:
+def _murmur2_signed(data: bytes) -> int:
+    h = _murmur2_unsigned(data)
+    return h - 0x1_0000_0000 if h & 0x8000_0000 else h
+
+
+def murmur2(data: bytes | bytearray | memoryview) -> int:
     """Kafka's ``Utils.murmur2(data)``: the signed 32-bit hash the Java client computes.
 
     Args:
@@ -62,8 +67,7 @@ def murmur2(data: bytes) -> int:
     Returns:
         The hash as a signed 32-bit integer, equal to the Java ``int``.
     """
-    h = _murmur2_unsigned(bytes(data))
-    return h - 0x1_0000_0000 if h & 0x8000_0000 else h
+    return _murmur2_signed(data if type(data) is bytes else bytes(data))
 
 
 def to_positive(n: int) -> int:
@@ -101,10 +105,10 @@ class KeyPartitioner:
 
     def __call__(self, key: bytes) -> int:
         """Partition for ``key`` (bytes-like); identical to :func:`partition_for_key`."""
+        if type(key) is not bytes:
+            key = bytes(key)
         p = self._memo.get(key)
         if p is None:
-            if not isinstance(key, bytes):
-                key = bytes(key)
             p = (_murmur2_unsigned(key) & 0x7FFFFFFF) % self.partitions
             memo = self._memo
             if len(memo) >= self._max:

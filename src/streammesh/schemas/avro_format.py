@@ -16,7 +16,7 @@ __all__ = ["AvroFormat", "AvroSchema"]
 
 def _type_name(t: Any) -> str:
     if isinstance(t, str):
-        return t
+        return t.rsplit(".", 1)[-1]
     if isinstance(t, list):
         return "|".join(_type_name(x) for x in t)
     if isinstance(t, dict):
@@ -28,7 +28,7 @@ def _type_name(t: Any) -> str:
         if kind == "map":
             return f"map<{_type_name(t['values'])}>"
         if kind in ("record", "enum", "fixed"):
-            return f"{kind} {t.get('name', '')}".strip()
+            return f"{kind} {str(t.get('name', '')).rsplit('.', 1)[-1]}".strip()
         return _type_name(kind)
     return "any"
 

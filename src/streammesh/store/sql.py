@@ -199,6 +199,9 @@ class SqlCatalogStore(BaseCatalogStore):
             raise ValidationError(f"limit must be >= 1 and offset >= 0 (got limit={limit}, offset={offset})")
         with self.engine.connect() as conn:
             scores = self.match(conn, query) if query.strip() else None
+            if scores:  # relative to the best hit (1.0), so scores read the same whatever the corpus size
+                best = max(scores.values()) or 1.0
+                scores = {name: score / best for name, score in scores.items()}
             rows = conn.execute(select(t.products.c.name, t.products.c.domain, t.products.c.tier,
                                        t.products.c.quality, t.products.c.status)).all()
             tags: dict[str, set[str]] = {}
