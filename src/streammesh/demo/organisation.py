@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
-import yaml
-
+from streammesh.contracts.loader import parse_contract
 from streammesh.contracts.model import Contract
 
 __all__ = ["COMPANY", "Team", "TEAMS", "team", "demo_contract_files", "load_demo_contracts"]
@@ -75,9 +74,10 @@ def demo_contract_files() -> list[Traversable]:
 def load_demo_contracts() -> list[Contract]:
     """Parse every packaged demo contract, sorted by product name.
 
-    Uses the contract loader (located errors) when it is available, else plain YAML parsing.
+    Raises:
+        ContractError: a packaged contract is broken; the message names its file, line and field.
     """
-    out: list[Contract] = []
-    for f in demo_contract_files():
-        out.append(Contract.model_validate(yaml.safe_load(f.read_text(encoding="utf-8"))))
-    return out
+    return [
+        parse_contract(f.read_text(encoding="utf-8"), source=f"streammesh/demo/contracts/{f.name}")
+        for f in demo_contract_files()
+    ]

@@ -27,9 +27,9 @@ def contracts() -> dict[str, Contract]:
 
 @pytest.fixture(scope="session")
 def demo_parts() -> tuple[list[DemoEvent], list[DemoEvent]]:
-    """(initial events, live events): three hours of backlog at 3 events/s, long enough for parcels to be
-    delivered and returned, then a minute of live ticks."""
-    gen = DemoGenerator(seed=11, start=_START, rate=3, customers=300, products=100, backlog=timedelta(hours=3))
+    """(initial events, live events): five hours of backlog at 2.5 events/s, long enough for parcels to be
+    delivered, returned and refunded, then a minute of live ticks."""
+    gen = DemoGenerator(seed=11, start=_START, rate=2.5, customers=300, products=100, backlog=timedelta(hours=5))
     initial = list(gen.initial_events())
     live: list[DemoEvent] = []
     now = _START

@@ -10,7 +10,8 @@ import yaml
 
 from streammesh.contracts.model import NAME_PATTERN, Contract
 from streammesh.demo.generators import DEMO_PRODUCTS
-from streammesh.demo.organisation import demo_contract_files, load_demo_contracts
+from streammesh.demo.organisation import TEAMS, demo_contract_files, load_demo_contracts
+from streammesh.governance import PolicyConfig, check_contract
 from streammesh.schemas import load_schema
 
 NAMES = sorted(DEMO_PRODUCTS)
@@ -90,3 +91,14 @@ def test_every_field_is_documented(contracts: dict[str, Contract], name: str) ->
     # protobuf fields are documented in .proto comments, which the parser does not surface
     undocumented = [f.path for f in load_schema(contracts[name].schema_).fields if not f.doc]
     assert not undocumented
+
+
+def test_contracts_pass_a_strict_governance_check(contracts: dict[str, Contract]) -> None:
+    strict = PolicyConfig(
+        require_on_call_for_tiers=["tier-1", "tier-2", "tier-3"], require_support_channel=True, min_partitions=3,
+        description_min_chars=200, description_min_words=30, allowed_classifications=["pii", "confidential"],
+    )
+    teams = [t.name for t in TEAMS]
+    violations = {name: [str(v) for v in check_contract(c, config=strict, teams=teams)]
+                  for name, c in contracts.items()}
+    assert not {name: v for name, v in violations.items() if v}

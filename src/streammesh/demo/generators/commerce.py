@@ -84,7 +84,9 @@ def place_order(sim: Sim, customer: Customer, channel: str, session_id: str | No
         lines=lines, discount_cents=discount, promo_code=promo[0] if promo else None, shipping_cents=shipping,
         shipping_method="express" if express else "standard", placed_ms=sim.now,
     )
-    weights = (100, 0, 0, 0, 0) if channel == "phone" else _METHOD_WEIGHTS.get(customer.market.country, _DEFAULT_WEIGHTS)
+    weights = _METHOD_WEIGHTS.get(customer.market.country, _DEFAULT_WEIGHTS)
+    if channel == "phone":  # the call centre takes cards only
+        weights = (100, 0, 0, 0, 0)
     order.method = rng.choices(_METHODS, weights)[0]
     sim.emit(ORDERS, order.order_id, order_value(order, sim.now))
     for i, line in enumerate(lines, 1):
@@ -138,8 +140,6 @@ def _attempt(sim: Sim, order: Order, attempt: int) -> None:
             order.method = rng.choice(("CARD", "PAYPAL"))
         sim.after(sim.delay(60, 0.6, low=10, high=600), _attempt, order, attempt + 1)
         return
-    if rng.random() < 0.2:  # the warehouse was quicker than the payment check: goods leave anyway
-        sim.after(sim.delay(4 * 60, 0.3, low=60, high=8 * 60), logistics.ghost_dispatch, order)
     sim.after(sim.delay(15 * 60, 0.3, low=10 * 60), _cancel, order, "payment_failed")
 
 
@@ -156,6 +156,8 @@ def _capture(sim: Sim, order: Order, payment_id: str, attempt: int) -> None:
 def _cancel(sim: Sim, order: Order, reason: str) -> None:
     order.status = "cancelled"
     sim.emit(ORDERS, order.order_id, order_value(order, sim.now, reason))
+    if sim.rng.random() < 0.2:  # the cancellation reaches the warehouse too late: the goods leave anyway
+        sim.after(sim.delay(5 * 60, 0.5, low=30), logistics.ghost_dispatch, order)
 
 
 def refund_returned(sim: Sim, order: Order) -> None:

@@ -1,8 +1,8 @@
 """Warehouse stock, shipments and parcel tracking: what happens to an order after it is paid.
 
 Time is compressed so a demo shows whole journeys: labels minutes after payment, carrier pick-up within
-the hour, delivery within a few hours. Shrinkage happens in two believable ways: stock counts find
-units missing, and now and then goods leave for an order that is then cancelled (never invoiced).
+the half hour, delivery in about an hour and a half. Shrinkage happens in two believable ways: stock
+counts find units missing, and now and then goods leave for an order already cancelled (never invoiced).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def _dispatch(sim: Sim, warehouse: str, p: Product, quantity: int, reason: str, 
 
 
 def ghost_dispatch(sim: Sim, order: Order) -> None:
-    """Goods picked and gone for an order that will be cancelled: no shipment, and never invoiced."""
+    """Goods picked and gone for an order the warehouse did not know was cancelled: no shipment, no invoice."""
     for line in order.lines:
         _dispatch(sim, order.customer.market.warehouse, line.product, line.quantity, "customer_order",
                   order.order_id, None)
@@ -145,7 +145,7 @@ def ship(sim: Sim, order: Order, on_returned: Returned) -> None:
     })
     _scan(sim, parcel, "LABEL_CREATED", wh.city, wh.country)
     fast = order.shipping_method == "express"
-    sim.after(sim.delay(20 * 60 if fast else 35 * 60, 0.5, low=300), _pick_up, parcel)
+    sim.after(sim.delay(10 * 60 if fast else 15 * 60, 0.5, low=120), _pick_up, parcel)
 
 
 def _scan(sim: Sim, parcel: Parcel, status: str, location: str, country: str, *, signed_by: str | None = None,
@@ -169,28 +169,28 @@ def _pick_up(sim: Sim, parcel: Parcel) -> None:
     if wh.country != dest:
         hubs.append((sim.rng.choice(HUBS[wh.country]), wh.country))
     hubs += [(h, dest) for h in sim.rng.sample(HUBS[dest], k=sim.rng.choice((1, 1, 2)))]
-    sim.after(sim.delay(30 * 60, 0.4, low=300), _hub, parcel, hubs)
+    sim.after(sim.delay(15 * 60, 0.4, low=180), _hub, parcel, hubs)
 
 
 def _hub(sim: Sim, parcel: Parcel, hubs: list[tuple[str, str]]) -> None:
     (hub, country), rest = hubs[0], hubs[1:]
     _scan(sim, parcel, "IN_TRANSIT", hub, country)
-    sim.after(sim.delay(35 * 60, 0.4, low=300), *((_hub, parcel, rest) if rest else (_out_for_delivery, parcel)))
+    sim.after(sim.delay(15 * 60, 0.4, low=180), *((_hub, parcel, rest) if rest else (_out_for_delivery, parcel)))
 
 
 def _out_for_delivery(sim: Sim, parcel: Parcel) -> None:
     parcel.attempts += 1
     c = parcel.order.customer
     _scan(sim, parcel, "OUT_FOR_DELIVERY", c.city, c.market.country)
-    sim.after(sim.delay(40 * 60, 0.6, low=120), _deliver, parcel)
+    sim.after(sim.delay(20 * 60, 0.6, low=60), _deliver, parcel)
 
 
 def _deliver(sim: Sim, parcel: Parcel) -> None:
     c = parcel.order.customer
-    if sim.rng.random() < (0.06 if parcel.attempts == 1 else 0.35):
+    if sim.rng.random() < (0.07 if parcel.attempts == 1 else 0.4):
         _scan(sim, parcel, "DELIVERY_FAILED", c.city, c.market.country, failure=sim.rng.choice(_FAILURES))
         next_step = _return_to_sender if parcel.attempts >= 2 else _out_for_delivery
-        sim.after(sim.delay(60 * 60, 0.4, low=600), next_step, parcel)
+        sim.after(sim.delay(20 * 60, 0.4, low=300), next_step, parcel)
         return
     signer = c.full_name if sim.rng.random() < 0.6 else None
     _scan(sim, parcel, "DELIVERED", c.city, c.market.country, signed_by=signer)
@@ -200,7 +200,7 @@ def _return_to_sender(sim: Sim, parcel: Parcel) -> None:
     dest = parcel.order.customer.market.country
     _scan(sim, parcel, "RETURNED_TO_SENDER", sim.rng.choice(HUBS[dest]), dest,
           failure="undeliverable after two attempts")
-    sim.after(sim.delay(90 * 60, 0.4, low=1200), _receive_return, parcel)
+    sim.after(sim.delay(30 * 60, 0.4, low=600), _receive_return, parcel)
 
 
 def _receive_return(sim: Sim, parcel: Parcel) -> None:
@@ -216,4 +216,4 @@ def _receive_return(sim: Sim, parcel: Parcel) -> None:
             "received_at": iso(sim.now),
         }
         sim.emit(GOODS_RECEIVED, p.sku, value)
-    sim.after(sim.delay(20 * 60, 0.4, low=60), parcel.on_returned, parcel.order)
+    sim.after(sim.delay(10 * 60, 0.4, low=60), parcel.on_returned, parcel.order)

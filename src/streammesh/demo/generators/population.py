@@ -20,7 +20,9 @@ from faker import Faker
 from streammesh.demo.generators.events import iso, iso_date
 from streammesh.demo.generators.reference import CATEGORIES, EMAIL_DOMAINS, MARKETS, Category, Market
 
-__all__ = ["Customer", "Product", "Line", "Order", "Population", "profile_value", "product_value", "slug", "price_point"]
+__all__ = [
+    "Customer", "Product", "Line", "Order", "Population", "profile_value", "product_value", "slug", "price_point",
+]
 
 _DAY_MS = 86_400_000
 
@@ -124,6 +126,18 @@ def price_point(cents: float) -> int:
     return max(999, int(round(cents / 100)) * 100 - 1)
 
 
+def _phone(fake: Faker) -> str:
+    """A phone number in the market's format, without the extensions some locales append (``x063``)."""
+    return str(fake.phone_number()).split("x")[0].strip()
+
+
+def _weight(cat: Category, eur_cents: int, rng: random.Random) -> int:
+    """Shipping weight that grows with price within a category (a pricier trimmer is a bigger one)."""
+    low, high = cat.grams
+    typical = math.sqrt(low * high) * (eur_cents / (cat.median_eur * 100)) ** 0.7 * rng.uniform(0.7, 1.3)
+    return int(min(high, max(low, typical)))
+
+
 @dataclass(slots=True)
 class Population:
     """Customers and products with weighted pickers (cumulative weights, so picks are O(log n))."""
@@ -178,7 +192,7 @@ class Population:
                 items.append(Product(
                     sku=f"{cat.code}-{len(items) + 1:05d}", name=name, brand=brand, category=cat,
                     subcategory=sub, price_eur_cents=eur, price_gbp_cents=price_point(eur * 0.86),
-                    grams=int(rng.uniform(*cat.grams)), active=rng.random() > 0.03, popularity=0.0,
+                    grams=_weight(cat, eur, rng), active=rng.random() > 0.03, popularity=0.0,
                     listed_ms=listed, updated_ms=rng.randint(listed, now_ms - 3_600_000),
                 ))
             ranks = list(range(1, len(items) + 1))
@@ -219,7 +233,7 @@ class Population:
         c = Customer(
             customer_id=f"C{len(self.customers) + 1:06d}", market=market, first_name=first, last_name=last,
             email=f"{handle}@{rng.choice(EMAIL_DOMAINS)}",
-            phone=fake.phone_number() if rng.random() < 0.85 else None,
+            phone=_phone(fake) if rng.random() < 0.85 else None,
             birth_date=iso_date(created_ms - age_days * _DAY_MS) if rng.random() < 0.7 else None,
             line1=fake.street_address().replace("\n", ", "), city=rng.choice(market.cities), postcode=fake.postcode(),
             loyalty_tier=rng.choices(("none", "silver", "gold", "platinum"), (70, 18, 9, 3))[0],
@@ -238,7 +252,7 @@ class Population:
             c.line1, c.city, c.postcode = fake.street_address().replace("\n", ", "), rng.choice(c.market.cities), \
                 fake.postcode()
         elif kind == "phone":
-            c.phone = fake.phone_number()
+            c.phone = _phone(fake)
         elif kind == "consent":
             c.marketing_opt_in = not c.marketing_opt_in
         else:

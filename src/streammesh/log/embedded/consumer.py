@@ -11,6 +11,7 @@ Not thread-safe: use one consumer per thread.
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import TYPE_CHECKING
 
 from streammesh.log.base.exceptions import GroupError, LogError
@@ -38,12 +39,12 @@ class _Assigned:
         self.part = part
         self.position = position
         self.cursor = Cursor()
-        self.pending: list[RecordBatch] = []
+        self.pending: deque[RecordBatch] = deque()
 
     def move(self, offset: int) -> None:
         self.position = offset
         self.cursor.reset()
-        self.pending = []
+        self.pending = deque()
 
 
 class EmbeddedLogConsumer(BaseLogConsumer):
@@ -183,17 +184,19 @@ class EmbeddedLogConsumer(BaseLogConsumer):
         fetch_max = self._fetch_max
         for i in range(k):
             a = assigned[order[(start + i) % k]]
-            if not a.pending:
-                part = a.part
-                st = part.state()
-                if a.position >= st.next_offset:
-                    continue
-                a.pending = part.fetch(a.position, a.cursor, fetch_max, st)
             pending = a.pending
-            while pending and want:
+            while want:
+                if not pending:
+                    part = a.part
+                    st = part.state()
+                    if a.position >= st.next_offset:
+                        break
+                    pending = a.pending = deque(part.fetch(a.position, a.cursor, fetch_max, st))
+                    if not pending:
+                        break
                 view = pending[0]
                 if view.count <= want:
-                    pending.pop(0)
+                    pending.popleft()
                 else:
                     pending[0] = view.slice(want, view.count)
                     view = view.slice(0, want)

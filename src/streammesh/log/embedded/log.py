@@ -155,7 +155,7 @@ class EmbeddedLog(BaseLog):
                         f"topic {spec.name!r} exists with {existing.partitions} partitions, not {spec.partitions}",
                         hint="partition counts are fixed at creation; use another name or delete the old topic")
                 return
-            scratch = self.root / "tmp" / f"create-{spec.name}-{uuid.uuid4().hex}"
+            scratch = self.root / "tmp" / f"create-{uuid.uuid4().hex}"
             scratch.mkdir(parents=True)
             for p in range(spec.partitions):
                 create_partition(scratch / str(p))
@@ -180,7 +180,7 @@ class EmbeddedLog(BaseLog):
                 t = self._open.pop(name, None)
             if t is not None:
                 t.close()
-            trash = self.root / "tmp" / f"delete-{name}-{uuid.uuid4().hex}"
+            trash = self.root / "tmp" / f"delete-{uuid.uuid4().hex}"
             os.rename(target, trash)
             shutil.rmtree(trash, ignore_errors=True)
             forget_topic(self.root / "groups.db", name)
