@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
@@ -25,10 +24,10 @@ class MeshGroup(TyperGroup):
     """Turns every deliberate error into one red line (plus hint) and exit code 1, and anything
     unexpected into a short message that points at ``--debug``, never a traceback."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+        except SystemExit:
             raise
         except StreammeshError as e:
             _report(e.message, e.hint)
@@ -37,6 +36,9 @@ class MeshGroup(TyperGroup):
             err.print("[yellow]interrupted[/]")
             raise SystemExit(130) from None
         except Exception as e:  # noqa: BLE001 - the last line of defence for users
+            # usage errors and exits of click (or the click typer bundles) carry an exit code: theirs to show
+            if hasattr(e, "exit_code"):
+                raise
             if ctx.obj is not None and getattr(ctx.obj, "debug", False):
                 raise
             _report(f"unexpected error: {type(e).__name__}: {e}", "rerun with --debug for the full traceback")

@@ -14,7 +14,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from streammesh.contracts.exceptions import ContractProblem
-from streammesh.contracts.loader import dump_yaml, read_yaml, validate_located
+from streammesh.contracts.loader import dump_yaml
+from streammesh.contracts.located import read_yaml, validate_located
 from streammesh.contracts.model import SlaTier
 from streammesh.governance.exceptions import PolicyConfigError
 from streammesh.governance.personal_data import (

@@ -146,4 +146,4 @@ def test_deprecate_and_retire(cli, tmp_path):
     result = cli("produce", "sales.orders", input=orjson.dumps(order(1)).decode(), ok=False)
     assert result.exit_code == 1 and "retired" in result.stderr
     bad_date = cli("products", "deprecate", "sales.orders", "--sunset", "soon", ok=False)
-    assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.stderr
+    assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.stderr and "unexpected" not in bad_date.stderr

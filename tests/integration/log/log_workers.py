@@ -3,7 +3,7 @@
     log_workers.py acked-producer ROOT TOPIC          append forever, print "ACK p base first_seq count"
     log_workers.py producer ROOT TOPIC ID COUNT       append COUNT events "ID:seq" keyed by seq, then exit
     log_workers.py consumer ROOT TOPIC GROUP OUT STOP consume in GROUP, write "ID:seq p offset" lines to OUT
-                                                      until the file STOP exists
+                                                      (pausing 2 ms per poll) until the file STOP exists
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def producer(root: str, topic: str, ident: str, count: int) -> None:
         log.append(topic, [OutgoingRecord(f"{ident}:{seq + i}".encode(), key=b"key-%d" % rnd.randrange(50))
                            for i in range(n)])
         seq += n
-        time.sleep(rnd.uniform(0, 0.01))
+        time.sleep(rnd.uniform(0, 0.02))
     log.close()
     print("DONE", flush=True)
 
@@ -61,8 +61,11 @@ def consumer(root: str, topic: str, group: str, out: str, stop: str) -> None:
     with open(out, "w") as f:
         print("STARTED", flush=True)
         while not stop_path.exists():
-            for r in c.poll(max_records=rnd_size(), timeout=0.05):
+            records = c.poll(max_records=rnd_size(), timeout=0.05)
+            for r in records:
                 f.write(f"{r.value.decode()} {r.partition} {r.offset}\n")
+            if records:
+                time.sleep(0.002)  # "processing": keeps a backlog, so rebalances happen mid-stream
         c.close()
     log.close()
     print("DONE", flush=True)

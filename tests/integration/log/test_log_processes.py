@@ -64,14 +64,19 @@ def test_kill_9_right_after_an_ack_loses_nothing(log: EmbeddedLog, start_worker:
 
 def test_four_producers_two_consumers_every_event_once(tmp_path: Path, log: EmbeddedLog, start_worker: Start) -> None:
     log.create_topic(TopicSpec("busy", partitions=4))
-    per_producer = 3000
+    per_producer = 4000
     stop = tmp_path / "stop"
     outs = [tmp_path / f"consumer-{i}.txt" for i in range(2)]
-    consumers = [start_worker("consumer", str(log.root), "busy", "grp", str(out), str(stop)) for out in outs]
-    for c in consumers:
-        assert c.stdout is not None and c.stdout.readline().strip() == "STARTED"
+    def start_consumer(out: Path) -> subprocess.Popen:
+        proc = start_worker("consumer", str(log.root), "busy", "grp", str(out), str(stop))
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "STARTED"
+        return proc
+
+    consumers = [start_consumer(outs[0])]
     t0 = time.monotonic()
     producers = [start_worker("producer", str(log.root), "busy", f"p{i}", str(per_producer)) for i in range(4)]
+    time.sleep(0.8)
+    consumers.append(start_consumer(outs[1]))  # joins while events flow: partitions are handed over live
     for p in producers:
         assert finish(p).strip() == "DONE"
     produced_for = time.monotonic() - t0
