@@ -14,18 +14,21 @@ and their ratio. The baseline is the least a durable append-only log must do in 
 * replay: read that file back in 1 MiB chunks and build per-row timestamp, key and value lists
   with ``struct.unpack_from`` and slicing.
 
-The input records are generated up front and frozen out of the cyclic GC's view (``gc.freeze``).
+The input records are generated up front and frozen out of the cyclic GC's view (``gc.freeze``);
+the replay cases run in a fresh process that reads the files the append phase wrote.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import platform
 import random
 import shutil
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,8 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
-from streammesh.log.base.records import OutgoingRecord, TopicSpec  # noqa: E402
-from streammesh.log.embedded import EmbeddedLog  # noqa: E402
+from streammesh.log.base.records import OutgoingRecord, TopicSpec
+from streammesh.log.embedded import EmbeddedLog
 
 ROW = struct.Struct("<qii")
 CHUNK = 1 << 20
@@ -145,6 +148,27 @@ def log_replay_batches(log: EmbeddedLog, topic: str, total: int) -> int:
     return n
 
 
+def measure_append(args: argparse.Namespace, base: Path, groups: list[list[OutgoingRecord]],
+                   partitions: int) -> tuple[float, float, int]:
+    """Best-of-``repeat`` seconds for the log and for the raw baseline, each on fresh files."""
+    log_times, raw_times = [], []
+    n = sum(map(len, groups))
+    for _ in range(args.repeat):
+        fresh(base)
+        log = EmbeddedLog(base / "log", fsync=args.fsync)
+        log.create_topic(TopicSpec("bench", partitions=partitions))
+        log_times.append(timed(lambda: log_append(log, "bench", groups))[0])  # noqa: B023 (called at once)
+        log.close()
+        fresh(base)
+        raw_times.append(timed(lambda: raw_append(base / "raw.bin", groups, args.fsync))[0])
+    return min(log_times), min(raw_times), n
+
+
+def fresh(base: Path) -> None:
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
+
+
 def run(args: argparse.Namespace) -> list[tuple[str, float, float, int]]:
     base = Path(args.dir or tempfile.mkdtemp(prefix="bench-log-"))
     records = make_records(args.events, args.value_size)
@@ -154,65 +178,47 @@ def run(args: argparse.Namespace) -> list[tuple[str, float, float, int]]:
     gc.collect()
     gc.freeze()
     rows: list[tuple[str, float, float, int]] = []
-
-    def best(fn: Callable[[], int], setup: Callable[[], None]) -> tuple[float, int]:
-        results = []
-        for _ in range(args.repeat):
-            setup()
-            results.append(timed(fn))
-        return min(results)
-
-    def fresh() -> None:
-        shutil.rmtree(base, ignore_errors=True)
-        base.mkdir(parents=True)
-
-    def open_log(partitions: int = 1) -> EmbeddedLog:
-        log = EmbeddedLog(base / "log", fsync=args.fsync)
-        log.create_topic(TopicSpec("bench", partitions=partitions))
-        return log
-
-    cases = [("append, batched (%d/append)" % args.batch, chunks(records, args.batch)),
-             ("append, one by one", [[r] for r in singles])]
-    for label, groups in cases:
-        holder: dict[str, EmbeddedLog] = {}
-
-        def setup_log(parts: int = 1) -> None:
-            fresh()
-            holder["log"] = open_log(parts)
-
-        t_log, n = best(lambda: log_append(holder["log"], "bench", groups), setup_log)
-        holder["log"].close()
-        t_raw, _ = best(lambda: raw_append(base / "raw.bin", groups, args.fsync), fresh)
+    cases = [  # the keyed case is informational: the baseline has no partitioning to do
+        (f"append, batched ({args.batch}/append)", chunks(records, args.batch), 1),
+        ("append, one by one", [[r] for r in singles], 1),
+        (f"append, batched, keyed over 4 partitions ({args.batch}/append)", chunks(records, args.batch), 4),
+    ]
+    for label, groups, partitions in cases:
+        t_log, t_raw, n = measure_append(args, base, groups, partitions)
         rows.append((label, n / t_log, n / t_raw, n))
 
-    # keyed over 4 partitions (informational: the baseline has no partitioning to do)
-    groups = chunks(records, args.batch)
-    holder4: dict[str, EmbeddedLog] = {}
-
-    def setup4() -> None:
-        fresh()
-        holder4["log"] = open_log(4)
-
-    t_log, n = best(lambda: log_append(holder4["log"], "bench", groups), setup4)
-    holder4["log"].close()
-    t_raw, _ = best(lambda: raw_append(base / "raw.bin", groups, args.fsync), fresh)
-    rows.append(("append, batched, keyed over 4 partitions", n / t_log, n / t_raw, n))
-
-    # replay: write once, read many
-    fresh()
-    log = open_log()
-    log_append(log, "bench", chunks(records, args.batch))
-    raw_append(base / "raw.bin", chunks(records, args.batch), False)
-    t_raw, n_raw = min(timed(lambda: raw_replay(base / "raw.bin")) for _ in range(args.repeat))
-    for label, fn in (("replay, poll() -> Record objects", log_replay_records),
-                      ("replay, poll_batches() -> columns", log_replay_batches)):
-        t_log, n = min(timed(lambda: fn(log, "bench", args.events)) for _ in range(args.repeat))
-        assert n == args.events == n_raw, (n, n_raw)
-        rows.append((label, n / t_log, n_raw / t_raw, n))
+    # replay: write once, then read in a fresh process (as a replaying consumer would be), so the
+    # million input objects and the allocator churn of the append runs do not slow either side
+    fresh(base)
+    log = EmbeddedLog(base / "log")
+    for topic, groups in (("bench", chunks(records, args.batch)), ("singles", chunks(singles, 1))):
+        log.create_topic(TopicSpec(topic))
+        log_append(log, topic, groups)
+        raw_append(base / f"{topic}.bin", groups, False)
     log.close()
+    out = subprocess.run([sys.executable, __file__, "--replay-only", str(base), "--events", str(args.events),
+                          "--single-events", str(len(singles)), "--repeat", str(args.repeat)],
+                         check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        label, log_rate, raw_rate, n = json.loads(line)
+        rows.append((label, log_rate, raw_rate, n))
     if not args.dir:
         shutil.rmtree(base, ignore_errors=True)
     return rows
+
+
+def replay_only(base: Path, events: int, singles: int, repeat: int) -> None:
+    """The replay half, run in its own process by :func:`run`; prints one JSON row per case."""
+    log = EmbeddedLog(base / "log")
+    cases = [("bench", events, "replay, poll() -> Record objects", log_replay_records),
+             ("bench", events, "replay, poll_batches() -> columns", log_replay_batches),
+             ("singles", singles, "replay of one-by-one appends, poll()", log_replay_records)]
+    for topic, total, label, fn in cases:
+        t_raw, n_raw = min(timed(lambda: raw_replay(base / f"{topic}.bin")) for _ in range(repeat))  # noqa: B023
+        t_log, n = min(timed(lambda: fn(log, topic, total)) for _ in range(repeat))  # noqa: B023
+        assert n == total == n_raw, (n, n_raw)
+        print(json.dumps([label, n / t_log, n_raw / t_raw, n]))
+    log.close()
 
 
 def machine() -> str:
@@ -236,7 +242,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; the best is reported")
     parser.add_argument("--fsync", action="store_true", help="fdatasync every append (log and baseline)")
     parser.add_argument("--dir", help="work directory (default: a fresh temporary directory)")
+    parser.add_argument("--replay-only", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.replay_only:
+        replay_only(Path(args.replay_only), args.events, args.single_events, args.repeat)
+        return
     rows = run(args)
     print(f"machine: {machine()}; fsync={'on' if args.fsync else 'off'}\n")
     print("| case | events | embedded log (events/s) | raw baseline (events/s) | ratio |")

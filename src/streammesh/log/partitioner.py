@@ -16,7 +16,7 @@ import struct
 from functools import lru_cache
 from itertools import islice
 
-__all__ = ["murmur2", "partition_for_key", "to_positive", "KeyPartitioner"]
+__all__ = ["KeyPartitioner", "murmur2", "partition_for_key", "to_positive"]
 
 _SEED = 0x9747B28C
 _M = 0x5BD1E995
@@ -94,7 +94,7 @@ class KeyPartitioner:
     100 bytes per entry plus the key) however many distinct keys flow through.
     """
 
-    __slots__ = ("partitions", "_memo", "_max")
+    __slots__ = ("_max", "_memo", "partitions")
 
     def __init__(self, partitions: int, *, max_entries: int = _MEMO_SIZE) -> None:
         if partitions <= 0:
@@ -116,3 +116,14 @@ class KeyPartitioner:
                     del memo[old]
             memo[key] = p
         return p
+
+    def place(self, keys: list[bytes | None]) -> list[int | None]:
+        """Partitions of many keys at once (``None`` for ``None`` keys): one C-level pass over the
+        memo, Python only for the keys not seen before."""
+        try:
+            out = list(map(self._memo.get, keys))
+        except TypeError:  # unhashable bytes-like keys (bytearray)
+            out = [None] * len(keys)
+        if None in out:
+            out = [p if p is not None or k is None else self(k) for p, k in zip(out, keys)]
+        return out

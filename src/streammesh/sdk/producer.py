@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -138,7 +138,7 @@ class Producer:
         self.sent += len(records)
         return len(records)
 
-    def flush(self) -> list[RecordPosition]:
+    def flush(self) -> Sequence[RecordPosition]:
         """Append everything queued and return where each event landed, once durable."""
         if not self._buffer:
             return []

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from streammesh.log.base.records import Record, TopicSpec
+from streammesh.log.base.records import OutgoingRecord, Record, TopicSpec
 from streammesh.log.embedded import EmbeddedLog
 
 ReadAll = Callable[[EmbeddedLog, str], list[Record]]
@@ -26,8 +26,7 @@ def finish(proc: subprocess.Popen, timeout: float = 60) -> str:
 def test_kill_9_right_after_an_ack_loses_nothing(log: EmbeddedLog, start_worker: Start, read_all: ReadAll) -> None:
     log.create_topic(TopicSpec("crash", partitions=3))
     rnd = random.Random(11)
-    acked: list[tuple[int, int, int, int]] = []  # (partition, base offset, first seq, count) per round
-    rounds: list[list[tuple[int, int, int, int]]] = []
+    rounds: list[list[tuple[int, int, int, int]]] = []  # per run: (partition, base offset, first seq, count)
     for round_ in range(8):
         proc = start_worker("acked-producer", str(log.root), "crash")
         target = rnd.randint(2, 12)
@@ -99,3 +98,29 @@ def test_four_producers_two_consumers_every_event_once(tmp_path: Path, log: Embe
     positions = Counter((p, o) for _, p, o in lines)
     assert len(positions) == 4 * per_producer and max(positions.values()) == 1
     assert produced_for > 1.0  # the processes really overlapped for a while
+
+
+def test_forked_children_append_safely_with_inherited_log(log: EmbeddedLog, read_all: ReadAll) -> None:
+    # flock belongs to the open file description, which fork() shares: without fresh descriptors
+    # in the child, parent and children would not exclude each other and overwrite each other's batches.
+    import os
+
+    log.create_topic(TopicSpec("forked"))
+    log.append("forked", [OutgoingRecord(b"parent")])
+    children = []
+    for i in range(3):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - child process
+            try:
+                for j in range(200):
+                    log.append("forked", [OutgoingRecord(b"c%d-%d" % (i, j)) for _ in range(3)])
+            finally:
+                os._exit(0)
+        children.append(pid)
+    for j in range(200):
+        log.append("forked", [OutgoingRecord(b"p-%d" % j)])
+    for pid in children:
+        assert os.waitpid(pid, 0)[1] == 0
+    values = Counter(r.value for r in read_all(log, "forked"))
+    assert sum(values.values()) == 1 + 3 * 200 * 3 + 200
+    assert all(values[b"c%d-%d" % (i, j)] == 3 for i in range(3) for j in range(200))

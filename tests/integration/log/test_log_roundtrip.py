@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from itertools import pairwise
 
 import pytest
 
 from streammesh.exceptions import ConflictError, NotFoundError
-from streammesh.log.base.exceptions import GroupError, LogError, TopicExistsError, TopicNotFoundError
-from streammesh.log.base.records import OutgoingRecord, Record, RecordPosition, TopicSpec
+from streammesh.log.base.exceptions import (
+    GroupError,
+    LogError,
+    TopicExistsError,
+    TopicNotFoundError,
+)
+from streammesh.log.base.records import (
+    OutgoingRecord,
+    Record,
+    RecordPosition,
+    TopicSpec,
+)
 from streammesh.log.embedded import EmbeddedLog
 from streammesh.log.partitioner import partition_for_key
 from streammesh.plugins import log_backends
@@ -75,7 +86,7 @@ def test_keyless_records_are_sticky_per_append_and_rotate(log: EmbeddedLog, topi
         assert len({p.partition for p in pos}) == 1  # one batch, one partition
         seen.append(pos[0].partition)
     assert sorted(set(seen)) == [0, 1, 2]
-    assert all(b == (a + 1) % 3 for a, b in zip(seen, seen[1:]))
+    assert all(b == (a + 1) % 3 for a, b in pairwise(seen))
     assert sum(log.end_offsets(topic).values()) == 60
 
 
@@ -231,3 +242,26 @@ def test_closed_log_refuses_work(log_factory) -> None:
     log.close()
     with pytest.raises(LogError, match="closed"):
         log.append("t", [OutgoingRecord(b"x")])
+
+
+def test_one_record_appends_read_back_exactly(log: EmbeddedLog, topic_factory, read_all: ReadAll) -> None:
+    # one-record batches take a fast decoding path; mixes with nulls/headers take the general one
+    topic = topic_factory()
+    sent = []
+    for i in range(120):
+        key = None if i % 11 == 0 else b"k" * (i % 17)
+        value = None if i % 13 == 0 else bytes([i % 256]) * (i % 23)
+        headers = (("i", b"%d" % i),) if i % 7 == 0 else ()
+        sent.append(OutgoingRecord(value, key=key, headers=headers, timestamp=10_000 + i))
+        log.append(topic, [sent[-1]])
+    log.append(topic, sent[:5])  # and one multi-record batch at the end
+    got = read_all(log, topic)
+    expected = sent + sent[:5]
+    assert [(r.key, r.value, r.headers, r.timestamp) for r in got] == [
+        (s.key, s.value, s.headers, s.timestamp) for s in expected]
+    with log.consumer([topic]) as c:
+        c.seek(topic, 0, 30)
+        views = c.poll_batches(max_records=4)
+        assert sum(v.count for v in views) == 4 and views[0].base_offset == 30
+        assert [v for view in views for v in view.values] == [s.value for s in sent[30:34]]
+        assert [r.offset for r in c.poll(max_records=3)] == [34, 35, 36]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 from streammesh.log.base.records import OutgoingRecord, Record, TopicSpec
 from streammesh.log.embedded import EmbeddedLog
-from streammesh.log.embedded.batch import PREFIX, encode_batch
+from streammesh.log.embedded.batch import encode_batch
 from streammesh.log.embedded.segment import list_segments, read_index, segment_path
 
 ReadAll = Callable[[EmbeddedLog, str], list[Record]]
@@ -85,7 +86,7 @@ def test_torn_tail_is_truncated_and_never_read(log_factory, read_all: ReadAll) -
     seg = segment_path(pdir(log, "torn"), 0)
     good_size = os.path.getsize(seg)
     enc = encode_batch([None] * 3, [b"half"] * 3, [1, 2, 3])
-    torn = (PREFIX.pack(enc.length, enc.crc, 5) + enc.body)[: enc.length // 2]
+    torn = (enc.frame(5))[: enc.length // 2]
     with open(seg, "ab") as f:  # a writer died half way through its write
         f.write(torn + os.urandom(37))
     assert [r.value for r in read_all(log, "torn")] == [b"a%d" % i for i in range(5)]  # readers stop at the durable end
@@ -103,7 +104,7 @@ def test_complete_unpublished_batch_is_adopted(log_factory, read_all: ReadAll) -
     log.append("adopt", [OutgoingRecord(b"a"), OutgoingRecord(b"b")])
     enc = encode_batch([b"k", b"k"], [b"c", b"d"], [7, 8])
     with open(segment_path(pdir(log, "adopt"), 0), "ab") as f:  # written, then the writer died before publishing
-        f.write(PREFIX.pack(enc.length, enc.crc, 2) + enc.body)
+        f.write(enc.frame(2))
     assert log.end_offsets("adopt") == {0: 2}
     log.append("adopt", [OutgoingRecord(b"e")])
     assert [(r.offset, r.value) for r in read_all(log, "adopt")] == [(0, b"a"), (1, b"b"), (2, b"c"), (3, b"d"), (4, b"e")]
@@ -169,7 +170,7 @@ def test_reader_positioned_in_deleted_segment_continues_from_earliest(log: Embed
     assert offsets == sorted(set(offsets)) and offsets[-1] == 199
     # what the reader had already fetched (or held open) may still come; then it jumps to the earliest
     assert all(o < first_segment_end or o >= begin for o in offsets)
-    assert any(b - a > 1 for a, b in zip(offsets, offsets[1:]))
+    assert any(b - a > 1 for a, b in pairwise(offsets))
 
 
 def test_fsync_mode_round_trip(log_factory, read_all: ReadAll) -> None:
@@ -188,3 +189,26 @@ def test_large_batch_bigger_than_segment_size(log: EmbeddedLog, read_all: ReadAl
     assert len(values) == 12 and values[0] == b"s" and values[-1] == b"t"
     with log.consumer(["big"], fetch_max_bytes=100) as c:  # a fetch smaller than one batch still progresses
         assert len(c.poll(max_records=100)) >= 1
+
+
+def test_unpublished_new_segment_of_a_dead_writer_is_ignored_then_removed(log: EmbeddedLog, read_all: ReadAll) -> None:
+    log.create_topic(TopicSpec("orphan", config=SMALL))
+    log.append("orphan", [OutgoingRecord(b"a" * 1000)])
+    directory = pdir(log, "orphan")
+    enc = encode_batch([None], [b"ghost"], [1])
+    # A writer rolled to segment 1, wrote its batch there and died before publishing the roll.
+    segment_path(directory, 1).write_bytes(enc.frame(1))
+    assert log.append("orphan", [OutgoingRecord(b"b")])[0].offset == 1  # fits the published segment
+    assert [r.value for r in read_all(log, "orphan")] == [b"a" * 1000, b"b"]
+    with log.consumer(["orphan"]) as c:
+        c.seek("orphan", 0, 1)
+        assert [r.value for r in c.poll()] == [b"b"]
+    fill(log, "orphan", 60)  # rolls: the orphan goes, real segments take its place
+    assert not segment_path(directory, 1).exists()
+    values = [r.value for r in read_all(log, "orphan")]
+    assert len(values) == 62 and b"ghost" not in values
+    assert [r.offset for r in read_all(log, "orphan")] == list(range(62))
+    with log.consumer(["orphan"]) as c:
+        for target in range(62):
+            c.seek("orphan", 0, target)
+            assert c.poll(max_records=1)[0].offset == target

@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import struct
+from itertools import pairwise
 
 import pytest
 
 from streammesh.log.base.exceptions import CorruptLogError, LogError
 from streammesh.log.base.records import Record
 from streammesh.log.embedded.batch import (
-    FLAG_HEADERS, FLAG_NULL_KEYS, FLAG_NULL_VALUES, HEADER_SIZE, PREFIX, decode_headers, encode_batch,
-    encode_headers, layout, pack_bitmap, unpack_bitmap,
+    FLAG_HEADERS,
+    FLAG_NULL_KEYS,
+    FLAG_NULL_VALUES,
+    HEADER_SIZE,
+    decode_headers,
+    encode_batch,
+    encode_headers,
+    layout,
+    pack_bitmap,
+    unpack_bitmap,
 )
-from streammesh.log.embedded.recordbatch import RecordBatch, check_batch, iter_batches, read_header
+from streammesh.log.embedded.recordbatch import (
+    RecordBatch,
+    check_batch,
+    iter_batches,
+    read_header,
+)
 
 
 def frame(keys, values, stamps, headers=None, base=0) -> bytes:
     enc = encode_batch(keys, values, stamps, headers)
-    raw = PREFIX.pack(enc.length, enc.crc, base) + enc.body
+    raw = enc.frame(base)
     assert len(raw) == enc.length
     return raw
 
@@ -88,7 +102,7 @@ def test_sections_are_eight_byte_aligned_and_arrow_shaped() -> None:
         offsets = list(struct.unpack(f"<{n + 1}i", buffers["value_offsets"]))
         data = bytes(buffers["value_data"])
         assert offsets[0] == 0 and offsets[-1] == len(data)
-        assert [data[a:b] for a, b in zip(offsets, offsets[1:])] == [v or b"" for v in values]
+        assert [data[a:b] for a, b in pairwise(offsets)] == [v or b"" for v in values]
         assert buffers["key_validity"] is None  # no null keys: no bitmap
         if None in values:
             assert unpack_bitmap(buffers["value_validity"], 0, 0, n) == [v is not None for v in values]
@@ -146,6 +160,12 @@ def test_rejects_non_bytes_and_empty() -> None:
         encode_batch([5], [b"v"], [1])
     with pytest.raises(LogError, match="empty batch"):
         encode_batch([], [], [])
+    with pytest.raises(LogError, match="timestamps must be integer milliseconds; got 1.5|got 1.5"):
+        encode_batch([None, None], [b"a", b"b"], [1, 1.5])  # type: ignore[list-item]
+    with pytest.raises(LogError, match="got 18446744073709551616"):
+        encode_batch([None], [b"a"], [2**64])
+    with pytest.raises(LogError, match=r"headers must be a tuple of \(str, bytes\) pairs"):
+        encode_batch([None], [b"a"], [1], [(("name", "not bytes"),)])  # type: ignore[list-item]
 
 
 def test_bytearray_and_memoryview_values() -> None:

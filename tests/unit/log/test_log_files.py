@@ -11,7 +11,14 @@ from streammesh.log.base.records import OutgoingRecord, TopicSpec
 from streammesh.log.embedded import EmbeddedLog
 from streammesh.log.embedded.groups import round_robin_assign
 from streammesh.log.embedded.segment import (
-    MIN_TIMESTAMP, DurableFile, DurableState, IndexEntry, append_index, list_segments, read_index, segment_path,
+    MIN_TIMESTAMP,
+    DurableFile,
+    DurableState,
+    IndexEntry,
+    append_index,
+    list_segments,
+    read_index,
+    segment_path,
 )
 
 

@@ -7,7 +7,12 @@ import random
 
 import pytest
 
-from streammesh.log.partitioner import KeyPartitioner, murmur2, partition_for_key, to_positive
+from streammesh.log.partitioner import (
+    KeyPartitioner,
+    murmur2,
+    partition_for_key,
+    to_positive,
+)
 
 # org.apache.kafka.common.utils.UtilsTest.testMurmur2 (Apache Kafka, clients module).
 KAFKA_UTILS_TEST_VECTORS = {
@@ -54,7 +59,7 @@ def test_partition_uses_sign_masking() -> None:
 
 def test_key_partitioner_agrees_with_reference_on_all_lengths() -> None:
     rnd = random.Random(3)
-    keys = [os.urandom(n) for n in range(0, 300)] + [b"cust-%05d" % rnd.randrange(10**5) for _ in range(500)]
+    keys = [os.urandom(n) for n in range(300)] + [b"cust-%05d" % rnd.randrange(10**5) for _ in range(500)]
     for partitions in (1, 3, 12, 1000):
         kp = KeyPartitioner(partitions)
         for key in keys:

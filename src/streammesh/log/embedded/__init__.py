@@ -10,4 +10,4 @@ from streammesh.log.embedded.log import EmbeddedLog
 from streammesh.log.embedded.positions import AppendResult
 from streammesh.log.embedded.recordbatch import RecordBatch
 
-__all__ = ["EmbeddedLog", "EmbeddedLogConsumer", "AppendResult", "RecordBatch"]
+__all__ = ["AppendResult", "EmbeddedLog", "EmbeddedLogConsumer", "RecordBatch"]

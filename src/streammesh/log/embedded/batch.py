@@ -30,9 +30,24 @@ from streammesh.log.base.exceptions import LogError
 from streammesh.log.base.records import Headers
 
 __all__ = [
-    "HEADER", "PREFIX", "HEADER_SIZE", "VERSION", "FLAG_HEADERS", "FLAG_NULL_KEYS", "FLAG_NULL_VALUES",
-    "FLAG_OFFSET_DELTAS", "BatchHeader", "EncodedBatch", "Layout", "encode_batch", "layout",
-    "encode_headers", "decode_headers", "pack_bitmap", "unpack_bitmap", "MAX_SECTION_BYTES",
+    "FLAG_HEADERS",
+    "FLAG_NULL_KEYS",
+    "FLAG_NULL_VALUES",
+    "FLAG_OFFSET_DELTAS",
+    "HEADER",
+    "HEADER_SIZE",
+    "MAX_SECTION_BYTES",
+    "PREFIX",
+    "VERSION",
+    "BatchHeader",
+    "EncodedBatch",
+    "Layout",
+    "decode_headers",
+    "encode_batch",
+    "encode_headers",
+    "layout",
+    "pack_bitmap",
+    "unpack_bitmap",
 ]
 
 HEADER = struct.Struct("<IIqiHHqqIIII")
@@ -68,14 +83,26 @@ class BatchHeader(NamedTuple):
 
 
 class EncodedBatch(NamedTuple):
-    """A batch ready to write: ``PREFIX.pack(length, crc, base_offset) + body``."""
+    """A batch ready to write: the prefix (length, crc, base offset) followed by ``parts``.
 
-    body: bytes
+    The sections stay separate buffers: ``os.pwritev`` writes them in one call and the CRC is
+    chained over them, so the batch is never copied into one big bytes object first.
+    """
+
+    parts: list[bytes]
     crc: int
     length: int
     count: int
     first_timestamp: int
     max_timestamp: int
+
+    def buffers(self, base_offset: int) -> list[bytes]:
+        """The buffers to write for a batch whose first record gets ``base_offset``."""
+        return [PREFIX.pack(self.length, self.crc, base_offset), *self.parts]
+
+    def frame(self, base_offset: int) -> bytes:
+        """The whole batch as one bytes object (tests and tools)."""
+        return b"".join(self.buffers(base_offset))
 
 
 class Layout(NamedTuple):
@@ -148,6 +175,14 @@ def encode_headers(headers: Headers) -> bytes:
     return b"".join(parts)
 
 
+def _valid_headers(headers: Headers) -> bool:
+    try:
+        return all(isinstance(k, str) and (v is None or isinstance(v, (bytes, bytearray, memoryview)))
+                   for k, v in headers)
+    except (TypeError, ValueError):
+        return False
+
+
 def decode_headers(raw: bytes) -> Headers:
     """Inverse of :func:`encode_headers`."""
     out: list[tuple[str, bytes]] = []
@@ -197,7 +232,7 @@ def encode_batch(
     timestamps: list[int],
     headers: list[Headers] | None = None,
 ) -> EncodedBatch:
-    """Encode records (as columns) into one batch body; the base offset is added at write time.
+    """Encode records (as columns) into one batch; the base offset is added at write time.
 
     Args:
         keys: one key per record, ``None`` for keyless records.
@@ -215,18 +250,26 @@ def encode_batch(
     koffs, kdata, kb, kbitmap = _column(keys, "key")
     voffs, vdata, vb, vbitmap = _column(values, "value")
     ts_first = timestamps[0]
-    if timestamps.count(ts_first) == n:
-        ts_bytes = struct.pack("<q", ts_first) * n
-        ts_max = ts_first
-    else:
-        ts_bytes = struct.pack(f"<{n}q", *timestamps)
-        ts_max = max(timestamps)
+    try:
+        if timestamps.count(ts_first) == n:
+            ts_bytes = struct.pack("<q", ts_first) * n
+            ts_max = ts_first
+        else:
+            ts_bytes = struct.pack(f"<{n}q", *timestamps)
+            ts_max = max(timestamps)
+    except (struct.error, TypeError):
+        bad = next((t for t in timestamps if not isinstance(t, int) or not -(2**63) <= t < 2**63), ts_first)
+        raise LogError(f"record timestamps must be integer milliseconds since the epoch; got {bad!r}") from None
     odd = b"\0\0\0\0" if n % 2 == 0 else b""  # offsets are 4(n+1) bytes: pad to 8 when n is even
     parts = [b"", ts_bytes, koffs, odd, kdata, _PAD[: -kb & 7], voffs, odd, vdata, _PAD[: -vb & 7]]
     hb = 0
     if headers is not None and headers.count(()) != n:
         flags |= FLAG_HEADERS
-        encoded = [encode_headers(h) if h else b"" for h in headers]
+        try:
+            encoded = [encode_headers(h) if h else b"" for h in headers]
+        except (AttributeError, TypeError, ValueError):
+            bad = next(h for h in headers if h and not _valid_headers(h))
+            raise LogError(f"record headers must be a tuple of (str, bytes) pairs; got {bad!r}") from None
         hoffs, hdata, hb, _ = _column(encoded, "header")
         parts += (hoffs, odd, hdata, _PAD[: -hb & 7])
     bitmap_pad = _PAD[: -((n + 7) >> 3) & 7]
@@ -237,5 +280,10 @@ def encode_batch(
         flags |= FLAG_NULL_VALUES
         parts += (vbitmap, bitmap_pad)
     parts[0] = _BODY_HEADER.pack(n, VERSION, flags, ts_first, ts_max, kb, vb, hb, 0)
-    body = b"".join(parts)
-    return EncodedBatch(body, zlib.crc32(body), PREFIX.size + len(body), n, ts_first, ts_max)
+    parts = [p for p in parts if p]
+    crc = 0
+    size = PREFIX.size
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+        size += len(part)
+    return EncodedBatch(parts, crc, size, n, ts_first, ts_max)

@@ -33,7 +33,7 @@ _GENERATION_CHECK = 0.05  # seconds between cheap "did membership change?" reads
 class _Assigned:
     """One partition this consumer reads: delivered position, file cursor, fetched-not-delivered batches."""
 
-    __slots__ = ("part", "position", "cursor", "pending")
+    __slots__ = ("cursor", "part", "pending", "position")
 
     def __init__(self, part: PartitionReader, position: int) -> None:
         self.part = part
@@ -111,10 +111,10 @@ class EmbeddedLogConsumer(BaseLogConsumer):
             self._add(tp, committed)
             self._committed_positions[tp] = self._assigned[tp].position
         self._generation = res.generation
-        self._pending_claims = bool(res.pending)
+        self._pending_claims = bool(res.pending)  # re-sync soon: the holder releases at its next sync
         now = time.monotonic()
         self._next_sync = now + self._heartbeat
-        self._next_gen_check = now + _GENERATION_CHECK
+        self._next_gen_check = now + (POLL_STEP if self._pending_claims else _GENERATION_CHECK)
 
     def _uncommitted(self) -> dict[TopicPartition, int]:
         done = self._committed_positions
@@ -122,7 +122,7 @@ class EmbeddedLogConsumer(BaseLogConsumer):
 
     def _group_tick(self, *, commit: bool) -> None:
         now = time.monotonic()
-        due = self._pending_claims or now >= self._next_sync
+        due = now >= self._next_sync or (self._pending_claims and now >= self._next_gen_check)
         if not due and now >= self._next_gen_check:
             self._next_gen_check = now + _GENERATION_CHECK
             due = self._member.generation() != self._generation  # type: ignore[union-attr]

@@ -29,7 +29,7 @@ from pathlib import Path
 from streammesh.log.base.exceptions import GroupError
 from streammesh.log.base.log import TopicPartition
 
-__all__ = ["GroupMember", "SyncResult", "round_robin_assign", "init_group_db", "forget_topic", "new_member_id"]
+__all__ = ["GroupMember", "SyncResult", "forget_topic", "init_group_db", "new_member_id", "round_robin_assign"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS groups (

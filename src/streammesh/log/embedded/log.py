@@ -8,6 +8,10 @@ Layout of ``root``::
     tmp/                 scratch space for atomic topic creation and deletion
 
 Any number of processes may open the same root at once: producers, consumers, the server.
+Retention (``TopicSpec.retention_ms``) deletes whole closed segments, oldest first, whenever a
+segment rolls or :meth:`EmbeddedLog.enforce_retention` is called; it is infinite by default.
+Compaction (``TopicSpec.compacted``) is recorded but not applied yet; the batch format reserves a
+flag for the offset gaps it will leave.
 """
 
 from __future__ import annotations
@@ -20,10 +24,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import TypeVar
 
-from streammesh.log.base.exceptions import LogError, TopicExistsError, TopicNotFoundError
+from streammesh.log.base.exceptions import (
+    LogError,
+    TopicExistsError,
+    TopicNotFoundError,
+)
 from streammesh.log.base.log import BaseLog
 from streammesh.log.base.records import OffsetReset, OutgoingRecord, TopicSpec
 from streammesh.log.embedded.batch import encode_batch
@@ -34,7 +43,12 @@ from streammesh.log.embedded.positions import AppendResult, Run
 from streammesh.log.embedded.recordbatch import RecordBatch
 from streammesh.log.embedded.segment import fsync_dir
 from streammesh.log.embedded.topics import (
-    DEFAULT_INDEX_INTERVAL, DEFAULT_SEGMENT_BYTES, config_int, read_spec, unknown_topic, validate_topic_name,
+    DEFAULT_INDEX_INTERVAL,
+    DEFAULT_SEGMENT_BYTES,
+    config_int,
+    read_spec,
+    unknown_topic,
+    validate_topic_name,
     write_spec,
 )
 from streammesh.log.embedded.writer import PartitionWriter, create_partition
@@ -43,6 +57,14 @@ from streammesh.log.partitioner import KeyPartitioner
 __all__ = ["EmbeddedLog"]
 
 T = TypeVar("T")
+
+
+def _group(parts: list[int]) -> list[tuple[int, list[int]]]:
+    """``(partition, indexes of its records)`` for each distinct partition, in partition order."""
+    buckets: dict[int, list[int]] = {p: [] for p in sorted(set(parts))}
+    for i, p in enumerate(parts):
+        buckets[p].append(i)
+    return list(buckets.items())
 
 
 class _Topic:
@@ -248,24 +270,21 @@ class EmbeddedLog(BaseLog):
                 return self._append_run(t, 0, keys, values, stamps, headers, n)
             if keys.count(None) == n:
                 return self._append_run(t, t.next_sticky(), keys, values, stamps, headers, n)
-            parts = self._place(t, keys, [None] * n)
+            parts = t.keyed.place(keys)
+            if None in parts:  # keyless records among keyed ones: one sticky partition for them
+                sticky = t.next_sticky()
+                parts = [sticky if p is None else p for p in parts]
         else:
             parts = self._place(t, keys, explicit)
         first = parts[0]
         if parts.count(first) == n:
             return self._append_run(t, first, keys, values, stamps, headers, n)
-        buckets: dict[int, list[int]] = {}
-        for i, p in enumerate(parts):
-            b = buckets.get(p)
-            if b is None:
-                buckets[p] = [i]
-            else:
-                b.append(i)
         runs = []
-        for p, idx in buckets.items():
-            sub_stamps = [stamps[i] for i in idx]
-            batch = encode_batch([keys[i] for i in idx], [values[i] for i in idx], sub_stamps,
-                                 None if headers is None else [headers[i] for i in idx])
+        for p, idx in _group(parts):
+            pick = itemgetter(*idx) if len(idx) > 1 else lambda seq, i=idx[0]: (seq[i],)
+            sub_stamps = list(pick(stamps))
+            batch = encode_batch(list(pick(keys)), list(pick(values)), sub_stamps,
+                                 None if headers is None else list(pick(headers)))
             runs.append(Run(p, t.partition(p).append(batch), sub_stamps, idx))
         return AppendResult(topic, runs, n)
 

@@ -15,16 +15,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from streammesh.log.base.exceptions import CorruptLogError
-from streammesh.log.embedded.batch import HEADER_SIZE, BatchHeader
+from streammesh.log.embedded.batch import HEADER_SIZE, BatchHeader, layout
 from streammesh.log.embedded.recordbatch import RecordBatch, iter_batches, read_header
 from streammesh.log.embedded.segment import (
-    MIN_TIMESTAMP, DurableFile, DurableState, IndexEntry, INDEX_ENTRY, index_path, list_segments, pread_exact,
-    read_index, segment_path,
+    INDEX_ENTRY,
+    MIN_TIMESTAMP,
+    DurableFile,
+    DurableState,
+    IndexEntry,
+    index_path,
+    list_segments,
+    pread_exact,
+    read_index,
+    segment_path,
 )
 
-__all__ = ["Cursor", "PartitionReader", "SCAN_CHUNK"]
+__all__ = ["SCAN_CHUNK", "Cursor", "PartitionReader"]
 
 SCAN_CHUNK = 64 * 1024
+_SINGLE_KEY_AT = layout(1, 0, 0, 0, 0).key_data  # 72
 _MAX_READ_FDS = 16
 
 
@@ -34,7 +43,7 @@ class Cursor:
     ``seg == -1`` means "unknown": the next fetch locates the wanted offset through the index.
     """
 
-    __slots__ = ("seg", "pos")
+    __slots__ = ("pos", "seg")
 
     def __init__(self) -> None:
         self.seg = -1
@@ -78,15 +87,25 @@ class PartitionReader:
     def begin_offset(self) -> int:
         """Earliest retained offset (the first segment's base; end offset when nothing is retained)."""
         st = self.state()
-        segs = self.segments(refresh=True)
+        segs = self.published(st, refresh=True)
         return min(segs[0], st.next_offset) if segs else st.next_offset
 
     # -- segments and index --------------------------------------------------------------------
     def segments(self, *, refresh: bool = False) -> list[int]:
-        """Base offsets of the segments, ascending (cached; ``refresh`` lists the directory)."""
+        """Base offsets of the segment files, ascending (cached; ``refresh`` lists the directory)."""
         if refresh or not self._segments:
             self._segments = list_segments(self.dir)
         return self._segments
+
+    def published(self, st: DurableState, *, refresh: bool = False) -> list[int]:
+        """Segments readers may use: up to the active one. A file past it was created by a writer
+        that died before publishing it; the next roll deletes it."""
+        segs = self.segments(refresh=refresh)
+        if not segs or segs[-1] < st.active_base:
+            segs = self.segments(refresh=True)
+        if segs and segs[-1] > st.active_base:
+            segs = segs[:bisect_right(segs, st.active_base)]
+        return segs
 
     def _read_fd(self, seg: int) -> int:
         fd = self._rfds.get(seg)
@@ -166,9 +185,9 @@ class PartitionReader:
         """``(segment, position)`` of the batch holding ``offset`` (or of the end when past it)."""
         if offset >= st.next_offset:
             return st.active_base, st.end_pos
-        segs = self.segments()
-        if not segs or offset < segs[0] or segs[-1] < st.active_base:
-            segs = self.segments(refresh=True)
+        segs = self.published(st)
+        if not segs or offset < segs[0]:
+            segs = self.published(st, refresh=True)
         i = max(bisect_right(segs, offset) - 1, 0)
         for seg in segs[i:]:
             entries = self.index(seg, st)
@@ -196,9 +215,7 @@ class PartitionReader:
     def offset_for_timestamp(self, timestamp_ms: int) -> int:
         """First offset whose timestamp >= ``timestamp_ms`` (the end offset when none)."""
         st = self.state()
-        for seg in self.segments(refresh=True):
-            if seg > st.active_base:
-                break
+        for seg in self.published(st, refresh=True):
             try:
                 if self.segment_max_timestamp(seg, st) < timestamp_ms:
                     continue
@@ -247,10 +264,10 @@ class PartitionReader:
         while cursor.pos >= limit:
             if cursor.seg >= st.active_base:
                 return []
-            segs = self.segments()
+            segs = self.published(st)
             k = bisect_right(segs, cursor.seg)
             if k >= len(segs):
-                segs = self.segments(refresh=True)
+                segs = self.published(st, refresh=True)
                 k = bisect_right(segs, cursor.seg)
                 if k >= len(segs):
                     return []
@@ -266,12 +283,32 @@ class PartitionReader:
         used = 0
         where = str(segment_path(self.dir, cursor.seg))
         topic, number = self.topic, self.number
+        stamps: list[int] = []  # a run of one-record batches (one-by-one appends), decoded eagerly
+        keys: list[bytes | None] = []
+        values: list[bytes | None] = []
+        run_base = 0
         for pos, h in iter_batches(buf, 0, len(buf), where=where):
             used = pos + h.length
             if h.base_offset + h.count <= offset:
                 continue
+            if h.count == 1 and not h.flags:
+                # Layout of a 1-record batch: timestamp at 56, key offsets at 64, key bytes at 72,
+                # then value offsets (8 bytes) and value bytes; the timestamp is in the header.
+                if not stamps:
+                    run_base = h.base_offset
+                key_at = pos + _SINGLE_KEY_AT
+                value_at = key_at + ((h.key_bytes + 7) & ~7) + 8
+                stamps.append(h.first_timestamp)
+                keys.append(buf[key_at:key_at + h.key_bytes])
+                values.append(buf[value_at:value_at + h.value_bytes])
+                continue
+            if stamps:
+                views.append(RecordBatch.from_columns(topic, number, run_base, stamps, keys, values))
+                stamps, keys, values = [], [], []
             lo = offset - h.base_offset if offset > h.base_offset else 0
             views.append(RecordBatch(topic, number, buf, pos, h, lo))
+        if stamps:
+            views.append(RecordBatch.from_columns(topic, number, run_base, stamps, keys, values))
         if not used:
             raise CorruptLogError(f"no complete batch at {where} position {cursor.pos} below the durable end {limit}")
         cursor.pos += used

@@ -38,7 +38,7 @@ class Run(NamedTuple):
 class AppendResult(Sequence[RecordPosition]):
     """The positions of one append, in the order the records were given."""
 
-    __slots__ = ("topic", "runs", "_count", "_items")
+    __slots__ = ("_count", "_items", "runs", "topic")
 
     def __init__(self, topic: str, runs: list[Run], count: int) -> None:
         self.topic = topic

@@ -14,14 +14,23 @@ import zlib
 from collections.abc import Iterator
 from itertools import repeat
 
-from streammesh.log.base.exceptions import CorruptLogError
+from streammesh.log.base.exceptions import CorruptLogError, LogError
 from streammesh.log.base.records import Headers, Record
 from streammesh.log.embedded.batch import (
-    FLAG_HEADERS, FLAG_NULL_KEYS, FLAG_NULL_VALUES, HEADER, HEADER_SIZE, VERSION, BatchHeader, Layout,
-    decode_headers, layout, unpack_bitmap,
+    FLAG_HEADERS,
+    FLAG_NULL_KEYS,
+    FLAG_NULL_VALUES,
+    HEADER,
+    HEADER_SIZE,
+    VERSION,
+    BatchHeader,
+    Layout,
+    decode_headers,
+    layout,
+    unpack_bitmap,
 )
 
-__all__ = ["RecordBatch", "iter_batches", "read_header", "check_batch"]
+__all__ = ["RecordBatch", "check_batch", "iter_batches", "read_header"]
 
 _MAX_BATCH = 1 << 31
 
@@ -86,10 +95,24 @@ class RecordBatch:
         count: number of records in this view.
     """
 
-    __slots__ = ("topic", "partition", "base_offset", "count", "_buf", "_pos", "_h", "_lo", "_hi", "_lay",
-                 "_ts", "_keys", "_values", "_headers")
+    __slots__ = (
+        "_buf",
+        "_h",
+        "_headers",
+        "_hi",
+        "_keys",
+        "_lay",
+        "_lo",
+        "_pos",
+        "_ts",
+        "_values",
+        "base_offset",
+        "count",
+        "partition",
+        "topic",
+    )
 
-    def __init__(self, topic: str, partition: int, buf: bytes, pos: int, header: BatchHeader,
+    def __init__(self, topic: str, partition: int, buf: bytes, pos: int, header: BatchHeader | None,
                  lo: int = 0, hi: int | None = None) -> None:
         self.topic = topic
         self.partition = partition
@@ -106,6 +129,16 @@ class RecordBatch:
         self._values: list[bytes | None] | None = None
         self._headers: list[Headers] | None = None
 
+    @classmethod
+    def from_columns(cls, topic: str, partition: int, base_offset: int, timestamps: list[int],
+                     keys: list[bytes | None], values: list[bytes | None]) -> RecordBatch:
+        """A view over already decoded columns without headers (runs of one-record batches)."""
+        self = cls.__new__(cls)
+        self.topic, self.partition, self.base_offset, self.count = topic, partition, base_offset, len(values)
+        self._buf, self._pos, self._h, self._lo, self._hi, self._lay = b"", 0, None, 0, len(values), None
+        self._ts, self._keys, self._values, self._headers = timestamps, keys, values, None
+        return self
+
     def __len__(self) -> int:
         return self.count
 
@@ -119,11 +152,15 @@ class RecordBatch:
 
     def slice(self, lo: int, hi: int) -> RecordBatch:
         """A view of records ``lo..hi-1`` of this view (no bytes are copied)."""
+        if self._h is None:
+            return RecordBatch.from_columns(self.topic, self.partition, self.base_offset + lo, self._ts[lo:hi],  # type: ignore[index]
+                                            self._keys[lo:hi], self._values[lo:hi])  # type: ignore[index]
         return RecordBatch(self.topic, self.partition, self._buf, self._pos, self._h, self._lo + lo, self._lo + hi)
 
     def _layout(self) -> Layout:
         if self._lay is None:
             h = self._h
+            assert h is not None
             self._lay = layout(h.count, h.flags, h.key_bytes, h.value_bytes, h.header_bytes)
         return self._lay
 
@@ -144,7 +181,7 @@ class RecordBatch:
         lo, hi, base = self._lo, self._hi, self._pos
         offs = struct.unpack_from(f"<{hi - lo + 1}i", self._buf, base + offsets_at + 4 * lo)
         data = self._buf[base + data_at:base + data_at + size]
-        out = [data[a:b] for a, b in zip(offs, offs[1:])]
+        out = [data[a:b] for a, b in zip(offs, offs[1:])]  # noqa: RUF007 (faster than pairwise)
         if validity_at >= 0:
             valid = unpack_bitmap(self._buf, base + validity_at, lo, hi)
             out = [x if ok else None for x, ok in zip(out, valid)]
@@ -170,7 +207,7 @@ class RecordBatch:
     def headers(self) -> list[Headers]:
         """Headers per record (``()`` when none)."""
         if self._headers is None:
-            if not self._h.flags & FLAG_HEADERS:
+            if self._h is None or not self._h.flags & FLAG_HEADERS:
                 self._headers = [()] * self.count
             else:
                 lay = self._layout()
@@ -181,6 +218,8 @@ class RecordBatch:
     @property
     def has_nulls(self) -> bool:
         """Whether any key or value in the stored batch is null."""
+        if self._h is None:
+            return None in self.keys or None in self.values
         return bool(self._h.flags & (FLAG_NULL_KEYS | FLAG_NULL_VALUES))
 
     @property
@@ -192,7 +231,7 @@ class RecordBatch:
         """``Record`` objects for this view, in offset order."""
         n, topic, part = self.count, self.topic, self.partition
         args = [repeat(topic, n), repeat(part, n), self.offsets, self.timestamps, self.keys, self.values]
-        if self._h.flags & FLAG_HEADERS:
+        if self._h is not None and self._h.flags & FLAG_HEADERS:
             args.append(self.headers)
         return list(map(Record, *args))
 
@@ -202,6 +241,8 @@ class RecordBatch:
         Offsets and validity cover the whole stored batch; this view is :attr:`stored_range` of it
         (use ``Array.slice``). Absent sections (no headers, no nulls) are ``None``.
         """
+        if self._h is None:
+            raise LogError("this view was decoded from one-record batches; use its lists instead of buffers")
         h, lay, mv, p = self._h, self._layout(), memoryview(self._buf), self._pos
         n, off_len = h.count, 4 * (h.count + 1)
 

@@ -23,9 +23,20 @@ from pathlib import Path
 from typing import NamedTuple
 
 __all__ = [
-    "DurableState", "DurableFile", "IndexEntry", "INDEX_ENTRY", "MIN_TIMESTAMP", "segment_path",
-    "index_path", "list_segments", "read_index", "append_index", "rewrite_index", "pread_exact", "pwrite_all",
+    "INDEX_ENTRY",
+    "MIN_TIMESTAMP",
+    "DurableFile",
+    "DurableState",
+    "IndexEntry",
+    "append_index",
     "fsync_dir",
+    "index_path",
+    "list_segments",
+    "pread_exact",
+    "pwrite_all",
+    "read_index",
+    "rewrite_index",
+    "segment_path",
 ]
 
 MIN_TIMESTAMP = -(1 << 63)
@@ -148,7 +159,7 @@ def fsync_dir(directory: Path) -> None:
 class DurableFile:
     """The memory-mapped ``durable`` file of a partition (see the module docstring)."""
 
-    __slots__ = ("path", "_fd", "_map")
+    __slots__ = ("_fd", "_map", "path")
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -168,16 +179,12 @@ class DurableFile:
 
     def read(self) -> DurableState | None:
         """The newest valid slot, or ``None`` when neither slot is valid (lost after a power cut)."""
-        m = self._map
-        a = _SLOT.unpack_from(m, 0)
-        b = _SLOT.unpack_from(m, _SLOT_SIZE)
-        if a[0] < b[0]:
-            a, b = b, a
-            first, second = _SLOT_SIZE, 0
-        else:
-            first, second = 0, _SLOT_SIZE
-        for slot, at in ((a, first), (b, second)):
-            if slot[0] and _CRC.unpack_from(m, at + _SLOT.size)[0] == zlib.crc32(m[at:at + _SLOT.size]):
+        raw = self._map[:_FILE_SIZE]  # one copy: unpack and CRC-check the very same bytes
+        a = _SLOT.unpack_from(raw, 0)
+        b = _SLOT.unpack_from(raw, _SLOT_SIZE)
+        order = ((a, 0), (b, _SLOT_SIZE)) if a[0] >= b[0] else ((b, _SLOT_SIZE), (a, 0))
+        for slot, at in order:
+            if slot[0] and _CRC.unpack_from(raw, at + _SLOT.size)[0] == zlib.crc32(raw[at:at + _SLOT.size]):
                 return DurableState._make(slot)
         return None
 

@@ -18,8 +18,16 @@ from streammesh.log.base.exceptions import LogError, TopicNotFoundError
 from streammesh.log.base.records import TopicSpec
 
 __all__ = [
-    "MAX_TOPIC_NAME", "InvalidTopicError", "validate_topic_name", "write_spec", "read_spec", "spec_to_json",
-    "unknown_topic", "DEFAULT_SEGMENT_BYTES", "DEFAULT_INDEX_INTERVAL", "config_int",
+    "DEFAULT_INDEX_INTERVAL",
+    "DEFAULT_SEGMENT_BYTES",
+    "MAX_TOPIC_NAME",
+    "InvalidTopicError",
+    "config_int",
+    "read_spec",
+    "spec_to_json",
+    "unknown_topic",
+    "validate_topic_name",
+    "write_spec",
 ]
 
 MAX_TOPIC_NAME = 249

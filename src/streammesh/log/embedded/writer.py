@@ -22,23 +22,46 @@ import fcntl
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 from streammesh.log.base.exceptions import CorruptLogError
-from streammesh.log.embedded.batch import HEADER_SIZE, PREFIX, EncodedBatch
+from streammesh.log.embedded.batch import HEADER_SIZE, EncodedBatch
 from streammesh.log.embedded.partition import PartitionReader
 from streammesh.log.embedded.recordbatch import check_batch, read_header
 from streammesh.log.embedded.segment import (
-    MIN_TIMESTAMP, DurableFile, DurableState, IndexEntry, INDEX_ENTRY, fsync_dir, index_path, list_segments,
-    pread_exact, pwrite_all, read_index, rewrite_index, segment_path,
+    INDEX_ENTRY,
+    MIN_TIMESTAMP,
+    DurableFile,
+    DurableState,
+    IndexEntry,
+    fsync_dir,
+    index_path,
+    list_segments,
+    pread_exact,
+    pwrite_all,
+    read_index,
+    rewrite_index,
+    segment_path,
 )
 
 __all__ = ["PartitionWriter", "create_partition"]
 
 T = TypeVar("T")
 _RECOVERY_CHUNK = 4 << 20
+_OPEN_WRITERS: weakref.WeakSet[PartitionWriter] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child shares its parent's open file descriptions, and ``flock`` locks belong to
+    those, so parent and child would not exclude each other: give the child its own descriptors."""
+    for writer in list(_OPEN_WRITERS):
+        writer._forget_inherited()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def create_partition(directory: Path) -> None:
@@ -64,7 +87,15 @@ class PartitionWriter(PartitionReader):
         self._wfd = -1
         self._wbase = -1
         self._ifd = -1
+        _OPEN_WRITERS.add(self)
         self._check_tail()
+
+    def _forget_inherited(self) -> None:
+        self._tlock = threading.Lock()
+        for fd in (self._lock_fd, self._wfd, self._ifd):
+            if fd >= 0:
+                os.close(fd)
+        self._lock_fd = self._wfd = self._ifd = self._wbase = -1
 
     # -- locking ---------------------------------------------------------------------------------
     def locked(self, fn: Callable[[], T]) -> T:
@@ -86,7 +117,7 @@ class PartitionWriter(PartitionReader):
         except FileNotFoundError:
             size = -1
         if st is None or size != st.end_pos:
-            self.locked(lambda: self._writable_state())
+            self.locked(self._writable_state)
 
     def _lost_state(self) -> DurableState:
         return self.locked(self._writable_state)
@@ -94,7 +125,7 @@ class PartitionWriter(PartitionReader):
     # -- the append protocol ---------------------------------------------------------------------
     def append(self, batch: EncodedBatch) -> int:
         """Append ``batch`` and return its base offset once it is durable and visible."""
-        with self._tlock:
+        with self._tlock:  # the body of locked(), inlined: this is the hot path
             if self._lock_fd < 0:
                 self._lock_fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
             lock_fd = self._lock_fd
@@ -106,14 +137,14 @@ class PartitionWriter(PartitionReader):
                     st = self._roll(st)
                     pos = 0
                 base = st.next_offset
-                pwrite_all(self._wfd, [PREFIX.pack(batch.length, batch.crc, base), batch.body], pos)
+                pwrite_all(self._wfd, batch.buffers(base), pos)
                 if self.fsync:
                     os.fdatasync(self._wfd)
                 last_index = st.last_index_pos
                 if pos - last_index >= self.index_interval:
                     os.write(self._ifd, INDEX_ENTRY.pack(base, pos, st.seg_max_ts))
                     last_index = pos
-                seg_max = st.seg_max_ts if st.seg_max_ts >= batch.max_timestamp else batch.max_timestamp
+                seg_max = max(st.seg_max_ts, batch.max_timestamp)
                 self._durable.write(DurableState(st.seq + 1, base + batch.count, pos + batch.length,
                                                  st.active_base, seg_max, last_index))
                 return base
@@ -212,14 +243,12 @@ class PartitionWriter(PartitionReader):
 
     # -- segments and retention ------------------------------------------------------------------
     def _roll(self, st: DurableState) -> DurableState:
+        for seg in list_segments(self.dir):
+            if seg > st.active_base:  # made by a writer that died before publishing it: never visible
+                segment_path(self.dir, seg).unlink()
+                index_path(self.dir, seg).unlink(missing_ok=True)
         base = st.next_offset
-        path = segment_path(self.dir, base)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            if os.fstat(fd).st_size:
-                raise CorruptLogError(f"{self.where}: new segment {path} is not empty")
-        finally:
-            os.close(fd)
+        os.close(os.open(segment_path(self.dir, base), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644))
         if self.fsync:
             fsync_dir(self.dir)
         self._open_active(base)
