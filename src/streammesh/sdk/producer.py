@@ -61,7 +61,7 @@ class Producer:
         if product.status not in WRITABLE:
             verb = "is retired and accepts no writes" if product.status == "retired" else "is not published yet"
             hint = ("write to its replacement" if product.status == "retired"
-                    else f"publish it first: streammesh products publish <contract file>")
+                    else "publish it first: streammesh products publish <contract file>")
             raise ConflictError(f"{product.name} {verb}", hint=hint)
         self.product = product
         self._log = log
