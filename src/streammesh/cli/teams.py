@@ -40,3 +40,16 @@ def list_teams(ctx: typer.Context) -> None:
     for t in teams:
         table.add_row(t.name, t.display_name, t.domain or "", t.on_call or "", t.channel or "")
     out.print(table)
+
+
+@app.command("domains")
+def list_domains(ctx: typer.Context) -> None:
+    """List business domains with their teams and products."""
+    domains = open_mesh(ctx).store.list_domains()
+    if not domains:
+        out.print("No domains yet: they appear when teams or products name one.")
+        return
+    table = Table("domain", "teams", "products", title=f"{len(domains)} domains")
+    for d in domains:
+        table.add_row(d.name, str(d.teams), str(d.products))
+    out.print(table)

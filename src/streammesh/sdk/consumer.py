@@ -12,7 +12,7 @@ from typing import Any, Self
 
 from streammesh.catalog.models import Product
 from streammesh.exceptions import StreammeshError, ValidationError
-from streammesh.log.base import BaseLog, BaseLogConsumer, Record
+from streammesh.log.base import BaseLog, BaseLogConsumer, GroupError, Record
 from streammesh.schemas import load_schema
 from streammesh.schemas.serde import JsonSerde, decode_key
 
@@ -125,7 +125,14 @@ class Consumer:
 
     def _fetch(self, max_records: int, timeout: float) -> list[Record]:
         if self._auto_commit:
-            self.commit()  # what the caller took before asking for more counts as processed
+            try:
+                self.commit()  # what the caller took before asking for more counts as processed
+            except GroupError as e:
+                # this member was too slow between polls and its partitions moved on; the new owner
+                # resumes from the last commit, so some events are delivered again (at least once)
+                warnings.warn(f"{self.product.name}: {e.message}; continuing", RuntimeWarning, stacklevel=3)
+                self._delivered.clear()
+                self._committed.clear()
         return self._inner.poll(max_records=max_records, timeout=timeout)
 
     def poll(self, *, max_records: int = 500, timeout: float = 0.0) -> list[Event]:

@@ -54,7 +54,7 @@ def search_page(result: SearchResult, query: str, filters: dict[str, list[str]])
         return f"<a{cls} href='/?{escape(urlencode(params))}'>{escape(value)}</a>"
 
     facets = "".join(
-        f"<div class=facet><h3>{f}</h3>" + "<br>".join(f"{link(f, v)} ({n})" for v, n in result.facets.get(f, {}).items())
+        f"<div class=facet><h3>{f}</h3>" + "<br>".join(f"{link(f, v)} ({n})" for v, n in list(result.facets.get(f, {}).items())[:12])
         + "</div>" for f in FACETS if result.facets.get(f))
     rows = "".join(
         f"<tr><td><a href='/products/{escape(h.product.name)}'>{escape(h.product.name)}</a></td>"
