@@ -1,0 +1,47 @@
+"""Pure helpers of the producer: keys from key fields, event times from the timestamp field."""
+
+from __future__ import annotations
+
+import pytest
+
+from streammesh.contracts.durations import format_duration, parse_duration
+from streammesh.exceptions import ValidationError
+from streammesh.schemas.serde import encode_key
+from streammesh.sdk.producer import event_time_ms, key_of
+
+
+def test_key_of_single_composite_and_nested():
+    value = {"order_id": "O1", "line": 3, "customer": {"id": "C9"}}
+    assert key_of(value, ["order_id"]) == "O1"
+    assert key_of(value, ["order_id", "line"]) == ["O1", 3]
+    assert key_of(value, ["customer.id"]) == "C9"
+    assert key_of(value, []) is None
+    assert encode_key(["O1", 3]) == b'["O1",3]' and encode_key(42) == b"42" and encode_key("é") == "é".encode()
+
+
+def test_event_time_from_iso_and_epochs():
+    assert event_time_ms({"t": "2026-11-22T10:00:00Z"}, "t") == 1795341600000
+    assert event_time_ms({"t": 1795341600000}, "t") == 1795341600000
+    assert event_time_ms({"t": 1795341600}, "t") == 1795341600000
+    assert event_time_ms({"t": None}, "t") is None and event_time_ms({"t": 1}, None) is None
+    with pytest.raises(ValidationError, match="not an ISO-8601 time"):
+        event_time_ms({"t": "yesterday"}, "t")
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("500ms", 0.5), ("30s", 30), ("5m", 300), ("1h30m", 5400), ("7d", 604800), ("2w", 1209600), ("PT5M", 300),
+    ("P1DT2H", 93600), (90, 90),
+])
+def test_parse_duration(text, seconds):
+    assert parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("bad", ["soon", "5 parsecs", "", "P", True])
+def test_parse_duration_rejects_with_examples(bad):
+    with pytest.raises(ValueError, match="write e.g.|boolean"):
+        parse_duration(bad)
+
+
+def test_format_duration_round_trips():
+    for text in ["500ms", "30s", "5m", "1h30m", "30d"]:
+        assert format_duration(parse_duration(text)) == text
