@@ -7,23 +7,47 @@ hold whichever interface a team uses.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import re
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from datetime import UTC, date, datetime
 from typing import Literal
 
+from streammesh.catalog.evolution import SchemaChange, assess_change, major_stream_name
 from streammesh.catalog.lifecycle import check_transition
 from streammesh.catalog.models import Product, ProductVersion, SearchResult, Team
 from streammesh.contracts.model import TEAM_PATTERN, Contract, Deprecation
 from streammesh.exceptions import ConflictError, NotFoundError, ValidationError
-from streammesh.governance import PolicyConfig, Violation, check_contract, PolicyViolationError
+from streammesh.governance import PolicyConfig, PolicyViolationError, Violation, check_contract
 from streammesh.log.base import BaseLog, TopicSpec
+from streammesh.schemas.registry import SchemaRegistry
 from streammesh.store.base import BaseCatalogStore
 
-__all__ = ["Catalog", "PublishOutcome"]
-
-import re
+__all__ = ["Catalog", "PublishOutcome", "EvolveOutcome", "SchemaEvolutionError"]
 
 _TEAM = re.compile(TEAM_PATTERN)
+
+
+class SchemaEvolutionError(ConflictError):
+    """A new schema breaks the product's compatibility level. ``change`` holds every break and the
+    consumers it would hurt; ship it as a new major version with ``streammesh products evolve``."""
+
+    def __init__(self, change: SchemaChange, *, hint: str) -> None:
+        lines = "\n".join(f"- {i}" for i in change.issues)
+        who = ", ".join(f"{x.group} ({', '.join(x.fields)})" for x in change.impacted) or "no registered consumer"
+        super().__init__(f"{change.product}: the new schema is not {change.level} compatible:\n{lines}\n"
+                         f"consumers reading affected fields: {who}", hint=hint)
+        self.change = change
+
+
+@dataclass(slots=True)
+class EvolveOutcome:
+    """What ``evolve`` did: updated the product in place, or released a new major version."""
+
+    action: Literal["updated", "unchanged", "new-major"]
+    product: Product
+    change: SchemaChange
+    previous: Product | None = None
 
 
 @dataclass(slots=True)
@@ -38,9 +62,11 @@ class PublishOutcome:
 class Catalog:
     """Products, teams and their lifecycle over a metadata store and a log."""
 
-    def __init__(self, store: BaseCatalogStore, log: BaseLog, policies: PolicyConfig, *, cluster: str = "embedded"):
+    def __init__(self, store: BaseCatalogStore, log: BaseLog, policies: PolicyConfig, registry: SchemaRegistry, *,
+                 cluster: str = "embedded"):
         self.store = store
         self.log = log
+        self.registry = registry
         self.policies = policies
         self.cluster = cluster
 
@@ -94,6 +120,7 @@ class Catalog:
         product = Product(contract=contract.model_copy(deep=True), status="draft" if draft else "published",
                           stream=contract.name, cluster=self.cluster)
         if not draft:
+            self.registry.register_contract_schema(product)  # refused if a same-named subject disagrees
             self._create_stream(contract)
             product.published_at = datetime.now(UTC)
         product = self.store.save_product(product, expected_revision=None)
@@ -134,8 +161,17 @@ class Catalog:
             if contract.major != old.major:
                 raise ConflictError(
                     f"{name}: a new major version ({contract.version}) is a breaking change and needs its own stream",
-                    hint=f"publish it as '{name}.v{contract.major}' and deprecate {name} with a sunset date")
+                    hint=f"release it with 'streammesh products evolve {name} FILE': it becomes "
+                         f"{major_stream_name(name, contract.major)} and {name} is deprecated with a sunset date")
+            if contract.schema_ != old.schema_:
+                change = assess_change(self.registry, self.store, current, contract)
+                if not change.compatible:
+                    raise SchemaEvolutionError(change, hint=(
+                        f"make the change {change.level} compatible, or set version: {contract.major + 1}.0.0 and "
+                        f"run 'streammesh products evolve {name} FILE' to release it as a new stream"))
         updated = replace(current, contract=contract.model_copy(deep=True), status=target)
+        if target != "draft":
+            self.registry.register_contract_schema(updated)
         if current.status == "draft" and target == "published":
             self._create_stream(contract)
             updated.published_at = datetime.now(UTC)
@@ -151,6 +187,40 @@ class Catalog:
                                            f" {name} {contract.version}",
                                    details={"version": contract.version, "previous": old.version})
         return PublishOutcome(saved, "updated" if current.status != "draft" or draft else "created", warnings)
+
+    def assess(self, name: str, contract: Contract) -> SchemaChange:
+        """Compatibility verdict and impact of ``contract``'s schema for the published product ``name``."""
+        product = self.get(name)
+        if product.status == "draft":
+            raise ConflictError(f"{name} is a draft: its schema can change freely until it is published")
+        return assess_change(self.registry, self.store, product, contract)
+
+    def evolve(self, name: str, contract: Contract, *, sunset: date | None = None,
+               actor: str | None = None) -> EvolveOutcome:
+        """Change a published product's contract: in place when compatible, else (only with a new
+        major version) as a new stream ``name.vN`` beside the old one, which is deprecated.
+
+        Raises:
+            SchemaEvolutionError: incompatible and the major version was not raised.
+        """
+        current = self.get(name)
+        change = self.assess(name, contract)
+        if change.compatible:
+            if contract.major != current.contract.major:
+                raise ConflictError(f"{name}: the schema change is compatible, so no new major version is needed",
+                                    hint=f"keep major version {current.contract.major} and bump the minor one")
+            outcome = self.publish(contract.model_copy(update={"name": name}), actor=actor)
+            return EvolveOutcome("unchanged" if outcome.action == "unchanged" else "updated", outcome.product, change)
+        if contract.major <= current.contract.major:
+            raise SchemaEvolutionError(change, hint=(
+                f"set version: {current.contract.major + 1}.0.0 to release it as "
+                f"{major_stream_name(name, current.contract.major + 1)} beside {name}"))
+        new_name = major_stream_name(name, contract.major)
+        released = self.publish(contract.model_copy(update={"name": new_name}), actor=actor).product
+        when = sunset or date.today() + timedelta(days=90)
+        previous = self.deprecate(name, sunset=when, replacement=new_name, actor=actor,
+                                  reason=f"replaced by major version {contract.major} ({new_name})")
+        return EvolveOutcome("new-major", released, change, previous)
 
     def deprecate(self, name: str, *, sunset: date, replacement: str | None = None, reason: str | None = None,
                   actor: str | None = None) -> Product:

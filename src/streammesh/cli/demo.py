@@ -31,7 +31,7 @@ def _serve(workspace: Path, host: str, port: int, duration: float | None = None)
 
     import uvicorn
 
-    from streammesh.web.app import create_app
+    from streammesh.api.app import create_app
 
     server = uvicorn.Server(uvicorn.Config(create_app(workspace), host=host, port=port, log_level="warning"))
     if duration is not None:

@@ -64,7 +64,7 @@ def produce(
             count = producer.send_many(value for _, value in _lines(sys.stdin.buffer, "<stdin>"))
         except RecordInvalidError as e:
             raise ValidationError(e.message, hint="fix that event and send the rest again") from None
-        out.print(f"Appended {count:,} events to [bold]{name}[/]")
+        _report_produced(producer, count)
         return
     if not file.is_file():
         raise ValidationError(f"no such file: {file}")
@@ -75,7 +75,7 @@ def produce(
         task = progress.add_task("checking", total=size)
         for number, value in _lines(fh, str(file)):
             total += 1
-            issues = producer.check(value)
+            issues = producer.check(value) if producer.dead_letter is None else []
             if issues:
                 bad.append(f"{file}:{number}: " + "; ".join(str(i) for i in issues[:3]))
             progress.update(task, completed=fh.tell())
@@ -87,7 +87,14 @@ def produce(
         task = progress.add_task(f"appending to {name}", total=total)
         count = producer.send_many((v for _, v in _lines(fh, str(file))),
                                    progress=lambda n: progress.update(task, completed=n))
-    out.print(f"Appended {count:,} events to [bold]{name}[/]")
+    _report_produced(producer, count)
+
+
+def _report_produced(producer: Any, count: int) -> None:
+    out.print(f"Appended {count:,} events to [bold]{producer.product.name}[/]")
+    if producer.dead_lettered:
+        err.print(f"[yellow]{producer.dead_lettered:,} invalid events went to the dead-letter stream "
+                  f"{producer.dead_letter}[/]; see them with: streammesh consume {producer.product.name} --dead-letter")
 
 
 def _progress(*, transfer: bool = False) -> Progress:
@@ -111,9 +118,15 @@ def consume(
     limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many events.")] = None,
     format: Annotated[EventFormat, typer.Option("--format", "-f", help="json (one line per event) or table.")]
     = EventFormat.json,
+    dead_letter: Annotated[bool, typer.Option("--dead-letter", help="Read the events the contract refused "
+                                              "instead, with the reason for each.")] = False,
 ) -> None:
     """Read a product's events as JSON lines (or a table), replaying or following."""
     mesh = open_mesh(ctx)
+    if dead_letter:
+        for item in mesh.dead_letters(name, limit=limit):
+            sys.stdout.buffer.write(orjson.dumps(item) + b"\n")
+        return
     wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ProductDeprecatedWarning)
@@ -168,3 +181,32 @@ def _cell(v: Any) -> str:
     if isinstance(v, (dict, list)):
         return orjson.dumps(v).decode()[:40]
     return str(v)
+
+
+@app.command(epilog="Examples: streammesh generate sales.orders --count 5\n\n"
+                    "streammesh generate sales.orders --count 10000 --produce")
+def generate(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Product whose schema the events follow.")],
+    count: Annotated[int, typer.Option(min=1, help="How many events.")] = 10,
+    seed: Annotated[int | None, typer.Option(help="Seed, for the same events every time.")] = None,
+    produce: Annotated[bool, typer.Option("--produce", help="Append them to the product instead of printing.")]
+    = False,
+) -> None:
+    """Make valid random events from a product's schema and field rules (realistic values where a
+    field's name suggests one), printed as JSON lines or appended with --produce."""
+    from streammesh.schemas import load_schema
+    from streammesh.schemas.generation import generate_values
+
+    mesh = open_mesh(ctx)
+    contract = mesh.product(name).contract
+    rules = {path: rule.model_dump(exclude_none=True) for path, rule in contract.rules.items()}
+    values = generate_values(load_schema(contract.schema_), count, seed=seed, rules=rules or None)
+    if not produce:
+        for value in values:
+            sys.stdout.buffer.write(orjson.dumps(value, default=str) + b"\n")
+        return
+    with mesh.producer(name) as producer, _progress() as progress:
+        task = progress.add_task(f"generating into {name}", total=count)
+        done = producer.send_many(values, progress=lambda n: progress.update(task, completed=n))
+    _report_produced(producer, done)

@@ -164,7 +164,7 @@ def contract_from_dict(data: Any, *, source: str = "<dict>") -> Contract:
 _ORDER = [
     "apiVersion", "name", "version", "title", "domain", "owner", "status", "description", "tags", "quality",
     "key", "timestamp_field", "partitions", "retention", "compacted", "sla", "support", "classifications",
-    "deprecation", "schema",
+    "rules", "on_invalid", "deprecation", "schema",
 ]
 _SCHEMA_ORDER = ["format", "message", "file", "definition"]
 
@@ -217,4 +217,6 @@ def dump_contract(contract: Contract, *, inline_schema: bool = True) -> str:
         if isinstance(data.get(section), dict):
             data[section] = {k: v for k, v in data[section].items() if v not in ([], {}, None)}
     data = {k: v for k, v in data.items() if v not in ([], {}, None)}
+    if data.get("on_invalid") == "reject":
+        del data["on_invalid"]  # the default; keeps dumped contracts short
     return dump_yaml(_ordered(data, _ORDER))

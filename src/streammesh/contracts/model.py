@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_valid
 from streammesh.contracts.durations import format_duration, parse_duration
 
 __all__ = [
-    "Contract", "SchemaSpec", "Sla", "Support", "Deprecation", "QualityLevel", "SlaTier", "LifecycleStatus",
+    "Contract", "SchemaSpec", "Sla", "Support", "Deprecation", "FieldRule", "QualityLevel", "SlaTier", "LifecycleStatus",
     "SchemaFormatName", "NAME_PATTERN", "TEAM_PATTERN",
 ]
 
@@ -81,6 +81,30 @@ class Support(_Strict):
     docs: str | None = Field(default=None, description="link to further documentation")
 
 
+class FieldRule(_Strict):
+    """A check on one field's values, beyond its schema type; broken rules refuse the event (or
+    send it to the dead-letter stream when ``on_invalid: dead-letter``)."""
+
+    required: bool = Field(default=False, description="the field must be present")
+    not_null: bool = Field(default=False, description="the field, when present, must not be null")
+    enum: list[Any] | None = Field(default=None, description="the only values allowed")
+    min: float | None = Field(default=None, description="smallest allowed number")
+    max: float | None = Field(default=None, description="largest allowed number")
+    pattern: str | None = Field(default=None, description="regular expression the text must match (search)")
+    min_length: int | None = Field(default=None, ge=0, description="shortest allowed text or list")
+    max_length: int | None = Field(default=None, ge=0, description="longest allowed text or list")
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as e:
+                raise ValueError(f"{v!r} is not a valid regular expression: {e}") from None
+        return v
+
+
 class Deprecation(_Strict):
     """Why and until when a deprecated product stays readable, and what replaces it."""
 
@@ -119,6 +143,9 @@ class Contract(_Strict):
     retention: timedelta | None = Field(default=None, description="'infinite' (default) or a duration such as 30d")
     compacted: bool = Field(default=False, description="keep the latest value per key (table-like products)")
     timestamp_field: str | None = Field(default=None, description="field holding the event time, if not the append time")
+    rules: dict[str, FieldRule] = Field(default_factory=dict, description="field path -> value rules")
+    on_invalid: Literal["reject", "dead-letter"] = Field(
+        default="reject", description="what happens to an event that breaks the schema or a rule")
     deprecation: Deprecation | None = None
 
     @field_validator("key", "tags", mode="before")

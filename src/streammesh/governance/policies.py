@@ -292,6 +292,19 @@ def _classified_fields(ctx: _Context) -> Iterator[Violation]:
                         f"did you mean '{close}'?" if close else "remove it or correct the field path")
 
 
+def _rule_fields(ctx: _Context) -> Iterator[Violation]:
+    if ctx.schema is None:
+        return
+    plain = {_plain(p): p for p in ctx.field_paths}
+    for path in ctx.contract.rules:
+        if _plain(path) not in plain:
+            close = _close(path, list(plain.values()))
+            yield Violation("rule-fields-exist", f"rules.{path}",
+                            f"field rule for {path!r}, which is not in the schema; its fields are: "
+                            f"{_field_list(ctx.field_paths)}",
+                            f"did you mean '{close}'?" if close else "remove the rule or correct the field path")
+
+
 def _quality(ctx: _Context) -> Iterator[Violation]:
     if ctx.contract.quality is None:
         yield Violation("quality-level-set", "quality", "no quality level is set",
@@ -350,6 +363,7 @@ POLICIES: tuple[Policy, ...] = (
     Policy("personal-data-classified", "fields that look personal carry a classification", _personal_data),
     Policy("classification-allowed", "classification values come from the allowed list", _classification_values),
     Policy("classified-fields-exist", "classifications refer to fields of the schema", _classified_fields),
+    Policy("rule-fields-exist", "field rules refer to fields of the schema", _rule_fields),
     Policy("quality-level-set", "a quality level is set", _quality),
     Policy("sla-tier-set", "an SLA tier is set", _sla_tier),
     Policy("sla-acknowledged", "the owner acknowledged the SLA", _sla_acknowledged),

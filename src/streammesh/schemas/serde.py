@@ -1,8 +1,4 @@
-"""How values and keys become bytes on the log.
-
-Today values are JSON (orjson); the schema registry will switch products to the Confluent wire
-format (magic byte, schema id, Avro/JSON/Protobuf payload) behind this same seam.
-"""
+"""How record keys become bytes on the log. (Values use the Confluent wire format: see ``codecs``.)"""
 
 from __future__ import annotations
 
@@ -10,26 +6,7 @@ from typing import Any
 
 import orjson
 
-from streammesh.exceptions import ValidationError
-
-__all__ = ["JsonSerde", "encode_key", "decode_key"]
-
-
-class JsonSerde:
-    """UTF-8 JSON values."""
-
-    name = "json"
-
-    @staticmethod
-    def encode(value: Any) -> bytes:
-        try:
-            return orjson.dumps(value)
-        except TypeError as e:
-            raise ValidationError(f"value cannot be written as JSON: {e}") from None
-
-    @staticmethod
-    def decode(data: bytes | None) -> Any:
-        return None if data is None else orjson.loads(data)
+__all__ = ["encode_key", "decode_key"]
 
 
 def encode_key(key: Any) -> bytes | None:

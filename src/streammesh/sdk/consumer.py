@@ -4,7 +4,7 @@ taking only the fields you need."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -13,8 +13,13 @@ from typing import Any, Self
 from streammesh.catalog.models import Product
 from streammesh.exceptions import StreammeshError, ValidationError
 from streammesh.log.base import BaseLog, BaseLogConsumer, GroupError, Record
-from streammesh.schemas import load_schema
-from streammesh.schemas.serde import JsonSerde, decode_key
+import orjson
+
+from streammesh.schemas import Schema, load_schema
+from streammesh.schemas.codecs import Deserializer
+from streammesh.schemas.registry import SchemaRegistry
+from streammesh.schemas.serde import decode_key
+from streammesh.schemas.wire import is_wire_format
 
 __all__ = ["Consumer", "Event", "ProductDeprecatedWarning"]
 
@@ -60,6 +65,21 @@ def _projector(fields: Sequence[str]) -> Any:
     return project
 
 
+def value_decoder(registry: SchemaRegistry, reader: Schema) -> Callable[[bytes | None], Any]:
+    """Decode wire-format values with their writer's schema resolved to ``reader``; values written
+    before the registry existed (plain JSON) still decode."""
+    deserializer = Deserializer(registry.schema_object, reader)
+
+    def decode(data: bytes | None) -> Any:
+        if data is None:
+            return None
+        if is_wire_format(data):
+            return deserializer.deserialize(data)
+        return orjson.loads(data)
+
+    return decode
+
+
 def deprecation_notice(product: Product) -> str | None:
     """The warning a reader of a deprecated or retired product should see, if any."""
     if product.status not in {"deprecated", "retired"}:
@@ -85,13 +105,16 @@ class Consumer:
         ...     print(event.key, event.value)
     """
 
-    def __init__(self, log: BaseLog, product: Product, *, group: str | None = None, from_beginning: bool = False,
+    def __init__(self, log: BaseLog, product: Product, registry: SchemaRegistry, *, group: str | None = None,
+                 from_beginning: bool = False,
                  fields: Sequence[str] | None = None, follow: bool = False, auto_commit: bool = True,
                  session_timeout_ms: int = 10_000) -> None:
         self.product = product
         self.fields = list(fields or [])
+        reader = load_schema(product.contract.schema_)
+        self._decode = value_decoder(registry, reader)
         if self.fields:
-            known = load_schema(product.contract.schema_).field_paths()
+            known = reader.field_paths()
             unknown = [f for f in self.fields if f not in known]
             if unknown:
                 raise ValidationError(
@@ -115,10 +138,10 @@ class Consumer:
 
     def _event(self, r: Record) -> Event:
         try:
-            value = JsonSerde.decode(r.value)
-        except ValueError:
-            raise StreammeshError(f"{self.product.name} partition {r.partition} offset {r.offset} "
-                                  "holds bytes that are not JSON") from None
+            value = self._decode(r.value)
+        except (ValueError, StreammeshError) as e:
+            raise StreammeshError(f"{self.product.name} partition {r.partition} offset {r.offset} cannot be "
+                                  f"decoded: {e}") from None
         if self._project is not None:
             value = self._project(value)
         return Event(decode_key(r.key), value, r.partition, r.offset, r.timestamp, dict(r.headers))

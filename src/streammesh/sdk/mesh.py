@@ -8,7 +8,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+import orjson
+
 from streammesh.catalog import Catalog, Product, PublishOutcome, SearchResult, Team
+from streammesh.catalog.evolution import SchemaChange
+from streammesh.catalog.service import EvolveOutcome
 from streammesh.config import CONFIG_FILE, MeshConfig, default_workspace, load_config, write_config
 from streammesh.contracts import Contract
 from streammesh.contracts.loader import contract_from_dict, load_contract
@@ -16,9 +20,11 @@ from streammesh.exceptions import ValidationError
 from streammesh.governance import Violation, load_policy_config, write_default_policy_file
 from streammesh.log.base import BaseLog
 from streammesh.plugins import log_backends, metadata_stores
-from streammesh.schemas.serde import JsonSerde, decode_key
-from streammesh.sdk.consumer import Consumer, Event
-from streammesh.sdk.producer import Producer
+from streammesh.schemas.registry import SchemaRegistry
+from streammesh.schemas import load_schema
+from streammesh.schemas.serde import decode_key
+from streammesh.sdk.consumer import Consumer, Event, value_decoder
+from streammesh.sdk.producer import Producer, dead_letter_stream
 from streammesh.store.base import BaseCatalogStore
 
 __all__ = ["Mesh", "connect", "init"]
@@ -67,6 +73,7 @@ class Mesh:
         self._log: BaseLog | None = None
         self._store: BaseCatalogStore | None = None
         self._catalog: Catalog | None = None
+        self._registry: SchemaRegistry | None = None
 
     # -- backends, opened on first use so light commands stay fast ----------------------------
     @property
@@ -84,9 +91,16 @@ class Mesh:
         return self._store
 
     @property
+    def registry(self) -> SchemaRegistry:
+        """The schema registry (subjects ``<stream>-value``), also served over REST by ``serve``."""
+        if self._registry is None:
+            self._registry = SchemaRegistry(self.store)
+        return self._registry
+
+    @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            self._catalog = Catalog(self.store, self.log, self.policies, cluster=self.config.log)
+            self._catalog = Catalog(self.store, self.log, self.policies, self.registry, cluster=self.config.log)
         return self._catalog
 
     # -- teams ---------------------------------------------------------------------------------
@@ -125,6 +139,15 @@ class Mesh:
         filters = {k: [v] if isinstance(v, str) else list(v) for k, v in facets.items() if v}
         return self.catalog.search(query, filters=filters, limit=limit, offset=offset)
 
+    def assess(self, name: str, contract: Contract | dict[str, Any] | str | Path) -> SchemaChange:
+        """Is a new contract's schema compatible with ``name``'s, what breaks, and who reads it?"""
+        return self.catalog.assess(name, self._contract(contract))
+
+    def evolve(self, name: str, contract: Contract | dict[str, Any] | str | Path, *,
+               sunset: date | None = None) -> EvolveOutcome:
+        """Apply a new contract: in place when compatible, else as a new major version's stream."""
+        return self.catalog.evolve(name, self._contract(contract), sunset=sunset)
+
     def deprecate(self, name: str, *, sunset: date, replacement: str | None = None,
                   reason: str | None = None) -> Product:
         return self.catalog.deprecate(name, sunset=sunset, replacement=replacement, reason=reason)
@@ -135,7 +158,7 @@ class Mesh:
     # -- events --------------------------------------------------------------------------------
     def producer(self, name: str, *, linger: int = 1000) -> Producer:
         """A producer for product ``name`` (published or deprecated, not retired)."""
-        return Producer(self.log, self.product(name), linger=linger)
+        return Producer(self.log, self.product(name), self.registry, linger=linger)
 
     def consumer(self, name: str, *, group: str | None = None, from_beginning: bool = False,
                  fields: Sequence[str] | None = None, follow: bool = False, auto_commit: bool = True,
@@ -146,7 +169,7 @@ class Mesh:
         if product.status == "draft":
             raise ValidationError(f"{name} is a draft and has no events yet",
                                   hint="its owner must publish it first")
-        consumer = Consumer(self.log, product, group=group, from_beginning=from_beginning, fields=fields,
+        consumer = Consumer(self.log, product, self.registry, group=group, from_beginning=from_beginning, fields=fields,
                             follow=follow, auto_commit=auto_commit, session_timeout_ms=session_timeout_ms)
         if group:
             self.store.register_consumer(group, name, consumer.fields)
@@ -171,6 +194,7 @@ class Mesh:
         end = self.log.end_offsets(product.stream)
         begin = self.log.begin_offsets(product.stream)
         events: list[Event] = []
+        decode = value_decoder(self.registry, load_schema(product.contract.schema_))
         with self.log.consumer([product.stream], auto_offset_reset="latest") as inner:
             for p, last in end.items():
                 if last > begin.get(p, 0):
@@ -179,10 +203,33 @@ class Mesh:
                 batch = inner.poll(max_records=1000, timeout=0.0)
                 if not batch:
                     break
-                events.extend(Event(decode_key(r.key), JsonSerde.decode(r.value), r.partition, r.offset,
+                events.extend(Event(decode_key(r.key), decode(r.value), r.partition, r.offset,
                                     r.timestamp, dict(r.headers)) for r in batch)
         events.sort(key=lambda e: (e.timestamp, e.partition, e.offset), reverse=True)
         return events[:n]
+
+    def dead_letters(self, name: str, *, limit: int | None = None) -> list[dict[str, Any]]:
+        """Events refused by ``name``'s contract and kept in its dead-letter stream, oldest first,
+        with the reason, the position in the producer's input and the schema id they were checked against."""
+        stream = dead_letter_stream(self.product(name).stream)
+        if stream not in self.log.topics():
+            return []
+        out: list[dict[str, Any]] = []
+        with self.log.consumer([stream], auto_offset_reset="earliest") as inner:
+            while limit is None or len(out) < limit:
+                batch = inner.poll(max_records=1000, timeout=0.0)
+                if not batch:
+                    break
+                for r in batch:
+                    headers = {k: v.decode("utf-8", "replace") for k, v in r.headers}
+                    try:
+                        value: Any = orjson.loads(r.value) if r.value is not None else None
+                    except orjson.JSONDecodeError:
+                        value = (r.value or b"").decode("utf-8", "replace")
+                    out.append({"offset": r.offset, "key": decode_key(r.key), "value": value,
+                                "reason": headers.get("dlq.reason"), "source_offset": headers.get("dlq.source.offset"),
+                                "schema_id": headers.get("dlq.schema.id"), "timestamp": r.timestamp})
+        return out[:limit] if limit is not None else out
 
     def close(self) -> None:
         if self._log is not None:

@@ -20,12 +20,25 @@ if TYPE_CHECKING:
 __all__ = ["MIGRATIONS", "migrate", "current_version"]
 
 
+_V1_TABLES = ("schema_version", "teams", "products", "product_tags", "product_classifications", "product_fields",
+              "product_versions", "activity", "consumers")
+_V2_TABLES = ("schemas", "subject_versions", "compatibility_config")
+
+
+def _create(conn: Connection, names: tuple[str, ...]) -> None:
+    t.metadata.create_all(conn, tables=[t.metadata.tables[n] for n in names])
+
+
 def _v1_initial(conn: Connection, store: SqlCatalogStore) -> None:
-    t.metadata.create_all(conn)
+    _create(conn, _V1_TABLES)
     store.create_search_index(conn)
 
 
-MIGRATIONS: list[Callable[[Connection, SqlCatalogStore], None]] = [_v1_initial]
+def _v2_schema_registry(conn: Connection, store: SqlCatalogStore) -> None:
+    _create(conn, _V2_TABLES)
+
+
+MIGRATIONS: list[Callable[[Connection, SqlCatalogStore], None]] = [_v1_initial, _v2_schema_registry]
 
 
 def current_version(conn: Connection) -> int:

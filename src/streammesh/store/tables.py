@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
 __all__ = ["metadata", "teams", "products", "product_tags", "product_classifications", "product_fields",
-           "product_versions", "activity", "consumers", "schema_version"]
+           "product_versions", "activity", "consumers", "schema_version", "schemas", "subject_versions",
+           "compatibility_config"]
 
 metadata = MetaData()
 
@@ -85,4 +86,28 @@ consumers = Table(
     Column("fields", JSON, nullable=False),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
+)
+
+# -- schema registry (layout version 2) ---------------------------------------------------------
+schemas = Table(
+    "schemas", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("format", String(30), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False, unique=True),
+    Column("references", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+subject_versions = Table(
+    "subject_versions", metadata,
+    Column("subject", String(300), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("schema_id", Integer, ForeignKey("schemas.id"), nullable=False, index=True),
+    Column("deleted", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+compatibility_config = Table(
+    "compatibility_config", metadata,
+    Column("subject", String(300), primary_key=True),  # '' is the global default
+    Column("level", String(30), nullable=False),
 )

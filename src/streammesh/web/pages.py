@@ -12,7 +12,7 @@ from streammesh.catalog import Product, SearchResult
 from streammesh.catalog.models import FACETS
 from streammesh.contracts.durations import format_duration
 
-__all__ = ["page", "search_page", "product_page", "not_found_page"]
+__all__ = ["page", "search_page", "product_page", "error_page"]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1b1f24;background:#f6f8fa}
@@ -114,5 +114,7 @@ def product_page(p: Product, fields: list[Any], stats: dict[str, Any], samples: 
     return page(c.name, body)
 
 
-def not_found_page(message: str) -> str:
-    return page("Not found", f"<h1>Not found</h1><p>{escape(message)}</p><p><a href='/'>Back to the catalog</a></p>")
+def error_page(status: int, message: str, hint: str | None) -> str:
+    title = "Not found" if status == 404 else "Something is wrong"
+    more = f"<p>{escape(hint)}</p>" if hint else ""
+    return page(title, f"<h1>{title}</h1><p>{escape(message)}</p>{more}<p><a href='/'>Back to the catalog</a></p>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from streammesh.web.app import create_app
+from streammesh.api.app import create_app
 from streammesh.web.masking import mask_value
 from tests.factories import contract_dict, order
 

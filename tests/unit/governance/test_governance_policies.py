@@ -44,7 +44,7 @@ def test_policy_ids_are_stable_and_unique() -> None:
     assert policy_ids() == [
         "naming-convention", "owner-registered", "description-length", "schema-format-allowed", "schema-valid",
         "key-fields-exist", "timestamp-field-exists", "personal-data-classified", "classification-allowed",
-        "classified-fields-exist", "quality-level-set", "sla-tier-set", "sla-acknowledged", "on-call-required",
+        "classified-fields-exist", "rule-fields-exist", "quality-level-set", "sla-tier-set", "sla-acknowledged", "on-call-required",
         "support-channel-required", "required-tags", "min-partitions",
     ]
     assert len({p.id for p in POLICIES}) == len(POLICIES)

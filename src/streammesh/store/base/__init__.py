@@ -1,5 +1,6 @@
 """The metadata-store port."""
 
+from streammesh.store.base.schemas import BaseSchemaStore
 from streammesh.store.base.store import BaseCatalogStore
 
-__all__ = ["BaseCatalogStore"]
+__all__ = ["BaseCatalogStore", "BaseSchemaStore"]
