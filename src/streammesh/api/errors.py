@@ -7,6 +7,7 @@ get an error page.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,8 @@ from streammesh.exceptions import ConflictError, NotFoundError, StreammeshError
 from streammesh.schemas.registry import RegistryError
 
 __all__ = ["install_error_handlers", "REGISTRY_PREFIXES", "REGISTRY_MEDIA_TYPE"]
+
+logger = logging.getLogger("streammesh.api")
 
 REGISTRY_PREFIXES = ("/subjects", "/schemas", "/config", "/compatibility", "/mode")
 REGISTRY_MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -56,6 +59,12 @@ def install_error_handlers(app: FastAPI) -> None:
         status = _status(exc)
         code = exc.error_code if isinstance(exc, RegistryError) else status * 100 + 1
         return _respond(request, status, exc.message, exc.hint, code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Any:
+        # a bug, not the caller's fault: log the traceback for us, answer in the route's own error shape
+        logger.exception("unexpected error serving %s %s", request.method, request.url.path)
+        return _respond(request, 500, f"internal error: {type(exc).__name__}: {exc}", None, 50001)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Any:

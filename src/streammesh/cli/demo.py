@@ -88,6 +88,7 @@ def serve(
     open_mesh(ctx)  # fail early and clearly when there is no mesh
     _check_port(host, port)
     out.print(f"Catalog: [bold underline]http://{host}:{port}/[/]  (Ctrl-C to stop)")
+    out.print(f"Schema registry for Kafka clients: schema.registry.url=http://{host}:{port}   API docs: /docs")
     try:
         _serve(state(ctx).workspace, host, port)
     except KeyboardInterrupt:

@@ -94,7 +94,7 @@ def descriptor_to_proto_text(encoded: str) -> str:
         SchemaError: the text is not base64 of a file descriptor.
     """
     try:
-        raw = base64.standard_b64decode(encoded.strip().encode("ascii"), validate=True)
+        raw = base64.b64decode(encoded.strip().encode("ascii"), validate=True)
         fd = descriptor_pb2.FileDescriptorProto.FromString(raw)
     except (binascii.Error, ValueError, DecodeError) as e:
         raise SchemaError(f"PROTOBUF schema is neither .proto text nor a base64 file descriptor: {e}") from None
