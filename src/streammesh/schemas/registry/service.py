@@ -20,6 +20,7 @@ from streammesh.schemas.registry.exceptions import (
     SchemaNotFoundError, SubjectNotFoundError, VersionNotFoundError,
 )
 from streammesh.schemas.registry.models import FORMAT_OF_TYPE, SchemaReference, StoredSchema, SubjectVersion
+from streammesh.schemas.registry.references import inline_avro_references
 from streammesh.schemas.registry.proto_text import descriptor_to_proto_text, looks_like_serialized_descriptor
 from streammesh.store.base.schemas import BaseSchemaStore
 
@@ -84,22 +85,33 @@ class SchemaRegistry:
         self.store = store
 
     # -- parsing -------------------------------------------------------------------------------
-    @staticmethod
-    def parse(fmt: str, text: str) -> Schema:
-        """Parse registry text (protobuf may come as a base64 descriptor).
+    def parse(self, fmt: str, text: str, references: Sequence[SchemaReference] = ()) -> Schema:
+        """Parse registry text (protobuf may come as a base64 descriptor; Avro references are inlined).
 
         Raises:
-            InvalidSchemaError: the text does not parse in ``fmt`` (code 42201).
+            InvalidSchemaError: the text does not parse in ``fmt`` (code 42201), or a reference
+                names a subject version that does not exist.
         """
+        if references and fmt == "avro":
+            text = inline_avro_references(text, tuple(references), self._resolve_reference)
         try:
             return _parse(fmt, canonical_text(fmt, text))
         except SchemaError as e:
             raise InvalidSchemaError(e.message) from None
 
+    def _resolve_reference(self, ref: SchemaReference) -> StoredSchema:
+        try:
+            return self.version(ref.subject, ref.version).schema
+        except (SubjectNotFoundError, VersionNotFoundError):
+            raise InvalidSchemaError(f"reference {ref.name!r} names {ref.subject} version {ref.version}, "
+                                     "which is not registered; register it first") from None
+
+    def _parsed(self, stored: StoredSchema) -> Schema:
+        return self.parse(stored.format, stored.text, stored.references)
+
     def schema_object(self, schema_id: int) -> Schema:
         """The parsed schema of a global id (what a deserializer needs)."""
-        stored = self.by_id(schema_id)
-        return self.parse(stored.format, stored.text)
+        return self._parsed(self.by_id(schema_id))
 
     @staticmethod
     def _fingerprint(fmt: str, text: str) -> str:
@@ -114,7 +126,7 @@ class SchemaRegistry:
             InvalidSchemaError: the schema does not parse.
             IncompatibleSchemaError: it breaks the subject's compatibility level (every break listed).
         """
-        schema = self.parse(fmt, text)
+        schema = self.parse(fmt, text, references)
         if fmt == "protobuf" and looks_like_serialized_descriptor(text):
             text = descriptor_to_proto_text(text)
         fingerprint = self._fingerprint(fmt, text)
@@ -143,13 +155,13 @@ class SchemaRegistry:
               *, level: str | None = None) -> CompatibilityResult:
         """Would ``schema`` be accepted under ``subject``'s level (against ``previous`` versions)?"""
         history = list(previous if previous is not None else self.store.subject_versions(subject))
-        parsed = [self.parse(sv.schema.format, sv.schema.text) for sv in history]
+        parsed = [self._parsed(sv.schema) for sv in history]
         return check_compatibility(schema, parsed, level or self.compatibility(subject))
 
     def lookup(self, subject: str, text: str, *, fmt: str = "avro") -> SubjectVersion:
         """The version of ``subject`` holding ``text`` (Confluent's POST /subjects/{subject})."""
         versions = self._versions_or_404(subject)
-        self.parse(fmt, text)
+        self.parse(fmt, text)  # an invalid schema is a 42201, not a 40403
         fingerprint = self._fingerprint(fmt, text)
         for sv in versions:
             if self._fingerprint(sv.schema.format, sv.schema.text) == fingerprint:
