@@ -94,6 +94,18 @@ class FieldRule(_Strict):
     min_length: int | None = Field(default=None, ge=0, description="shortest allowed text or list")
     max_length: int | None = Field(default=None, ge=0, description="longest allowed text or list")
 
+    def lengths(self, lo: int, hi: int | None) -> tuple[int, int | None]:
+        """``lo``/``hi`` length limits narrowed by this rule's."""
+        if self.min_length is not None:
+            lo = max(lo, self.min_length)
+        if self.max_length is not None:
+            hi = self.max_length if hi is None else min(hi, self.max_length)
+        return lo, hi
+
+    @property
+    def non_null_enum(self) -> list[Any] | None:
+        return None if self.enum is None else [v for v in self.enum if v is not None]
+
     @field_validator("pattern")
     @classmethod
     def _regex(cls, v: str | None) -> str | None:

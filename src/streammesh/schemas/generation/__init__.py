@@ -7,6 +7,6 @@ from streammesh.schemas.generation.generator import (
     generate_values,
     value_builders,
 )
-from streammesh.schemas.generation.rules import FieldRule, GenerationError
+from streammesh.schemas.generation.rules import FieldRule, GenerationError, as_rule
 
-__all__ = ["FieldRule", "GenerationError", "ValueGenerator", "generate_values", "value_builders"]
+__all__ = ["FieldRule", "GenerationError", "ValueGenerator", "as_rule", "generate_values", "value_builders"]

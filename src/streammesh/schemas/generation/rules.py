@@ -2,21 +2,23 @@
 
 A rule is keyed by field path, as :attr:`streammesh.schemas.SchemaField.path` spells it (``customer.email``,
 ``items[].sku``). Rules arrive as plain dicts today and as the contract model's field-rule objects later;
-both are read through :meth:`FieldRule.of`.
+both are read through :func:`as_rule` into the contract's one :class:`FieldRule` model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError as PydanticValidationError
+
+from streammesh.contracts.model import FieldRule
 from streammesh.exceptions import ValidationError
 
 if TYPE_CHECKING:
     from streammesh.schemas.base import Schema
 
-__all__ = ["FieldRule", "GenerationError", "normalise_rules"]
+__all__ = ["FieldRule", "GenerationError", "as_rule", "normalise_rules"]
 
 
 class GenerationError(ValidationError):
@@ -24,78 +26,34 @@ class GenerationError(ValidationError):
     The message names the rule or format; fix the argument it quotes."""
 
 
-@dataclass(frozen=True, slots=True)
-class FieldRule:
-    """What one field's generated values must satisfy.
+def as_rule(value: FieldRule | Mapping[str, Any] | object, *, path: str = "?") -> FieldRule:
+    """The contract's :class:`FieldRule` from a dict, a FieldRule, or an object with its attribute names.
 
-    Attributes:
-        min: smallest allowed number (inclusive).
-        max: largest allowed number (inclusive).
-        enum: the only allowed values.
-        pattern: a regular expression every string must contain a match of (JSON Schema semantics).
-        not_null: the field is never null.
-        required: the field is always present.
-        min_length: shortest allowed string or list.
-        max_length: longest allowed string or list.
+    Raises:
+        GenerationError: a dict has keys that are not rule names, or a value has the wrong type.
     """
-
-    min: float | None = None
-    max: float | None = None
-    enum: tuple[Any, ...] | None = None
-    pattern: str | None = None
-    not_null: bool = False
-    required: bool = False
-    min_length: int | None = None
-    max_length: int | None = None
-
-    @classmethod
-    def of(cls, value: FieldRule | Mapping[str, Any] | object, *, path: str = "?") -> FieldRule:
-        """Read a dict, a :class:`FieldRule` or any object with these attribute names.
-
-        Raises:
-            GenerationError: a dict has keys that are not rule names, or a value has the wrong type.
-        """
-        if isinstance(value, FieldRule):
-            return value
-        names = [f.name for f in fields(cls)]
-        if isinstance(value, Mapping):
-            unknown = sorted(set(value) - set(names))
-            if unknown:
-                raise GenerationError(
-                    f"rule for {path!r} has unknown key(s) {', '.join(unknown)}; valid: {', '.join(names)}"
-                )
-            raw = dict(value)
-        else:
-            raw = {n: getattr(value, n, None) for n in names}
-        enum = raw.get("enum")
-        if enum is not None and (isinstance(enum, (str, bytes)) or not hasattr(enum, "__iter__")):
-            raise GenerationError(f"rule for {path!r}: enum must be a list of values, got {enum!r}")
-        for bound in ("min", "max", "min_length", "max_length"):
-            v = raw.get(bound)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
-                raise GenerationError(f"rule for {path!r}: {bound} must be a number, got {v!r}")
-        return cls(
-            min=raw.get("min"),
-            max=raw.get("max"),
-            enum=tuple(enum) if enum is not None else None,
-            pattern=raw.get("pattern"),
-            not_null=bool(raw.get("not_null")),
-            required=bool(raw.get("required")),
-            min_length=None if raw.get("min_length") is None else int(raw["min_length"]),
-            max_length=None if raw.get("max_length") is None else int(raw["max_length"]),
-        )
-
-    def lengths(self, lo: int, hi: int | None) -> tuple[int, int | None]:
-        """``lo``/``hi`` length limits narrowed by this rule's."""
-        if self.min_length is not None:
-            lo = max(lo, self.min_length)
-        if self.max_length is not None:
-            hi = self.max_length if hi is None else min(hi, self.max_length)
-        return lo, hi
-
-    @property
-    def non_null_enum(self) -> list[Any] | None:
-        return None if self.enum is None else [v for v in self.enum if v is not None]
+    if isinstance(value, FieldRule):
+        return value
+    names = list(FieldRule.model_fields)
+    if isinstance(value, Mapping):
+        unknown = sorted(set(value) - set(names))
+        if unknown:
+            raise GenerationError(
+                f"rule for {path!r} has unknown key(s) {', '.join(unknown)}; valid: {', '.join(names)}"
+            )
+        raw = {k: v for k, v in value.items() if v is not None}
+    else:
+        raw = {n: getattr(value, n) for n in names if getattr(value, n, None) is not None}
+    enum = raw.get("enum")
+    if enum is not None and (isinstance(enum, (str, bytes)) or not hasattr(enum, "__iter__")):
+        raise GenerationError(f"rule for {path!r}: enum must be a list of values, got {enum!r}")
+    if enum is not None:
+        raw["enum"] = list(enum)
+    try:
+        return FieldRule.model_validate(raw)
+    except PydanticValidationError as e:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])} {err['msg']}" for err in e.errors())
+        raise GenerationError(f"rule for {path!r}: {problems}") from None
 
 
 def normalise_rules(rules: Mapping[str, Any] | None, schema: Schema) -> dict[str, FieldRule]:
@@ -117,5 +75,5 @@ def normalise_rules(rules: Mapping[str, Any] | None, schema: Schema) -> dict[str
             raise GenerationError(
                 f"rule for {path!r} names no field of the schema; top-level fields: {', '.join(sorted(known))}"
             )
-        out[path] = FieldRule.of(rule, path=path)
+        out[path] = as_rule(rule, path=path)
     return out

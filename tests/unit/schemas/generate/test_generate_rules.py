@@ -12,6 +12,7 @@ from streammesh.schemas.generation import (
     FieldRule,
     GenerationError,
     ValueGenerator,
+    as_rule,
     generate_values,
 )
 from tests.unit.schemas.generate.helpers import rule_problems
@@ -96,19 +97,19 @@ def test_generated_values_pass_the_produce_time_rule_check(schema_of: Callable[[
 
 
 def test_field_rule_reads_dicts_and_objects() -> None:
-    assert FieldRule.of({"min": 1, "enum": ["a"]}) == FieldRule(min=1, enum=("a",))
+    assert as_rule({"min": 1, "enum": ["a"]}) == FieldRule(min=1, enum=["a"])
 
     class Legacy:
         min = 2
         not_null = True
 
-    assert FieldRule.of(Legacy()) == FieldRule(min=2, not_null=True)
+    assert as_rule(Legacy()) == FieldRule(min=2, not_null=True)
 
 
 @pytest.mark.parametrize(("rules", "message"), [
     ({"totl": {"min": 1}}, "names no field"),
     ({"total": {"minimum": 1}}, "unknown key"),
-    ({"total": {"min": "one"}}, "must be a number"),
+    ({"total": {"min": "one"}}, "should be a valid number"),
     ({"currency": {"enum": "GBP"}}, "must be a list"),
 ])
 def test_bad_rules_are_refused_with_the_reason(schema_of: Callable[[str], Schema], rules: dict[str, Any],
