@@ -18,6 +18,7 @@ from rich.table import Table
 from streammesh.cli.app import app, err, open_mesh, out
 from streammesh.exceptions import ValidationError
 from streammesh.schemas import RecordInvalidError
+from streammesh.schemas.serde import dump_json
 from streammesh.sdk.consumer import Event, ProductDeprecatedWarning
 
 __all__ = ["produce", "consume"]
@@ -125,7 +126,7 @@ def consume(
     mesh = open_mesh(ctx)
     if dead_letter:
         for item in mesh.dead_letters(name, limit=limit):
-            sys.stdout.buffer.write(orjson.dumps(item) + b"\n")
+            sys.stdout.buffer.write(dump_json(item) + b"\n")
         return
     wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
     with warnings.catch_warnings(record=True) as caught:
@@ -143,7 +144,7 @@ def consume(
             for event in consumer:
                 count += 1
                 if format == EventFormat.json:
-                    sys.stdout.buffer.write(orjson.dumps(event.to_dict()) + b"\n")
+                    sys.stdout.buffer.write(dump_json(event.to_dict()) + b"\n")
                 else:
                     rows.append(event)
                     if follow and len(rows) >= 20:
@@ -179,7 +180,7 @@ def _cell(v: Any) -> str:
     if v is None:
         return ""
     if isinstance(v, (dict, list)):
-        return orjson.dumps(v).decode()[:40]
+        return dump_json(v).decode()[:40]
     return str(v)
 
 
@@ -204,7 +205,7 @@ def generate(
     values = generate_values(load_schema(contract.schema_), count, seed=seed, rules=rules or None)
     if not produce:
         for value in values:
-            sys.stdout.buffer.write(orjson.dumps(value, default=str) + b"\n")
+            sys.stdout.buffer.write(dump_json(value) + b"\n")
         return
     with mesh.producer(name) as producer, _progress() as progress:
         task = progress.add_task(f"generating into {name}", total=count)

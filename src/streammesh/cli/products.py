@@ -147,6 +147,8 @@ def show(
         fields = []
     out.print(product_view(p, fields, mesh.stats(name), mesh.store.list_versions(name),
                            mesh.store.list_consumers(name)))
+    if p.status != "draft":
+        out.print(f"schema registry: {mesh.schema_summary(name)}")
 
 
 @products_app.command(epilog="Example: streammesh products deprecate sales.orders --sunset 2027-03-31 "

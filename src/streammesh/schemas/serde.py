@@ -1,12 +1,32 @@
-"""How record keys become bytes on the log. (Values use the Confluent wire format: see ``codecs``.)"""
+"""How record keys become bytes on the log, and decoded values become JSON for people and pipes.
+(Values on the log use the Confluent wire format: see ``codecs``.)"""
 
 from __future__ import annotations
 
+import base64
+from decimal import Decimal
 from typing import Any
 
 import orjson
 
-__all__ = ["encode_key", "decode_key"]
+__all__ = ["encode_key", "decode_key", "dump_json"]
+
+
+def _json_default(value: Any) -> Any:
+    """Decoded Avro/Protobuf values hold types JSON lacks: decimals as text (exact), bytes as
+    base64, sets as lists."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def dump_json(value: Any, *, indent: bool = False) -> bytes:
+    """JSON for any decoded event value (datetimes as ISO-8601, see :func:`_json_default` for the rest)."""
+    return orjson.dumps(value, default=_json_default, option=orjson.OPT_INDENT_2 if indent else 0)
 
 
 def encode_key(key: Any) -> bytes | None:

@@ -20,7 +20,7 @@ from streammesh.exceptions import ValidationError
 from streammesh.governance import Violation, load_policy_config, write_default_policy_file
 from streammesh.log.base import BaseLog
 from streammesh.plugins import log_backends, metadata_stores
-from streammesh.schemas.registry import SchemaRegistry
+from streammesh.schemas.registry import SchemaRegistry, subject_for
 from streammesh.schemas import load_schema
 from streammesh.schemas.serde import decode_key
 from streammesh.sdk.consumer import Consumer, Event, value_decoder
@@ -174,6 +174,15 @@ class Mesh:
         if group:
             self.store.register_consumer(group, name, consumer.fields)
         return consumer
+
+    def schema_summary(self, name: str) -> str:
+        """One line on the product's registered schema: subject, versions, latest id, compatibility."""
+        subject = subject_for(self.product(name).stream)
+        versions = self.store.subject_versions(subject)
+        if not versions:
+            return f"{subject}: not registered yet (it is when the product is published)"
+        return (f"{subject}: version{'s' if len(versions) > 1 else ''} {', '.join(str(v.version) for v in versions)}"
+                f" (latest id {versions[-1].schema.id}), compatibility {self.registry.compatibility(subject)}")
 
     def stats(self, name: str) -> dict[str, Any]:
         """Event count per partition and overall, and the time of the newest event."""

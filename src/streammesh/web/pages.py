@@ -6,11 +6,11 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
 
 from streammesh.catalog import Product, SearchResult
 from streammesh.catalog.models import FACETS
 from streammesh.contracts.durations import format_duration
+from streammesh.schemas.serde import dump_json
 
 __all__ = ["page", "search_page", "product_page", "error_page"]
 
@@ -73,7 +73,7 @@ def search_page(result: SearchResult, query: str, filters: dict[str, list[str]])
 
 
 def product_page(p: Product, fields: list[Any], stats: dict[str, Any], samples: list[dict[str, Any]],
-                 versions: list[Any], consumers: list[Any]) -> str:
+                 versions: list[Any], consumers: list[Any], registry: str = "") -> str:
     c = p.contract
     sla = c.sla
     facts = [
@@ -97,13 +97,13 @@ def product_page(p: Product, fields: list[Any], stats: dict[str, Any], samples: 
         f"<tr><td>{escape(f.path)}</td><td>{escape(f.type)}</td>"
         f"<td class=pii>{escape(c.classifications.get(f.path, ''))}</td><td>{escape(f.doc or '')}</td></tr>"
         for f in fields)
-    sample_rows = "".join(f"<pre>{escape(orjson.dumps(s, option=orjson.OPT_INDENT_2).decode())}</pre>"
+    sample_rows = "".join(f"<pre>{escape(dump_json(s, indent=True).decode())}</pre>"
                           for s in samples) or "<p>No events yet.</p>"
     consumer_rows = "".join(f"<li>{escape(x.group)} ({escape(', '.join(x.fields) or 'all fields')})</li>"
                             for x in consumers) or "<li>none registered</li>"
     body = (f"<p><a href='/'>← all products</a></p><h1>{escape(c.title or c.name)} <small>{escape(c.name)}</small></h1>"
             f"<p>{escape(c.description)}</p><dl>{dl}</dl>"
-            f"<h2>Schema ({escape(c.schema_.format)})</h2><table><thead><tr><th>field</th><th>type</th>"
+            f"<h2>Schema ({escape(c.schema_.format)})</h2><p>Schema registry: {escape(registry)}</p><table><thead><tr><th>field</th><th>type</th>"
             f"<th>classification</th><th>description</th></tr></thead><tbody>{schema_rows}</tbody></table>"
             f"<h2>Latest events <small>(classified fields masked)</small></h2>{sample_rows}"
             f"<h2>Consumers</h2><ul>{consumer_rows}</ul>"

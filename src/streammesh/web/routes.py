@@ -33,8 +33,9 @@ def pages_router(mesh: Any) -> APIRouter:
         except SchemaError:
             fields = []
         samples = [mask_value(e.value, p.contract.classifications) for e in m.latest(name, 5)]
+        registry = m.schema_summary(name) if p.status != "draft" else ""
         return product_page(p, fields, m.stats(name), samples, m.store.list_versions(name),
-                            m.store.list_consumers(name))
+                            m.store.list_consumers(name), registry)
 
     @router.get("/activity")
     def activity(m: MeshDep) -> str:

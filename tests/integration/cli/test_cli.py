@@ -70,6 +70,7 @@ def test_publish_search_show_produce_consume(cli, tmp_path):
 
     shown = cli("products", "show", "sales.orders").output
     assert "customer_email" in shown and "pii" in shown and "30" in shown
+    assert "schema registry: sales.orders-value: version 1" in shown
     assert "sales.orders" in cli("products", "show", "sales.orders", "--format", "yaml").output
     domains = cli("domains").output
     assert "sales" in domains and "1 domains" in domains

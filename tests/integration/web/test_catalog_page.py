@@ -30,6 +30,7 @@ def test_product_page_masks_pii_in_samples(mesh):
         p.send(None, order(7, customer_email="jane.doe@example.com"))
     html = _client(mesh).get("/products/sales.orders").text
     assert "customer_email" in html and "pii" in html
+    assert "sales.orders-value: version 1" in html and "compatibility BACKWARD" in html
     assert "O000007" in html
     assert "jane.doe@example.com" not in html  # masked in the sample
 

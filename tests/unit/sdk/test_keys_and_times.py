@@ -45,3 +45,19 @@ def test_parse_duration_rejects_with_examples(bad):
 def test_format_duration_round_trips():
     for text in ["500ms", "30s", "5m", "1h30m", "30d"]:
         assert format_duration(parse_duration(text)) == text
+
+
+def test_dump_json_handles_decoded_avro_and_protobuf_types():
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    import orjson
+
+    from streammesh.schemas.serde import dump_json
+
+    value = {"price": Decimal("12.50"), "blob": b"\x00\x01", "tags": {"b", "a"},
+             "at": datetime(2026, 11, 22, 10, 0, tzinfo=UTC)}
+    assert orjson.loads(dump_json(value)) == {"price": "12.50", "blob": "AAE=", "tags": ["a", "b"],
+                                              "at": "2026-11-22T10:00:00+00:00"}
+    with pytest.raises(TypeError):
+        dump_json({"x": object()})
