@@ -4,6 +4,7 @@ taking only the fields you need."""
 from __future__ import annotations
 
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -132,6 +133,7 @@ class Consumer:
         self._inner: BaseLogConsumer = log.consumer(
             [product.stream], group=group, auto_offset_reset="earliest" if from_beginning else "latest",
             auto_commit=False, session_timeout_ms=session_timeout_ms)
+        self._pending: deque[Record] = deque()
         self._delivered: dict[tuple[str, int], int] = {}
         self._committed: dict[tuple[str, int], int] = {}
         self._closed = False
@@ -158,29 +160,34 @@ class Consumer:
                 self._committed.clear()
         return self._inner.poll(max_records=max_records, timeout=timeout)
 
+    def _hand_out(self, r: Record) -> Event:
+        event = self._event(r)
+        self._delivered[(r.topic, r.partition)] = r.offset + 1
+        return event
+
     def poll(self, *, max_records: int = 500, timeout: float = 0.0) -> list[Event]:
         """Up to ``max_records`` events, waiting up to ``timeout`` seconds for the first."""
-        events = [self._event(r) for r in self._fetch(max_records, timeout)]
-        for e in events:
-            self._delivered[(self.product.stream, e.partition)] = e.offset + 1
-        return events
+        if not self._pending:
+            self._pending.extend(self._fetch(max_records, timeout))
+        taken = [self._pending.popleft() for _ in range(min(max_records, len(self._pending)))]
+        return [self._hand_out(r) for r in taken]
 
     def __iter__(self) -> Iterator[Event]:
-        stream = self.product.stream
+        # records fetched but not yet handed out stay in ``_pending``, so a caller that breaks out of
+        # a loop and iterates again continues exactly where it stopped
         while not self._closed:
-            batch = self._fetch(1000, 0.5 if self.follow else 0.2)
-            if not batch:
-                if not self.follow and sum(self._inner.lag().values()) == 0:
-                    return
-                continue
-            for r in batch:
-                event = self._event(r)
-                self._delivered[(stream, r.partition)] = r.offset + 1
-                yield event
+            if not self._pending:
+                self._pending.extend(self._fetch(1000, 0.5 if self.follow else 0.2))
+                if not self._pending:
+                    if not self.follow and sum(self._inner.lag().values()) == 0:
+                        return
+                    continue
+            while self._pending:
+                yield self._hand_out(self._pending.popleft())
 
     def lag(self) -> int:
-        """Events between this consumer's position and the end of the stream."""
-        return sum(self._inner.lag().values())
+        """Events between what this consumer has handed out and the end of the stream."""
+        return sum(self._inner.lag().values()) + len(self._pending)
 
     def remaining(self) -> int:
         return self.lag()

@@ -152,3 +152,19 @@ def test_member_too_slow_between_polls_loses_partitions_but_nothing_is_lost(mesh
     seen = {e.value["order_id"] for e in first} | set(taken) | set(rest)
     assert seen == {f"O{i:06d}" for i in range(60)}  # at least once: nothing lost
     assert len(taken) > 0  # the other member really took over partitions
+
+
+def test_breaking_out_of_a_loop_and_iterating_again_loses_nothing(mesh):
+    mesh.publish(contract_dict())
+    with mesh.producer("sales.orders") as p:
+        p.send_many(order(i) for i in range(50))
+    consumer = mesh.consumer("sales.orders", from_beginning=True)
+    first = []
+    for e in consumer:
+        first.append(e.value["order_id"])
+        if len(first) == 7:
+            break
+    assert consumer.lag() == 43
+    rest = [e.value["order_id"] for e in consumer]
+    assert len(first) + len(rest) == 50 and set(first) | set(rest) == {f"O{i:06d}" for i in range(50)}
+    assert [e.value["order_id"] for e in consumer.poll()] == []  # nothing left, nothing repeated
