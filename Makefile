@@ -26,6 +26,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/log/bench_log.py
 	$(BIN)/python benchmarks/schemas/bench_serde.py
+	$(BIN)/python benchmarks/sdk/bench_sdk.py
 
 ## regenerate docs/cli.md from the commands' --help
 docs: $(STAMP)

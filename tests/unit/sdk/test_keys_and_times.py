@@ -61,3 +61,12 @@ def test_dump_json_handles_decoded_avro_and_protobuf_types():
                                               "at": "2026-11-22T10:00:00+00:00"}
     with pytest.raises(TypeError):
         dump_json({"x": object()})
+
+
+def test_key_extractor_matches_key_of():
+    from streammesh.sdk.producer import key_extractor
+
+    value = {"order_id": "O1", "line": 3, "customer": {"id": "C9"}}
+    for fields in (["order_id"], ["order_id", "line"], ["customer.id"], ["missing"]):
+        assert key_extractor(fields)(value) == key_of(value, fields)
+    assert key_extractor(["order_id"])("not a dict") is None
