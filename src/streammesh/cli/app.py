@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,10 @@ class MeshGroup(TyperGroup):
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/]")
             raise SystemExit(130) from None
+        except BrokenPipeError:
+            # the reader of our output went away (e.g. '| head'): stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(1) from None
         except Exception as e:  # noqa: BLE001 - the last line of defence for users
             # usage errors and exits of click (or the click typer bundles) carry an exit code: theirs to show
             if hasattr(e, "exit_code"):

@@ -85,3 +85,18 @@ def test_dead_letter_from_the_cli(cli, tmp_path):
     dead = [orjson.loads(line) for line in cli("consume", "sales.orders", "--dead-letter").stdout.splitlines()]
     assert len(dead) == 1 and dead[0]["value"]["order_id"] == "O000002"
     assert "above the maximum 100" in dead[0]["reason"]
+
+
+def test_output_closed_early_is_not_an_error(cli, tmp_path):
+    import subprocess
+    import sys
+
+    cli("products", "publish", str(_write(tmp_path, "v1.yaml", contract_dict())))
+    proc = subprocess.Popen([sys.executable, "-m", "streammesh.cli.main", "-w", str(tmp_path / "ws"), "generate",
+                             "sales.orders", "--count", "200000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # like '| head -1'
+    _, stderr = proc.communicate(timeout=60)
+    assert orjson.loads(first)["order_id"]
+    assert b"Traceback" not in stderr and b"unexpected" not in stderr

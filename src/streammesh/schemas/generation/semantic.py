@@ -134,13 +134,14 @@ def _product_name(ctx: Context) -> str:
 
 
 def email_address(ctx: Context) -> str:
-    """The persona's address: ``first.last42@free-mail-domain`` of the persona's country."""
+    """The persona's address, ``first.last42@example.org``: reserved domains (RFC 2606), so that test
+    data can never reach a real inbox."""
     p = ctx.persona
     sep = ctx.pick((".", "_", ""))
     tail = str(ctx.rng.randint(1, 99)) if ctx.chance(0.4) else ""
     first, last = ascii_slug(p.first_name), ascii_slug(p.last_name)
     local = f"{first}{sep}{last}{tail}" if first and last else ctx.faker().user_name()
-    return f"{local}@{ctx.faker().free_email_domain()}"
+    return f"{local}@{ctx.pick(('example.com', 'example.org', 'example.net'))}"
 
 
 def web_url(ctx: Context) -> str:
