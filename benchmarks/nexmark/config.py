@@ -23,11 +23,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
-    "FIRST_PERSON_ID", "FIRST_AUCTION_ID", "FIRST_CATEGORY_ID", "NUM_CATEGORIES",
-    "PERSON_PROPORTION", "AUCTION_PROPORTION", "BID_PROPORTION", "PROPORTION_DENOMINATOR",
-    "PERSON_ID_LEAD", "AUCTION_ID_LEAD", "HOT_SELLER_RATIO", "HOT_AUCTION_RATIO", "HOT_BIDDER_RATIO",
-    "DEFAULT_BASE_TIME_MS", "GeneratorConfig", "EventKind", "kind_of",
-    "last_base0_person_id", "last_base0_auction_id", "person_count", "auction_count",
+    "AUCTION_ID_LEAD",
+    "AUCTION_PROPORTION",
+    "BID_PROPORTION",
+    "DEFAULT_BASE_TIME_MS",
+    "FIRST_AUCTION_ID",
+    "FIRST_CATEGORY_ID",
+    "FIRST_PERSON_ID",
+    "HOT_AUCTION_RATIO",
+    "HOT_BIDDER_RATIO",
+    "HOT_SELLER_RATIO",
+    "NUM_CATEGORIES",
+    "PERSON_ID_LEAD",
+    "PERSON_PROPORTION",
+    "PROPORTION_DENOMINATOR",
+    "EventKind",
+    "GeneratorConfig",
+    "auction_count",
+    "kind_of",
+    "last_base0_auction_id",
+    "last_base0_person_id",
+    "person_count",
 ]
 
 # Ids start above zero so that queries find matches even on tiny data sets (GeneratorConfig.java).

@@ -20,12 +20,25 @@ Sources (same rules, snake_case names):
 
 from __future__ import annotations
 
-from benchmarks.nexmark.randomness import Draws, TextPools, seed_key
+from benchmarks.nexmark.randomness import Draws, EventRandom, TextPools
 
 __all__ = [
-    "US_STATES", "US_CITIES", "FIRST_NAMES", "LAST_NAMES", "HOT_CHANNELS", "HOT_CHANNELS_RATIO",
-    "CHANNELS_NUMBER", "MIN_STRING_LENGTH", "extra_bounds", "next_string", "next_extra", "next_email",
-    "next_credit_card", "next_person_name", "java_abs_reverse", "Channels",
+    "CHANNELS_NUMBER",
+    "FIRST_NAMES",
+    "HOT_CHANNELS",
+    "HOT_CHANNELS_RATIO",
+    "LAST_NAMES",
+    "MIN_STRING_LENGTH",
+    "US_CITIES",
+    "US_STATES",
+    "Channels",
+    "extra_bounds",
+    "java_abs_reverse",
+    "next_credit_card",
+    "next_email",
+    "next_extra",
+    "next_person_name",
+    "next_string",
 ]
 
 US_STATES = ["AZ", "CA", "ID", "OR", "WA", "WY"]
@@ -103,11 +116,12 @@ class Channels:
     ``channel-42`` carries the same URL whatever range of events produced it.
     """
 
-    def __init__(self, seed: int, pools: TextPools) -> None:
-        self._key = seed_key(seed, 2)
+    def __init__(self, rand: EventRandom, pools: TextPools) -> None:
+        self._rand = rand
         self._pools = pools
-        self.hot = [(name, self._base_url(Draws(self._key, CHANNELS_NUMBER + i))) for i, name in enumerate(HOT_CHANNELS)]
-        self._cold: list[tuple[str, str] | None] = [None] * CHANNELS_NUMBER
+        self.hot = [(name, self._base_url(rand.named(b"hot-channel", i))) for i, name in enumerate(HOT_CHANNELS)]
+        self.table: list[tuple[str, str] | None] = [None] * CHANNELS_NUMBER
+        """Numbered channels made so far, by number (``None``: not yet; call ``cold``)."""
 
     def _base_url(self, draws: Draws) -> str:
         pools = self._pools
@@ -116,11 +130,11 @@ class Channels:
 
     def cold(self, number: int) -> tuple[str, str]:
         """``("channel-<number>", url)``; nine URLs in ten carry a ``channel_id`` parameter."""
-        found = self._cold[number]
+        found = self.table[number]
         if found is None:
-            draws = Draws(self._key, number)
+            draws = self._rand.named(b"channel", number)
             url = self._base_url(draws)
             if draws.below(10) > 0:
                 url = f"{url}&channel_id={java_abs_reverse(number)}"
-            found = self._cold[number] = (f"channel-{number}", url)
+            found = self.table[number] = (f"channel-{number}", url)
         return found
