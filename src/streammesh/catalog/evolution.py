@@ -79,5 +79,10 @@ def assess_change(registry: SchemaRegistry, store: BaseCatalogStore, product: Pr
     result = registry.check(subject, new)
     whole = any(i.path in ("", "$") for i in result.issues)
     affected = sorted({i.path for i in result.issues if i.path and i.path != "$"})
-    impacted = _impacted(store.list_consumers(product.name), affected, whole) if not result.compatible else []
-    return SchemaChange(product.name, level, result.compatible, list(result.issues), impacted)
+    impacted, derived = [], []
+    if not result.compatible:
+        impacted = _impacted(store.list_consumers(product.name), affected, whole)
+        derived = sorted({e.product for e in store.lineage_edges() if e.input_product == product.name
+                          and (whole or (e.input_field is not None
+                                         and any(_touches(p, e.input_field) for p in affected)))})
+    return SchemaChange(product.name, level, result.compatible, list(result.issues), impacted, derived)

@@ -9,7 +9,7 @@ from typing import Any
 from streammesh.contracts.model import Contract
 
 __all__ = ["Team", "Domain", "Product", "ProductVersion", "SearchHit", "SearchResult", "Activity", "ConsumerInfo",
-           "FACETS"]
+           "App", "LineageEdge", "FACETS"]
 
 #: facet name -> what it counts; the order is the order shown to users.
 FACETS = ("domain", "tag", "tier", "quality", "status", "classification")
@@ -114,3 +114,31 @@ class ConsumerInfo:
     fields: list[str]
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+
+
+@dataclass(slots=True)
+class App:
+    """A deployed streaming-SQL application: its statements, the products it feeds and how it runs."""
+
+    name: str
+    sql: str
+    owner: str
+    products: list[str] = field(default_factory=list)
+    status: str = "stopped"  # running | stopped | failed
+    pid: int | None = None
+    started_at: datetime | None = None
+    updated_at: datetime | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineageEdge:
+    """``input_product.input_field`` feeds ``product.output_field`` as ``kind`` (identity,
+    transformation, aggregation, filter, join-key). Product-level edges have no fields."""
+
+    product: str
+    input_product: str
+    output_field: str | None = None
+    input_field: str | None = None
+    kind: str = "product"

@@ -11,12 +11,12 @@ import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from streammesh.catalog.evolution import SchemaChange, assess_change, major_stream_name
 from streammesh.catalog.lifecycle import check_transition
-from streammesh.catalog.models import Product, ProductVersion, SearchResult, Team
-from streammesh.contracts.model import TEAM_PATTERN, Contract, Deprecation
+from streammesh.catalog.models import LineageEdge, Product, ProductVersion, SearchResult, Team
+from streammesh.contracts.model import TEAM_PATTERN, Contract, Deprecation, DerivedFrom
 from streammesh.exceptions import ConflictError, NotFoundError, ValidationError
 from streammesh.governance import PolicyConfig, PolicyViolationError, Violation, check_contract
 from streammesh.log.base import BaseLog, TopicSpec
@@ -35,8 +35,10 @@ class SchemaEvolutionError(ConflictError):
     def __init__(self, change: SchemaChange, *, hint: str) -> None:
         lines = "\n".join(f"- {i}" for i in change.issues)
         who = ", ".join(f"{x.group} ({', '.join(x.fields)})" for x in change.impacted) or "no registered consumer"
+        derived = ", ".join(change.derived) or "none"
         super().__init__(f"{change.product}: the new schema is not {change.level} compatible:\n{lines}\n"
-                         f"consumers reading affected fields: {who}", hint=hint)
+                         f"consumers reading affected fields: {who}\nderived products reading them: {derived}",
+                         hint=hint)
         self.change = change
 
 
@@ -187,6 +189,18 @@ class Catalog:
                                            f" {name} {contract.version}",
                                    details={"version": contract.version, "previous": old.version})
         return PublishOutcome(saved, "updated" if current.status != "draft" or draft else "created", warnings)
+
+    def publish_derived(self, contract: Contract, *, sql: str, query: Any, derivation: Any,
+                        app: str | None = None, actor: str | None = None) -> PublishOutcome:
+        """Publish a derived product (behind the same policies) and record its lineage: an edge to each
+        input product and one per field edge (identity, transformation, aggregation, filter, join-key)."""
+        contract = contract.model_copy(update={"derived_from": DerivedFrom(
+            sql=sql.strip(), inputs=list(derivation.inputs), app=app)})
+        outcome = self.publish(contract, actor=actor)
+        edges = [LineageEdge(contract.name, p) for p in derivation.inputs]
+        edges += [LineageEdge(contract.name, e.product, e.output, e.field, e.kind) for e in derivation.edges]
+        self.store.save_lineage(contract.name, edges)
+        return outcome
 
     def assess(self, name: str, contract: Contract) -> SchemaChange:
         """Compatibility verdict and impact of ``contract``'s schema for the published product ``name``."""

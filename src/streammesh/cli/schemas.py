@@ -66,6 +66,8 @@ def _show_change(change: SchemaChange) -> None:
         err.print(who)
     else:
         err.print("No registered consumer reads the affected fields.")
+    if change.derived:
+        err.print("Derived products reading them (their SQL may break): " + ", ".join(change.derived))
 
 
 @schemas_app.command("check", epilog="Example: streammesh schemas check sales.orders orders-v2.contract.yaml")

@@ -164,7 +164,7 @@ def contract_from_dict(data: Any, *, source: str = "<dict>") -> Contract:
 _ORDER = [
     "apiVersion", "name", "version", "title", "domain", "owner", "status", "description", "tags", "quality",
     "key", "timestamp_field", "partitions", "retention", "compacted", "sla", "support", "classifications",
-    "rules", "on_invalid", "deprecation", "schema",
+    "rules", "on_invalid", "deprecation", "derived_from", "schema",
 ]
 _SCHEMA_ORDER = ["format", "message", "file", "definition"]
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_valid
 from streammesh.contracts.durations import format_duration, parse_duration
 
 __all__ = [
-    "Contract", "SchemaSpec", "Sla", "Support", "Deprecation", "FieldRule", "QualityLevel", "SlaTier", "LifecycleStatus",
+    "Contract", "SchemaSpec", "Sla", "Support", "Deprecation", "DerivedFrom", "FieldRule", "QualityLevel", "SlaTier", "LifecycleStatus",
     "SchemaFormatName", "NAME_PATTERN", "TEAM_PATTERN",
 ]
 
@@ -117,6 +117,14 @@ class FieldRule(_Strict):
         return v
 
 
+class DerivedFrom(_Strict):
+    """How a derived product is computed: its streaming SQL and the products it reads."""
+
+    sql: str = Field(description="the CREATE STREAM|TABLE statement")
+    inputs: list[str] = Field(default_factory=list, description="products the query reads")
+    app: str | None = Field(default=None, description="the deployed app that runs it")
+
+
 class Deprecation(_Strict):
     """Why and until when a deprecated product stays readable, and what replaces it."""
 
@@ -159,6 +167,7 @@ class Contract(_Strict):
     on_invalid: Literal["reject", "dead-letter"] = Field(
         default="reject", description="what happens to an event that breaks the schema or a rule")
     deprecation: Deprecation | None = None
+    derived_from: DerivedFrom | None = Field(default=None, description="set for derived products (streaming SQL)")
 
     @field_validator("key", "tags", mode="before")
     @classmethod

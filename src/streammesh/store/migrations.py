@@ -23,6 +23,7 @@ __all__ = ["MIGRATIONS", "migrate", "current_version"]
 _V1_TABLES = ("schema_version", "teams", "products", "product_tags", "product_classifications", "product_fields",
               "product_versions", "activity", "consumers")
 _V2_TABLES = ("schemas", "subject_versions", "compatibility_config")
+_V3_TABLES = ("apps", "lineage_edges")
 
 
 def _create(conn: Connection, names: tuple[str, ...]) -> None:
@@ -38,7 +39,12 @@ def _v2_schema_registry(conn: Connection, store: SqlCatalogStore) -> None:
     _create(conn, _V2_TABLES)
 
 
-MIGRATIONS: list[Callable[[Connection, SqlCatalogStore], None]] = [_v1_initial, _v2_schema_registry]
+def _v3_apps_and_lineage(conn: Connection, store: SqlCatalogStore) -> None:
+    _create(conn, _V3_TABLES)
+
+
+MIGRATIONS: list[Callable[[Connection, SqlCatalogStore], None]] = [_v1_initial, _v2_schema_registry,
+                                                                   _v3_apps_and_lineage]
 
 
 def current_version(conn: Connection) -> int:

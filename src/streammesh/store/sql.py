@@ -23,6 +23,7 @@ from streammesh.schemas import SchemaError, SchemaField, load_schema
 from streammesh.store import tables as t
 from streammesh.store.base.store import BaseCatalogStore
 from streammesh.store.migrations import migrate
+from streammesh.store.processing_sql import SqlProcessingStore
 from streammesh.store.schema_sql import SqlSchemaStore
 
 __all__ = ["SqlCatalogStore", "utcnow"]
@@ -47,7 +48,7 @@ def schema_fields(contract: Contract) -> list[SchemaField]:
         return []
 
 
-class SqlCatalogStore(SqlSchemaStore, BaseCatalogStore):
+class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
     """Everything but connection setup and full-text matching, in portable SQL."""
 
     def __init__(self, engine: Engine) -> None:

@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, MetaD
 
 __all__ = ["metadata", "teams", "products", "product_tags", "product_classifications", "product_fields",
            "product_versions", "activity", "consumers", "schema_version", "schemas", "subject_versions",
-           "compatibility_config"]
+           "compatibility_config", "apps", "lineage_edges"]
 
 metadata = MetaData()
 
@@ -110,4 +110,28 @@ compatibility_config = Table(
     "compatibility_config", metadata,
     Column("subject", String(300), primary_key=True),  # '' is the global default
     Column("level", String(30), nullable=False),
+)
+
+# -- derived products: apps and lineage (layout version 3) ---------------------------------------
+apps = Table(
+    "apps", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("sql", Text, nullable=False),
+    Column("owner", String(100), nullable=False),
+    Column("products", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("pid", Integer),
+    Column("started_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("metrics", JSON, nullable=False),
+    Column("error", Text),
+)
+lineage_edges = Table(
+    "lineage_edges", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("product", String(249), nullable=False, index=True),
+    Column("input_product", String(249), nullable=False, index=True),
+    Column("output_field", String(300)),
+    Column("input_field", String(300)),
+    Column("kind", String(30), nullable=False),
 )

@@ -82,3 +82,27 @@ def test_compatibility_level_per_subject_is_honoured(mesh):
     new = _with_schema(lambda d: d["properties"].update(total={"type": "string"}), version="1.1.0")
     assert mesh.assess("sales.orders", new).compatible
     assert copy.deepcopy(new)["version"] == "1.1.0"
+
+
+def test_derived_products_reading_affected_fields_are_listed(mesh):
+    from streammesh.processing.sql import SqlCatalog, compile_sql, derive, derived_contract
+
+    mesh.publish(contract_dict())
+    mesh.add_team("@analytics-team", domain="analytics")
+    sql = ("CREATE STREAM sales.big_orders AS SELECT order_id, total FROM sales.orders WHERE total > 100")
+    catalog = SqlCatalog.from_contracts([p.contract for p in mesh.products()])
+    query = compile_sql(sql, catalog)
+    derivation = derive(query, catalog)
+    contract = derived_contract(query, derivation, owner="@sales-team", acknowledge_sla=True)
+    mesh.catalog.publish_derived(contract, sql=sql, query=query, derivation=derivation, app="big-orders")
+    assert mesh.store.upstream("sales.big_orders") == ["sales.orders"]
+    assert mesh.store.downstream("sales.orders") == ["sales.big_orders"]
+    kinds = {(e.input_field, e.kind) for e in mesh.store.lineage_edges("sales.big_orders") if e.input_field}
+    assert ("total", "filter") in kinds and ("order_id", "identity") in kinds
+    assert mesh.product("sales.big_orders").contract.derived_from.inputs == ["sales.orders"]
+
+    breaking = _with_schema(lambda d: d["properties"].update(total={"type": "string"}), version="1.1.0")
+    change = mesh.assess("sales.orders", breaking)
+    assert change.derived == ["sales.big_orders"]
+    unrelated = _with_schema(lambda d: d["properties"].update(customer_email={"type": "integer"}), version="1.1.0")
+    assert mesh.assess("sales.orders", unrelated).derived == []

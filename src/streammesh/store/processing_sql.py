@@ -1,0 +1,97 @@
+"""Apps and lineage in SQL (a mixin of :class:`streammesh.store.sql.SqlCatalogStore`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select, update
+
+from streammesh.catalog.models import App, LineageEdge
+from streammesh.exceptions import NotFoundError
+from streammesh.store import tables as t
+from streammesh.store.base.processing import BaseProcessingStore
+
+__all__ = ["SqlProcessingStore"]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _app(row: Mapping[str, Any]) -> App:
+    return App(name=row["name"], sql=row["sql"], owner=row["owner"], products=list(row["products"]),
+               status=row["status"], pid=row["pid"], started_at=_aware(row["started_at"]),
+               updated_at=_aware(row["updated_at"]), metrics=dict(row["metrics"] or {}), error=row["error"])
+
+
+class SqlProcessingStore(BaseProcessingStore):
+    """Apps and lineage edges in the catalog database."""
+
+    engine: Engine
+
+    def save_app(self, app: App) -> None:
+        app.updated_at = datetime.now(UTC)
+        values = dict(name=app.name, sql=app.sql, owner=app.owner, products=list(app.products), status=app.status,
+                      pid=app.pid, started_at=app.started_at, updated_at=app.updated_at, metrics=app.metrics,
+                      error=app.error)
+        with self.engine.begin() as conn:
+            conn.execute(delete(t.apps).where(t.apps.c.name == app.name))
+            conn.execute(insert(t.apps).values(**values))
+
+    def get_app(self, name: str) -> App | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.apps).where(t.apps.c.name == name)).mappings().first()
+        return _app(row) if row else None
+
+    def list_apps(self) -> list[App]:
+        with self.engine.connect() as conn:
+            return [_app(r) for r in conn.execute(select(t.apps).order_by(t.apps.c.name)).mappings()]
+
+    def update_app(self, name: str, *, status: str | None = None, pid: int | None = None,
+                   metrics: dict[str, Any] | None = None, error: str | None = None) -> None:
+        values: dict[str, Any] = {"updated_at": datetime.now(UTC)}
+        if status is not None:
+            values["status"] = status
+            if status == "running":
+                values["started_at"] = values["updated_at"]
+        if pid is not None:
+            values["pid"] = pid or None  # 0 clears it
+        if metrics is not None:
+            values["metrics"] = metrics
+        if error is not None:
+            values["error"] = error or None
+        with self.engine.begin() as conn:
+            if not conn.execute(update(t.apps).where(t.apps.c.name == name).values(**values)).rowcount:
+                raise NotFoundError(f"no app named {name!r}", hint="list apps with 'streammesh apps list'")
+
+    def delete_app(self, name: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(t.apps).where(t.apps.c.name == name))
+
+    def save_lineage(self, product: str, edges: Sequence[LineageEdge]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(t.lineage_edges).where(t.lineage_edges.c.product == product))
+            if edges:
+                conn.execute(insert(t.lineage_edges), [
+                    {"product": product, "input_product": e.input_product, "output_field": e.output_field,
+                     "input_field": e.input_field, "kind": e.kind} for e in edges])
+
+    def lineage_edges(self, product: str | None = None) -> list[LineageEdge]:
+        q = select(t.lineage_edges).order_by(t.lineage_edges.c.id)
+        if product is not None:
+            q = q.where(t.lineage_edges.c.product == product)
+        with self.engine.connect() as conn:
+            return [LineageEdge(r["product"], r["input_product"], r["output_field"], r["input_field"], r["kind"])
+                    for r in conn.execute(q).mappings()]
+
+    def upstream(self, product: str) -> list[str]:
+        with self.engine.connect() as conn:
+            return sorted(set(conn.execute(select(t.lineage_edges.c.input_product)
+                                           .where(t.lineage_edges.c.product == product)).scalars()))
+
+    def downstream(self, product: str) -> list[str]:
+        with self.engine.connect() as conn:
+            return sorted(set(conn.execute(select(t.lineage_edges.c.product)
+                                           .where(t.lineage_edges.c.input_product == product)).scalars()))
