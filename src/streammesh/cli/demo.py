@@ -51,18 +51,36 @@ def demo(
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")]
     = None,
     serve: Annotated[bool, typer.Option(help="Serve the catalog page (--no-serve: generators only).")] = True,
+    apps: Annotated[bool, typer.Option(help="Deploy and run the sample derived products (--no-apps: sources "
+                                            "only).")] = True,
 ) -> None:
-    """Create the sample retail organisation, keep its event generators running, and serve its catalog."""
-    from streammesh.demo.runner import GeneratorLoop, create_demo, wait_until
+    """Create the sample retail organisation, keep its event generators and derived products running, and
+    serve its catalog."""
+    from streammesh.demo.runner import (
+        GeneratorLoop,
+        create_demo,
+        deploy_samples,
+        stop_apps,
+        wait_until,
+    )
 
     host = "127.0.0.1"
     if serve:
         _check_port(host, port)
     out.print(f"Creating the sample organisation in [bold]{workspace}[/] ...")
     generator = create_demo(workspace, seed=seed, progress=lambda msg: out.print(f"  {msg}"))
+    running: list[str] = []
+    try:
+        if apps:
+            running = deploy_samples(workspace, progress=lambda msg: out.print(f"  {msg}"))
+    except BaseException:
+        stop_apps(workspace)
+        raise
     loop = GeneratorLoop(workspace, generator)
     loop.start()
     out.print(f"Generators running. Try: [cyan]streammesh -w {workspace} products search orders[/]")
+    if running:
+        out.print(f"Derived products running. Try: [cyan]streammesh -w {workspace} apps list[/]")
     try:
         if serve:
             out.print(f"Catalog: [bold underline]http://{host}:{port}/[/]  (Ctrl-C to stop)")
@@ -73,6 +91,10 @@ def demo(
         pass
     finally:
         loop.stop()
+        if apps:
+            stopped = stop_apps(workspace)
+            if stopped:
+                out.print(f"Stopped {stopped} app worker{'s' if stopped != 1 else ''}.")
     if loop.error is not None:
         err.print(f"[yellow]warning:[/] the generators stopped: {loop.error}")
     out.print(f"Stopped; the generators wrote {loop.written:,} live events. The mesh stays in {workspace}.")

@@ -15,9 +15,11 @@ from streammesh.demo.organisation import TEAMS, load_demo_contracts
 from streammesh.exceptions import ConflictError, ValidationError
 from streammesh.sdk.mesh import Mesh, init
 
-__all__ = ["create_demo", "write_events", "GeneratorLoop", "MARKER"]
+__all__ = ["MARKER", "SAMPLE_OWNER", "GeneratorLoop", "create_demo", "deploy_samples", "stop_apps", "write_events"]
 
 MARKER = ".streammesh-demo"
+#: owns the sample derived products whose sample names no owner
+SAMPLE_OWNER = "@analytics-team"
 
 
 def _fresh_workspace(workspace: Path) -> None:
@@ -63,6 +65,54 @@ def create_demo(workspace: Path, *, seed: int = 7, progress: Callable[[str], Non
         count = write_events(mesh, generator.initial_events())
         progress(f"wrote a backlog of {count:,} events")
     return generator
+
+
+def sample_app_name(product: str) -> str:
+    """``analytics.revenue_by_category`` runs as app ``revenue-by-category``."""
+    return product.rsplit(".", 1)[-1].replace("_", "-")
+
+
+def deploy_samples(workspace: Path, *, progress: Callable[[str], None] = lambda _: None,
+                   wait: float = 30.0) -> list[str]:
+    """Deploy every sample derived product (``processing/sql/samples.py``) as its own app and start the
+    workers, so the demo's mesh has live derived products and lineage. Returns the apps that run; one
+    that fails is reported through ``progress`` and does not stop the demo."""
+    from streammesh.processing.apps import ACTIVE, deploy, start, status
+    from streammesh.processing.sql.samples import SAMPLES
+
+    names: list[str] = []
+    with Mesh(workspace) as mesh:
+        for s in SAMPLES:
+            name = sample_app_name(s.name)
+            try:
+                deploy(mesh, s.sql, name=name, owner=s.owner or SAMPLE_OWNER, start=False)
+                start(mesh, name, wait=0)  # start them all, then wait for all at once
+                names.append(name)
+            except Exception as e:  # noqa: BLE001 - one broken sample must not take the demo down
+                progress(f"could not deploy {s.name}: {getattr(e, 'message', e)}")
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and any(status(mesh, n).status == "starting" for n in names):
+            time.sleep(0.2)
+        running = []
+        for n in names:
+            app = status(mesh, n)
+            if app.status in ACTIVE:
+                running.append(n)
+            else:
+                progress(f"app {n} {app.status}: {app.error or 'no report'}")
+    progress(f"deployed {len(SAMPLES)} sample derived products; {len(running)} app workers running")
+    return running
+
+
+def stop_apps(workspace: Path) -> int:
+    """Stop every app worker of the mesh that still runs (each finishes its batch and checkpoints)."""
+    from streammesh.processing.apps import ACTIVE, pid_alive, stop
+
+    with Mesh(workspace) as mesh:
+        apps = [a for a in mesh.store.list_apps() if a.status in ACTIVE or pid_alive(a.pid, a.name)]
+        for a in apps:
+            stop(mesh, a.name)
+    return len(apps)
 
 
 class GeneratorLoop(threading.Thread):

@@ -82,6 +82,7 @@ class ProductInfo:
             name=contract.name, fields=tuple(out), key=tuple(contract.key), table_like=contract.compacted,
             timestamp_field=contract.timestamp_field, classifications=dict(contract.classifications),
             sla=contract.sla, quality=contract.quality, contract=contract,
+            derived=contract.derived_from is not None,
         )
 
     @property

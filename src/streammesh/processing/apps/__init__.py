@@ -1,0 +1,46 @@
+"""Deployed streaming-SQL apps: compile a script into derived products, publish them, and run each app
+as a worker process (``streammesh apps deploy | list | status | stop | restart``).
+
+Example:
+    >>> app = deploy(mesh, open("app.sql").read(), name="high-value", owner="@sales-team")  # doctest: +SKIP
+    >>> status(mesh, "high-value").metrics["lag"]                                           # doctest: +SKIP
+    0
+"""
+
+from streammesh.processing.apps.control import (
+    ACTIVE,
+    app_dir,
+    deploy,
+    get_app,
+    log_path,
+    pid_alive,
+    restart,
+    start,
+    state_dir,
+    status,
+    stop,
+)
+from streammesh.processing.apps.plan import (
+    PlannedProduct,
+    check_app_name,
+    mesh_sql_catalog,
+    plan_app,
+)
+
+__all__ = [
+    "ACTIVE",
+    "PlannedProduct",
+    "app_dir",
+    "check_app_name",
+    "deploy",
+    "get_app",
+    "log_path",
+    "mesh_sql_catalog",
+    "pid_alive",
+    "plan_app",
+    "restart",
+    "start",
+    "state_dir",
+    "status",
+    "stop",
+]

@@ -1,0 +1,115 @@
+"""Transient queries that deploy nothing: push previews of live data, and pull lookups on tables.
+
+A preview runs the same engine as a deployed app, on an in-memory DuckDB with no checkpoint and no
+output product: it reads the FROM product from *now* on (joined tables from their beginning, as their
+current values matter) and yields the rows it would have written. A pull query reads a table-like
+product's stream once, keeps the latest value per key and returns the rows that match.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from streammesh.processing.runtime.decoding import SourceDecoder
+from streammesh.processing.runtime.engine import Engine
+from streammesh.processing.runtime.errors import ProcessingError
+from streammesh.processing.runtime.ingest import ingest, meta, quote
+from streammesh.processing.runtime.output import value_sql
+from streammesh.processing.runtime.reading import SourceReader
+from streammesh.processing.runtime.state import connect_duckdb
+from streammesh.processing.sql.plan import Query
+from streammesh.schemas import load_schema
+from streammesh.sdk.mesh import Mesh
+
+__all__ = ["preview", "pull"]
+
+
+def preview(mesh: Mesh, query: Query, *, seconds: float, max_rows: int) -> Iterator[dict[str, Any]]:
+    """Rows of ``query`` over live records from now on, for up to ``seconds`` or ``max_rows`` rows
+    (or the query's ``LIMIT``), as JSON values. Aggregations yield each group's row when it changes.
+
+    Example:
+        >>> for row in preview(mesh, compile_sql("SELECT order_id, total FROM sales.orders", cat),
+        ...                    seconds=10, max_rows=20):                              # doctest: +SKIP
+        ...     print(row)
+    """
+    limit = min(max_rows, query.limit) if query.limit is not None else max_rows
+    if limit <= 0:
+        return
+    deadline = time.monotonic() + seconds
+    first = query.sources[0]
+    with tempfile.TemporaryDirectory(prefix="sm-preview-") as tmp:
+        con = connect_duckdb(None)
+        readers: dict[str, SourceReader] = {}
+        decoders: dict[str, SourceDecoder] = {}
+        try:
+            for s in query.sources:
+                product = mesh.product(s.product)
+                readers[s.alias] = SourceReader(mesh.log, product.stream, from_end=s is first)
+                keys = s.role == "table" or (s is first and query.kind == "table" and not query.aggregating)
+                decoders[s.alias] = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), s.columns,
+                                                  keys=keys)
+            stream = mesh.product(first.product).stream
+            engine = Engine(query, con, Path(tmp), header=b"", partitions=1,
+                            source_partitions=mesh.log.topic_spec(stream).partitions)
+            sent, batch = 0, 0
+            while sent < limit and time.monotonic() < deadline:
+                views = {a: (r.read(5000, min(0.2, max(0.0, deadline - time.monotonic()))) if a == first.alias
+                             else r.read_all()) for a, r in readers.items()}
+                if not any(views.values()):
+                    continue
+                batch += 1
+                result = engine.process(batch, {a: decoders[a].decode(v) for a, v in views.items()})
+                for value in result.outputs.values:
+                    if value is None:
+                        continue
+                    yield orjson.loads(value)
+                    sent += 1
+                    if sent >= limit:
+                        return
+        finally:
+            for r in readers.values():
+                r.close()
+            con.close()
+
+
+def pull(mesh: Mesh, query: Query) -> list[dict[str, Any]]:
+    """The current rows of a table-like product that match a pull query (``SELECT … FROM table WHERE
+    key = …``): the latest value per key, tombstones removed, filtered and projected.
+
+    Raises:
+        ProcessingError: the query is not a pull query over a table-like product.
+    """
+    if query.mode != "pull" or query.joins or query.aggregating:
+        raise ProcessingError("a pull query reads one table by key: SELECT … FROM <table> WHERE <key> = …",
+                              hint="use preview() for other queries")
+    source = query.sources[0]
+    product = mesh.product(source.product)
+    if not (product.contract.compacted or product.contract.key):
+        raise ProcessingError(f"{product.name} is not table-like (it has no key)",
+                              hint="pull queries look up derived TABLEs or compacted products")
+    reader = SourceReader(mesh.log, product.stream)
+    try:
+        views = reader.read_all(limit=1 << 62)
+    finally:
+        reader.close()
+    decoded = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), source.columns, keys=True).decode(views)
+    with tempfile.TemporaryDirectory(prefix="sm-pull-") as tmp:
+        con = connect_duckdb(None)
+        try:
+            ingest(con, "in_t", source, decoded, Path(tmp))
+            a = source.alias
+            latest = (f"SELECT * FROM {quote('in_t')} QUALIFY row_number() OVER (PARTITION BY {meta(a, '$key')} "
+                      f"ORDER BY \"$seq\" DESC) = 1")
+            where = f" AND coalesce(({query.filter.to_duckdb()}), false)" if query.filter is not None else ""
+            sql = f"SELECT {value_sql(query, final=False)} FROM ({latest}) WHERE NOT {meta(a, '$del')}{where} ORDER BY \"$seq\""
+            rows = [orjson.loads(v) for (v,) in con.execute(sql).fetchall()]
+        finally:
+            con.close()
+    return rows[: query.limit] if query.limit is not None else rows
