@@ -11,13 +11,19 @@ from typing import Any
 
 from streammesh.log.base import OutgoingRecord
 from streammesh.processing.runtime import batch_result, run_to_end
-from streammesh.processing.sql import Query, SqlCatalog, compile_sql, derive, derived_contract
+from streammesh.processing.sql import (
+    Query,
+    SqlCatalog,
+    compile_sql,
+    derive,
+    derived_contract,
+)
 from streammesh.schemas.serde import encode_key
 from streammesh.sdk.mesh import Mesh
 from tests.factories import contract_dict
 
 __all__ = ["BASE_MS", "assert_matches_batch", "assert_same", "catalog_of", "customers_contract", "deploy", "iso", "orders_contract", "output_rows",
-           "produce", "run", "shuffled_locally"]
+           "payments_contract", "produce", "run", "shuffled_locally"]
 
 BASE_MS = 1_714_557_600_000  # 2024-05-01T10:00:00Z
 
@@ -48,6 +54,26 @@ CUSTOMERS: dict[str, Any] = {
     },
     "additionalProperties": False,
 }
+
+
+PAYMENTS: dict[str, Any] = {
+    "type": "object",
+    "required": ["payment_id", "order_id", "paid", "paid_at"],
+    "properties": {
+        "payment_id": {"type": "string"},
+        "order_id": {"type": "string"},
+        "paid": {"type": "number"},
+        "method": {"type": ["string", "null"]},
+        "paid_at": {"type": "string", "format": "date-time"},
+    },
+    "additionalProperties": False,
+}
+
+
+def payments_contract(*, partitions: int = 2, name: str = "shop.payments") -> dict[str, Any]:
+    return contract_dict(name, title="Shop payments", key=["payment_id"], timestamp_field="paid_at",
+                         partitions=partitions, classifications={},
+                         schema={"format": "json-schema", "definition": copy.deepcopy(PAYMENTS)})
 
 
 def iso(ms: int) -> str:

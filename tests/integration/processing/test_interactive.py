@@ -7,7 +7,15 @@ import time
 
 from streammesh.processing.runtime import preview, pull
 from streammesh.processing.sql import compile_sql
-from tests.integration.processing.helpers import BASE_MS, catalog_of, deploy, iso, orders_contract, produce, run
+from tests.integration.processing.helpers import (
+    BASE_MS,
+    catalog_of,
+    deploy,
+    iso,
+    orders_contract,
+    produce,
+    run,
+)
 
 
 def _order(i: int, customer: str, amount: float) -> dict:

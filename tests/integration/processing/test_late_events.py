@@ -85,3 +85,21 @@ def test_having_that_stops_matching_deletes_the_row(shop, state):
     assert [e.value for e in events if e.key == "C1"][-1] is None, "C1 stopped matching: tombstone"
     assert {r["customer_id"] for r in output_rows(shop, query)} == {"C2"}
     assert_matches_batch(shop, query)
+
+
+def test_undecodable_records_are_dead_lettered_and_processing_goes_on(shop, state):
+    from streammesh.log.base import OutgoingRecord
+
+    shop.publish(orders_contract())
+    query = deploy(shop, "CREATE STREAM analytics.amounts AS SELECT order_id, amount FROM shop.orders")
+    produce(shop, "shop.orders", [_order(1, 0)])
+    stream = shop.product("shop.orders").stream
+    shop.log.append(stream, [OutgoingRecord(b"\x00\x00\x00\x00\x01{not json", b"O0002")])
+    produce(shop, "shop.orders", [_order(3, 2)])
+    with Processor(shop, query, app="bad", state_dir=state(), batch_size=10) as proc:
+        while proc.step(timeout=0).read:
+            pass
+        assert proc.metrics()["errors"] == 1
+    assert [r["order_id"] for r in output_rows(shop, query)] == ["O0001", "O0003"]
+    dead = shop.dead_letters("analytics.amounts")
+    assert len(dead) == 1 and dead[0]["reason"].startswith("undecodable") and dead[0]["source_offset"] == "1"

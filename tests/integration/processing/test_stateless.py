@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.processing.helpers import assert_matches_batch, deploy, output_rows, run
+from tests.integration.processing.helpers import (
+    assert_matches_batch,
+    deploy,
+    output_rows,
+    run,
+)
 
 QUERIES = {
     "filter": "SELECT order_id, customer_id, total, updated_at FROM sales.orders "

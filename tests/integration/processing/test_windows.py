@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.processing.helpers import assert_matches_batch, deploy, output_rows, run
+from tests.integration.processing.helpers import (
+    assert_matches_batch,
+    deploy,
+    output_rows,
+    run,
+)
 
 AGGREGATES = ("COUNT(*) AS n, COUNT(channel) AS with_channel, SUM(quantity) AS units, SUM(line_total) AS revenue, "
               "AVG(unit_price) AS avg_price, MIN(sku) AS first_sku, MAX(placed_at) AS last_at, "

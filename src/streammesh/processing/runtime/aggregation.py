@@ -131,14 +131,14 @@ class WindowAggregation:
         return " AND ".join(conds)
 
     def update(self, con: object, assigned: str) -> str:
-        """Merge the non-late rows of temp table ``assigned`` into the state; return the name of a temp
+        """Merge the non-late rows of relation ``assigned`` (SQL) into the state; return the name of a temp
         table holding the changed groups (finalised, with ``$pass`` and the previous ``$emitted``)."""
         q = self.query
         ts = meta(q.sources[0].alias, "$ts")
         group = ", ".join(self.keys + ['"$ws"', '"$we"'])
         partials = ", ".join(f"{e} AS {quote(n)}" for s in self.specs for n, e in s.partial)
         con.execute(f"CREATE OR REPLACE TEMP TABLE sm_p AS SELECT {group}, {partials}{', ' if partials else ''}"  # type: ignore[attr-defined]
-                    f"max({ts}) AS \"$maxts\" FROM {quote(assigned)} WHERE NOT \"$late\" GROUP BY {group}")
+                    f"max({ts}) AS \"$maxts\" FROM ({assigned}) WHERE NOT \"$late\" GROUP BY {group}")
         con.execute(f"CREATE TABLE IF NOT EXISTS {STATE} AS SELECT *, false AS \"$emitted\" FROM sm_p LIMIT 0")  # type: ignore[attr-defined]
         merges = ", ".join(f"{e} AS {quote(n)}" for s in self.specs for n, e in s.merge)
         union = (f"SELECT s.* FROM {STATE} s SEMI JOIN sm_p p ON {self._match('s', 'p')} "

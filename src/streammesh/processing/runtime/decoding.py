@@ -23,7 +23,11 @@ from typing import Any
 import orjson
 
 from streammesh.exceptions import StreammeshError
-from streammesh.processing.runtime.avro_columns import ColumnDecoder, RawKind, compile_decoder
+from streammesh.processing.runtime.avro_columns import (
+    ColumnDecoder,
+    RawKind,
+    compile_decoder,
+)
 from streammesh.processing.sql.plan import InputColumn
 from streammesh.schemas import Schema
 from streammesh.schemas.registry import SchemaRegistry
@@ -70,7 +74,7 @@ def extractor(paths: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
             expr = f"(lambda x: x.get({s!r}) if isinstance(x, dict) else None)({expr})"
         parts.append(expr)
     src = f"lambda d: ({', '.join(parts)},)" if parts else "lambda d: ()"
-    return eval(src)  # noqa: S307 - built from schema paths, quoted with repr
+    return eval(src)
 
 
 def _key_text(key: bytes | None) -> str | None:

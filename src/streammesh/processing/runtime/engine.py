@@ -13,13 +13,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from streammesh.processing.runtime.aggregation import WindowAggregation, assign_windows_sql
+from streammesh.processing.runtime.aggregation import (
+    WindowAggregation,
+    assign_windows_sql,
+)
 from streammesh.processing.runtime.decoding import DecodedBatch
 from streammesh.processing.runtime.errors import UnsupportedQueryError
 from streammesh.processing.runtime.ingest import ingest, meta, quote
 from streammesh.processing.runtime.output import OutputBatch, key_sql, render_sql
-from streammesh.processing.runtime.relation import HISTORY_MS, TableSide, joined_sql
-from streammesh.processing.runtime.sessions import SessionAggregation, assign_sessions_sql
+from streammesh.processing.runtime.relation import (
+    HISTORY_MS,
+    TableSide,
+    joined_sql,
+    split_filter,
+)
+from streammesh.processing.runtime.sessions import (
+    SessionAggregation,
+    assign_sessions_sql,
+)
+from streammesh.processing.runtime.streamjoin import StreamJoin
 from streammesh.processing.sql.plan import Query
 from streammesh.schemas.serde import dump_json
 
@@ -42,12 +54,13 @@ class StepResult:
 
 def check_supported(query: Query) -> None:
     """Raise :class:`UnsupportedQueryError` for plans the runtime cannot execute."""
-    for j in query.joins:
-        if j.mode != "stream-table":
-            raise UnsupportedQueryError(
-                f"stream-stream joins (JOIN {j.source.product} WITHIN …) are not executed by the runtime yet",
-                hint="join a table-like (compacted) product on its key, or aggregate each stream into its own "
-                     "TABLE first")
+    streams = [j for j in query.joins if j.mode == "stream-stream"]
+    if streams and len(query.joins) > 1:
+        raise UnsupportedQueryError(
+            f"a stream-stream join (JOIN {streams[0].source.product} WITHIN …) must be the query's only join; "
+            f"this one has {len(query.joins)}",
+            hint="join the first two streams in their own STREAM, then join that stream with the next one (or "
+                 "with tables) in a second statement")
     if query.kind == "table" and not query.aggregating and query.sources[0].key and not query.key_fields:
         raise UnsupportedQueryError("a CREATE TABLE without GROUP BY must select its source's key fields",
                                     hint=f"select {', '.join(query.sources[0].key)}")
@@ -62,7 +75,7 @@ class Engine:
     """
 
     def __init__(self, query: Query, con: Any, scratch: Path, *, header: bytes, partitions: int,
-                 source_partitions: int) -> None:
+                 source_partitions: int | dict[str, int]) -> None:
         check_supported(query)
         self.query = query
         self.con = con
@@ -70,31 +83,40 @@ class Engine:
         self.header = header
         self.partitions = max(1, partitions)
         self.first = query.sources[0]
-        self.tables = {j.source.alias: TableSide(j) for j in query.joins}
+        self.tables = {j.source.alias: TableSide(j) for j in query.joins if j.mode == "stream-table"}
         w = query.window
         self.windowed = w is not None
+        ss = next((j for j in query.joins if j.mode == "stream-stream"), None)
         self.sessions = SessionAggregation(query) if w is not None and w.kind == "session" else None
         self.groups = WindowAggregation(query) if query.aggregating and self.sessions is None else None
         self.copy_table = query.kind == "table" and not query.aggregating
-        self.grace = int(w.grace_ms) if w is not None else 0
+        within = max(ss.within.before_ms, ss.within.after_ms) if ss is not None and ss.within else 0
+        self.grace = int(w.grace_ms) if w is not None else int(within)
+        self.streams = StreamJoin(query, ss, self.grace) if ss is not None else None
+        self.needs_watermarks = self.windowed or self.streams is not None
         for side in self.tables.values():
             side.create(con)
-        self.source_partitions = source_partitions
-        self.idle: frozenset[int] = frozenset()
+        if self.streams is not None:
+            self.streams.setup(con)
+        parts = source_partitions if isinstance(source_partitions, dict) else {self.first.alias: source_partitions}
+        self.source_partitions = parts
+        self.idle: dict[str, frozenset[int]] = {}
         con.execute("CREATE TABLE IF NOT EXISTS sm_wm (p INTEGER PRIMARY KEY, max_ts BIGINT)")
         con.execute("CREATE TABLE IF NOT EXISTS sm_closed (id INTEGER PRIMARY KEY, wm BIGINT)")
         if self.copy_table:
             con.execute("CREATE TABLE IF NOT EXISTS sm_keys (k BLOB PRIMARY KEY)")
 
     # -- per batch ---------------------------------------------------------------------------------
-    def process(self, batch: int, decoded: dict[str, DecodedBatch], *, idle: frozenset[int] = frozenset()) -> StepResult:
+    def process(self, batch: int, decoded: dict[str, DecodedBatch], *,
+                idle: frozenset[int] | dict[str, frozenset[int]] = frozenset()) -> StepResult:
         """Apply one micro-batch (``alias -> decoded records``) and return its outputs.
 
         Args:
-            idle: FROM partitions that have never held a record; they do not hold windows open.
+            idle: per source alias (or for the FROM source), the partitions that have never held a record;
+                they hold no window or join buffer open.
         """
         con, q, a = self.con, self.query, self.first.alias
-        self.idle = idle
+        self.idle = idle if isinstance(idle, dict) else {a: idle}
         result = StepResult()
         self._decoded = decoded
         for s in q.sources:
@@ -108,23 +130,33 @@ class Engine:
             if alias in decoded and len(decoded[alias]):
                 ingest(con, f"in_{alias}", side.source, decoded[alias], self.scratch)
                 side.upsert(con, f"in_{alias}")
+        right = None
+        if self.streams is not None:
+            b = self.streams.b
+            if b in decoded and len(decoded[b]):
+                ingest(con, f"in_{b}", self.streams.join.source, decoded[b], self.scratch)
+                right = f"in_{b}"
+            self.streams.right_rows(con, right)
+            self._dead_rows(result, self.streams.join.source, "ss_rnew", '"$late"', "join")
         rows = decoded.get(a)
-        if rows is not None and len(rows):
-            # a relation scanned once (no window, no table copy) is read straight from the batch file
-            ingest(con, f"in_{a}", self.first, rows, self.scratch, view=not (self.windowed or self.copy_table))
-            self._rows(batch, result)
-            if self.tables and batch % _PRUNE_EVERY == 0 and rows.timestamps:
-                newest = con.execute(f"SELECT max({meta(a, '$ts')}) FROM {quote(f'in_{a}')}").fetchone()[0]
-                for side in self.tables.values():
-                    if newest is not None:
-                        side.prune(con, int(newest) - max(HISTORY_MS, self.grace))
+        has_left = rows is not None and len(rows) > 0
+        if has_left:
+            # the batch file is read where the relation is first scanned (no separate load)
+            ingest(con, f"in_{a}", self.first, rows, self.scratch, view=True)  # type: ignore[arg-type]
+        if has_left or right is not None:
+            self._rows(batch, result, has_left=has_left)
+        if has_left and self.tables and batch % _PRUNE_EVERY == 0:
+            newest = con.execute(f"SELECT max({meta(a, '$ts')}) FROM {quote(f'in_{a}')}").fetchone()[0]
+            for side in self.tables.values():
+                if newest is not None:
+                    side.prune(con, int(newest) - max(HISTORY_MS, self.grace))
         return result
 
-    def _rows(self, batch: int, result: StepResult) -> None:
+    def _rows(self, batch: int, result: StepResult, *, has_left: bool = True) -> None:
         con, q, a = self.con, self.query, self.first.alias
         ts, p, o = meta(a, "$ts"), meta(a, "$p"), meta(a, "$o")
         table = f"in_{a}"
-        if self.windowed:
+        if self.needs_watermarks and has_left:
             before = f"max({ts}) OVER (PARTITION BY {p} ORDER BY {o} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
             # a row's watermark: its partition's largest earlier event time minus grace, and never behind
             # what was already closed (so a row for a closed window is always late)
@@ -133,11 +165,19 @@ class Engine:
                         f"sm_closed WHERE id = 0), {_NO_TIME})) AS \"$wmb\" FROM {quote(table)} i "
                         f"LEFT JOIN sm_wm w ON w.p = i.{p}")
             table = "sm_rows"
-            con.execute(f"INSERT INTO sm_wm SELECT {p}, max({ts}) FROM {quote(f'in_{a}')} WHERE NOT {meta(a, '$del')} "
+            con.execute(f"INSERT INTO sm_wm SELECT {p}, max({ts}) FROM sm_rows WHERE NOT {meta(a, '$del')} "
                         f"GROUP BY {p} ON CONFLICT (p) DO UPDATE SET max_ts = greatest(max_ts, excluded.max_ts)")
-        rel = joined_sql(q, table, self.tables, keep_deleted=self.copy_table)
-        if q.filter is not None and not self.copy_table:
-            rel = f"SELECT * FROM ({rel}) WHERE coalesce(({q.filter.to_duckdb()}), false)"
+        if self.streams is not None:
+            rel = self._join_streams(result, has_left)
+            if rel is None:
+                return
+        elif self.copy_table:
+            rel = joined_sql(q, table, self.tables, keep_deleted=True)
+        else:
+            own, rest = split_filter(q)
+            rel = joined_sql(q, table, self.tables, prefilter=own)
+            if rest is not None:
+                rel = f"SELECT * FROM ({rel}) WHERE coalesce({rest}, false)"
         if self.copy_table:
             rows = self._copy_rows(rel)
         elif not q.aggregating:
@@ -149,28 +189,67 @@ class Engine:
             rows = self._aggregate(rel, result)
         result.outputs = OutputBatch.from_rows(rows, fixed_partition=batch % self.partitions)
 
+    def _join_streams(self, result: StepResult, has_left: bool) -> str | None:
+        """The stream-stream join's new pairs (and expired unmatched left rows, for LEFT JOIN)."""
+        con, q, a = self.con, self.query, self.first.alias
+        streams = self.streams
+        assert streams is not None
+        own, rest = split_filter(q)
+        if has_left:
+            self._dead_rows(result, self.first, "sm_rows", f"{meta(a, '$ts')} < \"$wmb\"", "join")
+            left = (f"SELECT * FROM sm_rows WHERE NOT {meta(a, '$del')} AND {meta(a, '$ts')} >= \"$wmb\""
+                    + (f" AND coalesce({own}, false)" if own else ""))
+        elif con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ss_left'").fetchone()[0]:
+            left = "SELECT * EXCLUDE (\"$matched\") FROM ss_left WHERE false"
+        else:  # nothing on the left yet: just buffer the right rows
+            con.execute("INSERT INTO ss_right BY NAME SELECT * EXCLUDE (\"$late\", \"$wmb\") FROM ss_rnew "
+                        "WHERE NOT \"$late\"")
+            return None
+        closed = f"coalesce((SELECT wm FROM sm_closed WHERE id = 0), {_NO_TIME})"
+        pairs = streams.step(con, left, closed, self.watermark(), self.watermark(streams.b, "sm_wm_right"))
+        return f"SELECT * FROM {pairs}" + (f" WHERE coalesce({rest}, false)" if rest else "")
+
+    def _dead_rows(self, result: StepResult, source: Any, table: str, condition: str, what: str) -> None:
+        """Rows of ``table`` (of ``source``) that are late for a join go to the dead-letter stream."""
+        b = source.alias
+        sql = (f"SELECT {meta(b, '$p')}, {meta(b, '$o')}, {meta(b, '$ts')}, \"$wmb\" FROM {table} WHERE {condition} "
+               f"ORDER BY {meta(b, '$p')}, {meta(b, '$o')}")
+        batch = self._decoded.get(b)
+        for part, off, ts, wmb in self.con.execute(sql).fetchall():
+            whole = batch.original(part, off) if batch is not None else None
+            why = f"late: event time {ts} ms is behind the watermark {wmb} ms (grace {self.grace} ms) of the {what}"
+            result.dead.append(self._dead(dump_json(whole), why, source.product, part, off, ts))
+            result.late += 1
+
     def _aggregate(self, rel: str, result: StepResult) -> list[tuple[Any, ...]]:
         con, q = self.con, self.query
         agg = self.sessions or self.groups
         assert agg is not None
         assign = assign_sessions_sql(q, rel) if self.sessions else assign_windows_sql(q, rel)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE sm_a AS {assign}")
-        if self.windowed:
+        # a row can only be late when its event time is behind its watermark: usually none is, and the
+        # assigned rows then go straight into the aggregation without being materialised
+        a = self.first.alias
+        rows_of = f"({rel})" if self.streams is not None else "sm_rows"
+        behind = self.windowed and con.execute(
+            f"SELECT count(*) FROM {rows_of} WHERE {meta(a, '$ts')} < \"$wmb\"").fetchone()[0]
+        if behind:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE sm_a AS {assign}")
             self._late(result)
+            assign = "SELECT * FROM sm_a"
         rows: list[tuple[Any, ...]] = []
         if self.sessions is not None:
-            changed, replaced = self.sessions.update(con, "sm_a")
+            changed, replaced = self.sessions.update(con, assign)
             if q.emit == "changes":
                 rows += con.execute(render_sql(q, f"SELECT * FROM {replaced}", final=True, header=self.header,
                                                ts='"$maxts"', where="false", tombstone="true",
                                                order=agg.order())).fetchall()
         else:
-            changed = self.groups.update(con, "sm_a")  # type: ignore[union-attr]
+            changed = self.groups.update(con, assign)  # type: ignore[union-attr]
         if q.emit == "changes":
             rows += con.execute(render_sql(q, f"SELECT * FROM {changed}", final=True, header=self.header,
                                            ts='"$maxts"', where='"$pass"', tombstone='NOT "$pass" AND "$emitted"',
                                            order=agg.order())).fetchall()
-        wm = self.watermark()
+        wm = self.closing_watermark()
         if self.windowed and wm is not None:
             con.execute(f"INSERT INTO sm_closed VALUES (0, {wm}) ON CONFLICT (id) DO UPDATE SET wm = greatest(wm, {wm})")
             closed = agg.closing(con, wm)
@@ -206,8 +285,8 @@ class Engine:
         con, q, a = self.con, self.query, self.first.alias
         cond = f"coalesce(({q.filter.to_duckdb()}), false)" if q.filter is not None else "true"
         key = key_sql(q, final=False)
-        prev = (f"coalesce(lag(\"$ok\") OVER (PARTITION BY \"$k\" ORDER BY \"$seq\"), "
-                f"EXISTS (SELECT 1 FROM sm_keys WHERE sm_keys.k = \"$k\"))")
+        prev = ("coalesce(lag(\"$ok\") OVER (PARTITION BY \"$k\" ORDER BY \"$seq\"), "
+                "EXISTS (SELECT 1 FROM sm_keys WHERE sm_keys.k = \"$k\"))")
         base = (f"SELECT *, NOT {meta(a, '$del')} AND {cond} AS \"$ok\", coalesce({key}, encode({meta(a, '$key')})) "
                 f"AS \"$k\" FROM ({rel})")
         con.execute(f"CREATE OR REPLACE TEMP TABLE sm_t AS SELECT *, {prev} AS \"$prev\" FROM ({base})")
@@ -220,12 +299,24 @@ class Engine:
         return rows
 
     # -- helpers -----------------------------------------------------------------------------------
-    def watermark(self) -> int | None:
-        """The smallest partition watermark of the FROM source (epoch ms); ``None`` while a partition that
-        is not idle has had no record yet."""
-        idle = ", ".join(str(p) for p in self.idle) or "-1"
-        row = self.con.execute(f"SELECT count(*), min(max_ts) FROM sm_wm WHERE p NOT IN ({idle})").fetchone()
-        want = self.source_partitions - len(self.idle)
+    def closing_watermark(self) -> int | None:
+        """Up to where windows may close: the FROM watermark, and with a stream-stream join also the right
+        side's watermark minus the join's ``after`` bound (a buffered left row may still be paired, or
+        written unmatched, until then)."""
+        wm = self.watermark()
+        if self.streams is None or wm is None:
+            return wm
+        right = self.watermark(self.streams.b, "sm_wm_right")
+        return None if right is None else min(wm, right - self.streams.after)
+
+    def watermark(self, alias: str | None = None, table: str = "sm_wm") -> int | None:
+        """The smallest partition watermark of a source (default: FROM), epoch ms; ``None`` while a
+        partition that is not idle has had no record yet."""
+        alias = alias or self.first.alias
+        idle_set = self.idle.get(alias, frozenset())
+        idle = ", ".join(str(p) for p in idle_set) or "-1"
+        row = self.con.execute(f"SELECT count(*), min(max_ts) FROM {table} WHERE p NOT IN ({idle})").fetchone()
+        want = self.source_partitions.get(alias, 1) - len(idle_set)
         if row is None or row[1] is None or row[0] < want:
             return None
         return int(row[1]) - self.grace

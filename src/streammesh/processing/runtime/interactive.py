@@ -51,17 +51,19 @@ def preview(mesh: Mesh, query: Query, *, seconds: float, max_rows: int) -> Itera
         try:
             for s in query.sources:
                 product = mesh.product(s.product)
-                readers[s.alias] = SourceReader(mesh.log, product.stream, from_end=s is first)
+                # tables from their beginning (their current values matter), streams from now
+                readers[s.alias] = SourceReader(mesh.log, product.stream, from_end=s.role == "stream")
                 keys = s.role == "table" or (s is first and query.kind == "table" and not query.aggregating)
                 decoders[s.alias] = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), s.columns,
                                                   keys=keys)
-            stream = mesh.product(first.product).stream
-            engine = Engine(query, con, Path(tmp), header=b"", partitions=1,
-                            source_partitions=mesh.log.topic_spec(stream).partitions)
+            parts = {s.alias: mesh.log.topic_spec(mesh.product(s.product).stream).partitions for s in query.sources}
+            engine = Engine(query, con, Path(tmp), header=b"", partitions=1, source_partitions=parts)
             sent, batch = 0, 0
             while sent < limit and time.monotonic() < deadline:
-                views = {a: (r.read(5000, min(0.2, max(0.0, deadline - time.monotonic()))) if a == first.alias
-                             else r.read_all()) for a, r in readers.items()}
+                wait = min(0.2, max(0.0, deadline - time.monotonic()))
+                views = {s.alias: (readers[s.alias].read_all() if s.role == "table"
+                                   else readers[s.alias].read(5000, wait if s is first else 0.0))
+                         for s in query.sources}
                 if not any(views.values()):
                     continue
                 batch += 1

@@ -29,15 +29,16 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from streammesh.log.base import TopicSpec
 from streammesh.log.partitioner import KeyPartitioner
-from streammesh.processing.runtime.decoding import DecodedBatch, SourceDecoder
+from streammesh.processing.runtime.decoding import SourceDecoder
 from streammesh.processing.runtime.engine import Engine, StepResult, check_supported
 from streammesh.processing.runtime.errors import OutputConflictError, ProcessingError
 from streammesh.processing.runtime.output import OutputBatch
@@ -50,6 +51,34 @@ from streammesh.sdk.mesh import Mesh
 from streammesh.sdk.producer import dead_letter_stream
 
 __all__ = ["Processor", "StepStats", "run_to_end"]
+
+
+_gc_lock = threading.Lock()
+_gc_users = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while any processor (thread) is in a micro-batch.
+
+    A batch allocates hundreds of thousands of short-lived, acyclic objects (column values, fetched rows,
+    records): the collector would scan the heap hundreds of times per batch for nothing (it doubled the
+    engine's CPU time on Nexmark). Reference counting frees them; the collector runs after the batch.
+    """
+    global _gc_users, _gc_was_enabled
+    with _gc_lock:
+        if _gc_users == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_users += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            if _gc_users == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 @dataclass
@@ -89,9 +118,10 @@ class Processor:
             log.create_topic(TopicSpec(self.dead_stream, partitions=1))
         self.dead_partitions = log.topic_spec(self.dead_stream).partitions
         self.state = StateStore(Path(state_dir), query_sql=query.sql, fsync=mesh.config.fsync)
-        self.from_stream = mesh.product(query.sources[0].product).stream
+        self.source_streams = {s.alias: mesh.product(s.product).stream for s in query.sources}
         self.engine = Engine(query, self.state.con, self.state.scratch, header=wire_header(schema_id),
-                             partitions=self.partitions, source_partitions=log.topic_spec(self.from_stream).partitions)
+                             partitions=self.partitions,
+                             source_partitions={a: log.topic_spec(t).partitions for a, t in self.source_streams.items()})
         self._partitioner = KeyPartitioner(self.partitions)
         self._dead_partitioner = KeyPartitioner(self.dead_partitions)
         self.readers: dict[str, SourceReader] = {}
@@ -114,17 +144,8 @@ class Processor:
     # -- one micro-batch ---------------------------------------------------------------------------
     def step(self, *, timeout: float = 0.2) -> StepStats:
         """Read, compute, write and checkpoint one micro-batch (see the module docstring)."""
-        # A batch allocates hundreds of thousands of short-lived, acyclic objects (column values, fetched
-        # rows, records); the cyclic GC would scan the heap hundreds of times per batch for nothing
-        # (it doubled the engine's CPU time on Nexmark). Reference counting frees them; the collector
-        # runs once after the batch instead.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with _gc_paused():
             return self._step(timeout)
-        finally:
-            if enabled:
-                gc.enable()
 
     def _step(self, timeout: float) -> StepStats:
         t0 = time.perf_counter()
@@ -133,23 +154,22 @@ class Processor:
         views: dict[str, list[Any]] = {}
         ranges: dict[str, dict[int, tuple[int, int]]] = {}
         if replay is not None:
-            idle = frozenset(replay.idle)
+            idle = {a: frozenset(ps) for a, ps in replay.idle.items()}
             for alias, reader in self.readers.items():
                 views[alias] = reader.read_range(replay.ranges.get(alias, {}))
                 ranges[alias] = replay.ranges.get(alias, {})
         else:
             idle = self._idle()
+            starts = {alias: reader.positions() for alias, reader in self.readers.items()}
+            # tables to their end first (updates already on the log are seen), then a batch of each stream
+            for s in sorted(self.query.sources, key=lambda s: s.role != "table"):
+                reader = self.readers[s.alias]
+                views[s.alias] = reader.read_all() if s.role == "table" else reader.read(self.batch_size, 0.0)
+            if not any(views.values()):
+                views[first] = self.readers[first].read(self.batch_size, timeout)
             for alias, reader in self.readers.items():
-                before = reader.positions()
-                if alias == first:
-                    got = reader.read(self.batch_size, 0.0)
-                    if not got and not any(views.values()):
-                        got = reader.read(self.batch_size, timeout)
-                else:
-                    got = reader.read_all()
-                views[alias] = got
                 after = reader.positions()
-                ranges[alias] = {p: (before.get(p, after[p]), after[p]) for p in after}
+                ranges[alias] = {p: (starts[alias].get(p, after[p]), after[p]) for p in after}
         if not any(views.values()) and replay is None:
             return StepStats(0, 0, 0, self.lag(), time.perf_counter() - t0)
         decoded = {alias: self.decoders[alias].decode(v) for alias, v in views.items()}
@@ -165,12 +185,15 @@ class Processor:
         self._recent.append((time.monotonic(), result.read))
         return StepStats(result.read, emitted, result.late, self.lag(), time.perf_counter() - t0)
 
-    def _idle(self) -> frozenset[int]:
-        """FROM partitions that have never held a record (they would otherwise hold windows open forever)."""
-        end = self.mesh.log.end_offsets(self.from_stream)
-        return frozenset(p for p, e in end.items() if e == 0)
+    def _idle(self) -> dict[str, frozenset[int]]:
+        """Per source, the partitions that have never held a record (they would otherwise hold windows and
+        join buffers open forever)."""
+        out = {}
+        for alias, stream in self.source_streams.items():
+            out[alias] = frozenset(p for p, e in self.mesh.log.end_offsets(stream).items() if e == 0)
+        return out
 
-    def _write(self, batch: int, ranges: dict[str, dict[int, tuple[int, int]]], idle: frozenset[int],
+    def _write(self, batch: int, ranges: dict[str, dict[int, tuple[int, int]]], idle: dict[str, frozenset[int]],
                result: StepResult, replay: Intent | None) -> int:
         log, ckpt = self.mesh.log, self.ckpt
         dead = OutputBatch([v for v, _h, _t in result.dead], [None] * len(result.dead),
@@ -202,7 +225,7 @@ class Processor:
                         hint="another writer appends to this product; stop it, then restart the app")
             skips[topic] = extra
         self.state.write_intent(Intent(batch, ranges, {t: {p: (o, 0) for p, o in b.items()} for t, b in bases.items()},
-                                       sorted(idle)))
+                                       {a: sorted(ps) for a, ps in idle.items()}))
         ends: dict[str, dict[int, int]] = {}
         for topic, (out, partitioner) in planned.items():
             records = out.records(skip=skips[topic], partitioner=partitioner)
@@ -253,7 +276,7 @@ class Processor:
             r.close()
         self.state.close()
 
-    def __enter__(self) -> Processor:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

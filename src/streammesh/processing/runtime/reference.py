@@ -8,6 +8,7 @@ joins look versions up in the table's whole history. The semantics are the docum
 without micro-batches:
 
 * a stream row joins the table version valid at its event time (the newest at or before it);
+* a stream-stream join pairs the rows of both sides that are not late (see :mod:`.streamjoin`);
 * a row is late for a window ending at or before its partition's watermark just before it (largest
   earlier event time of the partition minus grace); for sessions, when its event time is behind it;
 * ``EMIT FINAL`` shows windows that end at or before the smallest partition watermark;
@@ -28,6 +29,7 @@ from streammesh.processing.runtime.ingest import ingest, meta, quote
 from streammesh.processing.runtime.output import value_sql
 from streammesh.processing.runtime.reading import SourceReader
 from streammesh.processing.runtime.state import connect_duckdb
+from streammesh.processing.runtime.streamjoin import pair_seq, within_sql
 from streammesh.processing.sql.plan import Query, agg_column, key_column
 from streammesh.schemas import load_schema
 from streammesh.sdk.mesh import Mesh
@@ -74,6 +76,8 @@ def _relation(query: Query, grace: int) -> str:
     copy = query.kind == "table" and not query.aggregating
     wmb = f"coalesce(max({ts}) OVER (PARTITION BY {p} ORDER BY {o} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), -(2::BIGINT**62)) - {grace}"
     rel = f"SELECT *, {wmb} AS \"$wmb\" FROM {quote('in_' + a)}" + ("" if copy else f" WHERE NOT {meta(a, '$del')}")
+    if query.joins and query.joins[0].mode == "stream-stream":
+        return _stream_pairs(query, rel, grace)
     for j in query.joins:
         b = j.source.alias
         on = " AND ".join(f"({lk.to_duckdb()}) = r.{rk.to_duckdb()}" for lk, rk in zip(j.left_keys, j.right_keys))
@@ -84,6 +88,30 @@ def _relation(query: Query, grace: int) -> str:
         if j.kind == "inner":
             rel = f"SELECT * FROM ({rel}) WHERE \"{b}__$hit\""
     return rel
+
+
+def _stream_pairs(query: Query, left: str, grace: int) -> str:
+    """Pairs of a stream-stream join over all rows not late on either side; for LEFT JOIN, the left rows
+    without a pair whose interval is behind every right partition's final watermark."""
+    a, j = query.sources[0].alias, query.joins[0]
+    b = j.source.alias
+    ts, p, o = meta(b, "$ts"), meta(b, "$p"), meta(b, "$o")
+    wmb = (f"coalesce(max({ts}) OVER (PARTITION BY {p} ORDER BY {o} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), "
+           f"-(2::BIGINT**62)) - {grace}")
+    rights = (f"SELECT * FROM (SELECT * EXCLUDE (\"$seq\"), \"$seq\" AS {meta(b, '$seq')}, {wmb} AS {meta(b, '$wmb')} "
+              f"FROM {quote('in_' + b)} WHERE NOT {meta(b, '$del')}) WHERE {ts} >= {meta(b, '$wmb')}")
+    lefts = f"SELECT * FROM ({left}) WHERE {meta(a, '$ts')} >= \"$wmb\""
+    pairs = (f"SELECT l.* REPLACE ({pair_seq('l', 'r', b)} AS \"$seq\"), r.* FROM ({lefts}) l JOIN ({rights}) r "
+             f"ON {within_sql(query, j, 'l', 'r')}")
+    if j.kind != "left":
+        return pairs
+    final = (f"(SELECT min(m) - {grace} FROM (SELECT max({ts}) AS m FROM {quote('in_' + b)} WHERE NOT "
+             f"{meta(b, '$del')} GROUP BY {p}))")
+    after = int(j.within.after_ms) if j.within else 0
+    nulls = (f"SELECT l.* REPLACE (CAST(l.\"$seq\" AS HUGEINT) * 17592186044416 AS \"$seq\"), r.* FROM ({lefts}) l "
+             f"LEFT JOIN ({rights} LIMIT 0) r ON false WHERE l.\"$seq\" NOT IN (SELECT CAST(\"$seq\" // "
+             f"17592186044416 AS BIGINT) FROM ({pairs})) AND l.{meta(a, '$ts')} + {after} < {final}")
+    return f"{pairs} UNION ALL BY NAME {nulls}"
 
 
 def _grouped(query: Query, rel: str, con: Any) -> str:
@@ -121,6 +149,13 @@ def _grouped(query: Query, rel: str, con: Any) -> str:
         row = con.execute(f"SELECT min(m) FROM (SELECT max({ts}) AS m FROM {quote('in_' + a)} WHERE NOT "
                           f"{meta(a, '$del')} GROUP BY {meta(a, '$p')})").fetchone()
         wm = (row[0] if row and row[0] is not None else -(2**62)) - int(w.grace_ms)
+        ss = next((j for j in query.joins if j.mode == "stream-stream"), None)
+        if ss is not None:  # a buffered left row may still be paired until the right side passes it
+            b = ss.source.alias
+            right = con.execute(f"SELECT min(m) FROM (SELECT max({meta(b, '$ts')}) AS m FROM {quote('in_' + b)} "
+                                f"WHERE NOT {meta(b, '$del')} GROUP BY {meta(b, '$p')})").fetchone()
+            after = int(ss.within.after_ms) if ss.within else 0
+            wm = min(wm, (right[0] if right and right[0] is not None else -(2**62)) - int(w.grace_ms) - after)
         out += (" AND " if having else " WHERE ") + f"\"$we\" <= {int(wm)}"
     return out
 
@@ -128,7 +163,9 @@ def _grouped(query: Query, rel: str, con: Any) -> str:
 def evaluate(con: Any, query: Query) -> list[dict[str, Any]]:
     """The result rows of ``query`` over the ``in_{alias}`` tables loaded in ``con``, as JSON values."""
     w = query.window
-    rel = _relation(query, int(w.grace_ms) if w is not None else 0)
+    ss = next((j for j in query.joins if j.mode == "stream-stream"), None)
+    within = max(ss.within.before_ms, ss.within.after_ms) if ss is not None and ss.within else 0
+    rel = _relation(query, int(w.grace_ms) if w is not None else int(within))
     copy = query.kind == "table" and not query.aggregating
     if query.aggregating:
         sql = f"SELECT {value_sql(query, final=True)} FROM ({_grouped(query, rel, con)})"

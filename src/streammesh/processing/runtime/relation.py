@@ -15,11 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlglot import exp
+
 from streammesh.processing.runtime.ingest import meta, quote
+from streammesh.processing.sql.functions import render_duckdb
 from streammesh.processing.sql.plan import Join, Query, Source
 from streammesh.processing.sql.types import duckdb_type
 
-__all__ = ["HISTORY_MS", "TableSide", "joined_sql"]
+__all__ = ["HISTORY_MS", "TableSide", "joined_sql", "split_filter"]
 
 #: how long superseded table versions are kept behind the stream's watermark
 HISTORY_MS = 24 * 3600 * 1000
@@ -83,14 +86,38 @@ class TableSide:
                     f"WHERE nxt <= {int(horizon_ms)} OR (nxt IS NULL AND d AND {ts} <= {int(horizon_ms)}))")
 
 
-def joined_sql(query: Query, rows: str, tables: dict[str, TableSide], *, keep_deleted: bool = False) -> str:
-    """SQL of the FROM rows of table ``rows`` joined with every stream-table join's versions (no filter).
+def split_filter(query: Query) -> tuple[str | None, str | None]:
+    """The WHERE condition as (the part on FROM columns only, the rest): the first part is applied
+    before the joins, so that rows it drops are never joined."""
+    if query.filter is None:
+        return None, None
+    first = query.sources[0].alias
+
+    def conjuncts(node: exp.Expression) -> list[exp.Expression]:
+        if isinstance(node, exp.Paren):
+            return conjuncts(node.this)
+        if isinstance(node, exp.And):
+            return conjuncts(node.this) + conjuncts(node.expression)
+        return [node]
+
+    own, rest = [], []
+    for c in conjuncts(query.filter.node):
+        tables = {col.table for col in c.find_all(exp.Column)}
+        (own if tables <= {first} and not c.find(exp.Subquery) else rest).append(f"({render_duckdb(c)})")
+    return (" AND ".join(own) or None), (" AND ".join(rest) or None)
+
+
+def joined_sql(query: Query, rows: str, tables: dict[str, TableSide], *, keep_deleted: bool = False,
+               prefilter: str | None = None) -> str:
+    """SQL of the FROM rows of table ``rows`` joined with every stream-table join's versions.
 
     Args:
         keep_deleted: keep FROM tombstones (a CREATE TABLE over a table-like source deletes with them).
+        prefilter: a condition on FROM columns applied before joining.
     """
     first = query.sources[0].alias
-    rel = f"SELECT * FROM {quote(rows)}" + ("" if keep_deleted else f" WHERE NOT {meta(first, '$del')}")
+    conds = ([] if keep_deleted else [f"NOT {meta(first, '$del')}"]) + ([f"coalesce({prefilter}, false)"] if prefilter else [])
+    rel = f"SELECT * FROM {quote(rows)}" + (f" WHERE {' AND '.join(conds)}" if conds else "")
     for j in query.joins:
         side = tables[j.source.alias]
         a = j.source.alias

@@ -17,7 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from streammesh.processing.runtime.aggregation import agg_specs, finalize_sql, group_columns
+from streammesh.processing.runtime.aggregation import (
+    agg_specs,
+    finalize_sql,
+    group_columns,
+)
 from streammesh.processing.runtime.ingest import meta, quote
 from streammesh.processing.sql.plan import Query, key_column
 
@@ -46,12 +50,12 @@ class SessionAggregation:
         return " AND ".join([f"{a}.{k} IS NOT DISTINCT FROM {b}.{k}" for k in self.keys] or ["true"])
 
     def update(self, con: Any, assigned: str) -> tuple[str, str]:
-        """Merge the batch's non-late rows into sessions. Returns temp tables: the changed sessions
+        """Merge the non-late rows of relation ``assigned`` (SQL) into sessions. Returns temp tables: the changed sessions
         (finalised, with ``$pass`` and ``$emitted``) and the replaced sessions (finalised, to tombstone)."""
         q, gap, keys = self.query, self.gap, ", ".join(self.keys)
         ts = meta(q.sources[0].alias, "$ts")
         partition = f"PARTITION BY {keys}" if keys else ""
-        con.execute(f"CREATE OR REPLACE TEMP TABLE sm_r AS SELECT * FROM {quote(assigned)} WHERE NOT \"$late\"")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE sm_r AS SELECT * FROM ({assigned}) WHERE NOT \"$late\"")
         partials = ", ".join(f"{e} AS {quote(n)}" for s in self.specs for n, e in s.partial)
         sep = ", " if partials else ""
         # per-row partials (a group of one row each), so rows and sessions merge the same way
@@ -62,7 +66,7 @@ class SessionAggregation:
         touched = f"SELECT DISTINCT {keys or '1 AS one'} FROM sm_rp"
         con.execute(f"CREATE OR REPLACE TEMP TABLE sm_iv AS SELECT * FROM sm_rp UNION ALL BY NAME "
                     f"SELECT s.*, s.\"$ws\" AS \"$id\", 0 AS \"$kind\" FROM {STATE} s SEMI JOIN ({touched}) t ON {self._on('s', 't')}")
-        order = f"ORDER BY \"$ws\", \"$we\", \"$kind\", \"$id\""
+        order = "ORDER BY \"$ws\", \"$we\", \"$kind\", \"$id\""
         islands = (f"SELECT *, sum(CASE WHEN prev IS NULL OR \"$ws\" >= prev THEN 1 ELSE 0 END) OVER "
                    f"({partition} {order} ROWS UNBOUNDED PRECEDING) AS \"$isl\" FROM (SELECT *, max(\"$we\") OVER "
                    f"({partition} {order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev FROM sm_iv)")

@@ -65,13 +65,13 @@ class Checkpoint:
 @dataclass
 class Intent:
     """The write-ahead record of a batch being appended: exactly which input it read (``alias ->
-    partition -> (start, end)``) and where its outputs start and how many there are (``topic ->
-    partition -> (base, count)``)."""
+    partition -> (start, end)``), where its outputs start (``topic -> partition -> (base, 0)``) and which
+    source partitions it took as idle (``alias -> partitions``)."""
 
     batch: int
     ranges: dict[str, dict[int, tuple[int, int]]]
     outputs: dict[str, dict[int, tuple[int, int]]]
-    idle: list[int] = field(default_factory=list)
+    idle: dict[str, list[int]] = field(default_factory=dict)
 
 
 def _int_keys(d: dict[str, Any]) -> dict[int, Any]:
@@ -129,7 +129,7 @@ class StateStore:
     def commit(self, ckpt: Checkpoint) -> None:
         """Write the checkpoint row and commit the open transaction (state changes included)."""
         ckpt.committed_ms = int(time.time() * 1000)
-        dump = lambda v: orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()  # noqa: E731
+        dump = lambda v: orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
         self.con.execute(
             "INSERT OR REPLACE INTO sm_checkpoint VALUES (0, ?, ?, ?, ?, ?, ?)",
             [self.fingerprint, ckpt.batch, dump(ckpt.positions), dump(ckpt.outputs), dump(ckpt.counters),
@@ -158,7 +158,7 @@ class StateStore:
         raw = orjson.loads((self.dir / INTENT_FILE).read_bytes())
         ranges = {a: {int(p): (r[0], r[1]) for p, r in v.items()} for a, v in raw["ranges"].items()}
         outputs = {t: {int(p): (r[0], r[1]) for p, r in v.items()} for t, v in raw["outputs"].items()}
-        return Intent(raw["batch"], ranges, outputs, list(raw.get("idle", [])))
+        return Intent(raw["batch"], ranges, outputs, {a: list(ps) for a, ps in raw.get("idle", {}).items()})
 
     def clear_intent(self) -> None:
         if self.dir is not None:

@@ -17,8 +17,8 @@ from streammesh.sdk.producer import key_of
     "CREATE STREAM a.k1 AS SELECT order_id, total FROM sales.orders",
     "CREATE STREAM a.k2 AS SELECT item_count, order_id FROM sales.orders PARTITION BY item_count",
     "CREATE STREAM a.k3 AS SELECT customer_id, placed_at, total FROM sales.orders PARTITION BY customer_id, placed_at",
-    "CREATE TABLE a.k4 AS SELECT currency, WINDOWSTART AS hs, COUNT(*) AS n FROM sales.orders "
-    "WINDOW TUMBLING (SIZE 1 HOUR) GROUP BY currency",
+    ("CREATE TABLE a.k4 AS SELECT currency, WINDOWSTART AS hs, COUNT(*) AS n FROM sales.orders "
+    "WINDOW TUMBLING (SIZE 1 HOUR) GROUP BY currency"),
 ])
 def test_keys_match_the_producers_encoding(compile_one, sql):
     import orjson
@@ -41,8 +41,8 @@ def test_keys_match_the_producers_encoding(compile_one, sql):
 
 def test_intent_round_trip_and_fingerprint(tmp_path: Path):
     store = StateStore(tmp_path, query_sql="CREATE STREAM a.b AS SELECT x FROM y")
-    store.write_intent(Intent(4, {"o": {0: (10, 20), 1: (5, 5)}}, {"t": {0: (7, 0)}}, [2]))
-    assert store.read_intent() == Intent(4, {"o": {0: (10, 20), 1: (5, 5)}}, {"t": {0: (7, 0)}}, [2])
+    store.write_intent(Intent(4, {"o": {0: (10, 20), 1: (5, 5)}}, {"t": {0: (7, 0)}}, {"o": [2]}))
+    assert store.read_intent() == Intent(4, {"o": {0: (10, 20), 1: (5, 5)}}, {"t": {0: (7, 0)}}, {"o": [2]})
     store.begin()
     ckpt = store.checkpoint()
     ckpt.batch = 4
