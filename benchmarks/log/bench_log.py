@@ -24,7 +24,6 @@ import argparse
 import gc
 import json
 import os
-import platform
 import random
 import shutil
 import struct
@@ -34,6 +33,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from machine import machine  # noqa: E402  (benchmarks/machine.py)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
@@ -219,18 +221,6 @@ def replay_only(base: Path, events: int, singles: int, repeat: int) -> None:
         assert n == total == n_raw, (n, n_raw)
         print(json.dumps([label, n / t_log, n_raw / t_raw, n]))
     log.close()
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
 def main() -> None:

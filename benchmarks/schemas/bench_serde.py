@@ -31,14 +31,15 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib.util
-import os
-import platform
 import random
 import sys
 import time
 from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from machine import machine  # noqa: E402  (benchmarks/machine.py)
 from typing import Any
 
 if importlib.util.find_spec("streammesh") is None:  # running from a checkout without installing
@@ -266,19 +267,6 @@ def validation_cases(records: list[dict[str, Any]], repeat: int) -> list[tuple[s
                                    for at in range(0, len(records), SLICE))
         rows.append((label, plain, with_check, alone))
     return rows
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    system = f"{platform.system()} {platform.release()}"
-    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, {system}"
 
 
 def main() -> None:

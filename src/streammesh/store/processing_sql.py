@@ -12,12 +12,9 @@ from streammesh.catalog.models import App, LineageEdge
 from streammesh.exceptions import NotFoundError
 from streammesh.store import tables as t
 from streammesh.store.base.processing import BaseProcessingStore
+from streammesh.store.timestamps import aware as _aware
 
 __all__ = ["SqlProcessingStore"]
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _app(row: Mapping[str, Any]) -> App:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
@@ -25,19 +24,10 @@ from streammesh.store.base.store import BaseCatalogStore
 from streammesh.store.migrations import migrate
 from streammesh.store.processing_sql import SqlProcessingStore
 from streammesh.store.schema_sql import SqlSchemaStore
+from streammesh.store.timestamps import aware as _aware
+from streammesh.store.timestamps import utcnow
 
 __all__ = ["SqlCatalogStore", "utcnow"]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back without a zone; everything stored is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def schema_fields(contract: Contract) -> list[SchemaField]:
