@@ -87,7 +87,16 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks for unexpected errors.")] = False,
 ) -> None:
     ctx.obj = State(workspace=workspace or default_workspace(), debug=debug)
+    _apply_columns()
     ctx.call_on_close(lambda: ctx.obj._mesh.close() if ctx.obj._mesh is not None else None)
+
+
+def _apply_columns() -> None:
+    """Rich reads ``COLUMNS`` once, when the consoles are created at import; honour the value in
+    force for this command (a caller may run several commands in one process)."""
+    columns = os.environ.get("COLUMNS", "")
+    for console in (out, err):
+        console.width = int(columns) if columns.isdigit() else console.width
 
 
 def state(ctx: typer.Context) -> State:
