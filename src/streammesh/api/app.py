@@ -1,4 +1,8 @@
-"""The HTTP server of a mesh: catalog pages, the JSON API and the schema-registry routes."""
+"""The HTTP server of a mesh: the REST API (``/api/v1``), the schema-registry routes and the catalog pages.
+
+OpenAPI is at ``/openapi.json``, interactive docs at ``/docs``. The first, unversioned JSON routes
+(``/api/products…``) answer with a permanent redirect to their ``/api/v1`` equivalents.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,40 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse
 
+from streammesh import __version__
+from streammesh.api import apps, events, governance, lineage, products, schemas, teams
 from streammesh.api.deps import MeshProvider
 from streammesh.api.errors import install_error_handlers
-from streammesh.api.products import products_router
 from streammesh.api.schema_registry import registry_router
 from streammesh.web.routes import pages_router
 
 __all__ = ["create_app"]
+
+_DESCRIPTION = """The REST API of a streammesh mesh: everything the CLI and the SDK do.
+
+Errors are `application/problem+json` documents (RFC 9457) with `errors` locating each problem;
+lists are paged with `limit`/`offset` and a `next` link; product edits honour `If-Match` with the
+`ETag` (revision) of the last read. See docs/api.md.
+"""
+
+
+def _legacy_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.api_route("/api/products{rest:path}", methods=["GET", "HEAD"])
+    def legacy(request: Request, rest: str) -> RedirectResponse:
+        """The pre-v1 product routes moved under /api/v1; 308 keeps the method and the query."""
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/api/v1/products{rest}{query}", status_code=308)
+
+    @router.get("/api/healthz")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return router
 
 
 def create_app(workspace: Path) -> FastAPI:
@@ -26,9 +55,13 @@ def create_app(workspace: Path) -> FastAPI:
         yield
         mesh.close()
 
-    app = FastAPI(title="streammesh", version="0.1.0", docs_url="/docs", lifespan=lifespan)
+    app = FastAPI(title="streammesh", version=__version__, description=_DESCRIPTION, docs_url="/docs",
+                  lifespan=lifespan)
+    app.state.mesh = mesh
     install_error_handlers(app)
-    app.include_router(products_router(mesh))
+    for module in (products, events, lineage, teams, governance, schemas, apps):
+        app.include_router(module.router)
+    app.include_router(_legacy_router())
     app.include_router(registry_router(mesh))
     app.include_router(pages_router(mesh))
     return app

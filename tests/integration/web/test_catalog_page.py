@@ -47,7 +47,7 @@ def test_api_search_and_product(mesh):
     mesh.publish(contract_dict())
     client = _client(mesh)
     body = client.get("/api/products", params={"q": "orders", "tier": "tier-2"}).json()
-    assert body["total"] == 1 and body["hits"][0]["name"] == "sales.orders"
+    assert body["total"] == 1 and body["items"][0]["name"] == "sales.orders"  # redirected to /api/v1
     assert client.get("/api/products", params={"limit": 0}).status_code == 422
     detail = client.get("/api/products/sales.orders").json()
     assert detail["contract"]["owner"] == "@sales-team" and detail["status"] == "published"
