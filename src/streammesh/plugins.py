@@ -76,9 +76,11 @@ class Registry(Generic[T]):
 
 log_backends: Registry = Registry("log_backends")
 log_backends.register_lazy("embedded", "streammesh.log.embedded.log:EmbeddedLog")
+log_backends.register_lazy("kafka", "streammesh.log.kafka.log:KafkaEventLog")
 
 metadata_stores: Registry = Registry("metadata_stores")
 metadata_stores.register_lazy("sqlite", "streammesh.store.sqlite.store:SqliteCatalogStore")
+metadata_stores.register_lazy("postgresql", "streammesh.store.postgresql.store:PostgresqlCatalogStore")
 
 schema_formats: Registry = Registry("schema_formats")
 schema_formats.register_lazy("json-schema", "streammesh.schemas.jsonschema_format:JsonSchemaFormat")

@@ -18,7 +18,8 @@ def init(
     ctx: typer.Context,
     path: Annotated[Path | None, typer.Argument(help="Folder to create the mesh in (default: --workspace).")] = None,
     log: Annotated[str, typer.Option(help="Log backend: 'embedded' (files in the workspace).")] = "embedded",
-    metadata: Annotated[str, typer.Option(help="Metadata store: 'sqlite' (a file in the workspace).")] = "sqlite",
+    metadata: Annotated[str, typer.Option(help="Metadata store: 'sqlite' (a file in the workspace) or "
+                                               "postgresql://USER@HOST:5432/DATABASE.")] = "sqlite",
     fsync: Annotated[bool, typer.Option(help="Wait for the disk on every append (survives power loss).")] = False,
 ) -> None:
     """Create a mesh: its configuration, a default policy file, the log and the catalog."""
@@ -28,7 +29,9 @@ def init(
     workspace = path or state(ctx).workspace
     existed = (workspace / CONFIG_FILE).exists()
     log_backends.get(log.split("://", 1)[0])
-    metadata_stores.get(metadata.split("://", 1)[0])
+    store_backend = metadata_stores.get(metadata.split("://", 1)[0])
+    if not existed:  # reach the catalog before writing mesh.yaml, so a wrong URL leaves nothing behind
+        store_backend.from_config(metadata, workspace).close()
     with init_mesh(workspace, config=MeshConfig(log=log, metadata=metadata, fsync=fsync)) as mesh:
         mesh.store  # creates the catalog database now, so problems show here
     if existed:

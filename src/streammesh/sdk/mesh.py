@@ -87,7 +87,7 @@ class Mesh:
     def store(self) -> BaseCatalogStore:
         if self._store is None:
             backend = metadata_stores.get(_backend_name(self.config.metadata))
-            self._store = backend(self.workspace / "catalog.db")
+            self._store = backend.from_config(self.config.metadata, self.workspace)
         return self._store
 
     @property

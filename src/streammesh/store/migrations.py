@@ -2,6 +2,7 @@
 
 Each migration runs once, in order, inside the caller's transaction; ``schema_version`` records the
 last one applied. Add a function to :data:`MIGRATIONS` to change the layout; never edit an old one.
+Stores opened by several processes at once migrate one at a time (see :func:`migrate`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import Connection, inspect, insert, select, update
 
 from streammesh.exceptions import StreammeshError
 from streammesh.store import tables as t
+from streammesh.store.dialects import serialize
 
 if TYPE_CHECKING:
     from streammesh.store.sql import SqlCatalogStore
@@ -54,7 +56,12 @@ def current_version(conn: Connection) -> int:
 
 
 def migrate(conn: Connection, store: SqlCatalogStore) -> int:
-    """Bring the database up to the newest layout; returns the version it is at."""
+    """Bring the database up to the newest layout; returns the version it is at.
+
+    Takes the ``migrations`` lock first, so a second process opening a new catalog waits for the
+    first one's layout instead of creating the same tables again.
+    """
+    serialize(conn, "migrations")
     version = current_version(conn)
     if version > len(MIGRATIONS):
         raise StreammeshError(

@@ -12,6 +12,7 @@ from streammesh.catalog.models import App, LineageEdge
 from streammesh.exceptions import NotFoundError
 from streammesh.store import tables as t
 from streammesh.store.base.processing import BaseProcessingStore
+from streammesh.store.dialects import serialize, upsert
 from streammesh.store.timestamps import aware as _aware
 
 __all__ = ["SqlProcessingStore"]
@@ -34,8 +35,7 @@ class SqlProcessingStore(BaseProcessingStore):
                       pid=app.pid, started_at=app.started_at, updated_at=app.updated_at, metrics=app.metrics,
                       error=app.error)
         with self.engine.begin() as conn:
-            conn.execute(delete(t.apps).where(t.apps.c.name == app.name))
-            conn.execute(insert(t.apps).values(**values))
+            upsert(conn, t.apps, values, key=("name",))
 
     def get_app(self, name: str) -> App | None:
         with self.engine.connect() as conn:
@@ -69,6 +69,7 @@ class SqlProcessingStore(BaseProcessingStore):
 
     def save_lineage(self, product: str, edges: Sequence[LineageEdge]) -> None:
         with self.engine.begin() as conn:
+            serialize(conn, f"lineage/{product}")  # two replacements at once must not leave both edge sets
             conn.execute(delete(t.lineage_edges).where(t.lineage_edges.c.product == product))
             if edges:
                 conn.execute(insert(t.lineage_edges), [

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from streammesh.schemas.registry.models import SchemaReference, StoredSchema, SubjectVersion
 from streammesh.store import tables as t
 from streammesh.store.base.schemas import BaseSchemaStore
+from streammesh.store.dialects import serialize, upsert
 
 __all__ = ["SqlSchemaStore"]
 
@@ -39,6 +40,8 @@ class SqlSchemaStore(BaseSchemaStore):
                              references: Sequence[SchemaReference]) -> tuple[SubjectVersion, bool]:
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
+            # the next version number is read, then written: registrations take turns
+            serialize(conn, "schema-registry")
             row = conn.execute(select(t.schemas).where(t.schemas.c.fingerprint == fingerprint)).mappings().first()
             if row is None:
                 new_id = conn.execute(insert(t.schemas).values(
@@ -109,6 +112,7 @@ class SqlSchemaStore(BaseSchemaStore):
     def set_compatibility(self, subject: str | None, level: str | None) -> None:
         key = subject or ""
         with self.engine.begin() as conn:
-            conn.execute(delete(t.compatibility_config).where(t.compatibility_config.c.subject == key))
-            if level is not None:
-                conn.execute(insert(t.compatibility_config).values(subject=key, level=level))
+            if level is None:
+                conn.execute(delete(t.compatibility_config).where(t.compatibility_config.c.subject == key))
+            else:
+                upsert(conn, t.compatibility_config, {"subject": key, "level": level}, key=("subject",))

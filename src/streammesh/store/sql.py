@@ -1,7 +1,8 @@
 """A catalog store over any SQL database through SQLAlchemy Core.
 
 Backends subclass :class:`SqlCatalogStore` and supply only what differs: connection setup and the
-full-text index (SQLite FTS5 here; PostgreSQL full-text search later).
+full-text index (SQLite FTS5, PostgreSQL text search). Statements that portable SQL cannot spell the
+same way everywhere (upserts, locks) go through :mod:`streammesh.store.dialects`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from streammesh.exceptions import ConflictError, ValidationError
 from streammesh.schemas import SchemaError, SchemaField, load_schema
 from streammesh.store import tables as t
 from streammesh.store.base.store import BaseCatalogStore
+from streammesh.store.dialects import serialize, upsert
 from streammesh.store.migrations import migrate
 from streammesh.store.processing_sql import SqlProcessingStore
 from streammesh.store.schema_sql import SqlSchemaStore
@@ -224,6 +226,8 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
                         details: dict[str, Any] | None = None) -> Activity:
         at = utcnow()
         with self.engine.begin() as conn:
+            # ids must become visible in order, or a reader polling with after_id could skip one
+            serialize(conn, "activity")
             new_id = conn.execute(insert(t.activity).values(
                 at=at, kind=kind, subject=subject, actor=actor, summary=summary, details=details or {},
             )).inserted_primary_key[0]
@@ -244,15 +248,9 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
     def register_consumer(self, group: str, product: str, fields: Sequence[str]) -> None:
         now = utcnow()
         with self.engine.begin() as conn:
-            done = conn.execute(update(t.consumers).where(
-                t.consumers.c.group_id == group, t.consumers.c.product == product
-            ).values(fields=list(fields), last_seen=now)).rowcount
-            if not done:
-                try:
-                    conn.execute(insert(t.consumers).values(group_id=group, product=product, fields=list(fields),
-                                                            first_seen=now, last_seen=now))
-                except IntegrityError:
-                    pass  # another process registered it at the same moment: same facts
+            upsert(conn, t.consumers, {"group_id": group, "product": product, "fields": list(fields),
+                                       "first_seen": now, "last_seen": now},
+                   key=("group_id", "product"), keep=("first_seen",))
 
     def list_consumers(self, product: str | None = None) -> list[ConsumerInfo]:
         q = select(t.consumers).order_by(t.consumers.c.product, t.consumers.c.group_id)

@@ -12,7 +12,10 @@ def utcnow() -> datetime:
 
 
 def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back without a zone; everything stored is UTC."""
-    if value is not None and value.tzinfo is None:
+    """Everything stored is UTC: SQLite hands it back without a zone, PostgreSQL in the session's
+    time zone; either way callers get UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value
+    return value.astimezone(UTC)

@@ -9,6 +9,9 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from tests.servers import serve
+from tests.stores import every_store
+
+pytestmark = every_store
 
 ORDER_V1 = {"type": "record", "name": "Order", "namespace": "shop", "fields": [
     {"name": "order_id", "type": "string"}, {"name": "total", "type": "double"}]}

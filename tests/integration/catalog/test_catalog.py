@@ -1,4 +1,4 @@
-"""Publishing, versioning, lifecycle and search against the real SQLite catalog."""
+"""Publishing, versioning, lifecycle and search against each real catalog store (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import pytest
 from streammesh.exceptions import ConflictError, NotFoundError, ValidationError
 from streammesh.governance import PolicyViolationError
 from tests.factories import contract_dict
+from tests.stores import every_store
+
+pytestmark = every_store
 
 
 def test_publish_creates_stream_version_and_activity(mesh):

@@ -10,6 +10,9 @@ import pytest
 from streammesh.catalog.service import SchemaEvolutionError
 from streammesh.exceptions import ConflictError
 from tests.factories import contract_dict, order
+from tests.stores import every_store
+
+pytestmark = every_store
 
 
 def _with_schema(change, **overrides):

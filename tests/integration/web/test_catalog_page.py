@@ -7,12 +7,14 @@ from fastapi.testclient import TestClient
 from streammesh.api.app import create_app
 from streammesh.web.masking import mask_value
 from tests.factories import contract_dict, order
+from tests.stores import every_store
 
 
 def _client(mesh):
     return TestClient(create_app(mesh.workspace))
 
 
+@every_store
 def test_search_page_lists_products_with_facets(mesh):
     mesh.publish(contract_dict())
     mesh.publish(contract_dict("web.page_views", title="Page views"))
@@ -24,6 +26,7 @@ def test_search_page_lists_products_with_facets(mesh):
     assert "/products/sales.orders'" not in filtered
 
 
+@every_store
 def test_product_page_masks_pii_in_samples(mesh):
     mesh.publish(contract_dict())
     with mesh.producer("sales.orders") as p:
@@ -35,6 +38,7 @@ def test_product_page_masks_pii_in_samples(mesh):
     assert "jane.doe@example.com" not in html  # masked in the sample
 
 
+@every_store
 def test_unknown_product_is_a_404_page_and_api_problem(mesh):
     client = _client(mesh)
     response = client.get("/products/sales.nothing")
@@ -43,6 +47,7 @@ def test_unknown_product_is_a_404_page_and_api_problem(mesh):
     assert api.status_code == 404 and api.json()["detail"].startswith("no data product named")
 
 
+@every_store
 def test_api_search_and_product(mesh):
     mesh.publish(contract_dict())
     client = _client(mesh)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 
 from streammesh.catalog.models import Activity, ConsumerInfo, Domain, Product, ProductVersion, SearchResult, Team
 
@@ -16,6 +17,19 @@ class BaseCatalogStore(ABC):
 
     Implementations must be safe to use from several processes at once.
     """
+
+    @classmethod
+    @abstractmethod
+    def from_config(cls, url: str, workspace: Path) -> Self:
+        """Open the store named by the mesh's ``metadata`` setting (``mesh.yaml`` or ``STREAMMESH_METADATA``).
+
+        Args:
+            url: the setting as written: ``sqlite``, ``postgresql://user@host:5432/db``...
+            workspace: the mesh's folder, for stores that keep their files there.
+
+        Raises:
+            StreammeshError: the store cannot be opened; the message names the setting and the fix.
+        """
 
     @abstractmethod
     def add_team(self, team: Team) -> Team:

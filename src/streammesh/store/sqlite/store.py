@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import Connection, create_engine, event, text
 
 from streammesh.catalog.models import Product
 from streammesh.schemas import SchemaField
+from streammesh.store.fulltext import SEARCH_COLUMNS, SEARCH_WEIGHTS, query_terms, search_document
 from streammesh.store.sql import SqlCatalogStore
 
 __all__ = ["SqliteCatalogStore"]
-
-# bm25 column weights: a hit in the name counts most, then title, tags, field names...
-_FTS_COLUMNS = ("name", "title", "tags", "fields", "domain", "owner", "description")
-_WEIGHTS = (10.0, 6.0, 4.0, 3.0, 2.0, 2.0, 1.0)
-_TOKEN = re.compile(r"[\w]+", re.UNICODE)
-
-
-def _words(value: str) -> str:
-    """Split names like ``sales.orders`` and ``customer_email`` into words FTS can match one by one."""
-    return " ".join(_TOKEN.findall(value.replace("_", " ").replace("-", " ")))
 
 
 class SqliteCatalogStore(SqlCatalogStore):
@@ -44,30 +34,29 @@ class SqliteCatalogStore(SqlCatalogStore):
         self.path = path
         super().__init__(engine)
 
+    @classmethod
+    def from_config(cls, url: str, workspace: Path) -> Self:
+        """``metadata: sqlite`` keeps the catalog in the workspace, next to the embedded log."""
+        return cls(workspace / "catalog.db")
+
     def create_search_index(self, conn: Connection) -> None:
-        cols = ", ".join(_FTS_COLUMNS)
+        cols = ", ".join(SEARCH_COLUMNS)
         conn.execute(text(f"CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5({cols}, "
                           "tokenize='unicode61 remove_diacritics 2')"))
 
     def index_product(self, conn: Connection, product: Product, fields: list[SchemaField]) -> None:
-        c = product.contract
         conn.execute(text("DELETE FROM products_fts WHERE rowid IN "
-                          "(SELECT rowid FROM products_fts WHERE name = :key)"), {"key": c.name})
-        values = {
-            "name": c.name + " " + _words(c.name), "title": c.title or "", "tags": _words(" ".join(c.tags)),
-            "fields": _words(" ".join(f.path for f in fields)), "domain": c.domain,
-            "owner": _words(c.owner), "description": c.description,
-        }
-        conn.execute(text(f"INSERT INTO products_fts ({', '.join(_FTS_COLUMNS)}) VALUES "
-                          f"({', '.join(':' + col for col in _FTS_COLUMNS)})"), values)
+                          "(SELECT rowid FROM products_fts WHERE name = :key)"), {"key": product.contract.name})
+        conn.execute(text(f"INSERT INTO products_fts ({', '.join(SEARCH_COLUMNS)}) VALUES "
+                          f"({', '.join(':' + col for col in SEARCH_COLUMNS)})"), search_document(product, fields))
 
     def match(self, conn: Connection, query: str) -> dict[str, float]:
-        terms = _TOKEN.findall(query.replace("_", " ").lower())
+        terms = query_terms(query)
         if not terms:
             return {}
         # every term must match (AND); the last may be a prefix so search-as-you-type works
         expr = " ".join(f'"{term}"' for term in terms[:-1]) + f' "{terms[-1]}"*'
-        weights = ", ".join(str(w) for w in _WEIGHTS)
+        weights = ", ".join(str(w) for w in SEARCH_WEIGHTS)
         rows = conn.execute(text(
             f"SELECT name, bm25(products_fts, {weights}) AS rank FROM products_fts "
             "WHERE products_fts MATCH :expr"), {"expr": expr.strip()}).all()
