@@ -10,7 +10,6 @@ an engine on an in-memory database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from streammesh.processing.runtime.aggregation import (
@@ -74,12 +73,11 @@ class Engine:
         partitions: the output stream's partition count.
     """
 
-    def __init__(self, query: Query, con: Any, scratch: Path, *, header: bytes, partitions: int,
+    def __init__(self, query: Query, con: Any, *, header: bytes, partitions: int,
                  source_partitions: int | dict[str, int]) -> None:
         check_supported(query)
         self.query = query
         self.con = con
-        self.scratch = scratch
         self.header = header
         self.partitions = max(1, partitions)
         self.first = query.sources[0]
@@ -128,21 +126,21 @@ class Engine:
             result.dead += [self._undecodable(s.product, e) for e in d.errors]
         for alias, side in self.tables.items():
             if alias in decoded and len(decoded[alias]):
-                ingest(con, f"in_{alias}", side.source, decoded[alias], self.scratch)
+                ingest(con, f"in_{alias}", side.source, decoded[alias])
                 side.upsert(con, f"in_{alias}")
         right = None
         if self.streams is not None:
             b = self.streams.b
             if b in decoded and len(decoded[b]):
-                ingest(con, f"in_{b}", self.streams.join.source, decoded[b], self.scratch)
+                ingest(con, f"in_{b}", self.streams.join.source, decoded[b])
                 right = f"in_{b}"
             self.streams.right_rows(con, right)
             self._dead_rows(result, self.streams.join.source, "ss_rnew", '"$late"', "join")
         rows = decoded.get(a)
         has_left = rows is not None and len(rows) > 0
         if has_left:
-            # the batch file is read where the relation is first scanned (no separate load)
-            ingest(con, f"in_{a}", self.first, rows, self.scratch, view=True)  # type: ignore[arg-type]
+            # the batch's Arrow table is scanned where the relation is first used (no separate load)
+            ingest(con, f"in_{a}", self.first, rows, view=True)  # type: ignore[arg-type]
         if has_left or right is not None:
             self._rows(batch, result, has_left=has_left)
         if has_left and self.tables and batch % _PRUNE_EVERY == 0:

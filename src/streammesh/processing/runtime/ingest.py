@@ -1,11 +1,12 @@
-"""Column lists into a DuckDB table named by the plan's conventions, in one call per source and batch.
+"""A micro-batch's columns into a DuckDB relation named by the plan's conventions, through Arrow.
 
-Why ``read_json`` over a scratch file: without pyarrow or numpy, DuckDB's Python binding converts list
-parameters value by value (``unnest(?)``: ≈ 1.3 µs per 7-column row, ``executemany``: ≈ 600 µs); orjson
-writes the same columns as one JSON object in ≈ 0.07 µs per row and DuckDB's vectorised JSON reader
-loads it in ≈ 0.1 µs per value (measured on 5,000-row batches of Nexmark bids; see benchmarks/README.md).
+Why Arrow: DuckDB scans an Arrow table in place, so a batch decoded into Arrow arrays (see
+:mod:`.avro_vector`) reaches SQL without a per-value conversion; columns that are still Python lists (JSON
+products, the per-record Avro path) are converted once by pyarrow. Nested values (arrays, records, ``any``)
+travel as JSON text and are cast to DuckDB's ``JSON`` in SQL. (Before, the columns went through an orjson
+file and ``read_json``: ≈ 0.45 µs per bid against ≈ 0.05 µs now; see benchmarks/README.md.)
 
-The table holds, per row: every needed field as ``{alias}__{path}`` (typed by
+The relation holds, per row: every needed field as ``{alias}__{path}`` (typed by
 :func:`~streammesh.processing.sql.types.duckdb_type`), the event time ``{alias}__$rowtime`` (TIMESTAMP)
 and ``{alias}__$ts`` (its epoch milliseconds), the log position ``{alias}__$p`` / ``{alias}__$o``,
 ``{alias}__$del`` (a tombstone), ``{alias}__$key`` (record key text, table sources), and ``$seq``.
@@ -18,17 +19,17 @@ cut into micro-batches, so a replayed batch and the batch reference compute the 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
+
+import orjson
+import pyarrow as pa
 
 from streammesh.processing.runtime.decoding import DecodedBatch
 from streammesh.processing.sql.plan import Source
 from streammesh.processing.sql.types import duckdb_type
-from streammesh.schemas.serde import dump_json
 
-__all__ = ["SEQ_PARTITIONS", "column_sql", "ingest", "meta", "quote", "rowtime_sql"]
+__all__ = ["SEQ_PARTITIONS", "column_sql", "ingest", "meta", "quote", "rowtime_sql", "to_arrow"]
 
 #: partitions a source may have for ``$seq = offset * SEQ_PARTITIONS + partition`` to stay unique
 SEQ_PARTITIONS = 1024
@@ -87,7 +88,44 @@ def rowtime_sql(source: Source, columns: dict[str, str], record_ts: str) -> str:
     return f"coalesce({value}, {fallback})"
 
 
-def ingest(con: Any, table: str, source: Source, batch: DecodedBatch, scratch: Path, *, view: bool = False,
+_ARROW = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(),
+          "JSON": pa.string()}
+
+
+def _tolerant(value: Any, duck: str) -> Any:
+    """``value`` as the column's type, or null: a value of another type (possible in JSON products with a
+    loose schema) must not fail the batch."""
+    if value is None:
+        return None
+    if duck in ("VARCHAR", "JSON"):
+        if isinstance(value, str) and duck == "VARCHAR":
+            return value
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+    if duck == "BOOLEAN":
+        return value if isinstance(value, bool) else None
+    try:
+        number = float(value) if duck == "DOUBLE" else int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if duck == "BIGINT" and (not -(2**63) <= number < 2**63 or (isinstance(value, float) and value != number)):
+        return None
+    return number
+
+
+def to_arrow(values: Sequence[Any] | pa.Array, duck: str) -> pa.Array:
+    """One decoded column (a list or an Arrow array) as an Arrow array of DuckDB type ``duck``'s Arrow type."""
+    target = _ARROW[duck]
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values if values.type == target else values.cast(target)
+    if duck != "JSON":
+        try:
+            return pa.array(values, type=target)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            pass
+    return pa.array([_tolerant(v, duck) for v in values], type=target)
+
+
+def ingest(con: Any, table: str, source: Source, batch: DecodedBatch, *, view: bool = False,
            extra: Sequence[str] = ()) -> int:
     """(Re)create ``table`` from ``batch`` and return its row count.
 
@@ -95,40 +133,32 @@ def ingest(con: Any, table: str, source: Source, batch: DecodedBatch, scratch: P
         con: a DuckDB connection (session time zone UTC).
         table: the table to create (replaced when it exists).
         source: the plan's source (alias, columns, time field).
-        scratch: a folder for the JSON file DuckDB reads.
-        view: create a TEMP VIEW over the scratch file instead of a table (for relations scanned once:
-            it saves materialising them; the file stays until the next call for this table).
+        view: create a TEMP VIEW over the batch's Arrow table instead of a table (for relations scanned
+            once: it saves materialising them; the Arrow table stays registered until the next call).
         extra: more ``expr AS name`` select items over the typed columns.
     """
     a = source.alias
-    spec: dict[str, str] = {}
-    payload: dict[str, list[Any]] = {}
-    for i, (col, raw) in enumerate(zip(source.columns, batch.raw)):
-        spec[f"c{i}"] = _raw_type(col.type, raw) + "[]"
-        payload[f"c{i}"] = batch.columns[i]
-    for name, typ, values in (("p", "INTEGER[]", batch.partitions), ("o", "BIGINT[]", batch.offsets),
-                              ("t", "BIGINT[]", batch.timestamps), ("d", "BOOLEAN[]", batch.deleted)):
-        spec[name] = typ
-        payload[name] = values
-    if batch.keys:
-        spec["k"] = "VARCHAR[]"
-        payload["k"] = batch.keys
-    scratch.mkdir(parents=True, exist_ok=True)
-    path = scratch / f"in_{os.getpid()}_{table}.json"
-    path.write_bytes(dump_json(payload))
-    unnest = ", ".join(f"unnest({quote(n)}) AS {quote(n)}" for n in spec)
-    columns_spec = "{" + ", ".join(f"{quote(n)}: '{t}'" for n, t in spec.items()) + "}"
+    arrays: dict[str, pa.Array] = {}
     typed: dict[str, str] = {}
     items = []
     for i, (col, raw) in enumerate(zip(source.columns, batch.raw)):
-        items.append(f"{column_sql(quote(f'c{i}'), col.type, raw)} AS {quote(col.column)}")
+        duck = _raw_type(col.type, raw)
+        arrays[f"c{i}"] = to_arrow(batch.columns[i], duck)
+        ref = quote(f"c{i}") if duck != "JSON" else f"CAST({quote(f'c{i}')} AS JSON)"
+        items.append(f"{column_sql(ref, col.type, raw)} AS {quote(col.column)}")
         typed[col.path] = quote(col.column)
+    arrays["p"] = pa.array(batch.partitions, type=pa.int32())
+    arrays["o"] = pa.array(batch.offsets, type=pa.int64())
+    arrays["t"] = pa.array(batch.timestamps, type=pa.int64())
+    arrays["d"] = pa.array(batch.deleted, type=pa.bool_())
     items += [f'"p" AS {meta(a, "$p")}', f'"o" AS {meta(a, "$o")}', f'"d" AS {meta(a, "$del")}',
               f'"t" AS {meta(a, "$t")}']
     if batch.keys:
+        arrays["k"] = pa.array(batch.keys, type=pa.string())
         items.append(f'"k" AS {meta(a, "$key")}')
-    inner = (f"SELECT {', '.join(items)} FROM (SELECT {unnest} FROM read_json('{path}', format='newline_delimited', records=true, "
-             f"columns={columns_spec}))")
+    source_name = f"sm_arrow_{table}"
+    con.register(source_name, pa.Table.from_pydict(arrays))
+    inner = f"SELECT {', '.join(items)} FROM {quote(source_name)}"
     rowtime = rowtime_sql(source, typed, meta(a, "$t"))
     outer = [f"{rowtime} AS {meta(a, '$rowtime')}", f"{meta(a, '$o')} * {SEQ_PARTITIONS} + {meta(a, '$p')} AS \"$seq\"",
              *extra]
@@ -137,5 +167,5 @@ def ingest(con: Any, table: str, source: Source, batch: DecodedBatch, scratch: P
            f"(SELECT *, {', '.join(outer)} FROM ({inner}))")
     con.execute(sql)
     if not view:
-        path.unlink(missing_ok=True)
+        con.unregister(source_name)
     return len(batch)

@@ -8,10 +8,8 @@ product's stream once, keeps the latest value per key and returns the rows that 
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -44,41 +42,40 @@ def preview(mesh: Mesh, query: Query, *, seconds: float, max_rows: int) -> Itera
         return
     deadline = time.monotonic() + seconds
     first = query.sources[0]
-    with tempfile.TemporaryDirectory(prefix="sm-preview-") as tmp:
-        con = connect_duckdb(None)
-        readers: dict[str, SourceReader] = {}
-        decoders: dict[str, SourceDecoder] = {}
-        try:
-            for s in query.sources:
-                product = mesh.product(s.product)
-                # tables from their beginning (their current values matter), streams from now
-                readers[s.alias] = SourceReader(mesh.log, product.stream, from_end=s.role == "stream")
-                keys = s.role == "table" or (s is first and query.kind == "table" and not query.aggregating)
-                decoders[s.alias] = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), s.columns,
-                                                  keys=keys)
-            parts = {s.alias: mesh.log.topic_spec(mesh.product(s.product).stream).partitions for s in query.sources}
-            engine = Engine(query, con, Path(tmp), header=b"", partitions=1, source_partitions=parts)
-            sent, batch = 0, 0
-            while sent < limit and time.monotonic() < deadline:
-                wait = min(0.2, max(0.0, deadline - time.monotonic()))
-                views = {s.alias: (readers[s.alias].read_all() if s.role == "table"
-                                   else readers[s.alias].read(5000, wait if s is first else 0.0))
-                         for s in query.sources}
-                if not any(views.values()):
+    con = connect_duckdb(None)
+    readers: dict[str, SourceReader] = {}
+    decoders: dict[str, SourceDecoder] = {}
+    try:
+        for s in query.sources:
+            product = mesh.product(s.product)
+            # tables from their beginning (their current values matter), streams from now
+            readers[s.alias] = SourceReader(mesh.log, product.stream, from_end=s.role == "stream")
+            keys = s.role == "table" or (s is first and query.kind == "table" and not query.aggregating)
+            decoders[s.alias] = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), s.columns,
+                                              keys=keys)
+        parts = {s.alias: mesh.log.topic_spec(mesh.product(s.product).stream).partitions for s in query.sources}
+        engine = Engine(query, con, header=b"", partitions=1, source_partitions=parts)
+        sent, batch = 0, 0
+        while sent < limit and time.monotonic() < deadline:
+            wait = min(0.2, max(0.0, deadline - time.monotonic()))
+            views = {s.alias: (readers[s.alias].read_all() if s.role == "table"
+                               else readers[s.alias].read(5000, wait if s is first else 0.0))
+                     for s in query.sources}
+            if not any(views.values()):
+                continue
+            batch += 1
+            result = engine.process(batch, {a: decoders[a].decode(v) for a, v in views.items()})
+            for value in result.outputs.values:
+                if value is None:
                     continue
-                batch += 1
-                result = engine.process(batch, {a: decoders[a].decode(v) for a, v in views.items()})
-                for value in result.outputs.values:
-                    if value is None:
-                        continue
-                    yield orjson.loads(value)
-                    sent += 1
-                    if sent >= limit:
-                        return
-        finally:
-            for r in readers.values():
-                r.close()
-            con.close()
+                yield orjson.loads(value)
+                sent += 1
+                if sent >= limit:
+                    return
+    finally:
+        for r in readers.values():
+            r.close()
+        con.close()
 
 
 def pull(mesh: Mesh, query: Query) -> list[dict[str, Any]]:
@@ -102,16 +99,15 @@ def pull(mesh: Mesh, query: Query) -> list[dict[str, Any]]:
     finally:
         reader.close()
     decoded = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), source.columns, keys=True).decode(views)
-    with tempfile.TemporaryDirectory(prefix="sm-pull-") as tmp:
-        con = connect_duckdb(None)
-        try:
-            ingest(con, "in_t", source, decoded, Path(tmp))
-            a = source.alias
-            latest = (f"SELECT * FROM {quote('in_t')} QUALIFY row_number() OVER (PARTITION BY {meta(a, '$key')} "
-                      f"ORDER BY \"$seq\" DESC) = 1")
-            where = f" AND coalesce(({query.filter.to_duckdb()}), false)" if query.filter is not None else ""
-            sql = f"SELECT {value_sql(query, final=False)} FROM ({latest}) WHERE NOT {meta(a, '$del')}{where} ORDER BY \"$seq\""
-            rows = [orjson.loads(v) for (v,) in con.execute(sql).fetchall()]
-        finally:
-            con.close()
+    con = connect_duckdb(None)
+    try:
+        ingest(con, "in_t", source, decoded)
+        a = source.alias
+        latest = (f"SELECT * FROM {quote('in_t')} QUALIFY row_number() OVER (PARTITION BY {meta(a, '$key')} "
+                  f"ORDER BY \"$seq\" DESC) = 1")
+        where = f" AND coalesce(({query.filter.to_duckdb()}), false)" if query.filter is not None else ""
+        sql = f"SELECT {value_sql(query, final=False)} FROM ({latest}) WHERE NOT {meta(a, '$del')}{where} ORDER BY \"$seq\""
+        rows = [orjson.loads(v) for (v,) in con.execute(sql).fetchall()]
+    finally:
+        con.close()
     return rows[: query.limit] if query.limit is not None else rows

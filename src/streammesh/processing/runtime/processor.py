@@ -119,7 +119,7 @@ class Processor:
         self.dead_partitions = log.topic_spec(self.dead_stream).partitions
         self.state = StateStore(Path(state_dir), query_sql=query.sql, fsync=mesh.config.fsync)
         self.source_streams = {s.alias: mesh.product(s.product).stream for s in query.sources}
-        self.engine = Engine(query, self.state.con, self.state.scratch, header=wire_header(schema_id),
+        self.engine = Engine(query, self.state.con, header=wire_header(schema_id),
                              partitions=self.partitions,
                              source_partitions={a: log.topic_spec(t).partitions for a, t in self.source_streams.items()})
         self._partitioner = KeyPartitioner(self.partitions)

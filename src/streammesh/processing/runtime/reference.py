@@ -17,8 +17,6 @@ without micro-batches:
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -37,7 +35,7 @@ from streammesh.sdk.mesh import Mesh
 __all__ = ["batch_result", "evaluate"]
 
 
-def _load(mesh: Mesh, query: Query, con: Any, scratch: Path) -> None:
+def _load(mesh: Mesh, query: Query, con: Any) -> None:
     first = query.sources[0]
     for s in query.sources:
         product = mesh.product(s.product)
@@ -48,7 +46,7 @@ def _load(mesh: Mesh, query: Query, con: Any, scratch: Path) -> None:
             reader.close()
         keys = s.role == "table" or (s is first and query.kind == "table" and not query.aggregating)
         decoded = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), s.columns, keys=keys).decode(views)
-        ingest(con, f"in_{s.alias}", s, decoded, scratch)
+        ingest(con, f"in_{s.alias}", s, decoded)
 
 
 def _versions(query: Query, alias: str) -> str:
@@ -184,10 +182,9 @@ def batch_result(mesh: Mesh, query: Query) -> list[dict[str, Any]]:
     """``query`` over all records currently in its inputs, as the rows a consumer of the output reads
     (JSON values): every row of a STREAM in arrival order, the final row per key of a TABLE."""
     check_supported(query)
-    with tempfile.TemporaryDirectory(prefix="sm-batch-") as tmp:
-        con = connect_duckdb(None)
-        try:
-            _load(mesh, query, con, Path(tmp))
-            return evaluate(con, query)
-        finally:
-            con.close()
+    con = connect_duckdb(None)
+    try:
+        _load(mesh, query, con)
+        return evaluate(con, query)
+    finally:
+        con.close()

@@ -102,12 +102,6 @@ class StateStore:
                 hint="deploy the new query under a new app name, or delete the old app's state to reprocess "
                      "its inputs from the beginning")
 
-    @property
-    def scratch(self) -> Path:
-        """A folder for the files DuckDB reads batches from."""
-        base = self.dir if self.dir is not None else Path(os.environ.get("TMPDIR", "/tmp"))
-        return base / "scratch"
-
     def checkpoint(self) -> Checkpoint:
         row = self.con.execute("SELECT batch, positions, outputs, counters, committed_ms FROM sm_checkpoint "
                                "WHERE id = 0").fetchone()
