@@ -80,9 +80,11 @@ def check(contract: ContractBody, m: MeshDep) -> CheckOut:
 
 @router.get("/{name}", response_model=ProductOut, responses={304: {"description": "If-None-Match matched"}})
 def get_product(name: ProductName, m: MeshDep, response: Response, if_none_match: Annotated[
-        str | None, Query(include_in_schema=False)] = None) -> ProductOut | Response:
-    """The product, its contract and event counts; ``ETag`` is its revision."""
+        str | None, Header(alias="If-None-Match", max_length=200)] = None) -> ProductOut | Response:
+    """The product, its contract and event counts; ``ETag`` is its revision (304 when If-None-Match has it)."""
     p = m.product(name)
+    if if_none_match and f'"{p.revision}"' in if_none_match:
+        return Response(status_code=304, headers={"ETag": f'"{p.revision}"'})
     return _product(p, response).model_copy(update={"stats": m.stats(name)})
 
 

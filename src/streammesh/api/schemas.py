@@ -99,13 +99,12 @@ def check(subject: Subject, body: CompatibilityCheckIn, m: MeshDep) -> Compatibi
     """Would this schema be accepted under the subject's compatibility level? Every break is listed."""
     reg = m.registry
     text = body.schema_ if isinstance(body.schema_, str) else orjson.dumps(body.schema_).decode()
-    schema = reg.parse(body.format, text)
     if body.version == "all":
+        reg.versions(subject)  # the registry's own 404, naming the subject
         history = reg.store.subject_versions(subject)
-        if not history:
-            reg.versions(subject)  # the registry's own 404, naming the subject
     else:
         history = [reg.version(subject, body.version)]
+    schema = reg.parse(body.format, text)
     result = reg.check(subject, schema, history)
     return CompatibilityCheckOut(subject=subject, level=reg.compatibility(subject), compatible=result.compatible,
                                  issues=[IssueOut(path=i.path, message=i.message) for i in result.issues])
