@@ -52,8 +52,9 @@ def _parse(url: str) -> URL:
     """Check the setting is a usable PostgreSQL URL and point it at psycopg 3."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise ValidationError(f"metadata {url!r} is not a URL", hint=f"write {_URL_FORM}") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        shown = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+        raise ValidationError(f"metadata {shown!r} is not a URL", hint=f"write {_URL_FORM}") from None
     if parsed.get_backend_name() != "postgresql":
         raise ValidationError(f"metadata {url!r} is not a PostgreSQL URL", hint=f"write {_URL_FORM}")
     if not parsed.database:

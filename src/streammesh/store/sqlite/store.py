@@ -45,10 +45,14 @@ class SqliteCatalogStore(SqlCatalogStore):
                           "tokenize='unicode61 remove_diacritics 2')"))
 
     def index_product(self, conn: Connection, product: Product, fields: list[SchemaField]) -> None:
+        document = search_document(product, fields)
+        # the name column holds 'sales.orders sales orders'; matching only the bare name (as before)
+        # left the old entry behind, so its old words kept matching: both forms are removed
         conn.execute(text("DELETE FROM products_fts WHERE rowid IN "
-                          "(SELECT rowid FROM products_fts WHERE name = :key)"), {"key": product.contract.name})
+                          "(SELECT rowid FROM products_fts WHERE name = :key OR name = :indexed)"),
+                     {"key": product.contract.name, "indexed": document["name"]})
         conn.execute(text(f"INSERT INTO products_fts ({', '.join(SEARCH_COLUMNS)}) VALUES "
-                          f"({', '.join(':' + col for col in SEARCH_COLUMNS)})"), search_document(product, fields))
+                          f"({', '.join(':' + col for col in SEARCH_COLUMNS)})"), document)
 
     def match(self, conn: Connection, query: str) -> dict[str, float]:
         terms = query_terms(query)
