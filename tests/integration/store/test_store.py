@@ -4,6 +4,8 @@ PostgreSQL, including under concurrent writers and across migrations."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 import threading
 from datetime import UTC, timedelta
 
@@ -189,6 +191,28 @@ def test_concurrent_writers_neither_fail_nor_lose_anything(store_factory):
     assert [v.version for v in first.subject_versions("orders-value")] == list(range(1, 33))
     assert len({a.id for a in first.list_activity(limit=100)}) == 32
     assert len(first.list_consumers()) == 1 and len(first.lineage_edges("sales.big")) == 1
+
+
+_WORKER = """
+import hashlib, sys
+from streammesh.sdk.mesh import Mesh
+with Mesh(sys.argv[1]) as mesh:
+    for i in range(10):
+        text = '{"type": "string", "doc": "%s-%d"}' % (sys.argv[2], i)
+        mesh.store.add_subject_version("orders-value", "avro", text, hashlib.sha256(text.encode()).hexdigest(), [])
+        mesh.store.record_activity("schema.registered", sys.argv[2])
+"""
+
+
+def test_processes_sharing_a_mesh_write_concurrently(mesh_factory):
+    mesh = mesh_factory()  # each worker finds the catalog through mesh.yaml, as apps and servers do
+    workers = [subprocess.Popen([sys.executable, "-c", _WORKER, str(mesh.workspace), f"w{n}"],
+                                stderr=subprocess.PIPE, text=True) for n in range(3)]
+    for worker in workers:
+        _, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+    assert [v.version for v in mesh.store.subject_versions("orders-value")] == list(range(1, 31))
+    assert len({a.id for a in mesh.store.list_activity(limit=100) if a.kind == "schema.registered"}) == 30
 
 
 def test_catalogs_opened_at_once_migrate_once_and_reopen_as_is(store_factory):
