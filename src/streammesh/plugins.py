@@ -76,6 +76,7 @@ class Registry(Generic[T]):
 
 log_backends: Registry = Registry("log_backends")
 log_backends.register_lazy("embedded", "streammesh.log.embedded.log:EmbeddedLog")
+log_backends.register_lazy("kafka", "streammesh.log.kafka.log:KafkaEventLog")
 
 metadata_stores: Registry = Registry("metadata_stores")
 metadata_stores.register_lazy("sqlite", "streammesh.store.sqlite.store:SqliteCatalogStore")

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from streammesh.log.base.records import OutgoingRecord, Record, TopicSpec
 from streammesh.log.embedded import EmbeddedLog
+from tests.integration.log.backends import embedded_only
+
+pytestmark = embedded_only  # segment files, torn tails, kill -9 of writers: the embedded log's own disk format
 
 ReadAll = Callable[[EmbeddedLog, str], list[Record]]
 Start = Callable[..., subprocess.Popen]

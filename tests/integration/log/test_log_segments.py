@@ -12,6 +12,9 @@ from streammesh.log.base.records import OutgoingRecord, Record, TopicSpec
 from streammesh.log.embedded import EmbeddedLog
 from streammesh.log.embedded.batch import encode_batch
 from streammesh.log.embedded.segment import list_segments, read_index, segment_path
+from tests.integration.log.backends import embedded_only
+
+pytestmark = embedded_only  # segment files, torn tails, kill -9 of writers: the embedded log's own disk format
 
 ReadAll = Callable[[EmbeddedLog, str], list[Record]]
 SMALL = {"segment.bytes": "4096", "index.interval.bytes": "512"}

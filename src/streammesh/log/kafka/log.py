@@ -1,0 +1,366 @@
+"""``KafkaEventLog``: the log port on Apache Kafka or any Kafka-compatible cluster, via confluent-kafka.
+
+Why it looks like this:
+
+* **Same placement as the embedded log.** Every record is produced with an explicit partition
+  computed by :mod:`streammesh.log.partitioner` (murmur2, like the Java client) and, for keyless
+  records, the embedded log's per-append sticky rotation. Moving a mesh between backends, or mixing
+  streammesh with Java producers, never reshuffles keys.
+* **Acknowledged means durable.** The producer is idempotent (``enable.idempotence``, which implies
+  ``acks=all``), and :meth:`KafkaEventLog.append` flushes and returns positions only from delivery
+  reports; a record that was not acknowledged raises instead of returning a position.
+* **Topics carry the mesh's defaults explicitly**: ``retention.ms=-1`` (forever) unless the spec
+  says otherwise, and ``cleanup.policy=compact`` for table-like products (see ``topics.py``).
+
+librdkafka cannot send a record timestamp of 0 (it means "now"), so explicit timestamps must be
+positive; ``None`` asks for the append time as on the embedded log.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any, Self
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, OffsetSpec
+
+from streammesh.log.base.exceptions import LogError, TopicExistsError, TopicNotFoundError
+from streammesh.log.base.log import BaseLog
+from streammesh.log.base.records import OffsetReset, OutgoingRecord, RecordPosition, TopicSpec
+from streammesh.log.embedded.topics import validate_topic_name
+from streammesh.log.kafka.consumer import KafkaEventLogConsumer
+from streammesh.log.kafka.errors import translate, unreachable
+from streammesh.log.kafka.settings import KafkaSettings, SettingValue, parse_kafka_url, settings_from_env
+from streammesh.log.kafka.topics import spec_from_configs, topic_configs
+from streammesh.log.partitioner import KeyPartitioner
+
+__all__ = ["KafkaEventLog"]
+
+_BYTES = (bytes, bytearray, memoryview)
+
+
+class _Topic:
+    """What the log remembers of a topic between calls: partition count, key partitioner, sticky partition."""
+
+    __slots__ = ("count", "keyed", "sticky")
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.keyed = KeyPartitioner(count)
+        self.sticky = random.randrange(count)
+
+    def next_sticky(self) -> int:
+        """Partition for the keyless records of one append (the embedded log's rotation)."""
+        self.sticky = (self.sticky + 1) % self.count
+        return self.sticky
+
+
+class KafkaEventLog(BaseLog):
+    """The event log on a Kafka cluster.
+
+    Args:
+        url: ``kafka://host:port[,host:port][?librdkafka.setting=value...]`` or bare ``host:port,...``.
+        config: extra librdkafka settings for every client (security: ``security.protocol``,
+            ``sasl.mechanism``, ``sasl.username``, ``sasl.password``, ``ssl.ca.location``...); they
+            win over the URL's query parameters.
+        timeout: seconds to wait for metadata, admin and offset requests before reporting the
+            cluster unreachable.
+        delivery_timeout: seconds an append may wait for the brokers' acknowledgement
+            (librdkafka's ``message.timeout.ms``, which ``config`` may override).
+
+    Example:
+        >>> log = KafkaEventLog("kafka://localhost:9092")                      # doctest: +SKIP
+        >>> log.create_topic(TopicSpec("sales.orders", partitions=6))         # doctest: +SKIP
+    """
+
+    def __init__(self, url: str, *, config: Mapping[str, SettingValue] | None = None, timeout: float = 10.0,
+                 delivery_timeout: float = 30.0) -> None:
+        servers, from_url = parse_kafka_url(url if "://" in url else f"kafka://{url}")
+        self.settings = KafkaSettings(servers, {**from_url, **(config or {})})
+        self.timeout = timeout
+        self.delivery_timeout = delivery_timeout
+        self._admin: AdminClient | None = None
+        self._producer: Producer | None = None
+        self._topics: dict[str, _Topic] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    def from_config(cls, url: str, workspace: Path, *, fsync: bool = False) -> Self:
+        """Open the cluster a mesh's ``log`` URL names; ``STREAMMESH_KAFKA_*`` variables add settings
+        (secrets such as ``sasl.password``). ``workspace`` and ``fsync`` are the embedded log's concerns:
+        on Kafka, durability is the idempotent producer's ``acks=all``."""
+        return cls(url, config=settings_from_env())
+
+    @property
+    def servers(self) -> str:
+        """The bootstrap servers, as named in messages."""
+        return self.settings.bootstrap_servers
+
+    def __repr__(self) -> str:
+        extra = f", config={self.settings.redacted()!r}" if self.settings.extra else ""
+        return f"KafkaEventLog({self.servers!r}{extra})"
+
+    # -- clients -----------------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LogError(f"{self!r} is closed")
+
+    @property
+    def admin(self) -> AdminClient:
+        """The shared admin client (topics, offsets, configs)."""
+        self._check_open()
+        if self._admin is None:
+            with self._lock:
+                if self._admin is None:
+                    self._admin = AdminClient(self.settings.client("admin"))
+        return self._admin
+
+    @property
+    def producer(self) -> Producer:
+        """The shared idempotent producer (thread-safe)."""
+        self._check_open()
+        if self._producer is None:
+            with self._lock:
+                if self._producer is None:
+                    self._producer = Producer(self.settings.client("producer", **{
+                        "enable.idempotence": True, "acks": "all", "linger.ms": 5,
+                        "message.timeout.ms": int(self.delivery_timeout * 1000)}))
+        return self._producer
+
+    def consumer_config(self, **own: SettingValue) -> dict[str, Any]:
+        """Settings for a new consumer of this cluster: ``own``, then the user's settings."""
+        return self.settings.client("consumer", **own)
+
+    def _wait(self, future: Any, doing: str, *, topic: str | None = None) -> Any:
+        """Result of an admin future, librdkafka failures turned into the port's errors."""
+        try:
+            return future.result(timeout=self.timeout)
+        except KafkaException as e:
+            raise translate(e, servers=self.servers, doing=doing, topic=topic) from None
+        except TimeoutError:
+            raise unreachable(self.servers, doing, f"no answer within {self.timeout:g} s") from None
+
+    def _metadata(self, topic: str | None, doing: str) -> Any:
+        try:
+            return self.admin.list_topics(topic, timeout=self.timeout)
+        except KafkaException as e:
+            raise translate(e, servers=self.servers, doing=doing, topic=topic) from None
+
+    # -- topics ------------------------------------------------------------------------------------
+    def _topic(self, name: str, doing: str = "looking up the topic") -> _Topic:
+        t = self._topics.get(name)
+        if t is None:
+            count = self.partitions_for(name, doing=doing)
+            if not count:
+                raise self._unknown(name)
+            t = self._topics.setdefault(name, _Topic(count))
+        return t
+
+    def partitions_for(self, name: str, *, doing: str = "looking up the topic") -> int:
+        """Partition count of ``name`` from the cluster's metadata; 0 when it does not exist."""
+        validate_topic_name(name)
+        md = self._metadata(name, doing).topics.get(name)
+        if md is None or (md.error is not None and md.error.code() in (
+                KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC)):
+            return 0
+        if md.error is not None:
+            raise translate(KafkaException(md.error), servers=self.servers, doing=doing, topic=name)
+        return len(md.partitions)
+
+    def _unknown(self, name: str) -> TopicNotFoundError:
+        existing = self.topics()
+        known = ", ".join(existing[:20]) + (", ..." if len(existing) > 20 else "") if existing else "none yet"
+        return TopicNotFoundError(f"unknown topic {name!r} on Kafka cluster {self.servers}; existing topics: {known}",
+                                  hint="publish the data product first (publishing creates its stream), "
+                                       "or check the name")
+
+    def create_topic(self, spec: TopicSpec) -> None:
+        """Create a topic with the spec's partitions, retention and cleanup policy (broker-default
+        replication); a no-op if it exists with the same partition count.
+
+        Raises:
+            InvalidTopicError: the name breaks Kafka's naming rules.
+            TopicExistsError: it exists with a different number of partitions.
+            LogError: the cluster refused the settings or cannot be reached.
+        """
+        validate_topic_name(spec.name)
+        if not isinstance(spec.partitions, int) or spec.partitions < 1:
+            raise LogError(f"topic {spec.name!r}: partitions must be a positive integer, got {spec.partitions!r}")
+        new = NewTopic(spec.name, num_partitions=spec.partitions, config=topic_configs(spec))
+        future = self.admin.create_topics([new], operation_timeout=self.timeout)[spec.name]
+        try:
+            self._wait(future, "creating a topic", topic=spec.name)
+        except TopicExistsError:
+            existing = self.partitions_for(spec.name)
+            if existing and existing != spec.partitions:
+                raise TopicExistsError(
+                    f"topic {spec.name!r} exists on Kafka cluster {self.servers} with {existing} partitions, "
+                    f"not {spec.partitions}",
+                    hint="partition counts are fixed at creation; use another name or delete the old topic") from None
+            if not existing:  # still being deleted: Kafka deletes asynchronously
+                raise LogError(f"topic {spec.name!r} is being deleted on Kafka cluster {self.servers}",
+                               hint="wait a few seconds and create it again") from None
+
+    def delete_topic(self, name: str) -> None:
+        """Delete a topic and its records (dead drafts and tests only; never published products)."""
+        validate_topic_name(name)
+        future = self.admin.delete_topics([name], operation_timeout=self.timeout)[name]
+        try:
+            self._wait(future, "deleting a topic", topic=name)
+        except TopicNotFoundError:
+            raise self._unknown(name) from None
+        self._topics.pop(name, None)
+        deadline = time.monotonic() + self.timeout  # Kafka deletes asynchronously: wait until it is gone
+        while self.partitions_for(name, doing="deleting a topic") and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def topics(self) -> list[str]:
+        """Names of all topics except Kafka's internal ones (``__consumer_offsets``...), sorted."""
+        md = self._metadata(None, "listing topics")
+        return sorted(n for n in md.topics if not n.startswith("__"))
+
+    def topic_spec(self, name: str) -> TopicSpec:
+        """The topic's layout, read back from the cluster. Raises TopicNotFoundError."""
+        count = self._topic(name, "describing the topic").count
+        resource = ConfigResource(ConfigResource.Type.TOPIC, name)
+        future = self.admin.describe_configs([resource], request_timeout=self.timeout)[resource]
+        return spec_from_configs(name, count, self._wait(future, "reading topic configs", topic=name))
+
+    # -- appending ---------------------------------------------------------------------------------
+    def _place(self, t: _Topic, name: str, records: Sequence[OutgoingRecord]) -> list[int]:
+        """Partition of every record, computed here so both backends place records identically."""
+        parts: list[int] = []
+        sticky = -1
+        count, keyed = t.count, t.keyed
+        for r in records:
+            p, key = r.partition, r.key
+            if key is not None and not isinstance(key, _BYTES):
+                raise LogError(f"record keys must be bytes or None; got {type(key).__name__}")
+            if r.value is not None and not isinstance(r.value, _BYTES):
+                raise LogError(f"record values must be bytes or None; got {type(r.value).__name__}")
+            if r.timestamp is not None and (not isinstance(r.timestamp, int) or r.timestamp <= 0):
+                raise LogError(f"record timestamp must be positive epoch milliseconds or None (append time), "
+                               f"got {r.timestamp!r}", hint="librdkafka reads 0 as 'now', so it cannot be sent")
+            if p is None:
+                if key is not None:
+                    p = keyed(key)
+                else:
+                    if sticky < 0:
+                        sticky = t.next_sticky() if count > 1 else 0
+                    p = sticky
+            elif not isinstance(p, int) or not 0 <= p < count:
+                raise LogError(f"partition {p!r} is out of range for topic {name!r}, which has {count} "
+                               f"partition{'s' if count != 1 else ''} (0..{count - 1})")
+            parts.append(p)
+        return parts
+
+    def append(self, topic: str, records: Sequence[OutgoingRecord]) -> list[RecordPosition]:
+        """Produce records and return once the brokers acknowledged every one, positions in input order.
+
+        Keyed records go where Kafka's default partitioner puts them; the keyless records of one call
+        share one partition and the next call's go to the next partition, as on the embedded log.
+
+        Raises:
+            TopicNotFoundError: unknown topic.
+            LogError: a record is malformed (nothing is sent then), or some records were not
+                acknowledged; the message says how many and why.
+        """
+        if not records:
+            self._check_open()
+            return []
+        t = self._topic(topic, "appending")
+        parts = self._place(t, topic, records)
+        n = len(records)
+        out: list[RecordPosition | None] = [None] * n
+        failed: list[tuple[int, KafkaError]] = []
+
+        def delivered(i: int, err: KafkaError | None, msg: Message) -> None:
+            if err is not None:
+                failed.append((i, err))
+            else:
+                out[i] = RecordPosition(topic, msg.partition(), msg.offset(), msg.timestamp()[1])
+
+        producer = self.producer
+        produce = producer.produce
+        for i, r in enumerate(records):
+            while True:
+                try:
+                    produce(topic, r.value, r.key, partition=parts[i], timestamp=r.timestamp or 0,
+                            headers=list(r.headers) if r.headers else None, on_delivery=partial(delivered, i))
+                    break
+                except BufferError:  # librdkafka's queue is full: let deliveries drain
+                    producer.poll(0.05)
+        left = producer.flush(self.delivery_timeout + self.timeout)
+        if failed or left:
+            raise self._append_failed(topic, n, failed, left)
+        return out  # type: ignore[return-value]
+
+    def _append_failed(self, topic: str, n: int, failed: list[tuple[int, KafkaError]], left: int) -> LogError:
+        if not failed:
+            return unreachable(self.servers, f"appending to topic {topic!r}",
+                               f"{left} record(s) not acknowledged in time")
+        i, err = min(failed, key=lambda f: f[0])
+        cause = translate(KafkaException(err), servers=self.servers, doing=f"appending to topic {topic!r}",
+                          topic=topic)
+        if isinstance(cause, TopicNotFoundError):
+            self._topics.pop(topic, None)
+            return cause
+        written = n - len(failed) - left
+        cause.message = (f"{len(failed) + left} of {n} records were not acknowledged (first: record {i}); "
+                         f"{cause.message}")
+        if written:
+            cause.hint = (f"{written} record(s) of this append were written; appending all again would repeat "
+                          f"them. {cause.hint or ''}").strip()
+        return cause
+
+    # -- offsets -----------------------------------------------------------------------------------
+    def _list_offsets(self, topic: str, spec: OffsetSpec, doing: str) -> dict[int, int]:
+        t = self._topic(topic, doing)
+        futures = self.admin.list_offsets({TopicPartition(topic, p): spec for p in range(t.count)},
+                                          request_timeout=self.timeout)
+        return {tp.partition: self._wait(f, doing, topic=topic).offset for tp, f in futures.items()}
+
+    def begin_offsets(self, topic: str) -> dict[int, int]:
+        """Earliest retained offset per partition."""
+        return dict(sorted(self._list_offsets(topic, OffsetSpec.earliest(), "reading begin offsets").items()))
+
+    def end_offsets(self, topic: str) -> dict[int, int]:
+        """Offset the next appended record will get, per partition (Kafka's high watermark)."""
+        return dict(sorted(self._list_offsets(topic, OffsetSpec.latest(), "reading end offsets").items()))
+
+    def offsets_for_timestamp(self, topic: str, timestamp_ms: int) -> dict[int, int]:
+        """Per partition, the first offset whose timestamp >= ``timestamp_ms`` (end offset if none)."""
+        found = self._list_offsets(topic, OffsetSpec.for_timestamp(timestamp_ms), "looking up offsets by timestamp")
+        if any(o < 0 for o in found.values()):
+            ends = self.end_offsets(topic)
+            found = {p: ends[p] if o < 0 else o for p, o in found.items()}
+        return dict(sorted(found.items()))
+
+    # -- consumers ---------------------------------------------------------------------------------
+    def consumer(self, topics: Sequence[str], *, group: str | None = None, auto_offset_reset: OffsetReset = "earliest",
+                 auto_commit: bool = True, session_timeout_ms: int = 10_000) -> KafkaEventLogConsumer:
+        """Open a consumer; with ``group`` it joins that Kafka consumer group (partitions shared with
+        the group's other members, committed offsets kept by the cluster)."""
+        names = [topics] if isinstance(topics, str) else list(topics)
+        if not names:
+            raise LogError("a consumer needs at least one topic")
+        for name in names:
+            self._topic(name, "opening a consumer")
+        return KafkaEventLogConsumer(self, names, group=group, auto_offset_reset=auto_offset_reset,
+                                     auto_commit=auto_commit, session_timeout_ms=session_timeout_ms)
+
+    def close(self) -> None:
+        """Flush pending deliveries and drop the clients; the log cannot be used afterwards."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            producer, self._producer, self._admin = self._producer, None, None
+        if producer is not None:
+            producer.flush(self.timeout)
