@@ -24,8 +24,15 @@ from sqlalchemy import make_url
 from streammesh.plugins import metadata_stores
 from streammesh.store.base import BaseCatalogStore
 
-__all__ = ["ADMIN_URL", "every_store", "postgres_admin", "postgres_database", "store_backend", "metadata_factory",
-           "store_factory"]
+__all__ = [
+    "ADMIN_URL",
+    "every_store",
+    "metadata_factory",
+    "postgres_admin",
+    "postgres_database",
+    "store_backend",
+    "store_factory",
+]
 
 ADMIN_URL = os.environ.get("STREAMMESH_TEST_POSTGRESQL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

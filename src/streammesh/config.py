@@ -28,7 +28,7 @@ class MeshConfig(BaseModel):
 
     Attributes:
         log: ``embedded`` (files under ``<workspace>/log``) or, later, ``kafka://host:port``.
-        metadata: ``sqlite`` (``<workspace>/catalog.db``) or, later, ``postgresql://...``.
+        metadata: ``sqlite`` (``<workspace>/catalog.db``) or ``postgresql://user@host:5432/database``.
         policies: the federated policy file, relative to the workspace.
         fsync: embedded log only: wait for the disk on every append (survives power loss, slower).
     """

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-__all__ = ["upsert", "serialize"]
+__all__ = ["serialize", "upsert"]
 
 _INSERTS: dict[str, Callable[[Table], Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 

@@ -13,7 +13,7 @@ import unicodedata
 from streammesh.catalog.models import Product
 from streammesh.schemas import SchemaField
 
-__all__ = ["SEARCH_COLUMNS", "SEARCH_WEIGHTS", "words", "search_document", "query_terms", "normalise"]
+__all__ = ["SEARCH_COLUMNS", "SEARCH_WEIGHTS", "normalise", "query_terms", "search_document", "words"]
 
 SEARCH_COLUMNS = ("name", "title", "tags", "fields", "domain", "owner", "description")
 SEARCH_WEIGHTS = (10.0, 6.0, 4.0, 3.0, 2.0, 2.0, 1.0)

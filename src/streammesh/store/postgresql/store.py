@@ -19,7 +19,13 @@ from streammesh.catalog.models import Product
 from streammesh.exceptions import ValidationError
 from streammesh.schemas import SchemaField
 from streammesh.store.exceptions import StoreUnavailableError
-from streammesh.store.fulltext import SEARCH_COLUMNS, SEARCH_WEIGHTS, normalise, query_terms, search_document
+from streammesh.store.fulltext import (
+    SEARCH_COLUMNS,
+    SEARCH_WEIGHTS,
+    normalise,
+    query_terms,
+    search_document,
+)
 from streammesh.store.sql import SqlCatalogStore
 
 __all__ = ["PostgresqlCatalogStore"]
@@ -75,6 +81,8 @@ def _unavailable(url: URL, error: DBAPIError) -> StoreUnavailableError:
         hint = f"create it (createdb -h {host} -p {port} -U {user} {db}) or set {_CONFIG} to an existing database"
     elif "password" in lowered or "role" in lowered or "authentication" in lowered:
         hint = f"check the user and password in {_CONFIG}; PGPASSWORD and ~/.pgpass work too"
+    elif "no schema has been selected" in lowered:
+        hint = "create the schema named in the URL's search_path (CREATE SCHEMA ...) or drop the option"
     elif "permission denied" in lowered:
         hint = f"grant {user} CREATE on the schema (GRANT CREATE ON SCHEMA public TO {user}) or use a database it owns"
     else:
