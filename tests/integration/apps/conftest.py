@@ -1,5 +1,7 @@
 """Apps fixtures: a real demo mesh (teams, contracts, a backlog) copied per test, the CLI on it, and a
-guard that stops every worker a test started, even when the test fails."""
+guard that stops every worker a test started, even when the test fails. Tests marked with
+``tests.stores.every_store`` also run with the catalog in PostgreSQL (the demo's database is cloned
+per test, as its folder is copied)."""
 
 from __future__ import annotations
 
@@ -7,15 +9,20 @@ import os
 import shutil
 import signal
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+import yaml
+from sqlalchemy import make_url
 from typer.testing import CliRunner
 
 import streammesh
 from streammesh.cli.main import app
+from streammesh.config import CONFIG_FILE
 from streammesh.demo.runner import create_demo
 from streammesh.sdk.mesh import Mesh
 
@@ -39,10 +46,48 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return workspace
 
 
+@pytest.fixture(scope="session")
+def postgresql_demo_template(tmp_path_factory: pytest.TempPathFactory, postgres_admin: str) -> Iterator[Path]:
+    """The demo organisation with its catalog in a PostgreSQL database of its own, built once."""
+    url = make_url(postgres_admin).set(database=f"sm_test_demo_{uuid.uuid4().hex[:8]}")
+    _admin(postgres_admin, f'CREATE DATABASE "{url.database}"')
+    workspace = tmp_path_factory.mktemp("apps-template-pg") / "demo"
+    os.environ["STREAMMESH_METADATA"] = url.render_as_string(hide_password=False)
+    try:
+        create_demo(workspace, seed=11)
+    finally:
+        del os.environ["STREAMMESH_METADATA"]
+    _set_metadata(workspace, url.render_as_string(hide_password=False))
+    yield workspace
+    _admin(postgres_admin, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+
+
+def _admin(admin_url: str, statement: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def _set_metadata(workspace: Path, metadata: str) -> None:
+    path = workspace / CONFIG_FILE
+    path.write_text(yaml.safe_dump({**yaml.safe_load(path.read_text()), "metadata": metadata}, sort_keys=False))
+
+
 @pytest.fixture
-def workspace(demo_template: Path, tmp_path: Path) -> Iterator[Path]:
+def workspace(tmp_path: Path, store_backend: str, request: pytest.FixtureRequest) -> Iterator[Path]:
     target = tmp_path / "demo"
-    shutil.copytree(demo_template, target)
+    if store_backend == "postgresql":
+        template = request.getfixturevalue("postgresql_demo_template")
+        admin = request.getfixturevalue("postgres_admin")
+        source = make_url(yaml.safe_load((template / CONFIG_FILE).read_text())["metadata"])
+        clone = source.set(database=f"sm_test_demo_{uuid.uuid4().hex[:8]}")
+        _admin(admin, f'CREATE DATABASE "{clone.database}" TEMPLATE "{source.database}"')
+        shutil.copytree(template, target)
+        _set_metadata(target, clone.render_as_string(hide_password=False))
+        yield target
+        _stop_workers(target)
+        _admin(admin, f'DROP DATABASE IF EXISTS "{clone.database}" WITH (FORCE)')
+        return
+    shutil.copytree(request.getfixturevalue("demo_template"), target)
     yield target
     _stop_workers(target)
 

@@ -16,6 +16,7 @@ from tests.integration.apps.conftest import (
     read_all,
     wait_for,
 )
+from tests.stores import every_store
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -41,6 +42,7 @@ def _more_orders(mesh, n: int, *, start: int) -> int:
     return qualifying
 
 
+@every_store
 def test_deploy_runs_backlog_then_stop_and_restart_resume_without_duplicates(cli, mesh, script, workspace):
     expected = _expected(mesh)
     assert expected > 0
@@ -95,6 +97,7 @@ def test_killed_worker_is_reported_failed_and_resumes_exactly_once(cli, mesh, sc
     assert _count(mesh) == expected  # no duplicates from the batch the kill interrupted
 
 
+@every_store
 def test_redeploy_and_conflicts(cli, mesh, script):
     path = script(HIGH_VALUE)
     cli("apps", "deploy", str(path), "--name", "hv", "--owner", "@sales-team", "--no-start")
