@@ -17,7 +17,10 @@ __all__ = ["init"]
 def init(
     ctx: typer.Context,
     path: Annotated[Path | None, typer.Argument(help="Folder to create the mesh in (default: --workspace).")] = None,
-    log: Annotated[str, typer.Option(help="Log backend: 'embedded' (files in the workspace).")] = "embedded",
+    log: Annotated[str, typer.Option(help="Log backend: 'embedded' (files in the workspace) or "
+                                          "'kafka://HOST:PORT[,HOST:PORT][?librdkafka.setting=value&...]' (a Kafka "
+                                          "cluster; put secrets in STREAMMESH_KAFKA_* variables, e.g. "
+                                          "STREAMMESH_KAFKA_SASL_PASSWORD).")] = "embedded",
     metadata: Annotated[str, typer.Option(help="Metadata store: 'sqlite' (a file in the workspace) or "
                                                "postgresql://USER@HOST:5432/DATABASE.")] = "sqlite",
     fsync: Annotated[bool, typer.Option(help="Wait for the disk on every append (survives power loss).")] = False,
@@ -28,7 +31,10 @@ def init(
 
     workspace = path or state(ctx).workspace
     existed = (workspace / CONFIG_FILE).exists()
-    log_backends.get(log.split("://", 1)[0])
+    log_backend = log_backends.get(log.split("://", 1)[0])
+    if log != "embedded" and not existed:  # a cluster: make sure it answers before writing a config naming it
+        with log_backend.from_config(log, workspace, fsync=fsync) as probe:
+            probe.topics()
     store_backend = metadata_stores.get(metadata.split("://", 1)[0])
     if not existed:  # reach the catalog before writing mesh.yaml, so a wrong URL leaves nothing behind
         store_backend.from_config(metadata, workspace).close()

@@ -80,7 +80,7 @@ class Mesh:
     def log(self) -> BaseLog:
         if self._log is None:
             backend = log_backends.get(_backend_name(self.config.log))
-            self._log = backend(self.workspace / "log", fsync=self.config.fsync)
+            self._log = backend.from_config(self.config.log, self.workspace, fsync=self.config.fsync)
         return self._log
 
     @property

@@ -131,6 +131,12 @@ class EmbeddedLog(BaseLog):
         self._groups_ready = False
         self._closed = False
 
+    @classmethod
+    def from_config(cls, url: str, workspace: Path, *, fsync: bool = False) -> EmbeddedLog:
+        """The log of a mesh whose ``log`` setting is ``embedded``: the folder ``<workspace>/log``
+        (``url`` names the backend only; the signature is shared with the Kafka log)."""
+        return cls(Path(workspace) / "log", fsync=fsync)
+
     def __repr__(self) -> str:
         return f"EmbeddedLog({str(self.root)!r}, fsync={self.fsync})"
 

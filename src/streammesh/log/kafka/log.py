@@ -42,6 +42,8 @@ from streammesh.log.partitioner import KeyPartitioner
 __all__ = ["KafkaEventLog"]
 
 _BYTES = (bytes, bytearray, memoryview)
+_SLICE = 0.5  # seconds per metadata attempt
+_FAIL_FAST = 2.0  # seconds after which "all brokers down" ends the wait
 
 
 class _Topic:
@@ -89,6 +91,7 @@ class KafkaEventLog(BaseLog):
         self._topics: dict[str, _Topic] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._all_down = False
 
     @classmethod
     def from_config(cls, url: str, workspace: Path, *, fsync: bool = False) -> Self:
@@ -118,7 +121,7 @@ class KafkaEventLog(BaseLog):
         if self._admin is None:
             with self._lock:
                 if self._admin is None:
-                    self._admin = AdminClient(self.settings.client("admin"))
+                    self._admin = AdminClient(self.settings.client("admin", error_cb=self._on_error))
         return self._admin
 
     @property
@@ -146,11 +149,27 @@ class KafkaEventLog(BaseLog):
         except TimeoutError:
             raise unreachable(self.servers, doing, f"no answer within {self.timeout:g} s") from None
 
+    def _on_error(self, err: KafkaError) -> None:
+        if err.code() == KafkaError._ALL_BROKERS_DOWN:
+            self._all_down = True
+
     def _metadata(self, topic: str | None, doing: str) -> Any:
-        try:
-            return self.admin.list_topics(topic, timeout=self.timeout)
-        except KafkaException as e:
-            raise translate(e, servers=self.servers, doing=doing, topic=topic) from None
+        """Cluster metadata, asked in short slices so that a cluster whose every broker refuses
+        connections is reported after about two seconds rather than the whole ``timeout``."""
+        admin = self.admin
+        started = time.monotonic()
+        while True:
+            elapsed = time.monotonic() - started
+            try:
+                md = admin.list_topics(topic, timeout=max(0.05, min(_SLICE, self.timeout - elapsed)))
+            except KafkaException as e:
+                admin.poll(0)  # serves error_cb: did every broker refuse us?
+                elapsed = time.monotonic() - started
+                if elapsed >= self.timeout or (self._all_down and elapsed >= _FAIL_FAST):
+                    raise translate(e, servers=self.servers, doing=doing, topic=topic) from None
+                continue
+            self._all_down = False
+            return md
 
     # -- topics ------------------------------------------------------------------------------------
     def _topic(self, name: str, doing: str = "looking up the topic") -> _Topic:

@@ -86,7 +86,7 @@ class KafkaSettings:
                                   "them to keep its delivery and placement guarantees",
                                   hint="remove them from the log URL / settings mapping")
 
-    def client(self, role: ClientRole, **own: SettingValue) -> dict[str, Any]:
+    def client(self, role: ClientRole, **own: Any) -> dict[str, Any]:
         """Settings for one client of kind ``role``: ours, then the user's extras on top (shared ones and
         those prefixed with ``role.``; our reserved keys cannot be among them)."""
         mine: dict[str, SettingValue] = {}

@@ -1,0 +1,110 @@
+"""What only the Kafka log has: a cluster that may be unreachable, topic configs on the broker, placement
+shared with other Kafka clients, and meshes configured with ``kafka://`` (CLI ``init`` and the SDK)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, Producer
+from confluent_kafka import TopicPartition as KafkaTopicPartition
+from confluent_kafka.admin import AdminClient, ConfigResource
+from typer.testing import CliRunner
+
+import streammesh
+from streammesh.cli.main import app
+from streammesh.config import CONFIG_FILE
+from streammesh.log.base.exceptions import LogError
+from streammesh.log.base.records import OutgoingRecord, TopicSpec
+from streammesh.log.kafka import KafkaEventLog
+from streammesh.log.partitioner import partition_for_key
+from tests.factories import contract_dict, order
+from tests.integration.log.backends import take, unique
+from tests.integration.log.conftest import KAFKA_TEST_SETTINGS
+from tests.servers import free_port
+
+pytestmark = pytest.mark.parametrize("backend", ["kafka"])
+# the broker's own workaround for TANSU_GAPS["batched_high_watermark"], passed as the URL's query
+TEST_QUERY = "&".join(f"{k}={v}" for k, v in KAFKA_TEST_SETTINGS.items())
+
+
+def test_unreachable_cluster_names_the_servers_and_how_to_check(backend: str) -> None:
+    port = free_port()  # nothing listens there
+    log = KafkaEventLog(f"kafka://127.0.0.1:{port}")
+    started = time.monotonic()
+    with pytest.raises(LogError) as err:
+        log.topics()
+    assert time.monotonic() - started < 5  # refused connections end the wait early (timeout is 10 s)
+    assert f"cannot reach the Kafka cluster at 127.0.0.1:{port}" in str(err.value)
+    assert "nc -vz" in str(err.value) and "security.protocol" in str(err.value)
+    log.close()
+
+
+def test_topics_carry_retention_and_compaction_as_kafka_configs(log: KafkaEventLog, kafka_bootstrap: str) -> None:
+    table, stream = unique("table"), unique("stream")
+    log.create_topic(TopicSpec(table, partitions=2, compacted=True))
+    log.create_topic(TopicSpec(stream, partitions=3, retention_ms=86_400_000))
+    admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
+    resources = [ConfigResource(ConfigResource.Type.TOPIC, t) for t in (table, stream)]
+    found = {r.name: {k: e.value for k, e in f.result(timeout=10).items()}
+             for r, f in admin.describe_configs(resources).items()}
+    assert found[table]["retention.ms"] == "-1" and found[table]["cleanup.policy"] == "compact"
+    assert found[stream]["retention.ms"] == "86400000" and found[stream]["cleanup.policy"] == "delete"
+    partitions = admin.list_topics(timeout=10).topics
+    assert (len(partitions[table].partitions), len(partitions[stream].partitions)) == (2, 3)
+
+
+def test_placement_matches_other_kafka_clients(log: KafkaEventLog, kafka_bootstrap: str) -> None:
+    # a librdkafka producer with the Java client's partitioner puts keys where the log does, and a
+    # plain consumer reads the log's records with their keys, headers and timestamps
+    topic = unique("interop")
+    log.create_topic(TopicSpec(topic, partitions=6))
+    keys = [b"customer-%d" % i for i in range(60)]
+    ours = log.append(topic, [OutgoingRecord(b"ours", key=k, headers=(("h", b"1"),), timestamp=1_000) for k in keys])
+    theirs: list[tuple[bytes, int]] = []
+    producer = Producer({"bootstrap.servers": kafka_bootstrap, "partitioner": "murmur2_random"})
+    for k in keys:
+        producer.produce(topic, b"theirs", k, on_delivery=lambda err, msg: theirs.append((msg.key(), msg.partition())))
+    producer.flush(10)
+    assert dict(theirs) == {k: p.partition for k, p in zip(keys, ours)} == {k: partition_for_key(k, 6) for k in keys}
+    reader = Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": unique("plain")})
+    reader.assign([KafkaTopicPartition(topic, p, 0) for p in range(6)])
+    seen = []
+    deadline = time.monotonic() + 10
+    while len(seen) < 60 and time.monotonic() < deadline:
+        seen += [m for m in reader.consume(100, 0.2) if m.error() is None and m.value() == b"ours"]
+    reader.close()
+    assert sorted((m.partition(), m.key()) for m in seen) == sorted((p.partition, k) for k, p in zip(keys, ours))
+    assert {(m.timestamp()[1], tuple(m.headers())) for m in seen} == {(1_000, (("h", b"1"),))}
+
+
+def test_init_refuses_an_unreachable_cluster_and_writes_nothing(tmp_path: Path, backend: str) -> None:
+    port = free_port()
+    result = CliRunner().invoke(app, ["-w", str(tmp_path / "ws"), "init", "--log",
+                                      f"kafka://127.0.0.1:{port}"])
+    assert result.exit_code == 1
+    assert f"cannot reach the Kafka cluster at 127.0.0.1:{port}" in result.output + result.stderr
+    assert not (tmp_path / "ws" / CONFIG_FILE).exists()
+
+
+def test_a_mesh_on_kafka_publishes_produces_and_consumes(tmp_path: Path, kafka_bootstrap: str, backend: str) -> None:
+    workspace = tmp_path / "ws"
+    url = f"kafka://{kafka_bootstrap}?{TEST_QUERY}"
+    result = CliRunner().invoke(app, ["-w", str(workspace), "init", "--log", url])
+    assert result.exit_code == 0, result.output
+    name = unique("sales.orders").replace("-", "_")
+    with streammesh.connect(workspace) as mesh:
+        assert isinstance(mesh.log, KafkaEventLog)
+        mesh.add_team("@sales-team", domain="sales")
+        mesh.publish(contract_dict(name))
+        stream = mesh.product(name).stream
+        assert stream in mesh.log.topics()
+        with mesh.producer(name) as p:
+            for i in range(20):
+                p.send(None, order(i))
+        events = list(mesh.consumer(name, from_beginning=True, fields=["order_id"]))
+        assert sorted(e.value["order_id"] for e in events) == [f"O{i:06d}" for i in range(20)]
+        assert all(e.partition == partition_for_key(e.key.encode(), 3) for e in events)
+        with mesh.consumer(name, group=unique("app"), from_beginning=True, session_timeout_ms=2_000) as c:
+            assert len(take(c, 20)) == 20
