@@ -9,9 +9,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from streammesh.log.base.records import OffsetReset, OutgoingRecord, Record, RecordPosition, TopicSpec
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = ["BaseLog", "BaseLogConsumer", "TopicPartition"]
 
@@ -122,6 +125,25 @@ class BaseLog(ABC):
         (murmur2 of the key bytes, positive modulo partition count); keyless records are spread
         round-robin. Raises TopicNotFoundError.
         """
+
+    def append_columns(self, topic: str, partition: int, *, keys: pa.Array, values: pa.Array,
+                       timestamps: pa.Array) -> int:
+        """Append one partition's records given as Arrow columns and return once they are durable; returns
+        how many were appended.
+
+        The stream processor's output path: a micro-batch's events arrive from DuckDB as Arrow columns, and
+        an adapter may write them without a Python object per event (the embedded log does). This default
+        builds records and calls :meth:`append`.
+
+        Args:
+            keys: binary (or null) keys; values: binary values, null for tombstones;
+            timestamps: int64 milliseconds since the epoch, never null.
+        """
+        records = [OutgoingRecord(v, k, (), t, partition)
+                   for k, v, t in zip(keys.to_pylist(), values.to_pylist(), timestamps.to_pylist())]
+        if records:
+            self.append(topic, records)
+        return len(records)
 
     @abstractmethod
     def begin_offsets(self, topic: str) -> dict[int, int]:

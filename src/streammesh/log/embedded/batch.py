@@ -26,6 +26,9 @@ import zlib
 from itertools import accumulate
 from typing import NamedTuple
 
+import numpy as np
+import pyarrow as pa
+
 from streammesh.log.base.exceptions import LogError
 from streammesh.log.base.records import Headers
 
@@ -43,6 +46,7 @@ __all__ = [
     "EncodedBatch",
     "Layout",
     "decode_headers",
+    "encode_arrow_batch",
     "encode_batch",
     "encode_headers",
     "layout",
@@ -226,6 +230,45 @@ def _column(items: list, what: str) -> tuple[bytes, bytes, int, bytes | None]:
     return offsets, data, len(data), bitmap
 
 
+_Column = tuple[bytes, bytes | memoryview, int, bytes | None]
+
+
+def _arrow_column(array: pa.Array, what: str) -> _Column:
+    """The same sections as :func:`_column`, read from a binary Arrow array without copying its data."""
+    n = len(array)
+    if pa.types.is_null(array.type):
+        return bytes(4 * (n + 1)), b"", 0, bytes((n + 7) >> 3)
+    if not (pa.types.is_binary(array.type) or pa.types.is_string(array.type)):
+        raise LogError(f"record {what}s must be a binary Arrow array; got {array.type}")
+    _validity, offsets_buf, data_buf = array.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=n + 1, offset=4 * array.offset)
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    data = memoryview(data_buf)[lo:hi] if data_buf is not None and hi > lo else b""
+    bitmap = None
+    if array.null_count:
+        bitmap = np.packbits(np.asarray(array.is_valid(), dtype=bool), bitorder="little").tobytes()
+    return (offsets - lo if lo else offsets).tobytes(), data, hi - lo, bitmap
+
+
+def encode_arrow_batch(keys: pa.Array, values: pa.Array, timestamps: pa.Array) -> EncodedBatch:
+    """Encode records given as Arrow columns (binary keys and values, int64 timestamps in ms) into one batch,
+    reusing the arrays' buffers: the stream processor's output path, with no Python object per record.
+
+    Raises:
+        LogError: the columns differ in length or type, a timestamp is null, or a column exceeds 2 GiB.
+    """
+    n = len(values)
+    if n == 0:
+        raise LogError("cannot encode an empty batch")
+    if len(keys) != n or len(timestamps) != n:
+        raise LogError(f"keys ({len(keys)}), values ({n}) and timestamps ({len(timestamps)}) differ in length")
+    if timestamps.null_count or not pa.types.is_integer(timestamps.type):
+        raise LogError("record timestamps must be non-null integer milliseconds since the epoch")
+    stamps = np.asarray(timestamps.cast(pa.int64()), dtype="<i8")
+    return _encode(n, stamps.tobytes(), int(stamps[0]), int(stamps.max()), _arrow_column(keys, "key"),
+                   _arrow_column(values, "value"), None)
+
+
 def encode_batch(
     keys: list[bytes | None],
     values: list[bytes | None],
@@ -246,9 +289,8 @@ def encode_batch(
     n = len(values)
     if n == 0:
         raise LogError("cannot encode an empty batch")
-    flags = 0
-    koffs, kdata, kb, kbitmap = _column(keys, "key")
-    voffs, vdata, vb, vbitmap = _column(values, "value")
+    keys_column = _column(keys, "key")
+    values_column = _column(values, "value")
     ts_first = timestamps[0]
     try:
         if timestamps.count(ts_first) == n:
@@ -260,6 +302,15 @@ def encode_batch(
     except (struct.error, TypeError):
         bad = next((t for t in timestamps if not isinstance(t, int) or not -(2**63) <= t < 2**63), ts_first)
         raise LogError(f"record timestamps must be integer milliseconds since the epoch; got {bad!r}") from None
+    return _encode(n, ts_bytes, ts_first, ts_max, keys_column, values_column, headers)
+
+
+def _encode(n: int, ts_bytes: bytes, ts_first: int, ts_max: int, keys: _Column, values: _Column,
+            headers: list[Headers] | None) -> EncodedBatch:
+    """The batch's sections in layout order, its length and its CRC."""
+    koffs, kdata, kb, kbitmap = keys
+    voffs, vdata, vb, vbitmap = values
+    flags = 0
     odd = b"\0\0\0\0" if n % 2 == 0 else b""  # offsets are 4(n+1) bytes: pad to 8 when n is even
     parts = [b"", ts_bytes, koffs, odd, kdata, _PAD[: -kb & 7], voffs, odd, vdata, _PAD[: -vb & 7]]
     hb = 0

@@ -28,6 +28,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TypeVar
 
+import pyarrow as pa
+
 from streammesh.log.base.exceptions import (
     LogError,
     TopicExistsError,
@@ -35,7 +37,7 @@ from streammesh.log.base.exceptions import (
 )
 from streammesh.log.base.log import BaseLog
 from streammesh.log.base.records import OffsetReset, OutgoingRecord, TopicSpec
-from streammesh.log.embedded.batch import encode_batch
+from streammesh.log.embedded.batch import encode_arrow_batch, encode_batch
 from streammesh.log.embedded.consumer import EmbeddedLogConsumer
 from streammesh.log.embedded.groups import forget_topic, init_group_db
 from streammesh.log.embedded.partition import Cursor
@@ -293,6 +295,18 @@ class EmbeddedLog(BaseLog):
                                  None if headers is None else list(pick(headers)))
             runs.append(Run(p, t.partition(p).append(batch), sub_stamps, idx))
         return AppendResult(topic, runs, n)
+
+    def append_columns(self, topic: str, partition: int, *, keys: pa.Array, values: pa.Array,
+                       timestamps: pa.Array) -> int:
+        """One batch straight from Arrow columns (see :meth:`BaseLog.append_columns`): no record objects."""
+        t = self._topic(topic)
+        if not isinstance(partition, int) or not 0 <= partition < t.count:
+            raise LogError(f"partition {partition!r} is out of range for topic {topic!r}, which has {t.count} "
+                           f"partition{'s' if t.count != 1 else ''} (0..{t.count - 1})")
+        if len(values) == 0:
+            return 0
+        t.partition(partition).append(encode_arrow_batch(keys, values, timestamps))
+        return len(values)
 
     def _append_run(self, t: _Topic, p: int, keys: list, values: list, stamps: list[int], headers: list | None,
                     n: int) -> AppendResult:

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from streammesh.processing.runtime.avro_columns import RawKind
 
-__all__ = ["VectorDecoder", "compile_vector_decoder"]
+__all__ = ["VectorDecoder", "compile_vector_decoder", "wire_head"]
 
 _RAW = {"timestamp-millis": "ms", "local-timestamp-millis": "ms", "timestamp-micros": "us",
         "local-timestamp-micros": "us", "date": "days"}
@@ -113,8 +113,18 @@ class VectorDecoder:
         n = len(values)
         lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
         ends = np.cumsum(lengths)
-        pos = ends - lengths + 5
         buf = np.frombuffer(b"".join(values) + bytes(_PAD), dtype=np.uint8)
+        return self._decode(buf, ends - lengths + 5, ends)
+
+    def decode_array(self, values: pa.Array) -> list[pa.Array] | None:
+        """The same from a binary Arrow array without nulls (the log's value column, as it is on disk)."""
+        buf, starts, ends = _flat(values)
+        return self._decode(buf, starts + 5, ends)
+
+    def _decode(self, buf: np.ndarray, pos: np.ndarray, ends: np.ndarray) -> list[pa.Array] | None:
+        n = len(pos)
+        if (pos > ends).any():
+            return None
         cols = _Columns(n, self.kinds)
         self._bad = False
         pos = self._run(self.steps, buf, pos, None, cols)
@@ -235,6 +245,32 @@ class VectorDecoder:
                 walk(s.inner)
         walk(self.steps)
         return out
+
+
+def _flat(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A binary array's bytes (zero-padded, for gathers past a torn record) and each value's start and end."""
+    n = len(values)
+    _validity, offsets_buf, data_buf = values.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=n + 1, offset=4 * values.offset).astype(np.int64)
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    data = np.frombuffer(data_buf, dtype=np.uint8)[lo:hi] if data_buf is not None else np.empty(0, np.uint8)
+    buf = np.concatenate([data, np.zeros(_PAD, dtype=np.uint8)])
+    offsets -= lo
+    return buf, offsets[:-1], offsets[1:]
+
+
+def wire_head(values: pa.Array) -> bytes | None:
+    """The 5-byte wire-format header (magic byte, schema id) shared by every value of a binary array, or
+    ``None`` when they differ, are null or are too short (the caller then groups them one by one)."""
+    if not len(values) or values.null_count:
+        return None
+    buf, starts, ends = _flat(values)
+    if (ends - starts < 5).any():
+        return None
+    heads = buf[starts[:, None] + np.arange(5)]
+    if not (heads == heads[0]).all():
+        return None
+    return heads[0].tobytes()
 
 
 def _columns_of(steps: list[_Step]) -> list[int]:

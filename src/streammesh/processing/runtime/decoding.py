@@ -4,7 +4,8 @@ Why columns: the engine hands each micro-batch to DuckDB in one call (see :mod:`
 fills one column per needed field instead of building a dict per event. Four paths:
 
 * **Avro, vectorised** (:mod:`.avro_vector`): batches of 32 records or more of flat writer schemas are
-  decoded with numpy into Arrow arrays, no Python object per record;
+  decoded with numpy into Arrow arrays, no Python object per record; on the embedded log straight from
+  the value column's bytes on disk (positions and timestamps too), when one writer schema wrote them all;
 * **Avro, per record**, through a decoder generated per writer schema id (:mod:`.avro_columns`): only the
   needed fields, logical timestamps left as integers for DuckDB to convert;
 * **JSON Schema** through ``orjson`` and a generated field extractor;
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 
@@ -31,7 +33,7 @@ from streammesh.processing.runtime.avro_columns import (
     RawKind,
     compile_decoder,
 )
-from streammesh.processing.runtime.avro_vector import VectorDecoder, compile_vector_decoder
+from streammesh.processing.runtime.avro_vector import VectorDecoder, compile_vector_decoder, wire_head
 from streammesh.processing.sql.plan import InputColumn
 from streammesh.schemas import Schema
 from streammesh.schemas.registry import SchemaRegistry
@@ -49,11 +51,12 @@ class DecodedBatch:
     #: one column per needed field: a list, or an Arrow array when decoded vectorised
     columns: list[list[Any] | pa.Array]
     raw: list[RawKind]
-    partitions: list[int] = field(default_factory=list)
-    offsets: list[int] = field(default_factory=list)
-    timestamps: list[int] = field(default_factory=list)
+    #: lists, or numpy / Arrow arrays on the columnar path
+    partitions: Sequence[int] = field(default_factory=list)
+    offsets: Sequence[int] = field(default_factory=list)
+    timestamps: Sequence[int] | pa.Array = field(default_factory=list)
     keys: list[str | None] = field(default_factory=list)
-    deleted: list[bool] = field(default_factory=list)
+    deleted: Sequence[bool] = field(default_factory=list)
     #: (partition, offset, timestamp, key, reason, value bytes) of records that could not be decoded
     errors: list[tuple[int, int, int, str | None, str, bytes | None]] = field(default_factory=list)
     #: the records' value bytes by (partition, offset), and a decoder of whole values (for dead letters)
@@ -89,13 +92,14 @@ def _key_text(key: bytes | None) -> str | None:
 class _Originals:
     """``(partition, offset) -> value bytes``, indexed only when asked (dead letters are rare)."""
 
-    def __init__(self, parts: list[int], offsets: list[int], values: list[bytes | None]) -> None:
+    def __init__(self, parts: Sequence[int], offsets: Sequence[int], values: list[bytes | None] | pa.Array) -> None:
         self._cols = (parts, offsets, values)
         self._index: dict[tuple[int, int], bytes | None] | None = None
 
     def get(self, key: tuple[int, int]) -> bytes | None:
         if self._index is None:
-            parts, offsets, values = self._cols
+            parts, offsets, values = (c.tolist() if isinstance(c, np.ndarray) else
+                                      c.to_pylist() if isinstance(c, pa.Array) else c for c in self._cols)
             self._index = dict(zip(zip(parts, offsets), values))
         return self._index.get(key)
 
@@ -155,13 +159,17 @@ class SourceDecoder:
     def decode(self, views: Sequence[Any]) -> DecodedBatch:
         """Decode :class:`~streammesh.log.embedded.recordbatch.RecordBatch`-like views (``partition``,
         ``offsets``, ``timestamps``, ``keys``, ``values``) into one :class:`DecodedBatch`."""
+        # canonical order (partition, offset): a replay reads the same ranges in any interleaving
+        ordered = sorted(views, key=lambda v: (v.partition, v.base_offset))
+        columnar = self._columnar(ordered)
+        if columnar is not None:
+            return columnar
         values: list[bytes | None] = []
         parts: list[int] = []
         offsets: list[int] = []
         stamps: list[int] = []
         keys: list[bytes | None] = []
-        # canonical order (partition, offset): a replay reads the same ranges in any interleaving
-        for v in sorted(views, key=lambda v: (v.partition, v.base_offset)):
+        for v in ordered:
             values += v.values
             parts += [v.partition] * v.count
             offsets += v.offsets
@@ -197,6 +205,31 @@ class SourceDecoder:
         out.timestamps = [stamps[i] for i in order]
         out.keys = [_key_text(keys[i]) for i in order] if self.want_keys else []
         out.deleted = [False] * len(good) + [True] * tomb
+        return out
+
+    def _columnar(self, views: Sequence[Any]) -> DecodedBatch | None:
+        """Avro records of one writer schema decoded from the log's own value column (views that offer
+        ``value_array``), with positions and timestamps as arrays; ``None`` when another path is needed."""
+        if self.want_keys or self.reader.format != "avro" or not views or not all(hasattr(v, "value_array") for v in views):
+            return None
+        arrays = [v.value_array() for v in views]
+        values = arrays[0] if len(arrays) == 1 else pa.concat_arrays(arrays)
+        if len(values) < _MIN_VECTOR:
+            return None
+        head = wire_head(values)
+        if head is None or self._avro_decoder(head) is None or self._vector.get(head) is None:
+            return None
+        vector = self._vector[head]
+        columns = vector.decode_array(values)  # type: ignore[union-attr]
+        if columns is None:
+            return None
+        stamps = [v.timestamp_array() for v in views]
+        out = DecodedBatch(list(columns), list(vector.raw), full=self._general)  # type: ignore[union-attr]
+        out.partitions = np.repeat(np.array([v.partition for v in views], dtype=np.int32), [v.count for v in views])
+        out.offsets = np.concatenate([np.arange(v.base_offset, v.next_offset, dtype=np.int64) for v in views])
+        out.timestamps = stamps[0] if len(stamps) == 1 else pa.concat_arrays(stamps)
+        out.deleted = np.zeros(len(values), dtype=bool)
+        out.originals = _Originals(out.partitions, out.offsets, values)  # type: ignore[assignment]
         return out
 
     def _fast(self, values: list[bytes | None], out: DecodedBatch) -> tuple[list[int], list[tuple[int, str]]] | None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+
 from streammesh.processing.runtime.aggregation import (
     WindowAggregation,
     assign_windows_sql,
@@ -35,6 +37,11 @@ from streammesh.processing.sql.plan import Query
 from streammesh.schemas.serde import dump_json
 
 __all__ = ["Engine", "StepResult", "check_supported"]
+
+
+def _arrow(con: Any, sql: str) -> pa.Table:
+    """A query's result as an Arrow table (no Python object per row)."""
+    return con.sql(sql).to_arrow_table()
 
 _PRUNE_EVERY = 64  # batches between prunes of table versions
 _NO_TIME = -(2**62)
@@ -177,15 +184,15 @@ class Engine:
             if rest is not None:
                 rel = f"SELECT * FROM ({rel}) WHERE coalesce({rest}, false)"
         if self.copy_table:
-            rows = self._copy_rows(rel)
+            rows = [self._copy_rows(rel)]
         elif not q.aggregating:
             # without joins, DuckDB (one thread, insertion order kept) returns rows in the batch's canonical
             # order (partition, offset); a join may reorder, so it is sorted
             order = '"$seq"' if q.joins else ""
-            rows = con.execute(render_sql(q, rel, final=False, header=self.header, ts=ts, order=order)).fetchall()
+            rows = [_arrow(con, render_sql(q, rel, final=False, header=self.header, ts=ts, order=order))]
         else:
             rows = self._aggregate(rel, result)
-        result.outputs = OutputBatch.from_rows(rows, fixed_partition=batch % self.partitions)
+        result.outputs = OutputBatch.from_arrow(rows, fixed_partition=batch % self.partitions)
 
     def _join_streams(self, result: StepResult, has_left: bool) -> str | None:
         """The stream-stream join's new pairs (and expired unmatched left rows, for LEFT JOIN)."""
@@ -219,7 +226,7 @@ class Engine:
             result.dead.append(self._dead(dump_json(whole), why, source.product, part, off, ts))
             result.late += 1
 
-    def _aggregate(self, rel: str, result: StepResult) -> list[tuple[Any, ...]]:
+    def _aggregate(self, rel: str, result: StepResult) -> list[pa.Table]:
         con, q = self.con, self.query
         agg = self.sessions or self.groups
         assert agg is not None
@@ -234,27 +241,27 @@ class Engine:
             con.execute(f"CREATE OR REPLACE TEMP TABLE sm_a AS {assign}")
             self._late(result)
             assign = "SELECT * FROM sm_a"
-        rows: list[tuple[Any, ...]] = []
+        rows: list[pa.Table] = []
         if self.sessions is not None:
             changed, replaced = self.sessions.update(con, assign)
             if q.emit == "changes":
-                rows += con.execute(render_sql(q, f"SELECT * FROM {replaced}", final=True, header=self.header,
-                                               ts='"$maxts"', where="false", tombstone="true",
-                                               order=agg.order())).fetchall()
+                rows.append(_arrow(con, render_sql(q, f"SELECT * FROM {replaced}", final=True, header=self.header,
+                                                   ts='"$maxts"', where="false", tombstone="true",
+                                                   order=agg.order())))
         else:
             changed = self.groups.update(con, assign)  # type: ignore[union-attr]
         if q.emit == "changes":
-            rows += con.execute(render_sql(q, f"SELECT * FROM {changed}", final=True, header=self.header,
-                                           ts='"$maxts"', where='"$pass"', tombstone='NOT "$pass" AND "$emitted"',
-                                           order=agg.order())).fetchall()
+            rows.append(_arrow(con, render_sql(q, f"SELECT * FROM {changed}", final=True, header=self.header,
+                                               ts='"$maxts"', where='"$pass"', tombstone='NOT "$pass" AND "$emitted"',
+                                               order=agg.order())))
         wm = self.closing_watermark()
         if self.windowed and wm is not None:
             con.execute(f"INSERT INTO sm_closed VALUES (0, {wm}) ON CONFLICT (id) DO UPDATE SET wm = greatest(wm, {wm})")
             closed = agg.closing(con, wm)
             if closed is not None and q.emit == "final":
-                rows += con.execute(render_sql(q, f"SELECT * FROM {closed}", final=True, header=self.header,
-                                               ts='"$maxts"', where='"$pass"',
-                                               order='"$we", ' + agg.order())).fetchall()
+                rows.append(_arrow(con, render_sql(q, f"SELECT * FROM {closed}", final=True, header=self.header,
+                                                   ts='"$maxts"', where='"$pass"',
+                                                   order='"$we", ' + agg.order())))
         return rows
 
     def _late(self, result: StepResult) -> None:
@@ -277,7 +284,7 @@ class Engine:
             result.dead.append(self._dead(value.encode(), why, self.first.product, part, off, ts))
             result.late += 1
 
-    def _copy_rows(self, rel: str) -> list[tuple[Any, ...]]:
+    def _copy_rows(self, rel: str) -> pa.Table:
         """CREATE TABLE over a table-like source without GROUP BY: a row that matches is upserted; one
         that stops matching (or a tombstone) deletes its key, if a row was out for it."""
         con, q, a = self.con, self.query, self.first.alias
@@ -288,9 +295,9 @@ class Engine:
         base = (f"SELECT *, NOT {meta(a, '$del')} AND {cond} AS \"$ok\", coalesce({key}, encode({meta(a, '$key')})) "
                 f"AS \"$k\" FROM ({rel})")
         con.execute(f"CREATE OR REPLACE TEMP TABLE sm_t AS SELECT *, {prev} AS \"$prev\" FROM ({base})")
-        rows = con.execute(render_sql(q, "SELECT * FROM sm_t", final=False, header=self.header,
+        rows = _arrow(con, render_sql(q, "SELECT * FROM sm_t", final=False, header=self.header,
                                       ts=meta(a, "$ts"), where='"$ok"', tombstone='NOT "$ok" AND "$prev"',
-                                      order='"$seq"', key='"$k"')).fetchall()
+                                      order='"$seq"', key='"$k"'))
         last = "SELECT \"$k\" AS k, arg_max(\"$ok\", \"$seq\") AS ok FROM sm_t GROUP BY \"$k\""
         con.execute(f"DELETE FROM sm_keys WHERE k IN (SELECT k FROM ({last}) WHERE NOT ok)")
         con.execute(f"INSERT INTO sm_keys SELECT k FROM ({last}) WHERE ok ON CONFLICT DO NOTHING")

@@ -125,6 +125,12 @@ def to_arrow(values: Sequence[Any] | pa.Array, duck: str) -> pa.Array:
     return pa.array([_tolerant(v, duck) for v in values], type=target)
 
 
+def _column(values: Any, arrow_type: pa.DataType) -> pa.Array:
+    if isinstance(values, pa.Array):
+        return values if values.type == arrow_type else values.cast(arrow_type)
+    return pa.array(values, type=arrow_type)
+
+
 def ingest(con: Any, table: str, source: Source, batch: DecodedBatch, *, view: bool = False,
            extra: Sequence[str] = ()) -> int:
     """(Re)create ``table`` from ``batch`` and return its row count.
@@ -147,10 +153,10 @@ def ingest(con: Any, table: str, source: Source, batch: DecodedBatch, *, view: b
         ref = quote(f"c{i}") if duck != "JSON" else f"CAST({quote(f'c{i}')} AS JSON)"
         items.append(f"{column_sql(ref, col.type, raw)} AS {quote(col.column)}")
         typed[col.path] = quote(col.column)
-    arrays["p"] = pa.array(batch.partitions, type=pa.int32())
-    arrays["o"] = pa.array(batch.offsets, type=pa.int64())
-    arrays["t"] = pa.array(batch.timestamps, type=pa.int64())
-    arrays["d"] = pa.array(batch.deleted, type=pa.bool_())
+    arrays["p"] = _column(batch.partitions, pa.int32())
+    arrays["o"] = _column(batch.offsets, pa.int64())
+    arrays["t"] = _column(batch.timestamps, pa.int64())
+    arrays["d"] = _column(batch.deleted, pa.bool_())
     items += [f'"p" AS {meta(a, "$p")}', f'"o" AS {meta(a, "$o")}', f'"d" AS {meta(a, "$del")}',
               f'"t" AS {meta(a, "$t")}']
     if batch.keys:

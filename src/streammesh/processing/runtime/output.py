@@ -2,7 +2,8 @@
 
 Why render in SQL: a derived product's schema is JSON Schema, so an event is the 5-byte wire header
 followed by JSON. DuckDB builds the JSON text, prepends the header and encodes the key for a whole batch
-(``to_json(struct_pack(...))``, ``encode``), so Python only moves ``bytes`` objects to the log. Timestamps
+(``to_json(struct_pack(...))``, ``encode``) and hands the batch back as Arrow columns, which the log writes
+without a Python object per event. Timestamps
 are written as ISO-8601 UTC with milliseconds (``2024-05-01T10:00:00.000Z``), as the schema's
 ``date-time`` format says; non-finite doubles as null (JSON has no NaN).
 
@@ -14,10 +15,12 @@ producer had written it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from streammesh.log.base import Headers, OutgoingRecord
-from streammesh.log.partitioner import KeyPartitioner
+import numpy as np
+import pyarrow as pa
+
+from streammesh.log.base import BaseLog, Headers, OutgoingRecord
+from streammesh.log.partitioner import partitions_for_keys
 from streammesh.processing.runtime.ingest import quote
 from streammesh.processing.sql.plan import Query
 
@@ -87,58 +90,83 @@ def render_sql(query: Query, rel: str, *, final: bool, header: bytes, ts: str, w
 
 
 class OutputBatch:
-    """A micro-batch's output events in their deterministic order. Keyed events are placed by the log's
-    partitioner; keyless ones on ``fixed_partition`` (chosen from the batch number, so a replay finds
-    them on the same partition). :meth:`partitions` computes the placement only when a replay needs it."""
+    """A micro-batch's output events in their deterministic order, as Arrow columns ``v`` (value), ``k`` (key)
+    and ``t`` (timestamp), as DuckDB returns them. Keyed events are placed by Kafka's partitioner; keyless ones
+    on ``fixed_partition`` (chosen from the batch number, so a replay finds them on the same partition).
+    Dead letters carry ``headers`` and go through the log's record path."""
 
-    __slots__ = ("fixed_partition", "headers", "keys", "stamps", "values")
+    __slots__ = ("fixed_partition", "headers", "table")
 
-    def __init__(self, values: list[bytes | None], keys: list[bytes | None], stamps: list[int],
-                 fixed_partition: int = 0, headers: list[Headers] | None = None) -> None:
-        self.values, self.keys, self.stamps = values, keys, stamps
+    def __init__(self, table: pa.Table, fixed_partition: int = 0, headers: list[Headers] | None = None) -> None:
+        self.table = table
         self.fixed_partition = fixed_partition
         self.headers = headers
 
     @classmethod
-    def from_rows(cls, rows: Sequence[tuple[Any, Any, Any]], *, fixed_partition: int) -> OutputBatch:
-        """From ``(value, key, timestamp)`` rows."""
-        if not rows:
-            return cls([], [], [], fixed_partition)
-        values, keys, stamps = (list(c) for c in zip(*rows))
-        return cls(values, keys, stamps, fixed_partition)
+    def from_arrow(cls, tables: Sequence[pa.Table], *, fixed_partition: int) -> OutputBatch:
+        """From DuckDB results with columns ``v``, ``k``, ``t`` (in order)."""
+        tables = [t for t in tables if t.num_rows]
+        if not tables:
+            return cls.empty(fixed_partition)
+        table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        return cls(table.cast(_SCHEMA) if table.schema != _SCHEMA else table, fixed_partition)
 
     @classmethod
-    def empty(cls) -> OutputBatch:
-        return cls([], [], [])
+    def from_lists(cls, values: list[bytes | None], timestamps: list[int], *, fixed_partition: int,
+                   headers: list[Headers]) -> OutputBatch:
+        """Keyless events built in Python (dead letters)."""
+        table = pa.table({"v": pa.array(values, pa.binary()), "k": pa.nulls(len(values), pa.binary()),
+                          "t": pa.array(timestamps, pa.int64())}, schema=_SCHEMA)
+        return cls(table, fixed_partition, headers)
+
+    @classmethod
+    def empty(cls, fixed_partition: int = 0) -> OutputBatch:
+        return cls(_SCHEMA.empty_table(), fixed_partition)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return self.table.num_rows
 
-    def partitions(self, partitioner: KeyPartitioner) -> list[int]:
+    @property
+    def values(self) -> list[bytes | None]:
+        return self.table.column("v").to_pylist()
+
+    def partitions(self, partitions: int) -> np.ndarray:
         """Where each event goes: by key like Kafka's default partitioner, else ``fixed_partition``."""
-        parts = partitioner.place(self.keys)
-        if None in parts:
-            parts = [self.fixed_partition if p is None else p for p in parts]
-        return parts  # type: ignore[return-value]
+        placed = partitions_for_keys(self.table.column("k").combine_chunks(), partitions)
+        placed[placed < 0] = self.fixed_partition
+        return placed
 
-    def records(self, *, skip: dict[int, int] | None = None,
-                partitioner: KeyPartitioner | None = None) -> list[OutgoingRecord]:
-        """The events to append, leaving out the first ``skip[p]`` of partition ``p`` (already there)."""
-        n = len(self.values)
-        headers = self.headers or [()] * n
-        if None in self.keys:
-            parts: list[int | None] = [self.fixed_partition if k is None else None for k in self.keys]
-        else:
-            parts = [None] * n
-        if not skip or not any(skip.values()):
-            return list(map(OutgoingRecord, self.values, self.keys, headers, self.stamps, parts))
-        assert partitioner is not None
-        left = dict(skip)
-        out = []
-        for v, k, h, t, p, where in zip(self.values, self.keys, headers, self.stamps, parts,
-                                        self.partitions(partitioner)):
-            if left.get(where, 0) > 0:
-                left[where] -= 1
+    def counts(self, partitions: int) -> dict[int, int]:
+        """Events per partition."""
+        placed = self.partitions(partitions)
+        return {int(p): int(n) for p, n in zip(*np.unique(placed, return_counts=True))}
+
+    def append_to(self, log: BaseLog, topic: str, partitions: int, *, skip: dict[int, int] | None = None) -> int:
+        """Append the events (one batch per partition, in order), leaving out the first ``skip[p]`` of partition
+        ``p`` (already on the log after a crash); returns how many were appended."""
+        if not len(self):
+            return 0
+        placed = self.partitions(partitions)
+        order = np.argsort(placed, kind="stable")
+        sorted_parts = placed[order]
+        bounds = np.flatnonzero(np.diff(sorted_parts)) + 1
+        written = 0
+        for idx in np.split(order, bounds):
+            p = int(placed[idx[0]])
+            idx = idx[(skip or {}).get(p, 0):]
+            if not len(idx):
                 continue
-            out.append(OutgoingRecord(v, k, h, t, p))
-        return out
+            if self.headers is not None:
+                rows = self.table.take(pa.array(idx)).to_pylist()
+                log.append(topic, [OutgoingRecord(r["v"], r["k"], self.headers[i], r["t"], p)
+                                   for r, i in zip(rows, idx.tolist())])
+            else:
+                part = self.table.take(pa.array(idx)) if len(idx) < len(self) else self.table
+                log.append_columns(topic, p, keys=part.column("k").combine_chunks(),
+                                   values=part.column("v").combine_chunks(),
+                                   timestamps=part.column("t").combine_chunks())
+            written += len(idx)
+        return written
+
+
+_SCHEMA = pa.schema([("v", pa.binary()), ("k", pa.binary()), ("t", pa.int64())])

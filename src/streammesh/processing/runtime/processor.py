@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any, Self
 
 from streammesh.log.base import TopicSpec
-from streammesh.log.partitioner import KeyPartitioner
 from streammesh.processing.runtime.decoding import SourceDecoder
 from streammesh.processing.runtime.engine import Engine, StepResult, check_supported
 from streammesh.processing.runtime.errors import OutputConflictError, ProcessingError
@@ -122,8 +121,6 @@ class Processor:
         self.engine = Engine(query, self.state.con, header=wire_header(schema_id),
                              partitions=self.partitions,
                              source_partitions={a: log.topic_spec(t).partitions for a, t in self.source_streams.items()})
-        self._partitioner = KeyPartitioner(self.partitions)
-        self._dead_partitioner = KeyPartitioner(self.dead_partitions)
         self.readers: dict[str, SourceReader] = {}
         self.decoders: dict[str, SourceDecoder] = {}
         first = query.sources[0]
@@ -196,13 +193,13 @@ class Processor:
     def _write(self, batch: int, ranges: dict[str, dict[int, tuple[int, int]]], idle: dict[str, frozenset[int]],
                result: StepResult, replay: Intent | None) -> int:
         log, ckpt = self.mesh.log, self.ckpt
-        dead = OutputBatch([v for v, _h, _t in result.dead], [None] * len(result.dead),
-                           [t for _v, _h, t in result.dead], batch % self.dead_partitions,
-                           [tuple(h) for _v, h, _t in result.dead])
-        planned = {self.stream: (result.outputs, self._partitioner), self.dead_stream: (dead, self._dead_partitioner)}
+        dead = OutputBatch.from_lists([v for v, _h, _t in result.dead], [t for _v, _h, t in result.dead],
+                                      fixed_partition=batch % self.dead_partitions,
+                                      headers=[tuple(h) for _v, h, _t in result.dead])
+        planned = {self.stream: (result.outputs, self.partitions), self.dead_stream: (dead, self.dead_partitions)}
         bases: dict[str, dict[int, int]] = {}
         skips: dict[str, dict[int, int]] = {}
-        for topic, (out, partitioner) in planned.items():
+        for topic, (out, partitions) in planned.items():
             now = log.end_offsets(topic)
             base = {p: ckpt.outputs.get(topic, {}).get(p, now[p]) for p in now}
             bases[topic] = base
@@ -214,9 +211,7 @@ class Processor:
                     f"(end offset {now[p]}, checkpointed {base[p]})",
                     hint="stop the other writer; a derived product has exactly one app")
             if extra:
-                counts: dict[int, int] = {}
-                for part in out.partitions(partitioner):
-                    counts[part] = counts.get(part, 0) + 1
+                counts = out.counts(partitions)
                 bad = [p for p, n in extra.items() if not 0 <= n <= counts.get(p, 0)]
                 if bad:
                     raise OutputConflictError(
@@ -227,13 +222,11 @@ class Processor:
         self.state.write_intent(Intent(batch, ranges, {t: {p: (o, 0) for p, o in b.items()} for t, b in bases.items()},
                                        {a: sorted(ps) for a, ps in idle.items()}))
         ends: dict[str, dict[int, int]] = {}
-        for topic, (out, partitioner) in planned.items():
-            records = out.records(skip=skips[topic], partitioner=partitioner)
-            if records:
-                log.append(topic, records)
+        for topic, (out, partitions) in planned.items():
+            written = out.append_to(log, topic, partitions, skip=skips[topic])
             # after a replay whose events were all already appended there is nothing to append, but the
             # end has still moved past the checkpoint
-            ends[topic] = log.end_offsets(topic) if records or skips[topic] else bases[topic]
+            ends[topic] = log.end_offsets(topic) if written or skips[topic] else bases[topic]
         positions = {a: {p: end for p, (_s, end) in r.items()} for a, r in ranges.items()}
         merged = {a: {**ckpt.positions.get(a, {}), **pos} for a, pos in positions.items()}
         counters = dict(ckpt.counters)
