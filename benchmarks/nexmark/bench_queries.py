@@ -10,9 +10,13 @@ Loads ``--events`` Nexmark events (1 person : 3 auctions : 46 bids) into a mesh 
 query from ``queries/`` as a derived product and runs a :class:`~streammesh.processing.runtime.Processor`
 until it has caught up: read from the embedded log, decode (Avro), compute in DuckDB, encode (JSON Schema
 wire format), append, checkpoint. Rates are events read per second of **CPU time** of the process (all
-threads), i.e. per core. In the same run, a plain Python loop does the same work on the same log (SDK
-decoder to dicts, the computation in Python, orjson + wire header, append): the baseline of the ratio.
+threads), i.e. per core. In the same run, the same computation as a **Bytewax** dataflow on the same log
+(``bytewax_flows.py``: one worker in-process, a source per log partition decoding with the SDK decoder,
+Bytewax operators, a sink appending orjson + wire header): the comparison of the ratio. Its output is
+checked against the engine's (counts; for q5 the windows the engine closes, see ``bytewax_flows.py``).
 (Quix Streams would be the natural comparison but needs a Kafka broker, which this machine does not run.)
+A plain Python loop doing the same work (SDK decoder to dicts, the computation in Python, orjson + wire
+header, append) gives the floor of Python overhead. ``--no-baseline`` skips both.
 The second table says where the engine's time goes.
 """
 
@@ -26,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +43,11 @@ if importlib.util.find_spec("streammesh") is None:
 import orjson
 
 import streammesh
+from benchmarks.nexmark.bytewax_flows import (
+    BYTEWAX_VERSION,
+    closed_by_watermark,
+    run_flow,
+)
 from benchmarks.nexmark.load import (
     CONTRACTS_DIR,
     PRODUCTS,
@@ -134,14 +144,14 @@ def run_engine(mesh: Mesh, name: str, run_id: str, batch: int, state: Path) -> d
     return {"read": read, "emitted": emitted, "cpu": cpu, "wall": wall, "phases": seconds}
 
 
-# -- the baseline: the same computations as a plain Python loop over decoded dicts ----------------------------
+# -- the floor: the same computations as a plain Python loop over decoded dicts -------------------------------
 def _reader(mesh: Mesh, product: str) -> tuple[Any, Callable[[bytes | None], Any]]:
     p = mesh.product(product)
     return mesh.log.consumer([p.stream]), value_decoder(mesh.registry, load_schema(p.contract.schema_))
 
 
 def _iso(dt: Any) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return dt.isoformat(timespec="milliseconds")[:-6] + "Z"  # aware UTC datetime → 2024-01-01T00:00:00.000Z
 
 
 def run_baseline(mesh: Mesh, name: str, run_id: str, batch: int) -> dict[str, Any]:
@@ -173,7 +183,7 @@ def run_baseline(mesh: Mesh, name: str, run_id: str, batch: int) -> dict[str, An
                 read += 1
                 if name in ("q0", "q1"):
                     row = {"auction": e["auction"], "bidder": e["bidder"],
-                           "price": e["price"] * 0.908 if name == "q1" else e["price"]}
+                           "price": e["price"] * 908 / 1000 if name == "q1" else e["price"]}  # DuckDB: DECIMAL
                     if name == "q0":
                         row.update(channel=e["channel"], url=e["url"])
                     row.update(date_time=_iso(e["date_time"]), extra=e["extra"])
@@ -183,8 +193,9 @@ def run_baseline(mesh: Mesh, name: str, run_id: str, batch: int) -> dict[str, An
                         out.append(OutgoingRecord(header + dumps({"auction": e["auction"], "price": e["price"]}),
                                                   str(e["auction"]).encode()))
                 elif name == "q3":
-                    p = persons.get(e["seller"])
-                    if p is not None and e["category"] == 10 and p["state"] in ("OR", "ID", "CA"):
+                    p = persons.get(e["seller"])  # as of the auction's time (1 version per person)
+                    if (p is not None and e["category"] == 10 and p["state"] in ("OR", "ID", "CA")
+                            and p["date_time"] <= e["date_time"]):
                         row = {"name": p["name"], "city": p["city"], "state": p["state"], "id": e["id"]}
                         out.append(OutgoingRecord(header + dumps(row), str(e["id"]).encode()))
                 else:  # q5: hopping 10 s / 2 s, per-partition watermark, EMIT FINAL
@@ -199,8 +210,10 @@ def run_baseline(mesh: Mesh, name: str, run_id: str, batch: int) -> dict[str, An
         if name == "q5" and len(max_ts) == 4:
             wm = min(max_ts.values())
             for (auction, ws) in [k for k in windows if k[1] + 10000 <= wm]:
-                row = {"auction": auction, "num": windows.pop((auction, ws)), "starttime": ws, "endtime": ws + 10000}
-                out.append(OutgoingRecord(header + dumps(row), dumps([auction, ws])))
+                start = _iso(datetime.fromtimestamp(ws / 1000, UTC))  # as the engine renders it
+                row = {"auction": auction, "num": windows.pop((auction, ws)), "starttime": start,
+                       "endtime": _iso(datetime.fromtimestamp((ws + 10000) / 1000, UTC))}
+                out.append(OutgoingRecord(header + dumps(row), dumps([auction, start])))
         if out:
             mesh.log.append(topic, out)
             emitted += len(out)
@@ -214,38 +227,70 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--queries", default="q0,q1,q2,q3,q5")
     parser.add_argument("--batch", type=int, default=10_000, help="records per micro-batch (default 10,000)")
     parser.add_argument("--workspace", type=Path, default=Path(tempfile.gettempdir()) / "streammesh-nexmark-bench")
-    parser.add_argument("--no-baseline", action="store_true", help="skip the plain Python loop")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the Bytewax flows and the plain Python loop")
     args = parser.parse_args(argv)
     print(f"preparing {args.workspace} with {args.events:,} events")
     mesh = prepare(args.workspace, args.events)
     run_id = f"r{int(time.time())}"
     state = Path(tempfile.mkdtemp(prefix="sm-bench-state-"))
-    rows, phase_rows = [], []
+    rows, phase_rows, check_rows, mismatches = [], [], [], []
     try:
         for name in args.queries.split(","):
             res = run_engine(mesh, name, run_id, args.batch, state)
+            flow = None if args.no_baseline else run_flow(mesh, name, run_id, args.batch)
             base = None if args.no_baseline else run_baseline(mesh, name, run_id, args.batch)
             rate = res["read"] / res["cpu"]
+            flow_rate = flow["read"] / flow["cpu"] if flow else None
             base_rate = base["read"] / base["cpu"] if base else None
             rows.append(f"| {name} ({KINDS[name]}) | {res['read']:,} | {res['emitted']:,} | {rate:,.0f} | "
+                        + (f"{flow_rate:,.0f} | {rate / flow_rate:.2f}x | " if flow_rate else "– | – | ")
                         + (f"{base_rate:,.0f} | {rate / base_rate:.2f}x |" if base_rate else "– | – |"))
+            check = check_outputs(mesh, name, res, flow) if flow else ""
+            if flow:
+                check_rows.append(f"| {name} | {res['read']:,} | {flow['read']:,} | {res['emitted']:,} | "
+                                  f"{flow['emitted']:,} | {check} |")
+                if check.startswith("MISMATCH"):
+                    mismatches.append(name)
             total = sum(res["phases"].values())
             phase_rows.append(f"| {name} | " + " | ".join(
                 f"{res['phases'].get(k, 0.0) / res['read'] * 1e6:.2f} ({res['phases'].get(k, 0.0) / total:.0%})"
                 for k in PHASES) + " |")
             print(f"{name}: {res['read']:,} events in {res['cpu']:.2f} s CPU ({res['wall']:.2f} s wall): {rate:,.0f}/s"
-                  + (f"; baseline {base_rate:,.0f}/s" if base_rate else ""))
+                  + (f"; Bytewax {flow_rate:,.0f}/s ({check})" if flow_rate else "")
+                  + (f"; plain loop {base_rate:,.0f}/s" if base_rate else ""))
     finally:
         shutil.rmtree(state, ignore_errors=True)
         mesh.close()
     print(f"\n`.venv/bin/python benchmarks/nexmark/bench_queries.py --events {args.events} --batch {args.batch}`\n")
-    print("| query | events read | events out | streammesh (events/s per core) | plain Python loop | ratio |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(f"| query | events read | events out | streammesh (events/s per core) | Bytewax {BYTEWAX_VERSION} "
+          "| ratio (streammesh / Bytewax) | plain Python loop | ratio (streammesh / loop) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
+    if check_rows:
+        print("\nOutputs, streammesh against Bytewax:\n")
+        print("| query | read (streammesh) | read (Bytewax) | out (streammesh) | out (Bytewax) | check |")
+        print("|---|---:|---:|---:|---:|---|")
+        print("\n".join(check_rows))
     print("\nµs per event read (share of CPU time):\n")
     print("| query | " + " | ".join(PHASES) + " |")
     print("|---|" + "---:|" * len(PHASES))
     print("\n".join(phase_rows))
+    if mismatches:
+        sys.exit(f"Bytewax and streammesh disagree on {', '.join(mismatches)} (see the outputs table)")
+
+
+def check_outputs(mesh: Mesh, name: str, res: dict[str, Any], flow: dict[str, Any]) -> str:
+    """Whether the Bytewax flow read and wrote what the engine did. q5: Bytewax also writes, at EOF, the windows
+    still open at the end of the log; those ending at or before the engine's watermark must be its rows."""
+    if flow["read"] != res["read"]:
+        return f"MISMATCH: read {flow['read']:,} vs {res['read']:,}"
+    if name != "q5":
+        return "same count" if flow["emitted"] == res["emitted"] else "MISMATCH"
+    closed = closed_by_watermark(mesh, flow)
+    late = f"; {flow['late']:,} late" if flow["late"] else ""
+    verdict = "same count" if closed == res["emitted"] else "MISMATCH"
+    return (f"{verdict}: {closed:,} windows end by streammesh's final watermark + {flow['emitted'] - closed:,} "
+            f"still open, flushed at EOF{late}")
 
 
 PHASES = ("read", "decode (Avro → columns)", "batch → DuckDB (JSON file)", "DuckDB: compute + render JSON", "append to the log",
