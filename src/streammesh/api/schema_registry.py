@@ -5,7 +5,7 @@
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -71,6 +71,10 @@ def _version_body(sv: SubjectVersion, fmt: str | None = None) -> dict[str, Any]:
     return {"subject": sv.subject, "version": sv.version, "id": sv.schema.id, **_schema_body(sv.schema, fmt)}
 
 
+#: Confluent schema ids are 32-bit; larger numbers are refused before they reach the store.
+SchemaId = Annotated[int, Path(ge=0, le=2**31 - 1, description="global schema id")]
+
+
 def registry_router(mesh: Any) -> APIRouter:
     """Routes over the registry of the mesh that the ``mesh`` dependency returns."""
     router = APIRouter(tags=["schema registry"])
@@ -85,21 +89,21 @@ def registry_router(mesh: Any) -> APIRouter:
         return _reply(list(REGISTRY_TYPES))
 
     @router.get("/schemas/ids/{schema_id}")
-    def schema_by_id(schema_id: int, reg: Registry, format: str | None = None,
+    def schema_by_id(schema_id: SchemaId, reg: Registry, format: str | None = None,
                      subject: str | None = None) -> JSONResponse:
         return _reply(_schema_body(reg.by_id(schema_id), format))
 
     @router.get("/schemas/ids/{schema_id}/schema")
-    def raw_schema_by_id(schema_id: int, reg: Registry) -> JSONResponse:
+    def raw_schema_by_id(schema_id: SchemaId, reg: Registry) -> JSONResponse:
         return _reply(reg.by_id(schema_id).text)
 
     @router.get("/schemas/ids/{schema_id}/subjects")
-    def subjects_of_schema(schema_id: int, reg: Registry) -> JSONResponse:
+    def subjects_of_schema(schema_id: SchemaId, reg: Registry) -> JSONResponse:
         reg.by_id(schema_id)
         return _reply(sorted({s for s, _ in reg.store.versions_of_schema(schema_id)}))
 
     @router.get("/schemas/ids/{schema_id}/versions")
-    def versions_of_schema(schema_id: int, reg: Registry) -> JSONResponse:
+    def versions_of_schema(schema_id: SchemaId, reg: Registry) -> JSONResponse:
         reg.by_id(schema_id)
         return _reply([{"subject": s, "version": v} for s, v in reg.store.versions_of_schema(schema_id)])
 
