@@ -25,7 +25,13 @@ from streammesh.log.base.records import (
 from streammesh.log.embedded import AppendResult, EmbeddedLog
 from streammesh.log.partitioner import partition_for_key
 from streammesh.plugins import log_backends
-from tests.integration.log.backends import SESSION_MS, embedded_only, take, tansu_gap, unique
+from tests.integration.log.backends import (
+    SESSION_MS,
+    embedded_only,
+    take,
+    tansu_gap,
+    unique,
+)
 
 ReadAll = Callable[[BaseLog, str], list[Record]]
 

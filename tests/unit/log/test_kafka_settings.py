@@ -10,7 +10,11 @@ from streammesh.exceptions import ValidationError
 from streammesh.log.base.exceptions import LogError
 from streammesh.log.base.records import TopicSpec
 from streammesh.log.kafka import KafkaEventLog
-from streammesh.log.kafka.settings import KafkaSettings, parse_kafka_url, settings_from_env
+from streammesh.log.kafka.settings import (
+    KafkaSettings,
+    parse_kafka_url,
+    settings_from_env,
+)
 from streammesh.log.kafka.topics import topic_configs
 
 

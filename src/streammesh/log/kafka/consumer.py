@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 from confluent_kafka import TopicPartition as KafkaTopicPartition
@@ -75,8 +75,9 @@ class KafkaEventLogConsumer(BaseLogConsumer):
         return translate(exc, servers=self._log.servers, doing=doing, group=self.group)
 
     # -- assignment --------------------------------------------------------------------------------
-    def _offsets(self, tps: Iterable[TopicPartition], which: str) -> dict[TopicPartition, int]:
-        """Begin, end or ``@timestamp`` offsets of ``tps``, one request per topic."""
+    def _offsets(self, tps: Iterable[TopicPartition], which: Literal["begin", "end"] | int) -> dict[TopicPartition, int]:
+        """Begin offsets, end offsets or the offsets for timestamp ``which`` of ``tps``, one request per topic."""
+        tps = list(tps)
         out: dict[TopicPartition, int] = {}
         for topic in sorted({t for t, _ in tps}):
             if which == "begin":
@@ -84,7 +85,7 @@ class KafkaEventLogConsumer(BaseLogConsumer):
             elif which == "end":
                 found = self._log.end_offsets(topic)
             else:
-                found = self._log.offsets_for_timestamp(topic, int(which))
+                found = self._log.offsets_for_timestamp(topic, which)
             out.update({(topic, p): o for p, o in found.items()})
         return {tp: out[tp] for tp in tps if tp in out}
 
@@ -218,15 +219,15 @@ class KafkaEventLogConsumer(BaseLogConsumer):
 
     def seek_to_beginning(self) -> None:
         """Continue every assigned partition from its earliest retained offset."""
-        self._move(self._offsets(list(self._positions), "begin"))
+        self._move(self._offsets(self._positions, "begin"))
 
     def seek_to_end(self) -> None:
         """Continue every assigned partition after its last record."""
-        self._move(self._offsets(list(self._positions), "end"))
+        self._move(self._offsets(self._positions, "end"))
 
     def seek_to_timestamp(self, timestamp_ms: int) -> None:
         """Continue every assigned partition from its first record with timestamp >= ``timestamp_ms``."""
-        self._move(self._offsets(list(self._positions), str(int(timestamp_ms))))
+        self._move(self._offsets(self._positions, int(timestamp_ms)))
 
     # -- commits -----------------------------------------------------------------------------------
     def commit(self, offsets: dict[TopicPartition, int] | None = None) -> None:
@@ -262,7 +263,7 @@ class KafkaEventLogConsumer(BaseLogConsumer):
 
     def lag(self) -> dict[TopicPartition, int]:
         """Records between the current position and the end, per assigned partition."""
-        ends = self._offsets(list(self._positions), "end")
+        ends = self._offsets(self._positions, "end")
         return {tp: max(0, ends[tp] - o) for tp, o in self._positions.items() if tp in ends}
 
     def close(self) -> None:

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from confluent_kafka import KafkaError, KafkaException
 
-from streammesh.log.base.exceptions import GroupError, LogError, TopicExistsError, TopicNotFoundError
+from streammesh.log.base.exceptions import (
+    GroupError,
+    LogError,
+    TopicExistsError,
+    TopicNotFoundError,
+)
 
-__all__ = ["UNREACHABLE_HINT", "kafka_error", "unreachable", "translate"]
+__all__ = ["UNREACHABLE_HINT", "kafka_error", "translate", "unreachable"]
 
 UNREACHABLE_HINT = ("check that the brokers run and that this machine reaches them (e.g. 'nc -vz HOST PORT'), "
                     "and that security.protocol / sasl.* / ssl.* in the log URL or STREAMMESH_KAFKA_* variables "
@@ -19,7 +24,7 @@ UNREACHABLE_HINT = ("check that the brokers run and that this machine reaches th
 _UNREACHABLE = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._TIMED_OUT,
                 KafkaError._MSG_TIMED_OUT, KafkaError._RESOLVE, KafkaError._AUTHENTICATION, KafkaError._SSL}
 _GROUP = {KafkaError.ILLEGAL_GENERATION, KafkaError.UNKNOWN_MEMBER_ID, KafkaError.REBALANCE_IN_PROGRESS,
-          KafkaError.FENCED_INSTANCE_ID, KafkaError._ASSIGNMENT_LOST, KafkaError._STATE}
+          KafkaError.FENCED_INSTANCE_ID, KafkaError._ASSIGNMENT_LOST}
 
 
 def kafka_error(exc: BaseException) -> KafkaError | None:

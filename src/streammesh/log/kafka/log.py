@@ -26,16 +26,36 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Self
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import (
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, OffsetSpec
 
-from streammesh.log.base.exceptions import LogError, TopicExistsError, TopicNotFoundError
+from streammesh.log.base.exceptions import (
+    LogError,
+    TopicExistsError,
+    TopicNotFoundError,
+)
 from streammesh.log.base.log import BaseLog
-from streammesh.log.base.records import OffsetReset, OutgoingRecord, RecordPosition, TopicSpec
+from streammesh.log.base.records import (
+    OffsetReset,
+    OutgoingRecord,
+    RecordPosition,
+    TopicSpec,
+)
 from streammesh.log.embedded.topics import validate_topic_name
 from streammesh.log.kafka.consumer import KafkaEventLogConsumer
 from streammesh.log.kafka.errors import translate, unreachable
-from streammesh.log.kafka.settings import KafkaSettings, SettingValue, parse_kafka_url, settings_from_env
+from streammesh.log.kafka.settings import (
+    KafkaSettings,
+    SettingValue,
+    parse_kafka_url,
+    settings_from_env,
+)
 from streammesh.log.kafka.topics import spec_from_configs, topic_configs
 from streammesh.log.partitioner import KeyPartitioner
 
