@@ -6,9 +6,9 @@ routes serve people and the web UI, and answer errors as problem documents.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -98,7 +98,8 @@ def version(subject: Subject, version: Annotated[str, Path(max_length=20, descri
 def check(subject: Subject, body: CompatibilityCheckIn, m: MeshDep) -> CompatibilityCheckOut:
     """Would this schema be accepted under the subject's compatibility level? Every break is listed."""
     reg = m.registry
-    text = body.schema_ if isinstance(body.schema_, str) else orjson.dumps(body.schema_).decode()
+    # stdlib json: a schema may hold integers past 64 bits (as defaults or bounds), which orjson refuses
+    text = body.schema_ if isinstance(body.schema_, str) else json.dumps(body.schema_)
     if body.version == "all":
         reg.versions(subject)  # the registry's own 404, naming the subject
         history = reg.store.subject_versions(subject)

@@ -86,3 +86,12 @@ def test_lineage_of_a_derived_product(client, mesh):
     assert len(graph["edges"]) == 1
     assert_problem(client.get("/api/v1/products/sales.orders/lineage", params={"direction": "sideways"}), 422)
     assert_problem(client.get("/api/v1/products/sales.orders/lineage", params={"depth": 0}), 422)
+
+
+def test_schema_check_with_huge_integers_is_not_a_server_error(client, mesh):
+    mesh.publish(contract_dict())
+    huge = copy.deepcopy(ORDERS_SCHEMA)
+    huge["properties"]["total"]["maximum"] = 2**70  # found by schemathesis: orjson cannot encode it
+    r = client.post("/api/v1/schemas/subjects/sales.orders-value/compatibility",
+                    json={"schema": huge, "format": "json-schema"})
+    assert r.status_code < 500, r.text
