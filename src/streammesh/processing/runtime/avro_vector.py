@@ -216,20 +216,7 @@ class VectorDecoder:
             assert values is not None and lengths is not None
             if valid is not None:
                 lengths = np.where(valid, lengths, 0)
-            offsets = np.zeros(cols.n + 1, dtype=np.int64)
-            np.cumsum(lengths, out=offsets[1:])
-            total = int(offsets[-1])
-            if total >= 2**31:
-                return None
-            data = buf[np.repeat(values - offsets[:-1], lengths) + np.arange(total)] if total else np.empty(0, np.uint8)
-            bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
-            array = pa.Array.from_buffers(pa.string(), cols.n, [bitmap, pa.py_buffer(offsets.astype(np.int32)),
-                                                                 pa.py_buffer(data)])
-            try:
-                array.validate(full=True)  # UTF-8
-            except pa.ArrowInvalid:
-                return None
-            return array
+            return _string_view(buf, values, lengths, valid)
         if kind == "enum":
             return pa.array(self._symbols[j]).take(pa.array(values, mask=mask))
         return pa.array(values, mask=mask)
@@ -245,6 +232,34 @@ class VectorDecoder:
                 walk(s.inner)
         walk(self.steps)
         return out
+
+
+def _string_view(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, valid: np.ndarray | None) -> pa.Array | None:
+    """Strings as an Arrow ``string_view`` array over ``buf`` itself: a 16-byte view per string (its length
+    and, up to 12 bytes, the string inline, else a 4-byte prefix and its offset in ``buf``), so no string
+    byte is copied; DuckDB scans views natively. ``None`` when a string is not valid UTF-8."""
+    n = len(starts)
+    if len(buf) >= 2**31:
+        return None
+    views = np.zeros((n, 4), dtype=np.int32)
+    views[:, 0] = lengths
+    raw = views.view(np.uint8)
+    short = np.flatnonzero(lengths <= 12)
+    if len(short):
+        inline = buf[np.minimum(starts[short, None] + np.arange(12), len(buf) - 1)]
+        inline[np.arange(12) >= lengths[short, None]] = 0
+        raw[short, 4:16] = inline
+    long_ = np.flatnonzero(lengths > 12)
+    if len(long_):
+        raw[long_, 4:8] = buf[starts[long_, None] + np.arange(4)]
+        views[long_, 3] = starts[long_]
+    bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    array = pa.Array.from_buffers(pa.string_view(), n, [bitmap, pa.py_buffer(views), pa.py_buffer(buf)])
+    try:
+        array.validate(full=True)  # UTF-8
+    except pa.ArrowInvalid:
+        return None
+    return array
 
 
 def _flat(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -116,7 +116,9 @@ def to_arrow(values: Sequence[Any] | pa.Array, duck: str) -> pa.Array:
     """One decoded column (a list or an Arrow array) as an Arrow array of DuckDB type ``duck``'s Arrow type."""
     target = _ARROW[duck]
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
-        return values if values.type == target else values.cast(target)
+        if values.type == target or (duck == "VARCHAR" and values.type == pa.string_view()):
+            return values  # DuckDB scans string views as they are
+        return values.cast(target)
     if duck != "JSON":
         try:
             return pa.array(values, type=target)
