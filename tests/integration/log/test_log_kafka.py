@@ -3,7 +3,9 @@ shared with other Kafka clients, and meshes configured with ``kafka://`` (CLI ``
 
 from __future__ import annotations
 
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,11 +24,22 @@ from streammesh.log.partitioner import partition_for_key
 from tests.factories import contract_dict, order
 from tests.integration.log.backends import take, unique
 from tests.integration.log.conftest import KAFKA_TEST_SETTINGS
+from tests.kafka_broker import TANSU_GAPS, tansu_binary, tansu_broker
 from tests.servers import free_port
 
 pytestmark = pytest.mark.parametrize("backend", ["kafka"])
 # the broker's own workaround for TANSU_GAPS["batched_high_watermark"], passed as the URL's query
 TEST_QUERY = "&".join(f"{k}={v}" for k, v in KAFKA_TEST_SETTINGS.items())
+SCRAM = "security.protocol=SASL_PLAINTEXT&sasl.mechanism=SCRAM-SHA-512&sasl.username=mesh"
+
+
+@pytest.fixture(scope="module")
+def secured_bootstrap(kafka_bootstrap: str) -> Iterator[str]:
+    """A second Tansu broker that requires SASL authentication (the shared one proves the binary exists)."""
+    binary = tansu_binary()
+    assert binary is not None
+    with tansu_broker(binary, authentication=True) as bootstrap:
+        yield bootstrap
 
 
 def test_unreachable_cluster_names_the_servers_and_how_to_check(backend: str) -> None:
@@ -108,3 +121,30 @@ def test_a_mesh_on_kafka_publishes_produces_and_consumes(tmp_path: Path, kafka_b
         assert all(e.partition == partition_for_key(e.key.encode(), 3) for e in events)
         with mesh.consumer(name, group=unique("app"), from_beginning=True, session_timeout_ms=2_000) as c:
             assert len(take(c, 20)) == 20
+
+
+def test_sasl_settings_reach_the_client_and_refusals_say_so(secured_bootstrap: str, backend: str) -> None:
+    # the refusal names SCRAM authentication, which only happens when the URL's sasl.* settings and
+    # the password from the environment-style mapping reached librdkafka
+    log = KafkaEventLog(f"kafka://{secured_bootstrap}?{SCRAM}", config={"sasl.password": "wrong"})
+    with pytest.raises(LogError) as err:
+        log.topics()
+    message = str(err.value)
+    assert f"Kafka cluster {secured_bootstrap} refused this client's credentials" in message
+    assert "SCRAM" in message and "STREAMMESH_KAFKA_SASL_PASSWORD" in message and "wrong" not in message
+    log.close()
+
+
+@pytest.mark.xfail(strict=True, reason=TANSU_GAPS["scram_users"])
+def test_a_scram_user_can_use_a_secured_cluster(secured_bootstrap: str, backend: str) -> None:
+    binary = tansu_binary()
+    assert binary is not None
+    subprocess.run([str(binary), "user", "create", "--broker", f"tcp://{secured_bootstrap}", "--mechanism",
+                    "scram512", "mesh", "s3cret"], capture_output=True, timeout=20, check=False)
+    log = KafkaEventLog(f"kafka://{secured_bootstrap}?{SCRAM}", config={"sasl.password": "s3cret"}, timeout=3)
+    try:
+        topic = unique("secured")
+        log.create_topic(TopicSpec(topic))
+        assert [p.offset for p in log.append(topic, [OutgoingRecord(b"x")])] == [0]
+    finally:
+        log.close()

@@ -67,3 +67,9 @@ def test_topic_configs_make_the_mesh_defaults_explicit() -> None:
         "retention.ms": "60000", "cleanup.policy": "compact", "segment.bytes": "4096"}
     with pytest.raises(LogError, match="TopicSpec.retention_ms"):
         topic_configs(TopicSpec("t", config={"retention.ms": "5"}))
+
+
+def test_a_bare_backend_name_asks_for_the_brokers() -> None:
+    with pytest.raises(ValidationError, match="needs the cluster's brokers") as err:
+        KafkaEventLog("kafka")
+    assert "kafka://HOST:PORT" in str(err.value)

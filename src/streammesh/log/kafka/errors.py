@@ -50,6 +50,14 @@ def translate(exc: BaseException, *, servers: str, doing: str, topic: str | None
         return LogError(f"Kafka cluster {servers}: {doing} failed: {exc}")
     code, text = err.code(), err.str()
     about = f"topic {topic!r}" if topic else f"group {group!r}" if group else f"cluster {servers}"
+    if code in (KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED):
+        return LogError(f"Kafka cluster {servers} refused this client's credentials while {doing}: {text}",
+                        hint="check security.protocol, sasl.mechanism and sasl.username in the log URL and the "
+                             "password (STREAMMESH_KAFKA_SASL_PASSWORD) against the cluster's listener")
+    if code == KafkaError._SSL:
+        return LogError(f"TLS with Kafka cluster {servers} failed while {doing}: {text}",
+                        hint="check ssl.ca.location (the CA that signed the brokers' certificates) and, for "
+                             "mutual TLS, ssl.certificate.location / ssl.key.location")
     if code in _UNREACHABLE:
         return unreachable(servers, doing, text)
     if code in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC, KafkaError._UNKNOWN_PARTITION):
@@ -60,9 +68,9 @@ def translate(exc: BaseException, *, servers: str, doing: str, topic: str | None
         return TopicExistsError(f"topic {topic!r} already exists on Kafka cluster {servers}",
                                 hint="use another name or delete the old topic")
     if code in (KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.GROUP_AUTHORIZATION_FAILED,
-                KafkaError.CLUSTER_AUTHORIZATION_FAILED, KafkaError.SASL_AUTHENTICATION_FAILED):
+                KafkaError.CLUSTER_AUTHORIZATION_FAILED):
         return LogError(f"Kafka cluster {servers} refused {doing} on {about}: {text}",
-                        hint="ask the cluster's operators for the ACL, or check sasl.username and the password")
+                        hint="ask the cluster's operators for an ACL granting it to this client's principal")
     if code == KafkaError.INVALID_TOPIC_EXCEPTION:
         return LogError(f"Kafka cluster {servers} refused the topic name {topic!r}: {text}",
                         hint="use letters, digits, '.', '_' and '-' (at most 249 characters)")

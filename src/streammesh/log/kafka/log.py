@@ -35,6 +35,7 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, OffsetSpec
 
+from streammesh.exceptions import ValidationError
 from streammesh.log.base.exceptions import (
     LogError,
     TopicExistsError,
@@ -102,6 +103,9 @@ class KafkaEventLog(BaseLog):
 
     def __init__(self, url: str, *, config: Mapping[str, SettingValue] | None = None, timeout: float = 10.0,
                  delivery_timeout: float = 30.0) -> None:
+        if url.strip() in ("", "kafka"):
+            raise ValidationError(f"the Kafka log needs the cluster's brokers, got {url!r}",
+                                  hint="write it as kafka://HOST:PORT (several brokers: kafka://h1:9092,h2:9092)")
         servers, from_url = parse_kafka_url(url if "://" in url else f"kafka://{url}")
         self.settings = KafkaSettings(servers, {**from_url, **(config or {})})
         self.timeout = timeout
@@ -112,6 +116,7 @@ class KafkaEventLog(BaseLog):
         self._lock = threading.Lock()
         self._closed = False
         self._all_down = False
+        self._cause: KafkaError | None = None
 
     @classmethod
     def from_config(cls, url: str, workspace: Path, *, fsync: bool = False) -> Self:
@@ -170,12 +175,17 @@ class KafkaEventLog(BaseLog):
             raise unreachable(self.servers, doing, f"no answer within {self.timeout:g} s") from None
 
     def _on_error(self, err: KafkaError) -> None:
-        if err.code() == KafkaError._ALL_BROKERS_DOWN:
+        """librdkafka's client-level errors: keep what explains a failed request better than its own error."""
+        code = err.code()
+        if code == KafkaError._ALL_BROKERS_DOWN:
             self._all_down = True
+        elif code in (KafkaError._AUTHENTICATION, KafkaError._SSL, KafkaError._RESOLVE):
+            self._cause = err
 
     def _metadata(self, topic: str | None, doing: str) -> Any:
         """Cluster metadata, asked in short slices so that a cluster whose every broker refuses
-        connections is reported after about two seconds rather than the whole ``timeout``."""
+        connections (or credentials) is reported after about two seconds rather than the whole
+        ``timeout``, with the cause librdkafka reported on the side (authentication, TLS, DNS)."""
         admin = self.admin
         started = time.monotonic()
         while True:
@@ -183,12 +193,12 @@ class KafkaEventLog(BaseLog):
             try:
                 md = admin.list_topics(topic, timeout=max(0.05, min(_SLICE, self.timeout - elapsed)))
             except KafkaException as e:
-                admin.poll(0)  # serves error_cb: did every broker refuse us?
+                admin.poll(0)  # serves error_cb: did every broker refuse us, and why?
                 elapsed = time.monotonic() - started
-                if elapsed >= self.timeout or (self._all_down and elapsed >= _FAIL_FAST):
-                    raise translate(e, servers=self.servers, doing=doing, topic=topic) from None
+                if elapsed >= self.timeout or ((self._all_down or self._cause) and elapsed >= _FAIL_FAST):
+                    raise translate(self._cause or e, servers=self.servers, doing=doing, topic=topic) from None
                 continue
-            self._all_down = False
+            self._all_down, self._cause = False, None
             return md
 
     # -- topics ------------------------------------------------------------------------------------

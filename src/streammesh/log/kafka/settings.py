@@ -33,7 +33,9 @@ _SCHEMES = ("kafka",)
 ClientRole = Literal["producer", "consumer", "admin"]
 _ROLES = ("producer", "consumer", "admin")
 # librdkafka's own log lines (disconnects, retries) go to Python logging instead of stderr.
+# Silent unless the application configures logging: failures reach callers as exceptions already.
 _LOGGER = logging.getLogger("streammesh.log.kafka.librdkafka")
+_LOGGER.addHandler(logging.NullHandler())
 
 
 def parse_kafka_url(url: str) -> tuple[str, dict[str, str]]:
