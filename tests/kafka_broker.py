@@ -119,12 +119,8 @@ def tansu_broker(binary: Path, *, authentication: bool = False, startup_timeout:
         yield bootstrap
     finally:
         if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            proc.kill()  # in-memory storage: nothing to shut down cleanly
+            proc.wait()
 
 
 @pytest.fixture(scope="session")

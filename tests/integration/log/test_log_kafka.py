@@ -148,3 +148,21 @@ def test_a_scram_user_can_use_a_secured_cluster(secured_bootstrap: str, backend:
         assert [p.offset for p in log.append(topic, [OutgoingRecord(b"x")])] == [0]
     finally:
         log.close()
+
+
+def test_an_append_the_cluster_did_not_acknowledge_raises(kafka_bootstrap: str, backend: str) -> None:
+    # positions come only from delivery reports: when the broker dies, the append says what was lost
+    binary = tansu_binary()
+    assert binary is not None
+    with tansu_broker(binary) as doomed:
+        log = KafkaEventLog(f"kafka://{doomed}", delivery_timeout=1.5, timeout=2.0)
+        topic = unique("doomed")
+        log.create_topic(TopicSpec(topic, partitions=2))
+        assert [p.offset for p in log.append(topic, [OutgoingRecord(b"kept", partition=1)])] == [0]
+    started = time.monotonic()
+    with pytest.raises(LogError) as err:
+        log.append(topic, [OutgoingRecord(b"lost-%d" % i, key=b"k%d" % i) for i in range(3)])
+    assert time.monotonic() - started < 10
+    assert "3 of 3 records were not acknowledged" in str(err.value)
+    assert f"cannot reach the Kafka cluster at {doomed}" in str(err.value)
+    log.close()

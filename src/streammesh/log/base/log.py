@@ -1,6 +1,6 @@
 """The ``Log`` port: what services may ask of an event log, whichever backend serves it.
 
-Adapters (``log/embedded``, later ``log/kafka``) implement these classes; nothing above the log
+Adapters (``log/embedded``, ``log/kafka``) implement these classes; nothing above the log
 layer imports an adapter directly, it asks :data:`streammesh.plugins.log_backends` for one.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
@@ -93,6 +94,16 @@ class BaseLogConsumer(ABC):
 
 class BaseLog(ABC):
     """A Kafka-shaped event log: topics of ordered, keyed, partitioned, replayable records."""
+
+    @classmethod
+    def from_config(cls, url: str, workspace: Path, *, fsync: bool = False) -> Self:
+        """Open the log a mesh's ``log`` setting names (``embedded``, ``kafka://HOST:PORT``...).
+
+        The mesh builds every backend through this one signature, so it never needs to know which
+        backend it opens; an adapter takes what concerns it (a folder in ``workspace``, the URL).
+        """
+        raise NotImplementedError(f"{cls.__name__} cannot be opened from a mesh configuration: "
+                                  f"it needs a from_config(url, workspace, *, fsync) classmethod")
 
     @abstractmethod
     def create_topic(self, spec: TopicSpec) -> None:
