@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 ## install test dependencies and run every test (unit, integration, slow ones too)
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 ## run the benchmarks and print their tables (see benchmarks/README.md)
 bench: $(STAMP)

@@ -107,7 +107,7 @@ class Phases:
 
 def run_engine(mesh: Mesh, name: str, run_id: str, batch: int, state: Path) -> dict[str, Any]:
     sql = (QUERIES_DIR / f"{name}.sql").read_text()
-    sql = sql.replace(f"nexmark.{name}\n", f"nexmark.{name}_{run_id}\n")
+    sql = sql.replace(f"nexmark.{name} AS", f"nexmark.{name}_{run_id} AS")
     catalog = SqlCatalog.from_contracts([p.contract for p in mesh.products() if p.name in PRODUCTS.values()])
     query = compile_sql(sql, catalog)
     mesh.publish(derived_contract(query, derive(query, catalog), owner=TEAM, acknowledge_sla=True))
@@ -119,9 +119,10 @@ def run_engine(mesh: Mesh, name: str, run_id: str, batch: int, state: Path) -> d
     for d in proc.decoders.values():
         phases.wrap(d, "decode", "decode (Avro → columns)")
     ingest = engine_module.ingest
-    phases.wrap(engine_module, "ingest", "batch → DuckDB (JSON file)")
+    phases.wrap(engine_module, "ingest", "batch → DuckDB (Arrow)")
     phases.wrap(proc.engine, "process", "DuckDB: compute + render JSON")
-    phases.wrap(mesh.log, "append", "append to the log")
+    phases.wrap(mesh.log, "append_columns", "append to the log")
+    phases.wrap(mesh.log, "append", "append to the log")  # dead letters
     phases.wrap(proc.state, "commit", "checkpoint commit")
     gc.collect()
     read = emitted = 0
@@ -136,11 +137,11 @@ def run_engine(mesh: Mesh, name: str, run_id: str, batch: int, state: Path) -> d
     finally:
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         engine_module.ingest = ingest
-        del mesh.log.append  # the wrapper was set on the instance
+        del mesh.log.append, mesh.log.append_columns  # the wrappers were set on the instance
         proc.close()
     seconds = dict(phases.seconds)
-    seconds["DuckDB: compute + render JSON"] -= seconds.get("batch → DuckDB (JSON file)", 0.0)
-    seconds["other (records, intent, Python glue)"] = cpu - sum(seconds.values())
+    seconds["DuckDB: compute + render JSON"] -= seconds.get("batch → DuckDB (Arrow)", 0.0)
+    seconds["other (placement, intent, Python glue)"] = cpu - sum(seconds.values())
     return {"read": read, "emitted": emitted, "cpu": cpu, "wall": wall, "phases": seconds}
 
 
@@ -293,8 +294,8 @@ def check_outputs(mesh: Mesh, name: str, res: dict[str, Any], flow: dict[str, An
             f"still open, flushed at EOF{late}")
 
 
-PHASES = ("read", "decode (Avro → columns)", "batch → DuckDB (JSON file)", "DuckDB: compute + render JSON", "append to the log",
-          "checkpoint commit", "other (records, intent, Python glue)")
+PHASES = ("read", "decode (Avro → columns)", "batch → DuckDB (Arrow)", "DuckDB: compute + render JSON", "append to the log",
+          "checkpoint commit", "other (placement, intent, Python glue)")
 
 if __name__ == "__main__":
     main()

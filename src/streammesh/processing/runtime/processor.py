@@ -95,13 +95,16 @@ class Processor:
     """Runs ``query`` (a ``CREATE STREAM|TABLE``) into its output product, checkpointing in ``state_dir``.
 
     The output product (``query.name``) must be published (deploying publishes its derived contract).
+    ``batch_size`` caps the records of the FROM source per micro-batch: a live app reads what has arrived, so
+    the cap only matters while catching up, where large batches amortise the per-batch commit and DuckDB's
+    per-statement costs (Nexmark q0: ≈ 300,000 events/s per core with 10,000, ≈ 460,000 with 50,000).
 
     Example:
         >>> proc = Processor(mesh, query, app="orders-with-region", state_dir=Path("state"))  # doctest: +SKIP
         >>> proc.run(stop_event)                                                             # doctest: +SKIP
     """
 
-    def __init__(self, mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_size: int = 5000) -> None:
+    def __init__(self, mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_size: int = 50_000) -> None:
         if query.name is None:
             raise ProcessingError("only CREATE STREAM|TABLE statements run as processors",
                                   hint="preview a plain SELECT with preview(), or look a table up with pull()")
@@ -276,7 +279,7 @@ class Processor:
         self.close()
 
 
-def run_to_end(mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_size: int = 5000) -> int:
+def run_to_end(mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_size: int = 50_000) -> int:
     """Process until caught up with the inputs; return how many events were emitted (tests, benchmarks)."""
     total = 0
     with Processor(mesh, query, app=app, state_dir=state_dir, batch_size=batch_size) as proc:
