@@ -143,16 +143,25 @@ class VectorDecoder:
         return out
 
     # -- steps -----------------------------------------------------------------------------------------
+    def _varints(self, buf: np.ndarray, pos: np.ndarray, low: int | None,
+                 high: int | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """The varints at ``pos`` and the positions after them; ``None`` (the batch is bad) when one is too
+        long or outside ``low <= v < high`` (lengths are never negative, enum indexes within the symbols)."""
+        v, width = _varint(buf, pos, 10)
+        if not width.all() or (low is not None and (v < low).any()) or (high is not None and (v >= high).any()):
+            self._bad = True
+            return None
+        return v, pos + width
+
     def _run(self, steps: list[_Step], buf: np.ndarray, pos: np.ndarray, sel: np.ndarray | None,
              cols: _Columns) -> np.ndarray:
         top = len(buf) - _PAD
         for s in steps:
-            if s.kind == "varint":
-                v, ln = _varint(buf, pos, 10)
-                if not ln.all():
-                    self._bad = True
+            if s.kind in ("varint", "enum"):
+                read = self._varints(buf, pos, 0 if s.kind == "enum" else None, len(s.symbols or ()) or None)
+                if read is None:
                     return pos
-                pos = pos + ln
+                v, pos = read
                 if s.column is not None:
                     cols.put(s.column, sel, v)
             elif s.kind == "boolean":
@@ -166,22 +175,13 @@ class VectorDecoder:
                     cols.put(s.column, sel, raw.view("<f4" if width == 4 else "<f8").ravel().astype(np.float64))
                 pos = pos + width
             elif s.kind == "string":
-                ln, w = _varint(buf, pos, 10)
-                if not w.all() or (ln < 0).any():
-                    self._bad = True
+                read = self._varints(buf, pos, 0, None)
+                if read is None:
                     return pos
-                start = pos + w
+                ln, start = read
                 if s.column is not None:
                     cols.put(s.column, sel, start, ln)
                 pos = start + ln
-            elif s.kind == "enum":
-                ix, w = _varint(buf, pos, 10)
-                if not w.all() or (ix < 0).any() or (ix >= len(s.symbols or ())).any():
-                    self._bad = True
-                    return pos
-                pos = pos + w
-                if s.column is not None:
-                    cols.put(s.column, sel, ix)
             elif s.kind == "fixed":
                 pos = pos + s.size
             elif s.kind == "union":
