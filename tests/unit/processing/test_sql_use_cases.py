@@ -17,6 +17,7 @@ from streammesh.processing.sql import (
     compile_sql,
     derive,
     derived_contract,
+    derived_product,
 )
 from streammesh.processing.sql.samples import SAMPLES, sample
 
@@ -138,36 +139,49 @@ def test_one_regions_customers_stay_personal_data(catalog: SqlCatalog) -> None:
     assert q.output("address").type == "record" and q.json_schema()["properties"]["address"]["type"] == "object"
 
 
-def test_shrinkage_watch_joins_three_streams(catalog: SqlCatalog) -> None:
-    q = compile_sql(sample("analytics.shrinkage_watch").sql, catalog)
-    assert q.inputs == ("warehouse.goods_dispatched", "finance.accounts_receivable", "warehouse.goods_received")
-    r, g = q.joins
+def _script(catalog: SqlCatalog, name: str) -> tuple[list[Query], SqlCatalog]:
+    """A sample's statements and the catalog as its last statement sees it (with the earlier products)."""
+    queries = compile_script(sample(name).sql, catalog)
+    for q in queries[:-1]:
+        catalog = catalog.with_product(derived_product(q, derive(q, catalog)))
+    return queries, catalog
+
+
+def test_shrinkage_watch_joins_three_streams_in_two_statements(catalog: SqlCatalog) -> None:
+    (inv, q), seen = _script(catalog, "analytics.shrinkage_watch")
+    assert inv.name == "analytics.dispatches_invoiced" and inv.kind == "stream"
+    assert inv.inputs == ("warehouse.goods_dispatched", "finance.accounts_receivable")
+    (r,) = inv.joins
     assert (r.kind, r.mode, r.within.before_ms, r.within.after_ms) == ("left", "stream-stream", 172_800_000, 172_800_000)
+    assert inv.output("invoice_id").nullable
+    assert q.inputs == ("analytics.dispatches_invoiced", "warehouse.goods_received")
+    (g,) = q.joins
     assert (g.mode, g.within.before_ms, g.within.after_ms) == ("stream-stream", 0, 1_209_600_000)
     assert [(a.sql, b.sql) for a, b in zip(g.left_keys, g.right_keys)] == [("d.shipment_id", "g.shipment_id"), ("d.sku", "g.sku")]
     assert (q.window.kind, q.window.grace_ms, q.emit) == ("tumbling", 1_209_600_000, "changes")
     assert q.key_fields == ("warehouse_id", "sku", "window_start")
     assert [f.name for f in q.output_schema][-2:] == ["window_start", "window_end"]  # added to a windowed table
     assert q.output("returned_cost").nullable and not q.output("units_returned").nullable
-    d = derive(q, catalog)
+    d = derive(q, seen)
     assert d.classifications == {"returned_cost": "confidential"}  # unit_cost is commercially sensitive
     assert (d.sla.tier, d.sla.availability, d.sla.freshness, d.sla.time_to_restore) == (
         "tier-2", 99.5, timedelta(minutes=15), timedelta(hours=8))
-    assert d.sla.limited_by["availability"] == ("warehouse.goods_dispatched", "warehouse.goods_received")
     assert d.quality == "curated"
-    e = edges(q, catalog)
+    e = edges(inv, catalog)
     assert {x for x in e if x[3] == "join-key"} == {
-        ("warehouse.goods_dispatched", "order_id", None, "join-key"), ("finance.accounts_receivable", "order_id", None, "join-key"),
-        ("warehouse.goods_dispatched", "shipment_id", None, "join-key"), ("warehouse.goods_received", "shipment_id", None, "join-key"),
-        ("warehouse.goods_dispatched", "sku", None, "join-key"), ("warehouse.goods_received", "sku", None, "join-key")}
-    assert ("finance.accounts_receivable", "invoice_id", "units_not_invoiced", "aggregation") in e
+        ("warehouse.goods_dispatched", "order_id", None, "join-key"), ("finance.accounts_receivable", "order_id", None, "join-key")}
+    assert ("finance.accounts_receivable", "invoice_id", "invoice_id", "identity") in e
     assert ("finance.accounts_receivable", "entry_type", None, "filter") in e
-    assert ("warehouse.goods_dispatched", "dispatched_at", "window_start", "transformation") in e
+    e = edges(q, seen)
+    assert ("analytics.dispatches_invoiced", "invoice_id", "units_not_invoiced", "aggregation") in e
+    assert ("warehouse.goods_received", "shipment_id", None, "join-key") in e
+    assert ("analytics.dispatches_invoiced", "dispatched_at", "window_start", "transformation") in e
 
 
 @pytest.mark.parametrize("s", SAMPLES, ids=lambda s: s.name)
 def test_each_sample_yields_a_publishable_contract(catalog: SqlCatalog, s) -> None:
-    q = compile_sql(s.sql, catalog)
+    queries, catalog = _script(catalog, s.name)
+    q = queries[-1]
     d = derive(q, catalog)
     c = derived_contract(q, d, owner=s.owner, description=s.objective, acknowledge_sla=True)
     assert isinstance(c, Contract) and c.name == s.name and c.domain == s.name.split(".")[0]

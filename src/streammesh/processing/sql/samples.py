@@ -18,6 +18,8 @@ class SampleQuery:
     name: str
     owner: str
     objective: str
+    #: a script: one ``CREATE`` statement, or several whose last one creates ``name`` (the others create
+    #: the intermediate products it reads)
     sql: str
 
 
@@ -73,22 +75,27 @@ WHERE region = 'DACH'""",
         objective="Loss prevention compares, per warehouse, SKU and day, the units that left for customer "
                   "orders with the invoices finance raised and the returns booked back in: units shipped but "
                   "never invoiced, and write-offs, point at shrinkage.",
-        sql="""CREATE TABLE analytics.shrinkage_watch AS
+        sql="""CREATE STREAM analytics.dispatches_invoiced AS
+SELECT d.dispatch_id, d.warehouse_id, d.sku, d.quantity, d.reason, d.order_id, d.shipment_id,
+       r.invoice_id, d.dispatched_at
+FROM warehouse.goods_dispatched d
+LEFT JOIN finance.accounts_receivable r WITHIN 2 DAYS ON d.order_id = r.order_id
+WHERE r.entry_type IS NULL OR r.entry_type = 'invoice';
+
+CREATE TABLE analytics.shrinkage_watch AS
 SELECT d.warehouse_id, d.sku,
        SUM(d.quantity) AS units_dispatched,
-       SUM(CASE WHEN d.reason = 'customer_order' AND r.invoice_id IS NULL THEN d.quantity ELSE 0 END)
+       SUM(CASE WHEN d.reason = 'customer_order' AND d.invoice_id IS NULL THEN d.quantity ELSE 0 END)
          AS units_not_invoiced,
        SUM(CASE WHEN d.reason <> 'customer_order' THEN d.quantity ELSE 0 END) AS units_written_off,
        SUM(COALESCE(g.quantity, 0)) AS units_returned,
        SUM(g.quantity * g.unit_cost) AS returned_cost
-FROM warehouse.goods_dispatched d
-LEFT JOIN finance.accounts_receivable r WITHIN 2 DAYS ON d.order_id = r.order_id
+FROM analytics.dispatches_invoiced d
 LEFT JOIN warehouse.goods_received g WITHIN (0 SECONDS, 14 DAYS)
   ON d.shipment_id = g.shipment_id AND d.sku = g.sku
 WINDOW TUMBLING (SIZE 1 DAY) GRACE PERIOD 14 DAYS
-WHERE r.entry_type IS NULL OR r.entry_type = 'invoice'
 GROUP BY d.warehouse_id, d.sku
-EMIT CHANGES""",
+EMIT CHANGES;""",
     ),
 )
 
