@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -1,55 +1,103 @@
-"""The catalog browser's HTML pages."""
+"""The web UI's routes: server-rendered pages and their static assets (package data, no build step).
+
+No ``from __future__ import annotations`` here: FastAPI must see the router-local ``MeshDep`` type.
+"""
 
 
-from html import escape
+from importlib.resources import files
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from streammesh.api.products import facet_filters
+from streammesh.exceptions import NotFoundError
 from streammesh.schemas import SchemaError, load_schema
 from streammesh.sdk.mesh import Mesh
 from streammesh.web.masking import mask_value
-from streammesh.web.pages import page, product_page, search_page
+from streammesh.web.pages import product_page, search_page
+from streammesh.web.workbench import activity_page, create_page, manage_page, mesh_page, publish_page, teams_page
 
-__all__ = ["pages_router"]
+__all__ = ["pages_router", "STATIC_TYPES"]
+
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+
+
+def _static(name: str) -> tuple[bytes, str] | None:
+    suffix = name[name.rfind("."):] if "." in name else ""
+    if "/" in name or "\\" in name or name.startswith(".") or suffix not in STATIC_TYPES:
+        return None
+    resource = files("streammesh.web").joinpath("static", name)
+    if not resource.is_file():
+        return None
+    return resource.read_bytes(), STATIC_TYPES[suffix]
 
 
 def pages_router(mesh: Any) -> APIRouter:
     router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
     MeshDep = Annotated[Mesh, Depends(mesh)]
 
+    @router.get("/static/{name}", response_class=Response)
+    def static(name: str) -> Response:
+        found = _static(name)
+        if found is None:
+            raise NotFoundError(f"no static file {name!r}", hint="the web UI's assets are under /static/")
+        body, media_type = found
+        return Response(body, media_type=media_type, headers={"Cache-Control": "no-cache"})
+
     @router.get("/")
-    def explore(request: Request, m: MeshDep, q: str = "") -> str:
+    def explore(request: Request, m: MeshDep, q: Annotated[str, Query(max_length=500)] = "") -> str:
         filters = facet_filters(request)
         return search_page(m.catalog.search(q, filters=filters, limit=100), q, filters)
 
     @router.get("/products/{name}")
-    def product(name: str, m: MeshDep) -> str:
+    def product(request: Request, name: str, m: MeshDep) -> str:
         p = m.product(name)
         try:
             fields = load_schema(p.contract.schema_).fields
         except SchemaError:
             fields = []
-        samples = [mask_value(e.value, p.contract.classifications) for e in m.latest(name, 5)]
+        samples = [{**e.to_dict(), "value": mask_value(e.value, p.contract.classifications)}
+                   for e in m.latest(name, 5)]
         registry = m.schema_summary(name) if p.status != "draft" else ""
+        lineage = {"upstream": m.store.upstream(name), "downstream": m.store.downstream(name)}
         return product_page(p, fields, m.stats(name), samples, m.store.list_versions(name),
-                            m.store.list_consumers(name), registry)
+                            m.store.list_consumers(name), registry, team=m.store.get_team(p.owner),
+                            base_url=str(request.base_url).rstrip("/"), lineage=lineage)
+
+    @router.get("/create")
+    def create(m: MeshDep) -> str:
+        from streammesh.processing.sql.samples import SAMPLES
+
+        return create_page(list(SAMPLES), m.teams())
+
+    @router.get("/publish")
+    def publish(m: MeshDep) -> str:
+        products = [p for p in m.products() if p.status != "retired"]
+        return publish_page(m.teams(), products)
+
+    @router.get("/publish/go", response_class=RedirectResponse)
+    def publish_go(name: Annotated[str, Query(min_length=1, max_length=300)]) -> RedirectResponse:
+        return RedirectResponse(f"/publish/{name}", status_code=303)
+
+    @router.get("/publish/{name}")
+    def manage(name: str, m: MeshDep) -> str:
+        p = m.product(name)
+        return manage_page(p, m.store.list_consumers(name), m.store.downstream(name))
+
+    @router.get("/mesh")
+    def mesh_map() -> str:
+        return mesh_page()
 
     @router.get("/activity")
     def activity(m: MeshDep) -> str:
-        items = "".join(f"<tr><td>{a.at:%Y-%m-%d %H:%M:%S}</td><td>{escape(a.kind)}</td><td>{escape(a.subject)}</td>"
-                        f"<td>{escape(a.summary)}</td></tr>" for a in m.store.list_activity(limit=200))
-        return page("Activity", "<h1>Activity</h1><table><thead><tr><th>when (UTC)</th><th>what</th><th>subject</th>"
-                                f"<th>summary</th></tr></thead><tbody>{items}</tbody></table>")
+        return activity_page(m.store.list_activity(limit=100))
 
     @router.get("/teams")
     def teams(m: MeshDep) -> str:
-        rows = "".join("<tr>" + "".join(f"<td>{escape(x or '')}</td>" for x in
-                                        (t.name, t.display_name, t.domain, t.on_call, t.channel)) + "</tr>"
-                       for t in m.teams())
-        return page("Teams", "<h1>Teams</h1><table><thead><tr><th>team</th><th>name</th><th>domain</th>"
-                             f"<th>on call</th><th>channel</th></tr></thead><tbody>{rows}</tbody></table>")
+        counts: dict[str, int] = {}
+        for p in m.products():
+            counts[p.owner] = counts.get(p.owner, 0) + 1
+        return teams_page(m.teams(), counts)
 
     return router
