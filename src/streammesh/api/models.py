@@ -11,6 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from streammesh.catalog.clusters import mask_cluster
 from streammesh.catalog.evolution import SchemaChange
 from streammesh.catalog.models import Activity, App, ConsumerInfo, Domain, LineageEdge, Product, ProductVersion, Team
 from streammesh.governance import Violation
@@ -133,7 +134,7 @@ class ProductOut(BaseModel):
     status: str
     revision: int = Field(description="increases on every change; sent as the ETag, expected back in If-Match")
     stream: str
-    cluster: str
+    cluster: str = Field(description="where the stream lives: the log it was published on (embedded, or kafka://HOST:PORT, secrets masked); streammesh migrate updates it")
     created_at: datetime | None
     updated_at: datetime | None
     published_at: datetime | None
@@ -142,7 +143,7 @@ class ProductOut(BaseModel):
 
     @classmethod
     def of(cls, p: Product, stats: dict[str, Any] | None = None) -> ProductOut:
-        return cls(name=p.name, status=p.status, revision=p.revision, stream=p.stream, cluster=p.cluster,
+        return cls(name=p.name, status=p.status, revision=p.revision, stream=p.stream, cluster=mask_cluster(p.cluster),
                    created_at=p.created_at, updated_at=p.updated_at, published_at=p.published_at,
                    contract=p.contract.to_dict(), stats=stats)
 

@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Column, Table
 
 from streammesh.catalog import Product, SearchResult
+from streammesh.catalog.clusters import mask_cluster
 from streammesh.contracts.durations import format_duration
 
 __all__ = ["product_table", "search_view", "product_view", "violations_table", "STATUS_STYLE"]
@@ -60,7 +61,7 @@ def product_view(p: Product, fields: list[Any], stats: dict[str, Any], versions:
     last = stats.get("last_event_ms")
     rows = [
         ("status", _status(p.status)), ("version", c.version), ("domain", c.domain), ("owner", c.owner),
-        ("stream", f"{p.stream} on {p.cluster}, {c.partitions} partitions, retention "
+        ("stream", f"{p.stream} on {mask_cluster(p.cluster)}, {c.partitions} partitions, retention "
                    f"{'infinite' if c.retention is None else format_duration(c.retention)}"
                    + (", compacted" if c.compacted else "")),
         ("key", ", ".join(c.key) or "(none)"), ("tags", ", ".join(c.tags)), ("quality", c.quality or ""),

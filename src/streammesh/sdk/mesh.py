@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import orjson
 
 from streammesh.catalog import Catalog, Product, PublishOutcome, SearchResult, Team
+from streammesh.catalog.clusters import mask_cluster
 from streammesh.catalog.evolution import SchemaChange
 from streammesh.catalog.service import EvolveOutcome
 from streammesh.config import CONFIG_FILE, MeshConfig, default_workspace, load_config, write_config
@@ -26,6 +27,9 @@ from streammesh.schemas.serde import decode_key
 from streammesh.sdk.consumer import Consumer, Event, value_decoder
 from streammesh.sdk.producer import Producer, dead_letter_stream
 from streammesh.store.base import BaseCatalogStore
+
+if TYPE_CHECKING:
+    from streammesh.catalog.migration import MigrationReport
 
 __all__ = ["Mesh", "connect", "init"]
 
@@ -100,7 +104,7 @@ class Mesh:
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            self._catalog = Catalog(self.store, self.log, self.policies, self.registry, cluster=self.config.log)
+            self._catalog = Catalog(self.store, self.log, self.policies, self.registry, cluster=mask_cluster(self.config.log))
         return self._catalog
 
     # -- teams ---------------------------------------------------------------------------------
@@ -239,6 +243,25 @@ class Mesh:
                                 "reason": headers.get("dlq.reason"), "source_offset": headers.get("dlq.source.offset"),
                                 "schema_id": headers.get("dlq.schema.id"), "timestamp": r.timestamp})
         return out[:limit] if limit is not None else out
+
+    # -- scale-out -----------------------------------------------------------------------------
+    def migrate(self, *, log: str, metadata: str, into: Path | str | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> MigrationReport:
+        """Copy this mesh to other backends (catalog, schemas with their ids, every event at the same
+        partition and offset, consumer offsets) and write the configuration that opens it there.
+
+        Args:
+            log: target log, e.g. ``kafka://HOST:PORT``.
+            metadata: target catalog, e.g. ``postgresql://USER@HOST:5432/DATABASE``.
+            into: folder for the migrated mesh's ``mesh.yaml``; default: this workspace's, rewritten (the
+                old one kept as ``mesh.before-migration.yaml``).
+            progress: called with ``(topic, copied, total)`` during the copy.
+
+        Re-running is idempotent; see :func:`streammesh.catalog.migration.migrate` for what is refused.
+        """
+        from streammesh.catalog.migration import migrate
+
+        return migrate(self, log=log, metadata=metadata, into=into, progress=progress)
 
     def close(self) -> None:
         if self._log is not None:

@@ -7,7 +7,7 @@ layer imports an adapter directly, it asks :data:`streammesh.plugins.log_backend
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
@@ -167,6 +167,22 @@ class BaseLog(ABC):
     @abstractmethod
     def offsets_for_timestamp(self, topic: str, timestamp_ms: int) -> dict[int, int]:
         """Per partition, the first offset whose timestamp >= ``timestamp_ms`` (end offset if none)."""
+
+    def group_offsets(self) -> dict[str, dict[TopicPartition, int]]:
+        """Committed offsets (next offset to read) of every consumer group that committed any, per group.
+
+        For operators and migrations; a group's own members read theirs with ``consumer.committed()``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot list consumer groups' offsets")
+
+    def set_group_offsets(self, group: str, offsets: Mapping[TopicPartition, int]) -> None:
+        """Commit ``offsets`` for ``group`` from outside the group (a reset or a migration); the group
+        should have no live members, which would overwrite them with their own positions.
+
+        Raises:
+            GroupError: the log refused the offsets (e.g. the group has live members).
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot set consumer groups' offsets")
 
     @abstractmethod
     def consumer(

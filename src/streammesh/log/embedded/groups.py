@@ -29,7 +29,8 @@ from pathlib import Path
 from streammesh.log.base.exceptions import GroupError
 from streammesh.log.base.log import TopicPartition
 
-__all__ = ["GroupMember", "SyncResult", "forget_topic", "init_group_db", "new_member_id", "round_robin_assign"]
+__all__ = ["GroupMember", "SyncResult", "all_committed", "forget_topic", "init_group_db", "new_member_id",
+           "round_robin_assign", "write_committed"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS groups (
@@ -82,6 +83,40 @@ def forget_topic(path: Path, topic: str) -> None:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DELETE FROM owners WHERE topic = ?", (topic,))
         conn.execute("DELETE FROM offsets WHERE topic = ?", (topic,))
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def all_committed(path: Path) -> dict[str, dict[TopicPartition, int]]:
+    """Committed next offsets of every group, per group (empty when no group ever committed)."""
+    if not path.exists():
+        return {}
+    conn = _connect(path, fsync=False)
+    try:
+        rows = conn.execute("SELECT group_id, topic, partition, next_offset FROM offsets "
+                            "ORDER BY group_id, topic, partition").fetchall()
+    finally:
+        conn.close()
+    found: dict[str, dict[TopicPartition, int]] = {}
+    for group, topic, partition, offset in rows:
+        found.setdefault(group, {})[(topic, partition)] = offset
+    return found
+
+
+def write_committed(path: Path, group: str, offsets: Mapping[TopicPartition, int], *, fsync: bool = False) -> None:
+    """Commit ``offsets`` for ``group`` from outside it (callers made sure the database exists)."""
+    conn = _connect(path, fsync=fsync)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO groups(group_id, generation) VALUES (?, 0) ON CONFLICT(group_id) DO NOTHING",
+                     (group,))
+        now = _now_ms()
+        conn.executemany(
+            "INSERT INTO offsets(group_id, topic, partition, next_offset, committed_ms) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset, "
+            "committed_ms = excluded.committed_ms",
+            [(group, t, p, o, now) for (t, p), o in offsets.items()])
         conn.execute("COMMIT")
     finally:
         conn.close()

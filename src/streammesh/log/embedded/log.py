@@ -23,7 +23,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
 from typing import TypeVar
@@ -35,11 +35,11 @@ from streammesh.log.base.exceptions import (
     TopicExistsError,
     TopicNotFoundError,
 )
-from streammesh.log.base.log import BaseLog
+from streammesh.log.base.log import BaseLog, TopicPartition
 from streammesh.log.base.records import OffsetReset, OutgoingRecord, TopicSpec
 from streammesh.log.embedded.batch import encode_arrow_batch, encode_batch
 from streammesh.log.embedded.consumer import EmbeddedLogConsumer
-from streammesh.log.embedded.groups import forget_topic, init_group_db
+from streammesh.log.embedded.groups import all_committed, forget_topic, init_group_db, write_committed
 from streammesh.log.embedded.partition import Cursor
 from streammesh.log.embedded.positions import AppendResult, Run
 from streammesh.log.embedded.recordbatch import RecordBatch
@@ -376,6 +376,19 @@ class EmbeddedLog(BaseLog):
         return EmbeddedLogConsumer(self, names, group=group, auto_offset_reset=auto_offset_reset,
                                    auto_commit=auto_commit, session_timeout_ms=session_timeout_ms,
                                    fetch_max_bytes=fetch_max_bytes)
+
+    def group_offsets(self) -> dict[str, dict[TopicPartition, int]]:
+        """Committed offsets of every consumer group of this log, per group."""
+        return all_committed(self.groups_db)
+
+    def set_group_offsets(self, group: str, offsets: Mapping[TopicPartition, int]) -> None:
+        """Commit ``offsets`` for ``group`` from outside it (topics must exist)."""
+        for topic, _ in offsets:
+            self._topic(topic)
+        if not self._groups_ready:
+            self._root_locked(lambda: init_group_db(self.groups_db))
+            self._groups_ready = True
+        write_committed(self.groups_db, group, offsets, fsync=self.fsync)
 
     @property
     def groups_db(self) -> Path:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from confluent_kafka import (
+    ConsumerGroupTopicPartitions,
     KafkaError,
     KafkaException,
     Message,
@@ -37,11 +38,13 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, OffsetS
 
 from streammesh.exceptions import ValidationError
 from streammesh.log.base.exceptions import (
+    GroupError,
     LogError,
     TopicExistsError,
     TopicNotFoundError,
 )
 from streammesh.log.base.log import BaseLog
+from streammesh.log.base.log import TopicPartition as LogTopicPartition
 from streammesh.log.base.records import (
     OffsetReset,
     OutgoingRecord,
@@ -65,6 +68,7 @@ __all__ = ["KafkaEventLog"]
 _BYTES = (bytes, bytearray, memoryview)
 _SLICE = 0.5  # seconds per metadata attempt
 _FAIL_FAST = 2.0  # seconds after which "all brokers down" ends the wait
+_PRIVATE_GROUP = "streammesh-reader-"  # group ids of group-less consumers (consumer.py)
 
 
 class _Topic:
@@ -390,6 +394,40 @@ class KafkaEventLog(BaseLog):
             ends = self.end_offsets(topic)
             found = {p: ends[p] if o < 0 else o for p, o in found.items()}
         return dict(sorted(found.items()))
+
+    # -- group offsets -----------------------------------------------------------------------------
+    def group_offsets(self) -> dict[str, dict[LogTopicPartition, int]]:
+        """Committed offsets of every consumer group on the cluster that committed any, per group
+        (the private groups of group-less readers never commit, so they do not show)."""
+        listed = self._wait(self.admin.list_consumer_groups(request_timeout=self.timeout), "listing consumer groups")
+        found: dict[str, dict[LogTopicPartition, int]] = {}
+        for group in sorted(g.group_id for g in listed.valid):
+            if group.startswith(_PRIVATE_GROUP):
+                continue
+            request = [ConsumerGroupTopicPartitions(group)]
+            futures = self.admin.list_consumer_group_offsets(request, request_timeout=self.timeout)
+            answer = self._wait(futures[group], "reading committed offsets")
+            offsets = {(tp.topic, tp.partition): tp.offset for tp in answer.topic_partitions or []
+                       if tp.offset >= 0 and not tp.topic.startswith("__")}
+            if offsets:
+                found[group] = dict(sorted(offsets.items()))
+        return found
+
+    def set_group_offsets(self, group: str, offsets: Mapping[LogTopicPartition, int]) -> None:
+        """Commit ``offsets`` for ``group`` through the admin API (Kafka refuses while the group has
+        live members: stop its consumers first)."""
+        if not offsets:
+            return
+        for topic, _ in offsets:
+            self._topic(topic, "setting committed offsets")
+        request = [ConsumerGroupTopicPartitions(group, [TopicPartition(t, p, o) for (t, p), o in offsets.items()])]
+        future = self.admin.alter_consumer_group_offsets(request, request_timeout=self.timeout)[group]
+        answer = self._wait(future, "setting committed offsets")
+        refused = [tp for tp in answer.topic_partitions or [] if tp.error is not None]
+        if refused:
+            raise GroupError(f"Kafka cluster {self.servers} refused offsets for group {group!r}: "
+                             + ", ".join(f"{tp.topic}[{tp.partition}]: {tp.error}" for tp in refused),
+                             hint="stop the group's consumers and try again")
 
     # -- consumers ---------------------------------------------------------------------------------
     def consumer(self, topics: Sequence[str], *, group: str | None = None, auto_offset_reset: OffsetReset = "earliest",
