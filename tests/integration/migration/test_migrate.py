@@ -294,3 +294,11 @@ def test_secrets_in_the_cluster_url_are_masked() -> None:
                                  "&sasl.password=***")
     assert mask_cluster("postgresql://mesh:pw@db:5432/mesh") == "postgresql://mesh:***@db:5432/mesh"
     assert mask_cluster("embedded") == "embedded"
+
+
+def test_every_catalog_table_is_copied() -> None:
+    # a table added to the layout without being added to the copy would be lost by migrate
+    from streammesh.store import tables
+    from streammesh.store.copy import CATALOG_TABLES
+
+    assert {t.name for t in tables.metadata.sorted_tables} - {"schema_version"} == {t.name for t in CATALOG_TABLES}

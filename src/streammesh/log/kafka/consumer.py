@@ -14,6 +14,7 @@ group id (librdkafka requires one). Not thread-safe: use one consumer per thread
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
@@ -176,19 +177,29 @@ class KafkaEventLogConsumer(BaseLogConsumer):
 
     def _records(self, msgs: list[Message]) -> list[Record]:
         out: list[Record] = []
+        append = out.append
         positions = self._positions
-        for m in msgs:
-            err = m.error()
-            if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF or (err.retriable() and not err.fatal()):
-                    continue
-                raise translate(KafkaException(err), servers=self._log.servers, doing="reading",
-                                topic=m.topic(), group=self.group)
-            topic, partition, offset = m.topic(), m.partition(), m.offset()
-            headers = m.headers()
-            out.append(Record(topic, partition, offset, m.timestamp()[1], m.key(), m.value(),
-                              tuple((k, b"" if v is None else v) for k, v in headers) if headers else ()))
-            positions[(topic, partition)] = offset + 1
+        paused = gc.isenabled()
+        gc.disable()  # records form no cycles; collections mid-batch would rescan the whole batch
+        try:
+            for m in msgs:
+                err = m.error()
+                if err is not None:
+                    if err.code() == KafkaError._PARTITION_EOF or (err.retriable() and not err.fatal()):
+                        continue
+                    raise translate(KafkaException(err), servers=self._log.servers, doing="reading",
+                                    topic=m.topic(), group=self.group)
+                topic, partition, offset = m.topic(), m.partition(), m.offset()
+                headers = m.headers()
+                if headers:
+                    headers = tuple(headers)
+                    if None in [v for _, v in headers]:  # a null header value reads as b"", as on the embedded log
+                        headers = tuple((k, b"" if v is None else v) for k, v in headers)
+                append(Record(topic, partition, offset, m.timestamp()[1], m.key(), m.value(), headers or ()))
+                positions[(topic, partition)] = offset + 1
+        finally:
+            if paused:
+                gc.enable()
         return out
 
     # -- positions ---------------------------------------------------------------------------------

@@ -18,11 +18,11 @@ positive; ``None`` asks for the append time as on the embedded log.
 
 from __future__ import annotations
 
+import gc
 import random
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from functools import partial
 from pathlib import Path
 from typing import Any, Self
 
@@ -68,7 +68,8 @@ __all__ = ["KafkaEventLog"]
 _BYTES = (bytes, bytearray, memoryview)
 _SLICE = 0.5  # seconds per metadata attempt
 _FAIL_FAST = 2.0  # seconds after which "all brokers down" ends the wait
-_PRIVATE_GROUP = "streammesh-reader-"  # group ids of group-less consumers (consumer.py)
+_PRIVATE_GROUP = "streammesh-reader-"
+_BY_KEY = -1  # librdkafka's RD_KAFKA_PARTITION_UA: its murmur2_random partitioner places the record  # group ids of group-less consumers (consumer.py)
 
 
 class _Topic:
@@ -160,8 +161,10 @@ class KafkaEventLog(BaseLog):
         if self._producer is None:
             with self._lock:
                 if self._producer is None:
+                    # murmur2_random: librdkafka places keyed records with the Java client's murmur2, as
+                    # streammesh.log.partitioner does (test_placement_matches_other_kafka_clients)
                     self._producer = Producer(self.settings.client("producer", **{
-                        "enable.idempotence": True, "acks": "all", "linger.ms": 5,
+                        "enable.idempotence": True, "acks": "all", "linger.ms": 5, "partitioner": "murmur2_random",
                         "message.timeout.ms": int(self.delivery_timeout * 1000)}))
         return self._producer
 
@@ -287,10 +290,11 @@ class KafkaEventLog(BaseLog):
 
     # -- appending ---------------------------------------------------------------------------------
     def _place(self, t: _Topic, name: str, records: Sequence[OutgoingRecord]) -> list[int]:
-        """Partition of every record, computed here so both backends place records identically."""
+        """Partition of every record, or ``_BY_KEY`` for keyed records without one: librdkafka then
+        hashes the key with murmur2 in C, as the embedded log does in Python (same placement)."""
         parts: list[int] = []
         sticky = -1
-        count, keyed = t.count, t.keyed
+        count = t.count
         for r in records:
             p, key = r.partition, r.key
             if key is not None and not isinstance(key, _BYTES):
@@ -302,7 +306,7 @@ class KafkaEventLog(BaseLog):
                                f"got {r.timestamp!r}", hint="librdkafka reads 0 as 'now', so it cannot be sent")
             if p is None:
                 if key is not None:
-                    p = keyed(key)
+                    p = _BY_KEY
                 else:
                     if sticky < 0:
                         sticky = t.next_sticky() if count > 1 else 0
@@ -332,24 +336,34 @@ class KafkaEventLog(BaseLog):
         n = len(records)
         out: list[RecordPosition | None] = [None] * n
         failed: list[tuple[int, KafkaError]] = []
-
-        def delivered(i: int, err: KafkaError | None, msg: Message) -> None:
-            if err is not None:
-                failed.append((i, err))
-            else:
-                out[i] = RecordPosition(topic, msg.partition(), msg.offset(), msg.timestamp()[1])
-
+        # The record's index rides along as librdkafka's per-message opaque-free way: one bound method
+        # per append (not a partial per record), and positions built once every report is in.
+        reports: list[tuple[int, Message]] = []
+        report = reports.append
         producer = self.producer
         produce = producer.produce
-        for i, r in enumerate(records):
-            while True:
-                try:
-                    produce(topic, r.value, r.key, partition=parts[i], timestamp=r.timestamp or 0,
-                            headers=list(r.headers) if r.headers else None, on_delivery=partial(delivered, i))
-                    break
-                except BufferError:  # librdkafka's queue is full: let deliveries drain
-                    producer.poll(0.05)
-        left = producer.flush(self.delivery_timeout + self.timeout)
+        paused = gc.isenabled()
+        gc.disable()  # a record's objects form no cycles; collections mid-loop only rescan the batch
+        try:
+            for i, r in enumerate(records):
+                headers = r.headers
+                while True:
+                    try:
+                        produce(topic, r.value, r.key, parts[i], on_delivery=lambda err, msg, i=i: report((i, msg)),
+                                timestamp=r.timestamp or 0, headers=list(headers) if headers else None)
+                        break
+                    except BufferError:  # librdkafka's queue is full: let deliveries drain
+                        producer.poll(0.05)
+            left = producer.flush(self.delivery_timeout + self.timeout)
+            for i, msg in reports:
+                err = msg.error()
+                if err is not None:
+                    failed.append((i, err))
+                else:
+                    out[i] = RecordPosition(topic, msg.partition(), msg.offset(), msg.timestamp()[1])
+        finally:
+            if paused:
+                gc.enable()
         if failed or left:
             raise self._append_failed(topic, n, failed, left)
         return out  # type: ignore[return-value]
