@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/log/bench_log.py
 	$(BIN)/python benchmarks/schemas/bench_serde.py
 	$(BIN)/python benchmarks/sdk/bench_sdk.py
+	$(BIN)/python benchmarks/kafka/bench_kafka.py --events 200000
 	$(BIN)/python benchmarks/nexmark/bench_queries.py --events 1000000 --batch 50000
 
 ## regenerate docs/cli.md from the commands' --help

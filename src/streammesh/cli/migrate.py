@@ -37,13 +37,13 @@ def migrate(
 ) -> None:
     """Copy this mesh to Kafka + PostgreSQL without loss, then point a mesh.yaml at them.
 
-    Moves teams, products (every version and lifecycle state), schemas with the same global ids and
-    subjects, apps, lineage, activity, consumer registrations, every topic with its partitions, retention
-    and compaction, every event with its key, timestamp and headers at the same partition and offset
+    Moves teams, products (every version and lifecycle state), schemas with the same global ids,
+    apps, lineage, activity, consumer registrations, every topic with its partitions, retention and
+    compaction, every event with its key, timestamp and headers at the same partition and offset
     (checked), and consumer groups' committed offsets. Stop producers, consumers and apps first.
 
-    Re-running is idempotent: what is already on the target (this mesh's catalog, fully copied topics)
-    is skipped, empty topics are copied; anything else there is refused before writing.
+    Re-running is idempotent: this mesh's catalog and fully copied topics on the target are skipped,
+    empty topics are copied; anything else there is refused before writing.
     """
     mesh = open_mesh(ctx)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
