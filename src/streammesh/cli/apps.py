@@ -85,6 +85,8 @@ def deploy(
     owner: Annotated[str | None, typer.Option(help="Team owning the derived products (default: the team of "
                                                    "their domain).")] = None,
     start: Annotated[bool, typer.Option("--start/--no-start", help="Start the worker now.")] = True,
+    instances: Annotated[int, typer.Option(min=1, help="Worker processes sharing the input partitions (Kafka "
+                                                       "only; the embedded log runs one).")] = 1,
 ) -> None:
     """Publish the products a SQL script creates and start a worker that keeps them up to date.
 
@@ -99,7 +101,7 @@ def deploy(
     app_name = name or _app_name(file)
     _, owner = _plan(mesh, file, sql, owner, app_name)
     try:
-        deployed = deploy_app(mesh, sql, name=app_name, owner=owner, start=start)
+        deployed = deploy_app(mesh, sql, name=app_name, owner=owner, start=start, instances=instances)
     except SqlError as e:
         raise sql_error(e, source=str(file)) from None
     except PolicyViolationError as e:
@@ -110,7 +112,8 @@ def deploy(
         err.print(f"[dim]hint: see {log_path(mesh, deployed.name)}[/]")
         raise SystemExit(1)
     if start:
-        out.print(f"Worker {_status(deployed.status)} (pid {deployed.pid}). Watch it with "
+        many = f"{instances} instances, first " if instances > 1 else ""
+        out.print(f"Worker {_status(deployed.status)} ({many}pid {deployed.pid}). Watch it with "
                   f"[cyan]streammesh apps status {deployed.name}[/]")
     else:
         out.print(f"Not started; start it with [cyan]streammesh apps restart {deployed.name}[/]")
@@ -229,6 +232,13 @@ def status_(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App na
     if a.metrics.get("reported_at"):
         lines.append(f"metrics reported {a.metrics['reported_at']}")
     lines.append(f"log {log_path(mesh, name)}")
+    from streammesh.processing.runtime.partitioned import guarantee
+
+    lines.append(f"guarantee {a.metrics.get('guarantee') or guarantee(mesh)}")
+    for k, inst in sorted((a.metrics.get("instances") or {}).items()):
+        owned = "; ".join(f"{p}: partitions {', '.join(map(str, ps or [])) or 'none'}"
+                          for p, ps in (inst.get("partitions") or {}).items())
+        lines.append(f"instance {k}  pid {inst.get('pid')}  {owned}")
     if a.error:
         lines.append(f"[bold red]last error:[/] {escape(a.error)}")
     per_product = a.metrics.get("products") or {}
@@ -237,6 +247,8 @@ def status_(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App na
         lines.append(f"\n[bold]{product}[/]")
         counts = [f"{label} {_number(m.get(key))}" for label, key in _COUNTERS if m.get(key) is not None]
         lines.append("  " + ("  ".join(counts) if counts else "[dim]no metrics reported yet[/]"))
+        if m.get("parallelism"):
+            lines.append(f"  parallelism {escape(str(m['parallelism']))}")
         if m.get("last_checkpoint"):
             lines.append(f"  last checkpoint {m['last_checkpoint']}" + (f" (batch {m['batch']})" if "batch" in m else ""))
     out.print(Panel("\n".join(lines), title=f"app {a.name}", title_align="left"))

@@ -1,4 +1,11 @@
-"""The process that runs one deployed app: ``python -m streammesh.processing.worker --workspace DIR --app NAME``.
+"""The process that runs one deployed app: ``python -m streammesh.processing.worker --workspace DIR --app NAME
+[--instance K]``.
+
+On the embedded log an app is one process running one exactly-once processor per statement. On Kafka each of
+the app's instances (``apps deploy --instances N`` starts N of these processes) runs a
+:class:`~streammesh.processing.runtime.partitioned.PartitionedRunner` per statement: the instances join the
+statement's consumer group and each runs the partition tasks it is assigned. Every instance writes its own
+metrics to ``apps/<app>/instances/<K>.json`` and reports the sum over the live instances to the store.
 
 One :class:`~streammesh.processing.runtime.Processor` per CREATE statement, each in its own thread with its
 own mesh connection (the log and store handles stay per thread). The main thread publishes the app's
@@ -11,6 +18,7 @@ exactly-once only while every statement of the app is consistent, so limping on 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -23,6 +31,9 @@ from typing import Any
 __all__ = ["ProcessorThread", "main", "summarise"]
 
 METRICS_INTERVAL_S = 1.0
+#: how long a Kafka group waits for a silent instance before handing its partitions on (env override)
+SESSION_TIMEOUT_ENV = "STREAMMESH_APP_SESSION_TIMEOUT_MS"
+DEFAULT_SESSION_TIMEOUT_MS = 6_000
 SNAPSHOT_INTERVAL_S = 0.5
 _SUMMED = ("processed", "emitted", "late", "errors", "events_per_s", "lag")
 
@@ -53,11 +64,22 @@ class ProcessorThread(threading.Thread):
 
     def run(self) -> None:
         try:
+            import os
+
             from streammesh.processing.runtime import Processor
+            from streammesh.processing.runtime.partitioned import (
+                PartitionedRunner,
+                partitioned_mode,
+            )
             from streammesh.sdk.mesh import Mesh
 
             with Mesh(self.workspace) as mesh:
-                self.processor = Processor(mesh, self.query, app=self.app, state_dir=self.state_dir)
+                if partitioned_mode(mesh):
+                    timeout = int(os.environ.get(SESSION_TIMEOUT_ENV, DEFAULT_SESSION_TIMEOUT_MS))
+                    self.processor = PartitionedRunner(mesh, self.query, app=self.app, state_dir=self.state_dir,
+                                                       session_timeout_ms=timeout)
+                else:
+                    self.processor = Processor(mesh, self.query, app=self.app, state_dir=self.state_dir)
                 self._snapshot()
                 self.ready.set()
                 try:
@@ -114,18 +136,65 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _report(store: Any, name: str, threads: list[ProcessorThread], **changes: Any) -> None:
+def _instance_file(workspace: Path, name: str, instance: int) -> Path:
+    return workspace / "apps" / name / "instances" / f"{instance}.json"
+
+
+def _merged(workspace: Path, name: str, instance: int, mine: dict[str, dict[str, Any]],
+            guarantee: str) -> dict[str, Any]:
+    """This instance's metrics, written to its file, summed with the other live instances' files."""
+    import orjson
+
+    path = _instance_file(workspace, name, instance)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(orjson.dumps({"pid": os.getpid(), "at": time.time(), "products": _jsonable(mine)}))
+    os.replace(tmp, path)
+    instances: dict[str, Any] = {}
+    per_product: dict[str, dict[str, Any]] = {}
+    for f in sorted(path.parent.glob("*.json")):
+        try:
+            data = orjson.loads(f.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            continue
+        if time.time() - data.get("at", 0) > 10 * METRICS_INTERVAL_S:
+            continue  # a dead instance's last words
+        instances[f.stem] = {"pid": data.get("pid"), "partitions": {p: m.get("partitions") for p, m in
+                                                                    data.get("products", {}).items()}}
+        for product, m in data.get("products", {}).items():
+            into = per_product.setdefault(product, {})
+            for k, v in m.items():
+                if k in ("processed", "emitted", "late", "errors", "dead_lettered", "events_per_s", "lag") \
+                        and isinstance(v, int | float):
+                    into[k] = into.get(k, 0) + v
+                elif k == "last_checkpoint" and v is not None:
+                    into[k] = max(into.get(k) or "", v)
+                elif k in ("partitions", "tasks"):
+                    into[k] = sorted({*into.get(k, []), *(v or [])}, key=str)
+                else:
+                    into.setdefault(k, v)
+    total = summarise(per_product)
+    total["instances"] = instances
+    total["guarantee"] = guarantee
+    return total
+
+
+def _report(store: Any, name: str, threads: list[ProcessorThread], *, workspace: Path | None = None,
+            instance: int = 0, guarantee: str = "", **changes: Any) -> None:
     try:
-        store.update_app(name, metrics=summarise({t.product: t.metrics() for t in threads}), **changes)
+        mine = {t.product: t.metrics() for t in threads}
+        metrics = (_merged(workspace, name, instance, mine, guarantee) if workspace is not None
+                   else {**summarise(mine), "guarantee": guarantee})
+        store.update_app(name, metrics=metrics, **changes)
     except Exception as e:  # noqa: BLE001 - a busy catalog must not stop the processing
         _log(f"could not report metrics: {type(e).__name__}: {e}")
 
 
-def run_app(workspace: Path, name: str, stop: threading.Event) -> int:
-    """Run app ``name`` until ``stop`` is set or a processor fails; returns the process exit code."""
-    import os
-
+def run_app(workspace: Path, name: str, stop: threading.Event, *, instance: int = 0) -> int:
+    """Run app ``name`` (instance ``instance``) until ``stop`` is set or a processor fails; returns the process
+    exit code."""
     from streammesh.processing.apps import plan_app, state_dir
+    from streammesh.processing.runtime.partitioned import guarantee, partitioned_mode
     from streammesh.sdk.mesh import Mesh
 
     with Mesh(workspace) as mesh:
@@ -145,19 +214,24 @@ def run_app(workspace: Path, name: str, stop: threading.Event) -> int:
                    for p in planned]
         for t in threads:
             t.start()
-        mesh.store.update_app(name, pid=os.getpid())
+        shared = partitioned_mode(mesh)
+        promise = guarantee(mesh)
+        report = {"workspace": workspace if shared else None, "instance": instance, "guarantee": promise}
+        if instance == 0:
+            mesh.store.update_app(name, pid=os.getpid())
         # report "running" only once every processor has restored its state, so a broken start shows as failed
         while not stop.is_set() and not all(t.ready.wait(0.1) or not t.is_alive() for t in threads):
             pass
         failed: str | None = next((t.error for t in threads if t.error), None)
         if not failed and not stop.is_set():
             mesh.store.update_app(name, status="running", error="")
-            _log(f"app {name} running: {', '.join(t.product for t in threads)} (pid {os.getpid()})")
+            _log(f"app {name} running: {', '.join(t.product for t in threads)} (pid {os.getpid()}, instance "
+                 f"{instance}; {promise})")
         while not failed and not stop.wait(METRICS_INTERVAL_S):
             failed = next((t.error for t in threads if t.error), None)
             if failed or not any(t.is_alive() for t in threads):
                 break
-            _report(mesh.store, name, threads)
+            _report(mesh.store, name, threads, **report)
         stop.set()
         deadline = time.monotonic() + 60
         for t in threads:
@@ -168,9 +242,12 @@ def run_app(workspace: Path, name: str, stop: threading.Event) -> int:
             failed = f"processors did not stop within 60 s: {', '.join(stuck)}"
         if failed:
             _log(f"app {name} failed: {failed}")
-            _report(mesh.store, name, threads, status="failed", error=failed, pid=0)
+            _report(mesh.store, name, threads, status="failed", error=failed, pid=0, **report)
             return 1
-        _report(mesh.store, name, threads, status="stopped", pid=0)
+        if shared:
+            _instance_file(workspace, name, instance).unlink(missing_ok=True)
+        _report(mesh.store, name, threads, **report,
+                **({"status": "stopped", "pid": 0} if instance == 0 or not shared else {}))
         _log(f"app {name} stopped")
         return 0
 
@@ -180,12 +257,13 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Run one deployed streaming-SQL app (started by 'apps deploy').")
     parser.add_argument("--workspace", required=True, type=Path, help="the mesh's folder")
     parser.add_argument("--app", required=True, help="the app's name")
+    parser.add_argument("--instance", type=int, default=0, help="which of the app's instances this is (Kafka)")
     args = parser.parse_args(argv)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        return run_app(args.workspace, args.app, stop)
+        return run_app(args.workspace, args.app, stop, instance=args.instance)
     except Exception:  # noqa: BLE001 - the log is where an operator looks
         traceback.print_exc()
         return 1

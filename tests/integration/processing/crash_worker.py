@@ -2,7 +2,8 @@
 
 Usage: python crash_worker.py WORKSPACE STATE_DIR BATCH_SIZE PRODUCT SQL
 
-It prints ``replay`` when it starts by re-processing a batch that a killed run had appended but not
+On Kafka it runs the statement's partition tasks (no consumer group). It prints ``replay`` when it starts by
+re-processing a batch that a killed run had appended but not
 checkpointed. Each append is followed by a short random pause, so that kills often land in the window
 between appending a batch's outputs and committing its checkpoint (the case the protocol is about).
 """
@@ -21,6 +22,10 @@ def main() -> None:
                                                       sys.argv[5])
     import streammesh
     from streammesh.processing.runtime import Processor
+    from streammesh.processing.runtime.partitioned import (
+        PartitionedRunner,
+        partitioned_mode,
+    )
     from streammesh.processing.sql import SqlCatalog, compile_sql
 
     mesh = streammesh.connect(workspace, create=False)
@@ -34,6 +39,12 @@ def main() -> None:
         return out
 
     mesh.log.append = slow_append  # type: ignore[method-assign]
+    if partitioned_mode(mesh):  # Kafka: every partition task in this process, as run_to_end runs them
+        runner = PartitionedRunner(mesh, query, app="crash", state_dir=state_dir, batch_size=batch_size, group=False)
+        runner._sync()  # opens the tasks (every partition: no group), restoring their state
+        replaying = any(t.processor._replay is not None for t in runner.tasks.values())
+        print("replay" if replaying else "start", flush=True)
+        runner.run(threading.Event())
     proc = Processor(mesh, query, app="crash", state_dir=state_dir, batch_size=batch_size)
     print("replay" if proc._replay is not None else "start", flush=True)
     proc.run(threading.Event())

@@ -11,7 +11,14 @@ from fastavro import parse_schema, schemaless_writer
 
 from streammesh.log.base import OutgoingRecord
 from tests.factories import contract_dict
-from tests.integration.processing.helpers import BASE_MS, assert_matches_batch, deploy, produce, run
+from tests.integration.processing.helpers import (
+    BASE_MS,
+    assert_matches_batch,
+    dead_letters,
+    deploy,
+    produce,
+    run,
+)
 
 READINGS = {
     "type": "record", "name": "Reading", "namespace": "plant", "fields": [
@@ -66,5 +73,5 @@ def test_two_writer_schemas_and_a_damaged_record(mesh_factory, state):
     sites = {r["site"] for r in rows}
     assert {"unknown", "north", "south"} <= sites, "old records read the new field's default"
     assert {r["unit"] for r in rows} == {"C", "F"}
-    dead = mesh.dead_letters("analytics.warm")
+    dead = dead_letters(mesh, "analytics.warm")
     assert len(dead) == 1 and "not valid Avro" in str(dead[0])

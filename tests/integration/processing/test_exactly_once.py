@@ -20,6 +20,7 @@ from tests.integration.processing.helpers import (
     assert_matches_batch,
     customers_contract,
     deploy,
+    drain,
     iso,
     orders_contract,
     payments_contract,
@@ -95,9 +96,11 @@ def test_crash_between_append_and_checkpoint_is_repaired(shop, state):
         proc.state.commit = commit  # type: ignore[method-assign]
         proc.close()
         again = Processor(shop, query, app="x", state_dir=state(query.name), batch_size=25)
-        assert again._replay is not None and again._replay.batch == 3
+        # with shared output (Kafka) an intent is written only for a batch that appends something
+        assert (again._replay is not None and again._replay.batch == 3) or (
+            again.shared_output and again.state.read_intent() is None)
+        drain(again)  # the runner of run() keeps its tasks' state elsewhere
         again.close()
-        run(shop, query, state(query.name), batch_size=25)
     _check(shop, joined, windowed)
     assert_matches_batch(shop, paired)
 
@@ -108,7 +111,8 @@ def test_kill_9_at_random_points(shop, state):
     rng = random.Random(7)
     produce(shop, "shop.orders", _orders(0, 2500, rng))  # more than the workers get through while alive
     sent, kills, replays = 2500, 0, 0
-    for trial in range(20):
+    trials = 20 if shop.config.log == "embedded" else 8  # a Kafka worker takes longer to start
+    for trial in range(trials):
         workers = [subprocess.Popen([sys.executable, str(WORKER), str(shop.workspace), str(state(q.name)), "10",
                                      q.name, q.sql], stdout=subprocess.PIPE, text=True) for q in (joined, windowed)]
         for w in workers:
@@ -125,7 +129,7 @@ def test_kill_9_at_random_points(shop, state):
             w.wait()
             w.stdout.close()  # type: ignore[union-attr]
             kills += 1
-    assert kills >= 40
+    assert kills == 2 * trials
     for q in (joined, windowed):
         run(shop, q, state(q.name), batch_size=50)
     _check(shop, joined, windowed)

@@ -9,7 +9,9 @@ from streammesh.processing.runtime import Processor
 from tests.integration.processing.helpers import (
     BASE_MS,
     assert_matches_batch,
+    dead_letters,
     deploy,
+    drain,
     iso,
     orders_contract,
     output_rows,
@@ -46,10 +48,9 @@ def test_late_events_go_to_the_dead_letter_stream(shop, state, window, emit):
                          f"GRACE PERIOD 10 SECONDS GROUP BY customer_id EMIT {emit}")
     produce(shop, "shop.orders", _timeline())
     with Processor(shop, query, app="late", state_dir=state(), batch_size=4) as proc:
-        while proc.step(timeout=0).read:
-            pass
+        drain(proc)
         metrics = proc.metrics()
-    dead = shop.dead_letters("analytics.orders_per_minute")
+    dead = dead_letters(shop, "analytics.orders_per_minute")
     assert metrics["late"] == len(dead) == 2
     assert {d["value"]["order_id"] for d in dead} == {"O0900", "O0901"}
     assert all(d["reason"].startswith("late: window") for d in dead)
@@ -66,7 +67,7 @@ def test_late_events_of_sessions(shop, state):
                          "WINDOW SESSION (30 SECONDS) GRACE PERIOD 20 SECONDS GROUP BY customer_id EMIT FINAL")
     produce(shop, "shop.orders", _timeline())
     run(shop, query, state(), batch_size=5)
-    dead = shop.dead_letters("analytics.sessions")
+    dead = dead_letters(shop, "analytics.sessions")
     assert {d["value"]["order_id"] for d in dead} == {"O0900", "O0901"}
     assert all(d["reason"].startswith("late: event time") for d in dead)
     assert_matches_batch(shop, query)
@@ -97,9 +98,8 @@ def test_undecodable_records_are_dead_lettered_and_processing_goes_on(shop, stat
     shop.log.append(stream, [OutgoingRecord(b"\x00\x00\x00\x00\x01{not json", b"O0002")])
     produce(shop, "shop.orders", [_order(3, 2)])
     with Processor(shop, query, app="bad", state_dir=state(), batch_size=10) as proc:
-        while proc.step(timeout=0).read:
-            pass
+        drain(proc)
         assert proc.metrics()["errors"] == 1
     assert [r["order_id"] for r in output_rows(shop, query)] == ["O0001", "O0003"]
-    dead = shop.dead_letters("analytics.amounts")
+    dead = dead_letters(shop, "analytics.amounts")
     assert len(dead) == 1 and dead[0]["reason"].startswith("undecodable") and dead[0]["source_offset"] == "1"

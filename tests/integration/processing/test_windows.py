@@ -7,6 +7,7 @@ import pytest
 
 from tests.integration.processing.helpers import (
     assert_matches_batch,
+    dead_letters,
     deploy,
     output_rows,
     run,
@@ -41,7 +42,7 @@ def test_every_aggregate_in_every_window(demo_mesh, unique, state, window, emit)
         assert emitted == len(expected), "a window is written once, when it closes"
     else:
         assert emitted > len(expected), "EMIT CHANGES updates rows as records arrive"
-    assert demo_mesh.dead_letters(query.name) == []
+    assert dead_letters(demo_mesh, query.name) == []
 
 
 @pytest.mark.parametrize("window", ["tumbling", "session", "none"])

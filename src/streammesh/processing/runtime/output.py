@@ -141,9 +141,11 @@ class OutputBatch:
         placed = self.partitions(partitions)
         return {int(p): int(n) for p, n in zip(*np.unique(placed, return_counts=True))}
 
-    def append_to(self, log: BaseLog, topic: str, partitions: int, *, skip: dict[int, int] | None = None) -> int:
+    def append_to(self, log: BaseLog, topic: str, partitions: int, *, skip: dict[int, int] | None = None,
+                  tag: tuple[str, bytes] | None = None) -> int:
         """Append the events (one batch per partition, in order), leaving out the first ``skip[p]`` of partition
-        ``p`` (already on the log after a crash); returns how many were appended."""
+        ``p`` (already on the log after a crash); returns how many were appended. With ``tag``, every event
+        carries that header (the writer and batch, so a replay can find what it already appended)."""
         if not len(self):
             return 0
         placed = self.partitions(partitions)
@@ -156,9 +158,12 @@ class OutputBatch:
             idx = idx[(skip or {}).get(p, 0):]
             if not len(idx):
                 continue
-            if self.headers is not None:
+            if self.headers is not None or tag is not None:
                 rows = self.table.take(pa.array(idx)).to_pylist()
-                log.append(topic, [OutgoingRecord(r["v"], r["k"], self.headers[i], r["t"], p)
+                extra = (tag,) if tag is not None else ()
+                log.append(topic, [OutgoingRecord(r["v"], r["k"],
+                                                  (*self.headers[i], *extra) if self.headers is not None else extra,
+                                                  r["t"], p)
                                    for r, i in zip(rows, idx.tolist())])
             else:
                 part = self.table.take(pa.array(idx)) if len(idx) < len(self) else self.table

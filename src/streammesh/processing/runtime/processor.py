@@ -22,6 +22,16 @@ places them on partitions as the log does, skips the first ``end_now - end_befor
 partition (they are already on the log) and appends the rest, then commits. A crash before 3 leaves no intent for the next batch and nothing
 appended; a crash after 5 leaves a stale intent, ignored. Output that grows behind the app's back
 (another writer) stops it with :class:`OutputConflictError`.
+
+**Shared output** (``shared_output=True``: partition tasks on Kafka, see :mod:`.partitioned`). Several
+tasks append to the same output partitions, so end offsets no longer tell what *this* task appended.
+Every event then carries a header ``sm.src = <product>/<task>:<batch>``; the intent keeps each
+output partition's end offset from *before the first attempt* of the batch, and a replay reads the
+output partitions from there, counts the events bearing its own tag (a prefix of what it would append:
+the idempotent producer keeps a partition's order) and skips that many. The output therefore holds each
+event once after any number of crashes, as long as one task has one owner at a time (the state file's
+lock; see :mod:`.partitioned`). ``partition`` restricts the FROM source (and a stream-stream join's right
+side, co-partitioned) to one partition.
 """
 
 from __future__ import annotations
@@ -49,7 +59,31 @@ from streammesh.schemas.wire import wire_header
 from streammesh.sdk.mesh import Mesh
 from streammesh.sdk.producer import dead_letter_stream
 
-__all__ = ["Processor", "StepStats", "run_to_end"]
+__all__ = ["SOURCE_HEADER", "Processor", "StepStats", "already_written", "run_to_end"]
+
+#: the header naming the task and batch that wrote an event (shared output, see the module docstring)
+SOURCE_HEADER = "sm.src"
+
+
+def already_written(log: Any, topic: str, bases: dict[int, int], tag: tuple[str, bytes]) -> dict[int, int]:
+    """Per partition, how many events from offset ``bases[p]`` on carry header ``tag``."""
+    ends = log.end_offsets(topic)
+    todo = {p: (b, ends[p]) for p, b in bases.items() if ends.get(p, 0) > b}
+    counts: dict[int, int] = {}
+    if not todo:
+        return counts
+    with log.consumer([topic], auto_offset_reset="latest", auto_commit=False) as consumer:
+        for p, (b, _e) in todo.items():
+            consumer.seek(topic, p, b)
+        deadline = time.monotonic() + 60.0
+        while any(consumer.position().get((topic, p), e) < e for p, (_b, e) in todo.items()):
+            if time.monotonic() > deadline:
+                raise ProcessingError(f"{topic}: could not read back the events appended after offsets {bases}",
+                                      hint="check that the cluster is reachable, then restart the app")
+            for r in consumer.poll(max_records=10_000, timeout=0.2):
+                if r.partition in todo and r.offset < todo[r.partition][1] and tag in r.headers:
+                    counts[r.partition] = counts.get(r.partition, 0) + 1
+    return counts
 
 
 _gc_lock = threading.Lock()
@@ -104,12 +138,18 @@ class Processor:
         >>> proc.run(stop_event)                                                             # doctest: +SKIP
     """
 
-    def __init__(self, mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_size: int = 50_000) -> None:
+    def __init__(self, mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_size: int = 50_000,
+                 partition: int | None = None, feed: Any = None, shared_output: bool | None = None,
+                 task: str = "all") -> None:
         if query.name is None:
             raise ProcessingError("only CREATE STREAM|TABLE statements run as processors",
                                   hint="preview a plain SELECT with preview(), or look a table up with pull()")
         check_supported(query)
         self.mesh, self.query, self.app, self.batch_size = mesh, query, app, max(1, batch_size)
+        if shared_output is None:
+            from streammesh.processing.runtime.partitioned import partitioned_mode
+            shared_output = partitioned_mode(mesh)
+        self.partition, self.shared_output, self.task = partition, shared_output or partition is not None, task
         self.product = mesh.product(query.name)
         self.stream = self.product.stream
         log = mesh.log
@@ -121,15 +161,23 @@ class Processor:
         self.dead_partitions = log.topic_spec(self.dead_stream).partitions
         self.state = StateStore(Path(state_dir), query_sql=query.sql, fsync=mesh.config.fsync)
         self.source_streams = {s.alias: mesh.product(s.product).stream for s in query.sources}
+        first = query.sources[0]
+        # the sources a partition task reads one partition of: the FROM stream and a stream-stream join's right
+        self.restricted: dict[str, frozenset[int]] = {} if partition is None else {
+            s.alias: frozenset([partition]) for s in query.sources if s is first or s.role == "stream"}
+        self.source_partitions = {a: log.topic_spec(t).partitions for a, t in self.source_streams.items()}
         self.engine = Engine(query, self.state.con, header=wire_header(schema_id),
                              partitions=self.partitions,
-                             source_partitions={a: log.topic_spec(t).partitions for a, t in self.source_streams.items()})
+                             source_partitions={a: len(self.restricted[a]) if a in self.restricted else n
+                                                for a, n in self.source_partitions.items()})
         self.readers: dict[str, SourceReader] = {}
         self.decoders: dict[str, SourceDecoder] = {}
-        first = query.sources[0]
+        self._busy: dict[str, set[int]] = {}
+        self._lag_at, self._lag = 0.0, 0
         for s in query.sources:
             product = mesh.product(s.product)
-            self.readers[s.alias] = SourceReader(log, product.stream)
+            self.readers[s.alias] = (feed if s is first and feed is not None
+                                     else SourceReader(log, product.stream, only=self.restricted.get(s.alias)))
             keys = s.role == "table" or (s is first and query.kind == "table" and not query.aggregating)
             self.decoders[s.alias] = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), s.columns,
                                                    keys=keys)
@@ -171,7 +219,7 @@ class Processor:
                 after = reader.positions()
                 ranges[alias] = {p: (starts[alias].get(p, after[p]), after[p]) for p in after}
         if not any(views.values()) and replay is None:
-            return StepStats(0, 0, 0, self.lag(), time.perf_counter() - t0)
+            return StepStats(0, 0, 0, self._step_lag(), time.perf_counter() - t0)
         decoded = {alias: self.decoders[alias].decode(v) for alias, v in views.items()}
         batch = self.ckpt.batch + 1
         self.state.begin()
@@ -183,14 +231,32 @@ class Processor:
             raise
         self._replay = None
         self._recent.append((time.monotonic(), result.read))
-        return StepStats(result.read, emitted, result.late, self.lag(), time.perf_counter() - t0)
+        return StepStats(result.read, emitted, result.late, self._step_lag(), time.perf_counter() - t0)
+
+    def _step_lag(self) -> int:
+        """The lag reported with a step: exact on the embedded log (cheap there), at most 1 s old otherwise
+        (on Kafka each lag is a request per source)."""
+        if not self.shared_output:
+            return self.lag()
+        now = time.monotonic()
+        if now - self._lag_at >= 1.0:
+            self._lag_at, self._lag = now, self.lag()
+        return self._lag
 
     def _idle(self) -> dict[str, frozenset[int]]:
-        """Per source, the partitions that have never held a record (they would otherwise hold windows and
-        join buffers open forever)."""
+        """Per source, the partitions (of those read) that have never held a record (they would otherwise hold
+        windows and join buffers open forever). Once a partition held a record it is never idle again, so the
+        log is asked only while some partition still looks empty."""
         out = {}
         for alias, stream in self.source_streams.items():
-            out[alias] = frozenset(p for p, e in self.mesh.log.end_offsets(stream).items() if e == 0)
+            mine = self.restricted.get(alias, frozenset(range(self.source_partitions[alias])))
+            busy = self._busy.setdefault(alias, set())
+            if mine <= busy:
+                out[alias] = frozenset()
+                continue
+            ends = self.mesh.log.end_offsets(stream)
+            busy.update(p for p, e in ends.items() if e > 0)
+            out[alias] = frozenset(p for p, e in ends.items() if e == 0 and p in mine)
         return out
 
     def _write(self, batch: int, ranges: dict[str, dict[int, tuple[int, int]]], idle: dict[str, frozenset[int]],
@@ -200,6 +266,8 @@ class Processor:
                                       fixed_partition=batch % self.dead_partitions,
                                       headers=[tuple(h) for _v, h, _t in result.dead])
         planned = {self.stream: (result.outputs, self.partitions), self.dead_stream: (dead, self.dead_partitions)}
+        if self.shared_output:
+            return self._write_shared(batch, ranges, idle, result, replay, planned, len(dead))
         bases: dict[str, dict[int, int]] = {}
         skips: dict[str, dict[int, int]] = {}
         for topic, (out, partitions) in planned.items():
@@ -230,15 +298,43 @@ class Processor:
             # after a replay whose events were all already appended there is nothing to append, but the
             # end has still moved past the checkpoint
             ends[topic] = log.end_offsets(topic) if written or skips[topic] else bases[topic]
+        self._commit(batch, ranges, result, ends, len(dead))
+        return len(result.outputs)
+
+    def _commit(self, batch: int, ranges: dict[str, dict[int, tuple[int, int]]], result: StepResult,
+                ends: dict[str, dict[int, int]], dead: int) -> None:
+        ckpt = self.ckpt
         positions = {a: {p: end for p, (_s, end) in r.items()} for a, r in ranges.items()}
         merged = {a: {**ckpt.positions.get(a, {}), **pos} for a, pos in positions.items()}
         counters = dict(ckpt.counters)
         for name, n in (("processed", result.read), ("emitted", len(result.outputs)), ("late", result.late),
-                        ("errors", result.errors), ("dead_lettered", len(dead))):
+                        ("errors", result.errors), ("dead_lettered", dead)):
             counters[name] = counters.get(name, 0) + n
         new = Checkpoint(batch, merged, ends, counters)
         self.state.commit(new)
         self.ckpt = new
+
+    # -- shared output (partition tasks) -----------------------------------------------------------
+    def _write_shared(self, batch: int, ranges: dict[str, dict[int, tuple[int, int]]],
+                      idle: dict[str, frozenset[int]], result: StepResult, replay: Intent | None,
+                      planned: dict[str, tuple[OutputBatch, int]], dead: int) -> int:
+        """Intent, tagged appends and checkpoint when other tasks write the same output (module docstring)."""
+        log = self.mesh.log
+        tag = (SOURCE_HEADER, f"{self.query.name}/{self.task}:{batch}".encode())
+        todo = {t: v for t, v in planned.items() if len(v[0])}
+        if replay is not None:  # the first attempt's bases: a second crash must still find the first's events
+            bases = {t: {p: o for p, (o, _n) in replay.outputs.get(t, {}).items()} for t in todo}
+            skips = {t: already_written(log, t, bases[t], tag) for t in todo}
+        else:
+            bases = {t: log.end_offsets(t) for t in todo}
+            skips = {}
+        if todo:
+            self.state.write_intent(Intent(batch, ranges, {t: {p: (o, 0) for p, o in b.items()}
+                                                           for t, b in bases.items()},
+                                           {a: sorted(ps) for a, ps in idle.items()}))
+        for topic, (out, partitions) in todo.items():
+            out.append_to(log, topic, partitions, skip=skips.get(topic), tag=tag)
+        self._commit(batch, ranges, result, {}, dead)
         return len(result.outputs)
 
     # -- running -----------------------------------------------------------------------------------
@@ -280,8 +376,24 @@ class Processor:
 
 
 def run_to_end(mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_size: int = 50_000) -> int:
-    """Process until caught up with the inputs; return how many events were emitted (tests, benchmarks)."""
+    """Process until caught up with the inputs; return how many events were emitted (tests, benchmarks).
+
+    On a partitioned log (Kafka) this runs every partition task of the statement in this process (no
+    consumer group), with the tasks' state under ``state_dir`` as a deployed app keeps it."""
     total = 0
+    from streammesh.processing.runtime.partitioned import (
+        PartitionedRunner,
+        partitioned_mode,
+    )
+
+    if partitioned_mode(mesh):
+        with PartitionedRunner(mesh, query, app=app, state_dir=state_dir, batch_size=batch_size,
+                               group=False) as runner:
+            while True:
+                stats = runner.step(timeout=0.05)
+                total += stats.emitted
+                if stats.read == 0 and runner.caught_up():
+                    return total
     with Processor(mesh, query, app=app, state_dir=state_dir, batch_size=batch_size) as proc:
         while True:
             stats = proc.step(timeout=0.0)

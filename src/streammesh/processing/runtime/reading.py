@@ -3,10 +3,16 @@
 A processor reads each source with its own log consumer and no consumer group (it checkpoints its own
 positions, atomically with its state). Reads use the embedded log's columnar ``poll_batches`` when the
 backend has it, else plain ``poll`` regrouped into per-partition runs.
+
+A partition task (:mod:`.partitioned`) reads only some partitions of a source (``only``): the other
+partitions are moved to their end and whatever still arrives there is dropped. ``read_all`` (table sources)
+reads up to the end offsets asked of the log at the call: a Kafka consumer's zero-timeout poll only returns
+what it has fetched so far, and a table must be complete before the stream records that join it.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,26 +66,38 @@ def _runs(records: Sequence[Record]) -> list[RecordRun]:
 class SourceReader:
     """One source's consumer: positions, micro-batch reads and exact-range re-reads."""
 
-    def __init__(self, log: BaseLog, stream: str, *, from_end: bool = False) -> None:
+    def __init__(self, log: BaseLog, stream: str, *, from_end: bool = False,
+                 only: frozenset[int] | None = None) -> None:
+        self.log = log
         self.stream = stream
-        self.consumer = log.consumer([stream], auto_offset_reset="latest" if from_end else "earliest",
-                                     auto_commit=False)
+        self.only = only
+        self.consumer = log.consumer([stream], auto_offset_reset="latest" if from_end or only is not None
+                                     else "earliest", auto_commit=False)
         self._columnar = hasattr(self.consumer, "poll_batches")
+        if only is not None and not from_end:
+            begins = log.begin_offsets(stream)
+            for p in only:
+                self.consumer.seek(stream, p, begins[p])
 
     def _poll(self, max_records: int, timeout: float) -> list[Any]:
         if self._columnar:
-            return self.consumer.poll_batches(max_records=max_records, timeout=timeout)  # type: ignore[attr-defined]
-        return _runs(self.consumer.poll(max_records=max_records, timeout=timeout))
+            views = self.consumer.poll_batches(max_records=max_records, timeout=timeout)  # type: ignore[attr-defined]
+        else:
+            views = _runs(self.consumer.poll(max_records=max_records, timeout=timeout))
+        if self.only is not None:
+            views = [v for v in views if v.partition in self.only]
+        return views
 
     def positions(self) -> dict[int, int]:
-        return {p: off for (_t, p), off in self.consumer.position().items()}
+        return {p: off for (_t, p), off in self.consumer.position().items()
+                if self.only is None or p in self.only}
 
     def seek(self, positions: dict[int, int]) -> None:
         for p, off in positions.items():
             self.consumer.seek(self.stream, p, off)
 
     def lag(self) -> int:
-        return sum(self.consumer.lag().values())
+        return sum(n for (_t, p), n in self.consumer.lag().items() if self.only is None or p in self.only)
 
     def read(self, max_records: int, timeout: float) -> list[Any]:
         """Up to ``max_records`` records, waiting up to ``timeout`` s for the first."""
@@ -89,7 +107,27 @@ class SourceReader:
         """Everything available now (up to ``limit`` records)."""
         out: list[Any] = []
         n = 0
+        if self._columnar:  # the embedded log: what a zero-timeout poll misses is not on the log yet
+            while n < limit:
+                views = self._poll(min(chunk, limit - n), 0.0)
+                if not views:
+                    break
+                out += views
+                n += sum(v.count for v in views)
+            return out
+        ends = self.log.end_offsets(self.stream)
+        deadline = time.monotonic() + 30.0
         while n < limit:
+            pos = self.positions()
+            if all(pos.get(p, e) >= e for p, e in ends.items() if self.only is None or p in self.only):
+                break
+            if time.monotonic() > deadline:
+                raise LookupError(f"{self.stream}: could not read up to the end offsets {ends} within 30 s "
+                                  f"(reached {pos})")
+            views = self._poll(min(chunk, limit - n), 0.1)
+            out += views
+            n += sum(v.count for v in views)
+        while n < limit:  # and what was fetched beyond them (a broker may report its end offsets late)
             views = self._poll(min(chunk, limit - n), 0.0)
             if not views:
                 break
