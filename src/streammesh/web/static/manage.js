@@ -16,6 +16,8 @@ async function loadContract() {
 
 function done(message, product) {
   data.revision = product.revision;
+  const status = document.querySelector("h1 .badge");
+  if (status) { status.textContent = product.status; status.className = `badge ${product.status}`; }
   lifecycle.replaceChildren(el("div", { class: "notice", id: "lifecycle-done" }, message, " ",
     el("a", { href: `/products/${enc}` }, "Open the product page"), " or ", el("a", { href: `/publish/${enc}` }, "reload"), "."));
   document.querySelectorAll("#deprecate-form, #retire-form").forEach((f) => f.remove());
