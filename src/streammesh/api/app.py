@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from streammesh import __version__
-from streammesh.api import apps, events, governance, lineage, metrics, products, schemas, teams
+from streammesh.api import apps, events, governance, lineage, metrics, products, schemas, streams, teams
 from streammesh.api.deps import MeshProvider
 from streammesh.api.errors import install_error_handlers
 from streammesh.api.schema_registry import registry_router
@@ -59,7 +59,7 @@ def create_app(workspace: Path) -> FastAPI:
                   lifespan=lifespan)
     app.state.mesh = mesh
     install_error_handlers(app)
-    for module in (products, events, metrics, lineage, teams, governance, schemas, apps):
+    for module in (products, streams, events, metrics, lineage, teams, governance, schemas, apps):
         app.include_router(module.router)
     app.include_router(_legacy_router())
     app.include_router(registry_router(mesh))

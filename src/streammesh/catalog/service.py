@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from streammesh.catalog.evolution import SchemaChange, assess_change, major_stream_name
 from streammesh.catalog.lifecycle import check_transition
+from streammesh.catalog.streams import DEFAULT_SAMPLE, StreamInfo, list_streams
 from streammesh.catalog.models import LineageEdge, Product, ProductVersion, SearchResult, Team
 from streammesh.contracts.model import TEAM_PATTERN, Contract, Deprecation, DerivedFrom
 from streammesh.exceptions import ConflictError, NotFoundError, ValidationError
@@ -121,7 +122,9 @@ class Catalog:
                 warnings: list[Violation]) -> PublishOutcome:
         product = Product(contract=contract.model_copy(deep=True), status="draft" if draft else "published",
                           stream=contract.name, cluster=self.cluster)
+        adopted = None
         if not draft:
+            adopted = self._existing_stream(contract)
             self.registry.register_contract_schema(product)  # refused if a same-named subject disagrees
             self._create_stream(contract)
             product.published_at = datetime.now(UTC)
@@ -132,8 +135,23 @@ class Catalog:
         self.store.record_activity(kind, contract.name, actor=actor or contract.owner,
                                    summary=f"{contract.owner} {'drafted' if draft else 'published'} "
                                            f"{contract.name} {contract.version}",
-                                   details={"version": contract.version, "domain": contract.domain})
+                                   details={"version": contract.version, "domain": contract.domain,
+                                            **({"adopted_events": adopted} if adopted is not None else {})})
         return PublishOutcome(product, "draft" if draft else "created", warnings)
+
+    def _existing_stream(self, contract: Contract) -> int | None:
+        """How many events the product's stream already holds when it exists (publishing adopts it, events
+        kept), ``None`` when it does not; refuses a partition count that differs from the stream's."""
+        if contract.name not in self.log.topics():
+            return None
+        spec = self.log.topic_spec(contract.name)
+        if spec.partitions != contract.partitions:
+            raise ConflictError(
+                f"{contract.name}: the stream already exists on the log with {spec.partitions} partition(s), "
+                f"not {contract.partitions}; publishing adopts the existing stream and its events",
+                hint=f"set 'partitions: {spec.partitions}' in the contract")
+        begin, end = self.log.begin_offsets(contract.name), self.log.end_offsets(contract.name)
+        return sum(e - begin.get(p, 0) for p, e in end.items())
 
     def _create_stream(self, contract: Contract) -> None:
         self.log.create_topic(TopicSpec(contract.name, partitions=contract.partitions,
@@ -172,6 +190,8 @@ class Catalog:
                         f"make the change {change.level} compatible, or set version: {contract.major + 1}.0.0 and "
                         f"run 'streammesh products evolve {name} FILE' to release it as a new stream"))
         updated = replace(current, contract=contract.model_copy(deep=True), status=target)
+        if current.status == "draft" and target == "published":
+            self._existing_stream(contract)
         if target != "draft":
             self.registry.register_contract_schema(updated)
         if current.status == "draft" and target == "published":
@@ -273,6 +293,15 @@ class Catalog:
         self.store.record_activity("product.retired", name, actor=actor or product.owner,
                                    summary=f"{name} retired", details={"forced": force})
         return saved
+
+    def streams(self, *, unpublished: bool = False, domain: str | None = None,
+                sample: int = DEFAULT_SAMPLE) -> list[StreamInfo]:
+        """The log's streams (internal ones left out) with partitions, event count, newest event time and
+        their events' schema, registered or inferred from ``sample`` events; ``unpublished`` keeps only the
+        streams no product claims yet, which ``publish`` adopts with their events."""
+        claimed = {p.stream: p.name for p in self.store.list_products()}
+        return list_streams(self.log, self.registry, claimed, unpublished=unpublished, domain=domain,
+                            sample=sample)
 
     def search(self, query: str = "", *, filters: Mapping[str, Sequence[str]] | None = None,
                limit: int = 20, offset: int = 0) -> SearchResult:

@@ -14,6 +14,7 @@ from streammesh.catalog import Catalog, Product, PublishOutcome, SearchResult, T
 from streammesh.catalog.clusters import mask_cluster
 from streammesh.catalog.evolution import SchemaChange
 from streammesh.catalog.service import EvolveOutcome
+from streammesh.catalog.streams import StreamInfo
 from streammesh.config import CONFIG_FILE, MeshConfig, default_workspace, load_config, write_config
 from streammesh.contracts import Contract
 from streammesh.contracts.loader import contract_from_dict, load_contract
@@ -137,6 +138,11 @@ class Mesh:
 
     def products(self, *, domain: str | None = None, status: str | None = None) -> list[Product]:
         return self.store.list_products(domain=domain, status=status)
+
+    def streams(self, *, unpublished: bool = False, domain: str | None = None, sample: int = 100) -> list[StreamInfo]:
+        """The log's streams with their registered or inferred schema; ``unpublished``: only those no product
+        publishes yet (publishing a contract of the same name adopts one, events kept)."""
+        return self.catalog.streams(unpublished=unpublished, domain=domain, sample=sample)
 
     def search(self, query: str = "", *, limit: int = 20, offset: int = 0, **facets: str | Sequence[str]) -> SearchResult:
         """Ranked full-text search; facets as keywords, e.g. ``search("orders", domain="sales", tier="tier-1")``."""
