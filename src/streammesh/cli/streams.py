@@ -8,7 +8,7 @@ from typing import Annotated
 
 import orjson
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from streammesh.catalog.streams import DEFAULT_SAMPLE, StreamInfo
 from streammesh.cli.app import app, open_mesh, out
@@ -63,7 +63,7 @@ def streams(
                   else "No streams on the log yet.")
         return
     title = f"{len(found)} {'unpublished ' if unpublished else ''}stream(s)"
-    table = Table("stream", "partitions", "events", "newest event", "product", "schema", "suggested key",
+    table = Table(Column("stream", no_wrap=True), "partitions", "events", "newest event", "product", "schema", "suggested key",
                   title=title)
     for s in found:
         table.add_row(s.name, str(s.partitions), f"{s.events:,}", _age(s.last_event_ms),

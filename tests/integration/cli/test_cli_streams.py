@@ -15,7 +15,7 @@ from tests.raw_streams import raw_streams
 
 
 def _run(workspace: Path, *args: str):
-    result = CliRunner().invoke(app, ["-w", str(workspace), *args])
+    result = CliRunner().invoke(app, ["-w", str(workspace), *args], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     return result
 
