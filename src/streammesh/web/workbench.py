@@ -85,6 +85,8 @@ def publish_page(teams: list[Any], products: list[Any]) -> str:
                 "id=add-field>Add a field</button>", "JSON Schema; classify personal data")
         + field("key", "Key", "<input type=text id=f-key name=key placeholder='order_id'>",
                 "field(s) events are partitioned by, comma-separated")
+        + field("partitions", "Partitions", "<input type=number id=f-partitions name=partitions value='3' min=1 "
+                "max=1024 aria-describedby=h-partitions>", "fixed once published; an existing stream keeps its own")
         + field("tags", "Tags", "<input type=text id=f-tags name=tags placeholder='returns, sales'>",
                 "comma-separated")
         + field("quality", "Quality level", f"<select id=f-quality name=quality>{quality}</select>")
@@ -105,6 +107,12 @@ def publish_page(teams: list[Any], products: list[Any]) -> str:
     body = (
         "<h1>Publish a data product</h1><p class=lead>Fill in the contract; each field is checked against the "
         "mesh's policies as you type, and the product can only be published once every policy passes.</p>"
+        "<section id=unpublished aria-labelledby=unpublished-h><h2 id=unpublished-h>Streams not yet published"
+        "</h2><p class=small>Streams already on the log that no product publishes, by domain. Choose one to "
+        "prefill the contract with its name, partitions, a schema inferred from its events and a suggested key; "
+        "publishing adopts the stream and keeps its events.</p><div id=stream-list aria-live=polite>"
+        "<p class=muted>Looking for streams…</p></div></section>"
+        "<h2 id=contract-h>Contract</h2><div id=adopting aria-live=polite></div>"
         "<div class='grid cols-side-r'><form id=publish-form novalidate>" + form
         + "<div id=general-feedback class=feedback aria-live=polite></div>"
         "<div class=actions><button type=submit id=publish>Publish</button>"
