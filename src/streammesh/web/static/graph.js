@@ -1,8 +1,9 @@
-// A layered graph drawn as SVG: nodes in columns (layers), grouped by domain inside a column, ordered to
+// A layered graph drawn as SVG: nodes in columns (layers), grouped by domain inside a column (or, with
+// `bands`, in one horizontal band per domain across every column, as the mesh map draws it), ordered to
 // keep edges short (one barycentre sweep each way), edges as curves left to right. Each node is a link.
 import { el } from "./ui.js";
 
-const W = 240, H = 34, GAP_X = 90, GAP_Y = 10, GROUP_GAP = 22, PAD = 24;
+const W = 240, H = 34, GAP_X = 90, GAP_Y = 10, GROUP_GAP = 22, PAD = 24, BAND_LABEL = 24, BAND_PAD = 10, BAND_GAP = 8;
 
 const STYLES = {
   source: { stroke: "#24592b", fill: "#eef6ee" },
@@ -17,7 +18,7 @@ const STYLES = {
  * nodes: [{id, label, sub, layer, group, href, style}]; edges: [[fromId, toId]].
  * Returns an <svg> element; nodes with an href are focusable links (Tab, Enter).
  */
-export function layeredGraph(nodes, edges, { title = "graph", groupLabels = true } = {}) {
+export function layeredGraph(nodes, edges, { title = "graph", groupLabels = true, bands = false } = {}) {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const layers = [...new Set(nodes.map((n) => n.layer))].sort((a, b) => a - b);
   const columns = layers.map((l) => nodes.filter((n) => n.layer === l));
@@ -52,14 +53,39 @@ export function layeredGraph(nodes, edges, { title = "graph", groupLabels = true
   // positions
   let height = 0;
   const labelH = groupLabels ? 16 : 0;
-  columns.forEach((col, ci) => {
-    let y = PAD, prev = null;
-    for (const n of col) {
-      if (n.group !== prev) { y += prev === null ? 0 : GROUP_GAP; n._groupStart = true; y += labelH; }
-      n.x = PAD + ci * (W + GAP_X); n.y = y; y += H + GAP_Y; prev = n.group;
+  const bandBoxes = [];
+  if (bands) {
+    // one horizontal band per group (a domain), spanning every layer: a domain's products sit side by side,
+    // its own lineage runs left to right inside the band, and only cross-domain edges leave it
+    const groupNames = [...new Set(nodes.map((n) => String(n.group)))].sort((a, b) => a.localeCompare(b));
+    let y = PAD;
+    for (const g of groupNames) {
+      const top = y;
+      y += BAND_LABEL;
+      let rows = 0;
+      columns.forEach((col, ci) => {
+        const members = col.filter((n) => String(n.group) === g);
+        members.forEach((n, r) => { n.x = PAD + ci * (W + GAP_X); n.y = y + r * (H + GAP_Y); });
+        rows = Math.max(rows, members.length);
+      });
+      y += rows * (H + GAP_Y) - GAP_Y + BAND_PAD;
+      const members = nodes.filter((n) => String(n.group) === g);
+      const products = members.filter((n) => n.style !== "consumer").length;
+      bandBoxes.push({ group: g, top, bottom: y, text: `${products} product${products === 1 ? "" : "s"}` +
+        (members.length > products ? `, ${members.length - products} consumer group(s)` : "") });
+      y += BAND_GAP;
     }
-    height = Math.max(height, y + PAD);
-  });
+    height = y - BAND_GAP + PAD;
+  } else {
+    columns.forEach((col, ci) => {
+      let y = PAD, prev = null;
+      for (const n of col) {
+        if (n.group !== prev) { y += prev === null ? 0 : GROUP_GAP; n._groupStart = true; y += labelH; }
+        n.x = PAD + ci * (W + GAP_X); n.y = y; y += H + GAP_Y; prev = n.group;
+      }
+      height = Math.max(height, y + PAD);
+    });
+  }
   const width = PAD * 2 + columns.length * W + Math.max(0, columns.length - 1) * GAP_X;
   const svg = el("svg", { svg: true, class: "graph", viewBox: `0 0 ${width} ${height}`, width, height, role: "img",
     "aria-label": title });
@@ -68,6 +94,14 @@ export function layeredGraph(nodes, edges, { title = "graph", groupLabels = true
   defs.append(el("marker", { svg: true, id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7,
     markerHeight: 7, orient: "auto-start-reverse" }, el("path", { svg: true, d: "M0,0 L10,5 L0,10 z", fill: "#57606a" })));
   svg.append(defs);
+  bandBoxes.forEach((b, i) => {
+    const band = el("g", { svg: true, class: "band", "data-band": b.group });
+    band.append(el("rect", { svg: true, x: PAD / 2, y: b.top, width: width - PAD, height: b.bottom - b.top, rx: 8,
+      fill: i % 2 ? "#f6f8fa" : "#ffffff", stroke: "#d0d7de" }));
+    band.append(el("text", { svg: true, x: PAD, y: b.top + 15, "font-size": 12, fill: "#4b5563", "font-weight": 700 },
+      `${b.group.toUpperCase()} · ${b.text}`));
+    svg.append(band);
+  });
   const edgeLayer = el("g", { svg: true, fill: "none", stroke: "#8c959f", "stroke-width": 1.4 });
   svg.append(edgeLayer);
   for (const [a, b] of edges) {
@@ -82,7 +116,7 @@ export function layeredGraph(nodes, edges, { title = "graph", groupLabels = true
     if (n.x === undefined) continue;
     const st = STYLES[n.style] || STYLES.unknown;
     const g = el("g", { svg: true, "data-node": n.id, "data-group": n.group });
-    if (groupLabels && n._groupStart && n.group) {
+    if (groupLabels && !bands && n._groupStart && n.group) {
       svg.append(el("text", { svg: true, x: n.x, y: n.y - 5, "font-size": 11, fill: "#4b5563", "font-weight": 700 },
         String(n.group).toUpperCase()));
     }

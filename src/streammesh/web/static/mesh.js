@@ -42,13 +42,16 @@ function draw() {
       if (!groups.has(c.group)) groups.set(c.group, []);
       groups.get(c.group).push(c.product);
     }
+    const domainOf = new Map(g.nodes.map((n) => [n.name, n.domain || ""]));
     for (const [group, products] of groups) {
       const id = `consumer:${group}`;
-      nodes.push({ id, label: group, sub: `reads ${products.length} product(s)`, layer: maxDepth + 1, group: "consumers", style: "consumer" });
+      // a consumer sits in the band of the (first) domain it reads, beside what it consumes
+      const home = [...products].sort().map((p) => domainOf.get(p)).find((d) => d !== undefined) ?? "consumers";
+      nodes.push({ id, label: group, sub: `consumer · reads ${products.length} product(s)`, layer: maxDepth + 1, group: home, style: "consumer" });
       for (const p of products) edges.push([p, id]);
     }
   }
-  const svg = layeredGraph(nodes, edges, { title: `Mesh map: ${g.nodes.length} products` });
+  const svg = layeredGraph(nodes, edges, { title: `Mesh map: ${g.nodes.length} products`, bands: true });
   box.replaceChildren(svg);
   const derived = g.nodes.filter((n) => n.kind === "derived").length;
   const domains = new Set(g.nodes.map((n) => n.domain)).size;
