@@ -51,9 +51,11 @@ def streams(
     format: Annotated[StreamsFormat, typer.Option("--format", "-f", help="table, or json with each stream's "
                                                                           "schema.")] = StreamsFormat.table,
 ) -> None:
-    """List the log's streams with partitions, events, newest event and schema (registered, or inferred from
-    sampled JSON events); with --unpublished, only those no data product publishes yet: publish one by
-    writing a contract with the same name (its events are kept)."""
+    """List the log's streams; with --unpublished, those no data product publishes yet.
+
+    Each with partitions, events, newest event and schema (registered, or inferred from sampled JSON
+    events). Publish one by writing a contract with the same name: its events are kept.
+    """
     found = open_mesh(ctx).catalog.streams(unpublished=unpublished, domain=domain, sample=sample)
     if format == StreamsFormat.json:
         out.print_json(orjson.dumps([s.to_dict() for s in found]).decode())
