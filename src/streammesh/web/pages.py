@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from streammesh.catalog import Product, SearchResult
+from streammesh.catalog.clusters import mask_cluster
 from streammesh.catalog.models import FACETS
 from streammesh.contracts.durations import format_duration
 from streammesh.schemas.serde import dump_json
@@ -79,7 +80,7 @@ def _snippets(p: Product, base_url: str) -> str:
     cli = (f"streammesh consume {c.name} --from-beginning --limit 10\n"
            f"streammesh lineage {c.name} --upstream --fields\n"
            f"curl -s '{base_url}/api/v1/products/{c.name}/events?limit=5'")
-    kafka = (f"# {p.cluster}: topic {p.stream}, {c.partitions} partitions, Confluent wire format\n"
+    kafka = (f"# {mask_cluster(p.cluster)}: topic {p.stream}, {c.partitions} partitions, Confluent wire format\n"
              f"bootstrap.servers=<the mesh's Kafka brokers>\ngroup.id=my-app\nauto.offset.reset=earliest\n"
              f"schema.registry.url={base_url}\n# value subject: {p.stream}-value ({c.schema_.format})")
     return (f"<div class='grid cols-2'><div><h3>Python SDK</h3><pre>{esc(sdk)}</pre></div>"
@@ -98,7 +99,7 @@ def product_page(p: Product, fields: list[Any], stats: dict[str, Any], samples: 
         ("quality", esc(c.quality or "not set")), ("SLA", esc(_sla_text(c))),
         ("support", esc(support)), ("on call", esc(c.support.on_call or (team.on_call if team else "") or "")),
         ("key", esc(", ".join(c.key))), ("tags", " ".join(badge(t, "tag") for t in c.tags)),
-        ("stream", esc(f"{p.stream} · {c.partitions} partitions · {p.cluster}")),
+        ("stream", esc(f"{p.stream} · {c.partitions} partitions · {mask_cluster(p.cluster)}")),
     ]
     if c.support.docs:
         facts.append(("docs", f"<a href='{esc(c.support.docs)}'>{esc(c.support.docs)}</a>"))

@@ -70,3 +70,12 @@ def test_every_page_renders_and_assets_are_served(mesh):
     assert client.get("/static/..%2Fpages.py").status_code == 404
     assert client.get("/publish/go", params={"name": "sales.orders"}, follow_redirects=False).headers["location"] \
         == "/publish/sales.orders"
+
+
+def test_product_page_masks_secrets_in_a_recorded_cluster(mesh):
+    product = mesh.publish(contract_dict()).product
+    stored = mesh.store.get_product(product.name)
+    stored.cluster = "kafka://b1:9092?sasl.username=mesh&sasl.password=s3cret"  # recorded before masking existed
+    mesh.store.save_product(stored, expected_revision=stored.revision)
+    html = _client(mesh).get(f"/products/{product.name}").text
+    assert "s3cret" not in html and "sasl.password=***" in html
