@@ -149,6 +149,8 @@ class OutputBatch:
         if not len(self):
             return 0
         placed = self.partitions(partitions)
+        if tag is not None:
+            return self._append_tagged(log, topic, placed, skip or {}, tag)
         order = np.argsort(placed, kind="stable")
         sorted_parts = placed[order]
         bounds = np.flatnonzero(np.diff(sorted_parts)) + 1
@@ -158,12 +160,9 @@ class OutputBatch:
             idx = idx[(skip or {}).get(p, 0):]
             if not len(idx):
                 continue
-            if self.headers is not None or tag is not None:
+            if self.headers is not None:
                 rows = self.table.take(pa.array(idx)).to_pylist()
-                extra = (tag,) if tag is not None else ()
-                log.append(topic, [OutgoingRecord(r["v"], r["k"],
-                                                  (*self.headers[i], *extra) if self.headers is not None else extra,
-                                                  r["t"], p)
+                log.append(topic, [OutgoingRecord(r["v"], r["k"], self.headers[i], r["t"], p)
                                    for r, i in zip(rows, idx.tolist())])
             else:
                 part = self.table.take(pa.array(idx)) if len(idx) < len(self) else self.table
@@ -172,6 +171,31 @@ class OutputBatch:
                                    timestamps=part.column("t").combine_chunks())
             written += len(idx)
         return written
+
+
+    def _append_tagged(self, log: BaseLog, topic: str, placed: np.ndarray, skip: dict[int, int],
+                       tag: tuple[str, bytes]) -> int:
+        """Every event with header ``tag`` in one append (one flush for all partitions; the producer keeps
+        each partition's order), leaving out the first ``skip[p]`` of partition ``p``."""
+        order = np.argsort(placed, kind="stable")
+        keep = np.ones(len(order), dtype=bool)
+        sorted_parts = placed[order]
+        for p, n in skip.items():
+            where = np.flatnonzero(sorted_parts == p)[:n]
+            keep[where] = False
+        order, parts = order[keep].tolist(), sorted_parts[keep].tolist()
+        values, keys = self.table.column("v").to_pylist(), self.table.column("k").to_pylist()
+        stamps = self.table.column("t").to_pylist()
+        own = (tag,)
+        if self.headers is None:
+            records = [OutgoingRecord(values[i], keys[i], own, stamps[i], p) for i, p in zip(order, parts)]
+        else:
+            headers = self.headers
+            records = [OutgoingRecord(values[i], keys[i], (*headers[i], tag), stamps[i], p)
+                       for i, p in zip(order, parts)]
+        if records:
+            log.append(topic, records)
+        return len(records)
 
 
 _SCHEMA = pa.schema([("v", pa.binary()), ("k", pa.binary()), ("t", pa.int64())])

@@ -260,7 +260,9 @@ class PartitionedRunner:
         """Poll the group, hand records to the tasks, run a micro-batch of each task that has work."""
         t0 = time.perf_counter()
         busy = any(t.feed is not None and t.feed.pending for t in self.tasks.values())
-        records = self.consumer.poll(max_records=self.batch_size, timeout=0.0 if busy else timeout)
+        # up to a batch per owned task: each task's micro-batch stays about batch_size records
+        want = self.batch_size * (1 if self.single else max(1, len(self.tasks)))
+        records = self.consumer.poll(max_records=want, timeout=0.0 if busy else timeout)
         self._sync()
         if not self.single:
             for run in _runs(records):
