@@ -41,6 +41,14 @@ def _names(tps: Iterable[TopicPartition]) -> str:
     return ", ".join(f"{t}[{p}]" for t, p in sorted(tps))
 
 
+def _headers(headers: list[tuple[str, bytes | None]]) -> tuple[tuple[str, bytes], ...]:
+    """librdkafka's header list as the port's tuple; a null header value reads as b"", as on the embedded log."""
+    for _k, v in headers:
+        if v is None:
+            return tuple((k, b"" if v is None else v) for k, v in headers)
+    return tuple(headers)  # type: ignore[arg-type]
+
+
 class KafkaEventLogConsumer(BaseLogConsumer):
     """Consumer of a :class:`KafkaEventLog` (create it with :meth:`KafkaEventLog.consumer`)."""
 
@@ -189,14 +197,10 @@ class KafkaEventLogConsumer(BaseLogConsumer):
                         continue
                     raise translate(KafkaException(err), servers=self._log.servers, doing="reading",
                                     topic=m.topic(), group=self.group)
-                topic, partition, offset = m.topic(), m.partition(), m.offset()
                 headers = m.headers()
-                if headers:
-                    headers = tuple(headers)
-                    if None in [v for _, v in headers]:  # a null header value reads as b"", as on the embedded log
-                        headers = tuple((k, b"" if v is None else v) for k, v in headers)
-                append(Record(topic, partition, offset, m.timestamp()[1], m.key(), m.value(), headers or ()))
-                positions[(topic, partition)] = offset + 1
+                append(Record(m.topic(), m.partition(), m.offset(), m.timestamp()[1], m.key(), m.value(),
+                              _headers(headers) if headers else ()))
+            positions.update({(r.topic, r.partition): r.offset + 1 for r in out})  # the last one per partition wins
         finally:
             if paused:
                 gc.enable()
