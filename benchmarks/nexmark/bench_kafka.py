@@ -5,15 +5,17 @@ Usage::
     .venv/bin/python benchmarks/nexmark/bench_kafka.py [--events 200000] [--queries q0,q1,q2,q3]
                                                        [--instances 1,2] [--bootstrap HOST:PORT] [--batch 10000]
 
-Starts a Tansu broker (the one the tests use, in-memory storage) unless ``--bootstrap`` names a cluster,
+Starts a Tansu broker (``streammesh.log.kafka.testing``, as the tests do; in-memory storage) unless ``--bootstrap`` names a cluster,
 creates a mesh on it, loads ``--events`` Nexmark events (``nexmark.bid``, ``nexmark.auction`` and
 ``nexmark.person`` have 4 partitions; persons compacted, q3 joins them as a table), then for each query and
 instance count deploys the query as a new derived product and starts that many worker processes, each
 running the statement's :class:`~streammesh.processing.runtime.partitioned.PartitionedRunner` in the app's
-consumer group, as ``apps deploy --instances N`` does. Each worker writes its progress (the FROM source's
+consumer group, as ``apps deploy --instances N`` does. The workers hold until the group has settled (every
+partition owned by one instance: no rebalance during the measurement). Each worker writes its progress (the FROM source's
 positions per owned partition, CPU seconds) to a file; the run ends when the positions add up to the
 source's record count. **Rate** = source records / wall seconds from the first processed batch to the last
-(group formation excluded); **CPU/event** = all workers' CPU over the records. **Scaling** = rate with 2
+(group formation, imports and start-up excluded); **CPU/record** = all workers' CPU from their first batch on
+(librdkafka's threads included) over the records; **broker CPU** = the local broker's CPU meanwhile. **Scaling** = rate with 2
 instances / rate with 1. The broker runs on the same machine and takes CPU too.
 """
 
@@ -54,25 +56,54 @@ def worker(workspace: Path, sql: str, app: str, state: Path, progress: Path, bat
     query = compile_sql(sql, SqlCatalog.from_contracts([p.contract for p in mesh.products()
                                                         if p.name in PRODUCTS.values()]))
     runner = PartitionedRunner(mesh, query, app=app, state_dir=state, batch_size=batch, session_timeout_ms=2_000)
-    first = last = None
+    first = last = cpu_first = None
     stop = threading.Event()
     written = 0.0
+    go = progress.with_name("go")
+    while not go.exists():  # join the group and take partitions, but process nothing until every instance has
+        runner.consumer.poll(max_records=1, timeout=0.1)
+        runner._sync()
+        tmp = progress.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"positions": {p: 0 for p in runner.tasks}, "first": None, "last": None,
+                                   "cpu": 0.0, "holding": True}))
+        os.replace(tmp, progress)
+    for p, task in runner.tasks.items():  # what the holding polls fetched is read again
+        if task.feed is not None:
+            runner.seek(p, task.feed.next)
     while not stop.is_set():
+        cpu = time.process_time()
         stats = runner.step(timeout=0.1)
         now = time.time()
         if stats.read:
-            first = first if first is not None else now - stats.duration_s
+            if first is None:
+                first, cpu_first = now - stats.duration_s, cpu
             last = now
         if now - written > 0.2 or stats.read == 0:
             positions = {p: t.feed.next for p, t in runner.tasks.items() if t.feed is not None}
             tmp = progress.with_suffix(".tmp")
             tmp.write_text(json.dumps({"positions": positions, "first": first, "last": last,
-                                       "cpu": time.process_time()}))
+                                       "cpu": time.process_time() - (cpu_first or 0.0)}))
             os.replace(tmp, progress)
             written = now
 
 
 # -- the coordinator -----------------------------------------------------------------------------------------
+def _broker_cpu(bootstrap: str) -> float:
+    """CPU seconds used so far by the local broker process listening on ``bootstrap`` (0 if not found)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if bootstrap.encode() not in (proc / "cmdline").read_bytes():
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        return (int(fields[11]) + int(fields[12])) / tick
+    return 0.0
+
+
 def _count(mesh: Any, product: str) -> int:
     """Records of a product (read through, since a broker's end offsets may lag)."""
     stream = mesh.product(product).stream
@@ -85,7 +116,8 @@ def _count(mesh: Any, product: str) -> int:
     return n
 
 
-def run_query(mesh: Any, workspace: Path, name: str, instances: int, batch: int, total: int) -> dict[str, Any]:
+def run_query(mesh: Any, workspace: Path, name: str, instances: int, batch: int, total: int,
+              bootstrap: str) -> dict[str, Any]:
     from benchmarks.nexmark.load import PRODUCTS, TEAM
     from streammesh.processing.sql import (
         SqlCatalog,
@@ -103,12 +135,26 @@ def run_query(mesh: Any, workspace: Path, name: str, instances: int, batch: int,
     app = f"bench-{name}-{run_id}"
     tmp = Path(tempfile.mkdtemp(prefix="bench-kafka-"))
     procs = []
+    broker_cpu = _broker_cpu(bootstrap)
     for k in range(instances):  # a worker that fails says so on stderr; the coordinator then times out
         procs.append(subprocess.Popen(
             [sys.executable, __file__, "--worker", str(workspace), sql, app, str(tmp / "state"),
              str(tmp / f"progress-{k}.json"), str(batch)], stdout=subprocess.DEVNULL))
     try:
         deadline = time.monotonic() + 600
+        while not (tmp / "go").exists():  # start when the group has settled: each partition owned once
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                raise RuntimeError(f"the workers of {name} x{instances} did not settle into a group")
+            owned: list[list[int]] = []
+            for k in range(instances):
+                try:
+                    owned.append([int(p) for p in json.loads((tmp / f"progress-{k}.json").read_text())["positions"]])
+                except (OSError, ValueError, KeyError):
+                    owned.append([])
+            if sorted(p for ps in owned for p in ps) == [0, 1, 2, 3] and all(owned):
+                time.sleep(0.5)  # no rebalance still under way
+                (tmp / "go").touch()
+            time.sleep(0.1)
         while time.monotonic() < deadline:
             if any(p.poll() is not None for p in procs):
                 raise RuntimeError(f"a worker of {name} x{instances} exited (see its traceback above)")
@@ -129,6 +175,7 @@ def run_query(mesh: Any, workspace: Path, name: str, instances: int, batch: int,
                 ends = [r["last"] for r in reports if r["last"]]
                 wall = max(ends) - min(starts)
                 return {"query": name, "instances": instances, "records": total, "wall": wall,
+                        "broker_cpu": _broker_cpu(bootstrap) - broker_cpu,
                         "rate": total / wall, "cpu": sum(r["cpu"] for r in reports),
                         "busy": [round(r["last"] - r["first"], 2) if r["first"] else 0.0 for r in reports],
                         "partitions": [sorted(int(p) for p in r["positions"]) for r in reports]}
@@ -157,8 +204,8 @@ def main(argv: list[str] | None = None) -> None:
     from benchmarks.nexmark.load import CONTRACTS_DIR, PRODUCTS, TEAM, load_events
     from streammesh.config import MeshConfig
     from streammesh.contracts.loader import load_contract
+    from streammesh.log.kafka.testing import tansu_binary, tansu_broker
     from streammesh.sdk.mesh import init
-    from tests.kafka_broker import tansu_binary, tansu_broker
 
     def bench(bootstrap: str) -> None:
         workspace = Path(tempfile.mkdtemp(prefix="bench-kafka-mesh-")) / "mesh"
@@ -176,10 +223,11 @@ def main(argv: list[str] | None = None) -> None:
             rows = []
             for name in args.queries.split(","):
                 for n in (int(x) for x in args.instances.split(",")):
-                    r = run_query(mesh, workspace, name, n, args.batch, counts[SOURCES[name]])
+                    r = run_query(mesh, workspace, name, n, args.batch, counts[SOURCES[name]], bootstrap)
                     rows.append(r)
                     print(f"{name} x{n}: {r['records']:,} records in {r['wall']:.2f} s = {r['rate']:,.0f} records/s; "
-                          f"CPU {r['cpu']:.1f} s ({r['cpu'] / r['records'] * 1e6:.1f} µs/record); busy {r['busy']} s; "
+                          f"CPU {r['cpu']:.1f} s ({r['cpu'] / r['records'] * 1e6:.1f} µs/record), broker CPU "
+                          f"{r['broker_cpu']:.1f} s; busy {r['busy']} s; load {os.getloadavg()[0]:.1f}; "
                           f"partitions {r['partitions']}", flush=True)
             print("\n| query | source records | 1 instance (records/s) | 2 instances (records/s) | scaling |")
             print("|---|---:|---:|---:|---:|")

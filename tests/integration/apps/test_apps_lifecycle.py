@@ -64,6 +64,7 @@ def test_deploy_runs_backlog_then_stop_and_restart_resume_without_duplicates(cli
     assert "high-value" in listing and "running" in listing and "sales.high_value_orders" in listing
     detail = cli("apps", "status", "high-value").output
     assert "running" in detail and f"{inputs:,}" in detail and str(log_path(mesh, "high-value")) in detail
+    assert "guarantee exactly-once" in detail  # the embedded log's single-writer protocol
 
     pid = app.pid
     assert "Stopped app high-value" in cli("apps", "stop", "high-value").output
