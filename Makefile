@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sdk/bench_sdk.py
 	$(BIN)/python benchmarks/kafka/bench_kafka.py --events 200000
 	$(BIN)/python benchmarks/nexmark/bench_queries.py --events 1000000 --batch 50000
+	$(BIN)/python benchmarks/api/bench_api.py --metadata both
 
 ## regenerate docs/cli.md from the commands' --help
 docs: $(STAMP)

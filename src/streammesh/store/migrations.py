@@ -45,8 +45,13 @@ def _v3_apps_and_lineage(conn: Connection, store: SqlCatalogStore) -> None:
     _create(conn, _V3_TABLES)
 
 
+def _v4_products_revision_index(conn: Connection, store: SqlCatalogStore) -> None:
+    # a catalog created at version 4 or later got the index with its table in _v1_initial
+    next(i for i in t.products.indexes if i.name == "ix_products_revision").create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[Callable[[Connection, SqlCatalogStore], None]] = [_v1_initial, _v2_schema_registry,
-                                                                   _v3_apps_and_lineage]
+                                                                   _v3_apps_and_lineage, _v4_products_revision_index]
 
 
 def current_version(conn: Connection) -> int:

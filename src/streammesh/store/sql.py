@@ -8,7 +8,9 @@ same way everywhere (upserts, locks) go through :mod:`streammesh.store.dialects`
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
@@ -45,6 +47,8 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._facet_cache: tuple[tuple[Any, ...], dict[str, dict[str, set[str]]]] | None = None
+        self._facet_total_cache: tuple[dict[str, dict[str, set[str]]], dict[str, Counter[str]]] | None = None
         with self.engine.begin() as conn:
             migrate(conn, self)
 
@@ -192,34 +196,65 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
         if limit < 1 or offset < 0:
             raise ValidationError(f"limit must be >= 1 and offset >= 0 (got limit={limit}, offset={offset})")
         with self.engine.connect() as conn:
+            facet_values = self._facet_values(conn)  # read before the match, as the rows were
             scores = self.match(conn, query) if query.strip() else None
             if scores:  # relative to the best hit (1.0), so scores read the same whatever the corpus size
                 best = max(scores.values()) or 1.0
                 scores = {name: score / best for name, score in scores.items()}
-            rows = conn.execute(select(t.products.c.name, t.products.c.domain, t.products.c.tier,
-                                       t.products.c.quality, t.products.c.status)).all()
-            tags: dict[str, set[str]] = {}
-            for name, tag in conn.execute(select(t.product_tags.c.product, t.product_tags.c.tag)):
-                tags.setdefault(name, set()).add(tag)
-            classes: dict[str, set[str]] = {}
-            for name, cls in conn.execute(select(t.product_classifications.c.product,
-                                                 t.product_classifications.c.classification)):
-                classes.setdefault(name, set()).add(cls)
-            facet_values: dict[str, dict[str, set[str]]] = {}
-            for name, domain, tier, quality, status in rows:
-                if scores is not None and name not in scores:
-                    continue
-                facet_values[name] = {
-                    "domain": {domain}, "tier": {tier} if tier else set(), "quality": {quality} if quality else set(),
-                    "status": {status}, "tag": tags.get(name, set()), "classification": classes.get(name, set()),
-                }
-            facets, matched = _facet_counts(facet_values, filters)
-            ordered = sorted(matched, key=lambda n: (-(scores or {}).get(n, 0.0), n))
+            everything = facet_values
+            if scores is not None:
+                facet_values = {name: facet_values[name] for name in scores if name in facet_values}
+            if not filters and len(facet_values) * 2 > len(everything):
+                # most of the catalog matches: count what does not, and take it from the catalog's counts
+                facets, matched = _counts_without(self._facet_totals(everything), [
+                    attrs for name, attrs in everything.items() if name not in facet_values]), list(facet_values)
+            else:
+                facets, matched = _facet_counts(facet_values, filters)
+            ordered = sorted(matched)  # by name, then (a stable sort) best score first
+            if scores:
+                ordered.sort(key=scores.__getitem__, reverse=True)
             page = ordered[offset:offset + limit]
             found = {r["name"]: self._product(r) for r in conn.execute(
                 select(t.products).where(t.products.c.name.in_(page))).mappings()} if page else {}
         hits = [SearchHit(found[n], (scores or {}).get(n, 0.0)) for n in page if n in found]
         return SearchResult(hits=hits, total=len(matched), facets=facets)
+
+    def _facet_values(self, conn: Connection) -> dict[str, dict[str, set[str]]]:
+        """Every product's facet values (name -> facet -> values), read once and kept until the catalog changes.
+
+        Reading them is most of a search's time in a large catalog, and they change only when a product
+        is saved. Every save adds a row or raises a revision, so the products' count, revision sum and
+        newest update time (read from an index) change with any write, from this process or another.
+        """
+        marker = tuple(conn.execute(select(func.count(), func.sum(t.products.c.revision),
+                                           func.max(t.products.c.updated_at))).one())
+        cached = self._facet_cache
+        if cached is not None and cached[0] == marker:
+            return cached[1]
+        tags: dict[str, set[str]] = {}
+        for name, tag in conn.execute(select(t.product_tags.c.product, t.product_tags.c.tag)):
+            tags.setdefault(name, set()).add(tag)
+        classes: dict[str, set[str]] = {}
+        for name, cls in conn.execute(select(t.product_classifications.c.product,
+                                             t.product_classifications.c.classification)):
+            classes.setdefault(name, set()).add(cls)
+        values = {
+            name: {"domain": {domain}, "tier": {tier} if tier else set(), "quality": {quality} if quality else set(),
+                   "status": {status}, "tag": tags.get(name, set()), "classification": classes.get(name, set())}
+            for name, domain, tier, quality, status in conn.execute(select(
+                t.products.c.name, t.products.c.domain, t.products.c.tier, t.products.c.quality, t.products.c.status))
+        }
+        self._facet_cache = (marker, values)
+        self._facet_total_cache = None
+        return values
+
+    def _facet_totals(self, values: dict[str, dict[str, set[str]]]) -> dict[str, Counter[str]]:
+        """Facet counts over the whole catalog (``values`` is the cached :meth:`_facet_values`)."""
+        cached = self._facet_total_cache
+        if cached is None or cached[0] is not values:
+            cached = (values, {f: Counter(chain.from_iterable(a[f] for a in values.values())) for f in FACETS})
+            self._facet_total_cache = cached
+        return cached[1]
 
     # -- activity and consumers ----------------------------------------------------------------
     def record_activity(self, kind: str, subject: str, *, actor: str | None = None, summary: str = "",
@@ -270,16 +305,38 @@ def _facet_counts(values: dict[str, dict[str, set[str]]],
     """Count facet values over the matches; each facet is counted with every *other* filter applied,
     so a user who picked ``domain=sales`` still sees how many hits the other domains would give."""
     wanted = {k: set(v) for k, v in filters.items()}
-
-    def passes(attrs: dict[str, set[str]], skip: str | None) -> bool:
-        return all(attrs[f] & allowed for f, allowed in wanted.items() if f != skip)
-
-    counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
-    for attrs in values.values():
-        for facet in FACETS:
-            if passes(attrs, facet):
-                for v in attrs[facet]:
-                    counts[facet][v] = counts[facet].get(v, 0) + 1
-    matched = [name for name, attrs in values.items() if passes(attrs, None)]
-    ordered = {f: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for f, c in counts.items()}
+    matched: list[str] = []
+    counted: list[dict[str, set[str]]] = []  # the matches: they count in every facet
+    near: dict[str, list[dict[str, set[str]]]] = {f: [] for f in wanted}  # only f's own filter excludes them
+    if not wanted:
+        matched, counted = list(values), list(values.values())
+        values = {}
+    for name, attrs in values.items():
+        failed = None
+        for f, allowed in wanted.items():
+            if allowed.isdisjoint(attrs[f]):
+                if failed is not None:
+                    break  # two filters exclude it: it counts nowhere
+                failed = f
+        else:
+            if failed is None:
+                matched.append(name)
+                counted.append(attrs)
+            else:
+                near[failed].append(attrs)
+    ordered: dict[str, dict[str, int]] = {}
+    for facet in FACETS:
+        counts = Counter(chain.from_iterable(attrs[facet] for attrs in counted))
+        counts.update(chain.from_iterable(attrs[facet] for attrs in near.get(facet, ())))
+        ordered[facet] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     return ordered, matched
+
+
+def _counts_without(totals: dict[str, Counter[str]],
+                    excluded: list[dict[str, set[str]]]) -> dict[str, dict[str, int]]:
+    """Facet counts of the catalog minus those of ``excluded`` products, most frequent first."""
+    ordered: dict[str, dict[str, int]] = {}
+    for facet in FACETS:
+        counts = totals[facet] - Counter(chain.from_iterable(attrs[facet] for attrs in excluded))
+        ordered[facet] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return ordered

@@ -10,12 +10,13 @@ import threading
 from datetime import UTC, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import inspect, text, update
 
 from streammesh.catalog.models import App, LineageEdge, Product, ProductVersion, Team
 from streammesh.contracts.model import Contract
 from streammesh.exceptions import ConflictError, NotFoundError, StreammeshError
 from streammesh.store import tables as t
+from streammesh.store.migrations import MIGRATIONS
 from tests.factories import contract_dict
 from tests.stores import every_store
 
@@ -220,7 +221,7 @@ def test_catalogs_opened_at_once_migrate_once_and_reopen_as_is(store_factory):
     opened = []
     _run_together(*(lambda: opened.append(store_factory(like=first)) for _ in range(3)))
     with first.engine.connect() as conn:
-        assert conn.execute(t.schema_version.select()).all() == [(3,)]
+        assert conn.execute(t.schema_version.select()).all() == [(len(MIGRATIONS),)]
     first.add_team(Team("@sales-team"))
     assert all(s.get_team("@sales-team") for s in opened)
 
@@ -247,3 +248,54 @@ def test_search_prefixes_accents_and_every_term(store_factory):
     assert store.search("!!!").total == 0  # punctuation only: no words to match
     result = store.search("orders", limit=1)
     assert result.total == 2 and result.hits[0].score == 1.0
+
+
+def test_search_facets_follow_writes_of_other_store_instances(store_factory):
+    """Facet values are cached between searches; a write through another store (another process) shows."""
+    reader = store_factory()
+    writer = store_factory(like=reader)
+    writer.save_product(_product(tags=["orders"]), expected_revision=None)
+    assert reader.search("").facets["tag"] == {"orders": 1}
+    assert reader.search("", filters={"tag": ["orders"]}).total == 1  # served from the cache
+
+    product = writer.get_product("sales.orders")
+    product.contract.tags = ["revenue"]
+    product.contract.classifications = {}
+    writer.save_product(product, expected_revision=product.revision)  # a revision, not a new row
+    result = reader.search("")
+    assert result.facets["tag"] == {"revenue": 1} and result.facets["classification"] == {}
+    assert reader.search("", filters={"tag": ["orders"]}).total == 0
+
+    writer.save_product(_product("web.clicks", tags=["clickstream"]), expected_revision=None)
+    result = reader.search("", filters={"domain": ["sales"]})
+    assert [h.product.name for h in result.hits] == ["sales.orders"]
+    assert result.facets["domain"] == {"sales": 1, "web": 1}
+    assert result.facets["tag"] == {"revenue": 1}
+    assert reader.search("click").facets["tag"] == {"clickstream": 1}
+
+
+def test_the_revision_index_is_added_to_older_catalogs(store_factory):
+    store = store_factory()
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_products_revision"))
+        conn.execute(update(t.schema_version).values(version=3))
+    reopened = store_factory(like=store)
+    with reopened.engine.connect() as conn:
+        assert "ix_products_revision" in {i["name"] for i in inspect(conn).get_indexes("products")}
+        assert conn.execute(t.schema_version.select()).all() == [(len(MIGRATIONS),)]
+
+
+def test_search_facets_when_most_of_the_catalog_matches(store_factory):
+    """Counted as the catalog's counts minus the products that do not match: the same counts."""
+    store = store_factory()
+    store.save_product(_product(tags=["orders", "revenue"]), expected_revision=None)
+    store.save_product(_product("sales.returns", title="Returns", tags=["orders"], classifications={}),
+                       expected_revision=None)
+    store.save_product(_product("web.clicks", title="Clicks", tags=["clickstream"], description="Clicks " * 20,
+                                classifications={}), expected_revision=None)
+    result = store.search("sales")
+    assert result.total == 2 and {h.product.name for h in result.hits} == {"sales.orders", "sales.returns"}
+    assert result.facets["domain"] == {"sales": 2}
+    assert result.facets["tag"] == {"orders": 2, "revenue": 1}
+    assert result.facets["classification"] == {"pii": 1}
+    assert store.search("").facets["tag"] == {"orders": 2, "clickstream": 1, "revenue": 1}
