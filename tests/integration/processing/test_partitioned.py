@@ -1,6 +1,7 @@
 """Partition tasks on Kafka: co-partitioned statements run one task per input partition (each with its own
 state and watermarks) and still equal the batch result; the others run as one task and say how to re-key
-the input; a replayed batch finds its tagged events (and, on Tansu, only if end offsets are exact)."""
+the input; a task's state held by another process (a previous owner) is not opened until it is released;
+a replayed batch finds its tagged events (and, on Tansu, only if end offsets are exact)."""
 
 from __future__ import annotations
 
@@ -120,3 +121,39 @@ def test_a_replay_after_batched_appends_finds_every_event_it_wrote(batched_mesh:
     events = list(mesh.consumer(query.name, from_beginning=True))
     copies = Counter((e.value["order_id"], e.value["placed_at"]) for e in events)
     assert len(copies) == 200 and max(copies.values()) == 1
+
+
+def test_a_task_whose_state_another_process_holds_waits_for_it(shop: Mesh, state, log_backend: str) -> None:
+    # the fence of a rebalance: the previous owner, not yet aware it lost the partition, still holds the state
+    # file; the new owner retries until it lets go, and never runs the task beside it
+    import subprocess
+    import sys
+    import time
+
+    from streammesh.processing.runtime.partitioned import PartitionedRunner
+
+    shop.publish(orders_contract(partitions=2))
+    produce(shop, "shop.orders", _orders(100))
+    query = deploy(shop, "CREATE STREAM analytics.copy AS SELECT order_id, amount, placed_at FROM shop.orders")
+    run(shop, query, state(), batch_size=30)  # both tasks' state exists
+    hold = (f"import duckdb, time; c = duckdb.connect({str(state() / 'p1' / 'state.duckdb')!r}); "
+            "print('held', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"  # type: ignore[union-attr]
+        produce(shop, "shop.orders", _orders(60, seed=8))
+        with PartitionedRunner(shop, query, app="x", state_dir=state(), batch_size=30, group=False) as runner:
+            runner._sync()
+            assert sorted(runner.tasks) == [0]  # p1 is locked: not opened
+            holder.kill()
+            holder.wait()
+            time.sleep(0.6)
+            while not runner.caught_up():
+                runner.step(timeout=0.05)
+            assert sorted(runner.tasks) == [0, 1]
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+        holder.stdout.close()  # type: ignore[union-attr]
+    assert_matches_batch(shop, query)
