@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -20,7 +21,7 @@ from streammesh.contracts import Contract
 from streammesh.contracts.loader import contract_from_dict, load_contract
 from streammesh.exceptions import ValidationError
 from streammesh.governance import Violation, load_policy_config, write_default_policy_file
-from streammesh.log.base import BaseLog
+from streammesh.log.base import BaseLog, BaseLogConsumer, Record
 from streammesh.plugins import log_backends, metadata_stores
 from streammesh.schemas.registry import SchemaRegistry, subject_for
 from streammesh.schemas import load_schema
@@ -59,6 +60,20 @@ def connect(path: Path | str | None = None, *, create: bool = True) -> Mesh:
     if create:
         return init(workspace)
     return Mesh(workspace)
+
+
+def _batches_to_end(consumer: BaseLogConsumer, stream: str, end: dict[int, int], *,
+                    wait: float = 5.0) -> Iterator[list[Record]]:
+    """Batches until every partition of ``stream`` is read up to ``end`` (or nothing arrives for ``wait``
+    seconds). A remote log's first fetch takes a moment, so an empty poll does not mean the end."""
+    deadline = time.monotonic() + wait
+    while any(consumer.position().get((stream, p), 0) < e for p, e in end.items() if e > 0):
+        batch = consumer.poll(max_records=1000, timeout=0.2)
+        if batch:
+            deadline = time.monotonic() + wait
+            yield batch
+        elif time.monotonic() > deadline:
+            return
 
 
 class Mesh:
@@ -218,10 +233,7 @@ class Mesh:
             for p, last in end.items():
                 if last > begin.get(p, 0):
                     inner.seek(product.stream, p, max(begin.get(p, 0), last - n))
-            while True:
-                batch = inner.poll(max_records=1000, timeout=0.0)
-                if not batch:
-                    break
+            for batch in _batches_to_end(inner, product.stream, end):
                 events.extend(Event(decode_key(r.key), decode(r.value), r.partition, r.offset,
                                     r.timestamp, dict(r.headers)) for r in batch)
         events.sort(key=lambda e: (e.timestamp, e.partition, e.offset), reverse=True)
@@ -234,10 +246,10 @@ class Mesh:
         if stream not in self.log.topics():
             return []
         out: list[dict[str, Any]] = []
+        end = self.log.end_offsets(stream)
         with self.log.consumer([stream], auto_offset_reset="earliest") as inner:
-            while limit is None or len(out) < limit:
-                batch = inner.poll(max_records=1000, timeout=0.0)
-                if not batch:
+            for batch in _batches_to_end(inner, stream, end):
+                if limit is not None and len(out) >= limit:
                     break
                 for r in batch:
                     headers = {k: v.decode("utf-8", "replace") for k, v in r.headers}

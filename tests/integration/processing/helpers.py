@@ -28,7 +28,6 @@ __all__ = [
     "assert_same",
     "catalog_of",
     "customers_contract",
-    "dead_letters",
     "deploy",
     "drain",
     "iso",
@@ -155,31 +154,6 @@ def drain(proc: Any) -> None:
         stats = proc.step(timeout=0.05)
         if stats.read == 0 and proc._replay is None and proc.lag() == 0:
             return
-
-
-def dead_letters(mesh: Mesh, name: str) -> list[dict[str, Any]]:
-    """What ``mesh.dead_letters(name)`` returns, read up to the stream's end offsets: on Kafka a consumer
-    returns nothing before its first fetch, and ``Mesh.dead_letters`` polls without waiting."""
-    import orjson
-
-    from streammesh.sdk.producer import dead_letter_stream
-
-    stream = dead_letter_stream(mesh.product(name).stream)
-    if stream not in mesh.log.topics():
-        return []
-    ends = mesh.log.end_offsets(stream)
-    out: list[dict[str, Any]] = []
-    with mesh.log.consumer([stream], auto_offset_reset="earliest", auto_commit=False) as consumer:
-        while any(consumer.position().get((stream, p), 0) < e for p, e in ends.items()):
-            for r in consumer.poll(max_records=1000, timeout=0.2):
-                headers = {k: v.decode("utf-8", "replace") for k, v in r.headers}
-                try:
-                    value: Any = orjson.loads(r.value) if r.value is not None else None
-                except orjson.JSONDecodeError:
-                    value = (r.value or b"").decode("utf-8", "replace")
-                out.append({"offset": r.offset, "value": value,
-                            "reason": headers.get("dlq.reason"), "source_offset": headers.get("dlq.source.offset")})
-    return out
 
 
 def _norm(v: Any) -> Any:

@@ -14,7 +14,6 @@ from tests.factories import contract_dict
 from tests.integration.processing.helpers import (
     BASE_MS,
     assert_matches_batch,
-    dead_letters,
     deploy,
     produce,
     run,
@@ -73,5 +72,5 @@ def test_two_writer_schemas_and_a_damaged_record(mesh_factory, state):
     sites = {r["site"] for r in rows}
     assert {"unknown", "north", "south"} <= sites, "old records read the new field's default"
     assert {r["unit"] for r in rows} == {"C", "F"}
-    dead = dead_letters(mesh, "analytics.warm")
+    dead = mesh.dead_letters("analytics.warm")
     assert len(dead) == 1 and "not valid Avro" in str(dead[0])

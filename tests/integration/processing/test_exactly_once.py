@@ -83,8 +83,9 @@ def test_crash_between_append_and_checkpoint_is_repaired(shop, state):
                                      "paid_at": o["placed_at"]} for i, o in enumerate(orders) if i % 3])
     for query in (joined, windowed, paired):
         proc = Processor(shop, query, app="x", state_dir=state(query.name), batch_size=25)
-        proc.step(timeout=0)
-        proc.step(timeout=0)
+        # a remote log's first fetch may take a moment under load: wait for records rather than step empty
+        proc.step(timeout=5)
+        proc.step(timeout=5)
         commit = proc.state.commit
 
         def crash(ckpt):  # the outputs of batch 3 are on the log; the process dies before committing
@@ -92,7 +93,7 @@ def test_crash_between_append_and_checkpoint_is_repaired(shop, state):
 
         proc.state.commit = crash  # type: ignore[method-assign]
         with pytest.raises(KeyboardInterrupt):
-            proc.step(timeout=0)
+            proc.step(timeout=5)
         proc.state.commit = commit  # type: ignore[method-assign]
         proc.close()
         again = Processor(shop, query, app="x", state_dir=state(query.name), batch_size=25)

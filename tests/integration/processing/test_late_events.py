@@ -9,7 +9,6 @@ from streammesh.processing.runtime import Processor
 from tests.integration.processing.helpers import (
     BASE_MS,
     assert_matches_batch,
-    dead_letters,
     deploy,
     drain,
     iso,
@@ -50,7 +49,7 @@ def test_late_events_go_to_the_dead_letter_stream(shop, state, window, emit):
     with Processor(shop, query, app="late", state_dir=state(), batch_size=4) as proc:
         drain(proc)
         metrics = proc.metrics()
-    dead = dead_letters(shop, "analytics.orders_per_minute")
+    dead = shop.dead_letters("analytics.orders_per_minute")
     assert metrics["late"] == len(dead) == 2
     assert {d["value"]["order_id"] for d in dead} == {"O0900", "O0901"}
     assert all(d["reason"].startswith("late: window") for d in dead)
@@ -67,7 +66,7 @@ def test_late_events_of_sessions(shop, state):
                          "WINDOW SESSION (30 SECONDS) GRACE PERIOD 20 SECONDS GROUP BY customer_id EMIT FINAL")
     produce(shop, "shop.orders", _timeline())
     run(shop, query, state(), batch_size=5)
-    dead = dead_letters(shop, "analytics.sessions")
+    dead = shop.dead_letters("analytics.sessions")
     assert {d["value"]["order_id"] for d in dead} == {"O0900", "O0901"}
     assert all(d["reason"].startswith("late: event time") for d in dead)
     assert_matches_batch(shop, query)
@@ -101,5 +100,5 @@ def test_undecodable_records_are_dead_lettered_and_processing_goes_on(shop, stat
         drain(proc)
         assert proc.metrics()["errors"] == 1
     assert [r["order_id"] for r in output_rows(shop, query)] == ["O0001", "O0003"]
-    dead = dead_letters(shop, "analytics.amounts")
+    dead = shop.dead_letters("analytics.amounts")
     assert len(dead) == 1 and dead[0]["reason"].startswith("undecodable") and dead[0]["source_offset"] == "1"

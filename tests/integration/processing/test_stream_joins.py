@@ -15,7 +15,6 @@ from streammesh.processing.runtime import (
 from tests.integration.processing.helpers import (
     BASE_MS,
     assert_matches_batch,
-    dead_letters,
     deploy,
     iso,
     orders_contract,
@@ -61,7 +60,7 @@ def test_pairs_within_the_interval(shop, state, kind, batch_size):
     assert matched and all(r["payment_id"].startswith(r["order_id"].replace("O", "P")) for r in matched)
     if kind == "LEFT JOIN":
         assert any(r["payment_id"] is None for r in rows), "unpaid orders appear once their interval has passed"
-    assert dead_letters(shop, "analytics.paid_orders") == []
+    assert shop.dead_letters("analytics.paid_orders") == []
 
 
 def test_windowed_aggregation_over_a_stream_join_with_late_rows(shop, state):
@@ -77,7 +76,7 @@ def test_windowed_aggregation_over_a_stream_join_with_late_rows(shop, state):
     produce(shop, "shop.payments", [*payments, late])
     run(shop, query, state(), batch_size=20)
     assert_matches_batch(shop, query)
-    dead = dead_letters(shop, "analytics.paid_per_minute")
+    dead = shop.dead_letters("analytics.paid_per_minute")
     assert [d["value"]["payment_id"] for d in dead] == ["PLATE"] and "join" in dead[0]["reason"]
 
 

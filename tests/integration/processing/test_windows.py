@@ -7,7 +7,6 @@ import pytest
 
 from tests.integration.processing.helpers import (
     assert_matches_batch,
-    dead_letters,
     deploy,
     output_rows,
     run,
@@ -42,7 +41,7 @@ def test_every_aggregate_in_every_window(demo_mesh, unique, state, window, emit)
         assert emitted == len(expected), "a window is written once, when it closes"
     else:
         assert emitted > len(expected), "EMIT CHANGES updates rows as records arrive"
-    assert dead_letters(demo_mesh, query.name) == []
+    assert demo_mesh.dead_letters(query.name) == []
 
 
 @pytest.mark.parametrize("window", ["tumbling", "session", "none"])
