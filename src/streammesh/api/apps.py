@@ -75,24 +75,11 @@ class QueryOut(BaseModel):
     rows: list[dict[str, Any]]
 
 
-def _default_owner(m: Mesh, planned: list[Any]) -> str:
-    """The team of the first product's domain, when exactly one team has that domain."""
-    domain = planned[0].name.split(".", 1)[0] if planned else None
-    teams = [t.name for t in m.teams() if domain and t.domain == domain]
-    if len(teams) == 1:
-        return teams[0]
-    raise ValidationError(f"which team owns the derived products? no single team has the domain {domain!r}",
-                          hint="send 'owner', e.g. \"owner\": \"@analytics-team\"")
-
-
 def _plan(m: Mesh, body: ValidateIn) -> tuple[list[Any], str]:
-    from streammesh.processing.apps import plan_app
+    from streammesh.processing.apps import plan_app_owned
 
-    planned = plan_app(m, body.sql, owner=body.owner or "@unknown", app=body.name)
-    if body.owner is None:
-        owner = _default_owner(m, planned)
-        return plan_app(m, body.sql, owner=owner, app=body.name), owner
-    return planned, body.owner
+    return plan_app_owned(m, body.sql, owner=body.owner, app=body.name,
+                          owner_hint="send 'owner', e.g. \"owner\": \"@analytics-team\"")
 
 
 @router.post("/apps/validate", response_model=ValidateOut)

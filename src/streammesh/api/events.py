@@ -6,6 +6,8 @@ what is valid is appended and acknowledged (durable) before the response, so not
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import time
 import warnings
 from dataclasses import dataclass
@@ -225,6 +227,22 @@ def consume(name: ProductName, m: MeshDep,
                     headers=headers)
 
 
+def event_stream(events: AsyncIterator[str], consumer: Any) -> StreamingResponse:
+    """A server-sent events response over ``events``: an error after the status line is sent is reported in
+    the stream (``event: error``), and ``consumer`` is closed however the stream ends."""
+    async def guarded() -> AsyncIterator[str]:
+        try:
+            async for chunk in events:
+                yield chunk
+        except StreammeshError as e:
+            yield f"event: error\ndata: {orjson.dumps({'detail': e.message, 'hint': e.hint}).decode()}\n\n"
+        finally:
+            await anyio.to_thread.run_sync(consumer.close)
+
+    return StreamingResponse(guarded(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
 @router.get("/{name}/events/live", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}})
 async def follow(request: Request, name: ProductName,
@@ -242,38 +260,32 @@ async def follow(request: Request, name: ProductName,
 
     consumer, notices = await anyio.to_thread.run_sync(open_consumer)
 
-    async def stream() -> Any:
+    async def stream() -> AsyncIterator[str]:
         deadline = time.monotonic() + seconds if seconds else None
         sent, quiet_since = 0, time.monotonic()
-        try:
-            for notice in notices:
-                yield f"event: warning\ndata: {orjson.dumps({'message': notice}).decode()}\n\n"
-            while True:
-                batch = await anyio.to_thread.run_sync(lambda: consumer.poll(max_records=500, timeout=0.5))
-                for e in batch:
-                    yield f"event: event\nid: {e.partition}:{e.offset}\ndata: {dump_json(e.to_dict()).decode()}\n\n"
-                    sent += 1
-                    if limit is not None and sent >= limit:
-                        yield "event: end\ndata: {}\n\n"
-                        return
-                now = time.monotonic()
-                if deadline is not None and now >= deadline:
+        for notice in notices:
+            yield f"event: warning\ndata: {orjson.dumps({'message': notice}).decode()}\n\n"
+        while True:
+            batch = await anyio.to_thread.run_sync(lambda: consumer.poll(max_records=500, timeout=0.5))
+            for e in batch:
+                yield f"event: event\nid: {e.partition}:{e.offset}\ndata: {dump_json(e.to_dict()).decode()}\n\n"
+                sent += 1
+                if limit is not None and sent >= limit:
                     yield "event: end\ndata: {}\n\n"
                     return
-                if batch:
-                    quiet_since = now
-                elif now - quiet_since >= 15:
-                    quiet_since = now
-                    yield ": keep-alive\n\n"
-                if await request.is_disconnected():
-                    return
-        except StreammeshError as e:  # the status is sent already: report in the stream
-            yield f"event: error\ndata: {orjson.dumps({'detail': e.message, 'hint': e.hint}).decode()}\n\n"
-        finally:
-            await anyio.to_thread.run_sync(consumer.close)
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                yield "event: end\ndata: {}\n\n"
+                return
+            if batch:
+                quiet_since = now
+            elif now - quiet_since >= 15:
+                quiet_since = now
+                yield ": keep-alive\n\n"
+            if await request.is_disconnected():
+                return
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return event_stream(stream(), consumer)
 
 
 @router.get("/{name}/samples", response_model=list[dict[str, Any]])

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from streammesh.api.deps import MeshDep
 from streammesh.api.errors import PROBLEM_RESPONSES
+from streammesh.api.events import event_stream
 from streammesh.api.products import ProductName
-from streammesh.exceptions import StreammeshError
 from streammesh.schemas.serde import dump_json
 from streammesh.sdk.consumer import ProductDeprecatedWarning
 from streammesh.sdk.producer import dead_letter_stream
@@ -100,23 +100,17 @@ async def live_samples(request: Request, name: ProductName,
 
     consumer, classes = await anyio.to_thread.run_sync(open_consumer)
 
-    async def stream() -> Any:
+    async def stream() -> AsyncIterator[str]:
         deadline, sent = time.monotonic() + seconds, 0
-        try:
-            yield ": streaming\n\n"
-            while time.monotonic() < deadline and sent < limit:
-                batch = await anyio.to_thread.run_sync(lambda: consumer.poll(max_records=100, timeout=0.5))
-                for e in batch[: limit - sent]:
-                    data = dump_json({**e.to_dict(), "value": mask_value(e.value, classes)}).decode()
-                    yield f"event: event\nid: {e.partition}:{e.offset}\ndata: {data}\n\n"
-                    sent += 1
-                if await request.is_disconnected():
-                    return
-            yield "event: end\ndata: {}\n\n"
-        except StreammeshError as e:  # the status is sent already: report in the stream
-            yield f"event: error\ndata: {orjson.dumps({'detail': e.message, 'hint': e.hint}).decode()}\n\n"
-        finally:
-            await anyio.to_thread.run_sync(consumer.close)
+        yield ": streaming\n\n"
+        while time.monotonic() < deadline and sent < limit:
+            batch = await anyio.to_thread.run_sync(lambda: consumer.poll(max_records=100, timeout=0.5))
+            for e in batch[: limit - sent]:
+                data = dump_json({**e.to_dict(), "value": mask_value(e.value, classes)}).decode()
+                yield f"event: event\nid: {e.partition}:{e.offset}\ndata: {data}\n\n"
+                sent += 1
+            if await request.is_disconnected():
+                return
+        yield "event: end\ndata: {}\n\n"
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return event_stream(stream(), consumer)

@@ -23,6 +23,7 @@ import orjson
 from streammesh.exceptions import NotFoundError
 from streammesh.log.base import BaseLog, Record
 from streammesh.schemas.codecs.serializer import Deserializer
+from streammesh.schemas.jsonschema_format import json_type
 from streammesh.schemas.registry import SchemaRegistry
 from streammesh.schemas.serde import decode_key
 from streammesh.schemas.wire import is_wire_format, read_header
@@ -87,24 +88,6 @@ class StreamInfo:
 
 # -- schema inference -----------------------------------------------------------------------------------------
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "string"
-
-
 def infer_json_schema(samples: Sequence[Any]) -> dict[str, Any]:
     """A JSON Schema describing every value in ``samples``.
 
@@ -119,7 +102,7 @@ def infer_json_schema(samples: Sequence[Any]) -> dict[str, Any]:
     """
     if not samples:
         return {}
-    kinds = {_kind(v) for v in samples}
+    kinds = {json_type(v) for v in samples}
     if "integer" in kinds and "number" in kinds:
         kinds.discard("integer")
     order = ["object", "array", "string", "number", "integer", "boolean", "null"]

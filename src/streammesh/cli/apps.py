@@ -44,27 +44,13 @@ def _read(file: Path) -> str:
         raise ValidationError(f"cannot read {file}: {e}") from None
 
 
-def _default_owner(mesh: Any, planned: list[Any]) -> str:
-    """The team of the first product's domain, when exactly one team has that domain."""
-    domain = planned[0].name.split(".", 1)[0] if planned else None
-    teams = [t.name for t in mesh.teams() if domain and t.domain == domain]
-    if len(teams) == 1:
-        return teams[0]
-    raise ValidationError(f"which team owns the derived products? no single team has the domain {domain!r}",
-                          hint="pass --owner @your-team")
-
-
 def _plan(mesh: Any, file: Path, sql: str, owner: str | None, name: str | None) -> tuple[list[Any], str]:
-    from streammesh.processing.apps import plan_app
+    from streammesh.processing.apps import plan_app_owned
 
     try:
-        planned = plan_app(mesh, sql, owner=owner or "@unknown", app=name)
-        if owner is None:
-            owner = _default_owner(mesh, planned)
-            planned = plan_app(mesh, sql, owner=owner, app=name)
+        return plan_app_owned(mesh, sql, owner=owner, app=name, owner_hint="pass --owner @your-team")
     except SqlError as e:
         raise sql_error(e, source=str(file)) from None
-    return planned, owner
 
 
 def _app_name(file: Path) -> str:

@@ -12,7 +12,18 @@ from jsonschema.exceptions import SchemaError as JsonSchemaDefinitionError
 
 from streammesh.schemas.base import BaseSchemaFormat, Issue, Schema, SchemaError, SchemaField
 
-__all__ = ["JsonSchemaFormat", "JsonSchema"]
+__all__ = ["JsonSchemaFormat", "JsonSchema", "json_type"]
+
+
+def json_type(value: Any) -> str:
+    """The JSON Schema type of a decoded JSON value (``integer`` for ints, never for bools)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    return {float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "string")
 
 
 def _type_name(node: dict[str, Any]) -> str:

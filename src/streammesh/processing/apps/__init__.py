@@ -27,6 +27,7 @@ from streammesh.processing.apps.plan import (
     check_app_name,
     mesh_sql_catalog,
     plan_app,
+    plan_app_owned,
 )
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "mesh_sql_catalog",
     "pid_alive",
     "plan_app",
+    "plan_app_owned",
     "restart",
     "start",
     "state_dir",

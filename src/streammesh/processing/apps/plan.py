@@ -26,7 +26,7 @@ from streammesh.processing.sql import (
 if TYPE_CHECKING:
     from streammesh.sdk.mesh import Mesh
 
-__all__ = ["APP_NAME", "PlannedProduct", "check_app_name", "mesh_sql_catalog", "plan_app"]
+__all__ = ["APP_NAME", "PlannedProduct", "check_app_name", "mesh_sql_catalog", "plan_app", "plan_app_owned"]
 
 #: app names become folder and file names under ``<workspace>/apps``: keep them plain.
 APP_NAME = re.compile(r"[a-z][a-z0-9_-]{0,62}")
@@ -108,6 +108,25 @@ def plan_app(mesh: Mesh, sql: str, *, owner: str, app: str | None = None) -> lis
         contract = derived_contract(query, derivation, owner=owner, acknowledge_sla=True)
         planned.append(PlannedProduct(query, derivation, contract))
     return planned
+
+
+def plan_app_owned(mesh: Mesh, sql: str, *, owner: str | None, app: str | None,
+                   owner_hint: str) -> tuple[list[PlannedProduct], str]:
+    """:func:`plan_app`, with the owner defaulting to the team of the first product's domain when exactly one
+    team has that domain; returns the plan and the owner.
+
+    Raises:
+        ValidationError: no owner given and no single team owns that domain (``owner_hint`` says how to name one).
+    """
+    if owner is not None:
+        return plan_app(mesh, sql, owner=owner, app=app), owner
+    planned = plan_app(mesh, sql, owner="@unknown", app=app)
+    domain = planned[0].name.split(".", 1)[0] if planned else None
+    teams = [t.name for t in mesh.teams() if domain and t.domain == domain]
+    if len(teams) != 1:
+        raise ValidationError(f"which team owns the derived products? no single team has the domain {domain!r}",
+                              hint=owner_hint)
+    return plan_app(mesh, sql, owner=teams[0], app=app), teams[0]
 
 
 def _check_ownership(mesh: Mesh, product: str, app: str | None) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from streammesh.schemas.jsonschema_format import json_type
+
 __all__ = [
     "ALL_TYPES",
     "ANNOTATIONS",
@@ -100,16 +102,6 @@ RULES: dict[str, tuple[str, str]] = {
     "closed-model": ("json.property-removed-from-closed-content-model", "json.property-added-to-closed-content-model"),
     "required": ("json.required-added", "json.required-removed"),
 }
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    return {float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "string")
 
 
 def is_any(node: Any) -> bool:
