@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from itertools import chain
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -25,6 +26,7 @@ from streammesh.schemas import SchemaError, SchemaField, load_schema
 from streammesh.store import tables as t
 from streammesh.store.base.store import BaseCatalogStore
 from streammesh.store.dialects import serialize, upsert
+from streammesh.store.facet_index import FacetIndex
 from streammesh.store.migrations import migrate
 from streammesh.store.processing_sql import SqlProcessingStore
 from streammesh.store.schema_sql import SqlSchemaStore
@@ -47,8 +49,7 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._facet_cache: tuple[tuple[Any, ...], dict[str, dict[str, set[str]]]] | None = None
-        self._facet_total_cache: tuple[dict[str, dict[str, set[str]]], dict[str, Counter[str]]] | None = None
+        self._facet_cache: tuple[tuple[Any, ...], FacetIndex] | None = None  # (catalog marker, facet index)
         with self.engine.begin() as conn:
             migrate(conn, self)
 
@@ -196,31 +197,38 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
         if limit < 1 or offset < 0:
             raise ValidationError(f"limit must be >= 1 and offset >= 0 (got limit={limit}, offset={offset})")
         with self.engine.connect() as conn:
-            facet_values = self._facet_values(conn)  # read before the match, as the rows were
-            scores = self.match(conn, query) if query.strip() else None
-            if scores:  # relative to the best hit (1.0), so scores read the same whatever the corpus size
-                best = max(scores.values()) or 1.0
-                scores = {name: score / best for name, score in scores.items()}
-            everything = facet_values
-            if scores is not None:
-                facet_values = {name: facet_values[name] for name in scores if name in facet_values}
-            if not filters and len(facet_values) * 2 > len(everything):
-                # most of the catalog matches: count what does not, and take it from the catalog's counts
-                facets, matched = _counts_without(self._facet_totals(everything), [
-                    attrs for name, attrs in everything.items() if name not in facet_values]), list(facet_values)
-            else:
-                facets, matched = _facet_counts(facet_values, filters)
-            ordered = sorted(matched)  # by name, then (a stable sort) best score first
-            if scores:
-                ordered.sort(key=scores.__getitem__, reverse=True)
+            index = self._facet_index(conn)  # read before the match, as the rows were
+            scores: np.ndarray | None = None
+            matches: np.ndarray | None = None
+            if query.strip():
+                numbers, found = self.match_numbers(conn, query, index)
+                if len(found):  # relative to the best hit (1.0), so scores read the same whatever the corpus size
+                    found = found / (found.max() or 1.0)
+                known = numbers >= 0
+                numbers, found = numbers[known], found[known]
+                matches = np.zeros(index.size, dtype=bool)
+                matches[numbers] = True
+                scores = np.zeros(index.size, dtype=np.float64)
+                scores[numbers] = found
+            facets, selected = index.select(matches, filters)
+            # by name (the index's order), then best score first (a stable sort)
+            ordered = index.ranked(selected, scores) if scores is not None else selected
             page = ordered[offset:offset + limit]
-            found = {r["name"]: self._product(r) for r in conn.execute(
-                select(t.products).where(t.products.c.name.in_(page))).mappings()} if page else {}
-        hits = [SearchHit(found[n], (scores or {}).get(n, 0.0)) for n in page if n in found]
-        return SearchResult(hits=hits, total=len(matched), facets=facets)
+            names = [index.names[i] for i in page]
+            found_products = {r["name"]: self._product(r) for r in conn.execute(
+                select(t.products).where(t.products.c.name.in_(names))).mappings()} if names else {}
+        hits = [SearchHit(found_products[n], float(scores[i]) if scores is not None else 0.0)
+                for n, i in zip(names, page, strict=True) if n in found_products]
+        return SearchResult(hits=hits, total=len(selected), facets=facets)
 
-    def _facet_values(self, conn: Connection) -> dict[str, dict[str, set[str]]]:
-        """Every product's facet values (name -> facet -> values), read once and kept until the catalog changes.
+    def match_numbers(self, conn: Connection, query: str, index: FacetIndex) -> tuple[np.ndarray, np.ndarray]:
+        """The products matching ``query`` as ``index`` numbers (-1: not in the index) and their scores
+        (higher is better). Stores that can name hits without building names override this."""
+        scores = self.match(conn, query)
+        return index.numbers(scores), np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
+
+    def _facet_index(self, conn: Connection) -> FacetIndex:
+        """Every product's facet values (see :class:`FacetIndex`), read once and kept until the catalog changes.
 
         Reading them is most of a search's time in a large catalog, and they change only when a product
         is saved. Every save adds a row or raises a revision, so the products' count, revision sum and
@@ -244,17 +252,9 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
             for name, domain, tier, quality, status in conn.execute(select(
                 t.products.c.name, t.products.c.domain, t.products.c.tier, t.products.c.quality, t.products.c.status))
         }
-        self._facet_cache = (marker, values)
-        self._facet_total_cache = None
-        return values
-
-    def _facet_totals(self, values: dict[str, dict[str, set[str]]]) -> dict[str, Counter[str]]:
-        """Facet counts over the whole catalog (``values`` is the cached :meth:`_facet_values`)."""
-        cached = self._facet_total_cache
-        if cached is None or cached[0] is not values:
-            cached = (values, {f: Counter(chain.from_iterable(a[f] for a in values.values())) for f in FACETS})
-            self._facet_total_cache = cached
-        return cached[1]
+        index = FacetIndex(values)
+        self._facet_cache = (marker, index)
+        return index
 
     # -- activity and consumers ----------------------------------------------------------------
     def record_activity(self, kind: str, subject: str, *, actor: str | None = None, summary: str = "",
@@ -303,7 +303,10 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
 def _facet_counts(values: dict[str, dict[str, set[str]]],
                   filters: dict[str, list[str]]) -> tuple[dict[str, dict[str, int]], list[str]]:
     """Count facet values over the matches; each facet is counted with every *other* filter applied,
-    so a user who picked ``domain=sales`` still sees how many hits the other domains would give."""
+    so a user who picked ``domain=sales`` still sees how many hits the other domains would give.
+
+    The plain-Python statement of what :meth:`FacetIndex.select` computes (searches use that); the
+    tests compare the two."""
     wanted = {k: set(v) for k, v in filters.items()}
     matched: list[str] = []
     counted: list[dict[str, set[str]]] = []  # the matches: they count in every facet
@@ -331,12 +334,3 @@ def _facet_counts(values: dict[str, dict[str, set[str]]],
         ordered[facet] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     return ordered, matched
 
-
-def _counts_without(totals: dict[str, Counter[str]],
-                    excluded: list[dict[str, set[str]]]) -> dict[str, dict[str, int]]:
-    """Facet counts of the catalog minus those of ``excluded`` products, most frequent first."""
-    ordered: dict[str, dict[str, int]] = {}
-    for facet in FACETS:
-        counts = totals[facet] - Counter(chain.from_iterable(attrs[facet] for attrs in excluded))
-        ordered[facet] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    return ordered
