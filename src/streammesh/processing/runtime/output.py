@@ -143,59 +143,44 @@ class OutputBatch:
 
     def append_to(self, log: BaseLog, topic: str, partitions: int, *, skip: dict[int, int] | None = None,
                   tag: tuple[str, bytes] | None = None) -> int:
-        """Append the events (one batch per partition, in order), leaving out the first ``skip[p]`` of partition
-        ``p`` (already on the log after a crash); returns how many were appended. With ``tag``, every event
-        carries that header (the writer and batch, so a replay can find what it already appended)."""
+        """Append the events (in order per partition), leaving out the first ``skip[p]`` of partition ``p``
+        (already on the log after a crash); returns how many were appended. With ``tag``, every event carries
+        that header (the writer and batch, so a replay can find what it already appended).
+
+        Plain events go per partition as Arrow columns (``Log.append_columns``); events with headers go as
+        records in one append (one flush for every partition; the log keeps each partition's order)."""
         if not len(self):
             return 0
-        placed = self.partitions(partitions)
-        if tag is not None:
-            return self._append_tagged(log, topic, placed, skip or {}, tag)
-        order = np.argsort(placed, kind="stable")
-        sorted_parts = placed[order]
-        bounds = np.flatnonzero(np.diff(sorted_parts)) + 1
-        written = 0
-        for idx in np.split(order, bounds):
-            p = int(placed[idx[0]])
-            idx = idx[(skip or {}).get(p, 0):]
-            if not len(idx):
-                continue
-            if self.headers is not None:
-                rows = self.table.take(pa.array(idx)).to_pylist()
-                log.append(topic, [OutgoingRecord(r["v"], r["k"], self.headers[i], r["t"], p)
-                                   for r, i in zip(rows, idx.tolist())])
-            else:
+        runs = self._runs(self.partitions(partitions), skip or {})
+        if tag is None and self.headers is None:
+            for p, idx in runs:
                 part = self.table.take(pa.array(idx)) if len(idx) < len(self) else self.table
                 log.append_columns(topic, p, keys=part.column("k").combine_chunks(),
                                    values=part.column("v").combine_chunks(),
                                    timestamps=part.column("t").combine_chunks())
-            written += len(idx)
-        return written
-
-
-    def _append_tagged(self, log: BaseLog, topic: str, placed: np.ndarray, skip: dict[int, int],
-                       tag: tuple[str, bytes]) -> int:
-        """Every event with header ``tag`` in one append (one flush for all partitions; the producer keeps
-        each partition's order), leaving out the first ``skip[p]`` of partition ``p``."""
-        order = np.argsort(placed, kind="stable")
-        keep = np.ones(len(order), dtype=bool)
-        sorted_parts = placed[order]
-        for p, n in skip.items():
-            where = np.flatnonzero(sorted_parts == p)[:n]
-            keep[where] = False
-        order, parts = order[keep].tolist(), sorted_parts[keep].tolist()
+            return sum(len(idx) for _p, idx in runs)
         values, keys = self.table.column("v").to_pylist(), self.table.column("k").to_pylist()
         stamps = self.table.column("t").to_pylist()
-        own = (tag,)
-        if self.headers is None:
-            records = [OutgoingRecord(values[i], keys[i], own, stamps[i], p) for i, p in zip(order, parts)]
-        else:
-            headers = self.headers
-            records = [OutgoingRecord(values[i], keys[i], (*headers[i], tag), stamps[i], p)
-                       for i, p in zip(order, parts)]
+        extra = (tag,) if tag is not None else ()
+        headers = self.headers
+        records = [OutgoingRecord(values[i], keys[i], (*headers[i], *extra) if headers else extra, stamps[i], p)
+                   for p, idx in runs for i in idx.tolist()]
         if records:
             log.append(topic, records)
         return len(records)
+
+    @staticmethod
+    def _runs(placed: np.ndarray, skip: dict[int, int]) -> list[tuple[int, np.ndarray]]:
+        """Per partition, in partition order, the indexes of its events in batch order, less the first
+        ``skip[p]``; partitions left with nothing are left out."""
+        order = np.argsort(placed, kind="stable")
+        runs = []
+        for idx in np.split(order, np.flatnonzero(np.diff(placed[order])) + 1):
+            p = int(placed[idx[0]])
+            idx = idx[skip.get(p, 0):]
+            if len(idx):
+                runs.append((p, idx))
+        return runs
 
 
 _SCHEMA = pa.schema([("v", pa.binary()), ("k", pa.binary()), ("t", pa.int64())])

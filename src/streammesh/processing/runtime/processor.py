@@ -290,8 +290,7 @@ class Processor:
                         f"replayed batch {batch} has only {counts.get(bad[0], 0)} for it",
                         hint="another writer appends to this product; stop it, then restart the app")
             skips[topic] = extra
-        self.state.write_intent(Intent(batch, ranges, {t: {p: (o, 0) for p, o in b.items()} for t, b in bases.items()},
-                                       {a: sorted(ps) for a, ps in idle.items()}))
+        self._write_intent(batch, ranges, bases, idle)
         ends: dict[str, dict[int, int]] = {}
         for topic, (out, partitions) in planned.items():
             written = out.append_to(log, topic, partitions, skip=skips[topic])
@@ -300,6 +299,12 @@ class Processor:
             ends[topic] = log.end_offsets(topic) if written or skips[topic] else bases[topic]
         self._commit(batch, ranges, result, ends, len(dead))
         return len(result.outputs)
+
+    def _write_intent(self, batch: int, ranges: dict[str, dict[int, tuple[int, int]]],
+                      bases: dict[str, dict[int, int]], idle: dict[str, frozenset[int]]) -> None:
+        """Step 3 of the protocol: the batch, its input ranges, the output ends before appending, idle partitions."""
+        self.state.write_intent(Intent(batch, ranges, {t: {p: (o, 0) for p, o in b.items()} for t, b in bases.items()},
+                                       {a: sorted(ps) for a, ps in idle.items()}))
 
     def _commit(self, batch: int, ranges: dict[str, dict[int, tuple[int, int]]], result: StepResult,
                 ends: dict[str, dict[int, int]], dead: int) -> None:
@@ -329,9 +334,7 @@ class Processor:
             bases = {t: log.end_offsets(t) for t in todo}
             skips = {}
         if todo:
-            self.state.write_intent(Intent(batch, ranges, {t: {p: (o, 0) for p, o in b.items()}
-                                                           for t, b in bases.items()},
-                                           {a: sorted(ps) for a, ps in idle.items()}))
+            self._write_intent(batch, ranges, bases, idle)
         for topic, (out, partitions) in todo.items():
             out.append_to(log, topic, partitions, skip=skips.get(topic), tag=tag)
         self._commit(batch, ranges, result, {}, dead)
