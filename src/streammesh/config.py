@@ -17,7 +17,14 @@ from pydantic import ValidationError as PydanticValidationError
 
 from streammesh.exceptions import NotFoundError, ValidationError
 
-__all__ = ["MeshConfig", "DEFAULT_WORKSPACE", "CONFIG_FILE", "default_workspace", "load_config", "write_config"]
+__all__ = ["MeshConfig", "DEFAULT_WORKSPACE", "CONFIG_FILE", "backend_name", "default_workspace", "load_config",
+           "write_config"]
+
+
+def backend_name(url: str) -> str:
+    """The plug-in name of a ``log`` / ``metadata`` setting: ``kafka`` for ``kafka://host:9092``, ``sqlite`` for
+    ``sqlite``."""
+    return url.split("://", 1)[0] if "://" in url else url
 
 CONFIG_FILE = "mesh.yaml"
 DEFAULT_WORKSPACE = ".streammesh"

@@ -102,11 +102,9 @@ def validate(body: ValidateIn, m: MeshDep) -> ValidateOut:
 @router.post("/apps", response_model=AppOut, status_code=201)
 def deploy(body: DeployIn, m: MeshDep) -> AppOut:
     """Publish the products a script creates (behind the policies) and start a worker that keeps them current."""
-    from streammesh.processing.apps import check_app_name
     from streammesh.processing.apps import deploy as deploy_app
 
-    check_app_name(body.name)
-    _, owner = _plan(m, body)
+    owner = body.owner or _plan(m, body)[1]  # deploy checks the name and plans the script itself
     with write_lock:
         return AppOut.of(deploy_app(m, body.sql, name=body.name, owner=owner, start=body.start))
 
@@ -130,20 +128,16 @@ def app_status(name: AppName, m: MeshDep) -> AppOut:
 @router.post("/apps/{name}/stop", response_model=AppOut)
 def stop(name: AppName, m: MeshDep) -> AppOut:
     """Stop the worker after its current batch and a checkpoint; its products stay published."""
-    from streammesh.processing.apps import get_app
     from streammesh.processing.apps import stop as stop_app
 
-    get_app(m, name)
     return AppOut.of(stop_app(m, name))
 
 
 @router.post("/apps/{name}/restart", response_model=AppOut)
 def restart(name: AppName, m: MeshDep) -> AppOut:
     """Stop the worker if it runs and start it again; it resumes from its last checkpoint."""
-    from streammesh.processing.apps import get_app
     from streammesh.processing.apps import restart as restart_app
 
-    get_app(m, name)
     return AppOut.of(restart_app(m, name))
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from streammesh.catalog.clusters import mask_cluster
-from streammesh.config import CONFIG_FILE, MeshConfig, write_config
+from streammesh.config import CONFIG_FILE, MeshConfig, backend_name, write_config
 from streammesh.exceptions import ConflictError, StreammeshError, ValidationError
 from streammesh.log.base import BaseLog, OutgoingRecord, Record, TopicSpec
 from streammesh.plugins import log_backends, metadata_stores
@@ -99,20 +99,16 @@ class MigrationReport:
         return {m.product: m for m in self.topics if m.product is not None}
 
 
-def _backend(url: str) -> str:
-    return url.split("://", 1)[0] if "://" in url else url
-
-
 def _size(r: Record) -> int:
     return len(r.key or b"") + len(r.value or b"") + sum(len(k) + len(v) for k, v in r.headers)
 
 
 def open_targets(log: str, metadata: str, workspace: Path) -> tuple[BaseLog, BaseCatalogStore]:
     """Open (and probe) the target log and catalog; one clear error when either cannot be reached."""
-    target_log = log_backends.get(_backend(log)).from_config(log, workspace, fsync=False)
+    target_log = log_backends.get(backend_name(log)).from_config(log, workspace, fsync=False)
     try:
         target_log.topics()  # unreachable clusters fail here, after ~2 s, naming the brokers
-        store = metadata_stores.get(_backend(metadata)).from_config(metadata, workspace)
+        store = metadata_stores.get(backend_name(metadata)).from_config(metadata, workspace)
     except BaseException:
         target_log.close()
         raise
@@ -260,7 +256,7 @@ def migrate(mesh: Mesh, *, log: str, metadata: str, into: Path | str | None = No
         raise ConflictError(f"the mesh in {mesh.workspace} already runs on {mask_cluster(log)} and "
                             f"{mask_cluster(metadata)}: nothing to migrate",
                             hint=f"its previous configuration, if migrated in place, is in {BACKUP_FILE}")
-    if _backend(log) == "embedded" or _backend(metadata) == "sqlite":
+    if backend_name(log) == "embedded" or backend_name(metadata) == "sqlite":
         raise ValidationError(f"migrate moves a mesh to shared backends; got --to {log!r} --metadata {metadata!r}",
                               hint="write --to kafka://HOST:PORT --metadata postgresql://USER@HOST:5432/DATABASE")
     into_path = Path(into) if into is not None else None
@@ -272,7 +268,7 @@ def migrate(mesh: Mesh, *, log: str, metadata: str, into: Path | str | None = No
     source_log, source_store = mesh.log, mesh.store
     target_log, target_store = open_targets(log, metadata, into_path or mesh.workspace)
     cluster = mask_cluster(log)
-    where = f"the Kafka cluster {cluster}" if _backend(log) == "kafka" else cluster
+    where = f"the Kafka cluster {cluster}" if backend_name(log) == "kafka" else cluster
     report = MigrationReport(mask_cluster(mesh.config.log), mask_cluster(mesh.config.metadata), cluster,
                              mask_cluster(metadata))
     try:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from streammesh.cli.app import app, out, state
-from streammesh.config import CONFIG_FILE, MeshConfig
+from streammesh.config import CONFIG_FILE, MeshConfig, backend_name
 
 __all__ = ["init"]
 
@@ -31,11 +31,11 @@ def init(
 
     workspace = path or state(ctx).workspace
     existed = (workspace / CONFIG_FILE).exists()
-    log_backend = log_backends.get(log.split("://", 1)[0])
+    log_backend = log_backends.get(backend_name(log))
     if log != "embedded" and not existed:  # a cluster: make sure it answers before writing a config naming it
         with log_backend.from_config(log, workspace, fsync=fsync) as probe:
             probe.topics()
-    store_backend = metadata_stores.get(metadata.split("://", 1)[0])
+    store_backend = metadata_stores.get(backend_name(metadata))
     if not existed:  # reach the catalog before writing mesh.yaml, so a wrong URL leaves nothing behind
         store_backend.from_config(metadata, workspace).close()
     with init_mesh(workspace, config=MeshConfig(log=log, metadata=metadata, fsync=fsync)) as mesh:

@@ -16,7 +16,7 @@ from streammesh.catalog.clusters import mask_cluster
 from streammesh.catalog.evolution import SchemaChange
 from streammesh.catalog.service import EvolveOutcome
 from streammesh.catalog.streams import StreamInfo
-from streammesh.config import CONFIG_FILE, MeshConfig, default_workspace, load_config, write_config
+from streammesh.config import CONFIG_FILE, MeshConfig, backend_name, default_workspace, load_config, write_config
 from streammesh.contracts import Contract
 from streammesh.contracts.loader import contract_from_dict, load_contract
 from streammesh.exceptions import ValidationError
@@ -34,10 +34,6 @@ if TYPE_CHECKING:
     from streammesh.catalog.migration import MigrationReport
 
 __all__ = ["Mesh", "connect", "init"]
-
-
-def _backend_name(url: str) -> str:
-    return url.split("://", 1)[0] if "://" in url else url
 
 
 def init(path: Path | str | None = None, *, config: MeshConfig | None = None) -> Mesh:
@@ -99,14 +95,14 @@ class Mesh:
     @property
     def log(self) -> BaseLog:
         if self._log is None:
-            backend = log_backends.get(_backend_name(self.config.log))
+            backend = log_backends.get(backend_name(self.config.log))
             self._log = backend.from_config(self.config.log, self.workspace, fsync=self.config.fsync)
         return self._log
 
     @property
     def store(self) -> BaseCatalogStore:
         if self._store is None:
-            backend = metadata_stores.get(_backend_name(self.config.metadata))
+            backend = metadata_stores.get(backend_name(self.config.metadata))
             self._store = backend.from_config(self.config.metadata, self.workspace)
         return self._store
 

@@ -41,6 +41,9 @@ def _names(tps: Iterable[TopicPartition]) -> str:
     return ", ".join(f"{t}[{p}]" for t, p in sorted(tps))
 
 
+#: prefix of the group ids of group-less consumers (they commit nothing; admin listings leave them out)
+PRIVATE_GROUP = "streammesh-reader-"
+
 def _headers(headers: list[tuple[str, bytes | None]]) -> tuple[tuple[str, bytes], ...]:
     """librdkafka's header list as the port's tuple; a null header value reads as b"", as on the embedded log."""
     for _k, v in headers:
@@ -67,7 +70,7 @@ class KafkaEventLogConsumer(BaseLogConsumer):
         self._stored: dict[TopicPartition, int] = {}
         self._closed = False
         self._consumer = Consumer(log.consumer_config(**{
-            "group.id": group if group is not None else f"streammesh-reader-{uuid.uuid4().hex}",
+            "group.id": group if group is not None else f"{PRIVATE_GROUP}{uuid.uuid4().hex}",
             "enable.auto.commit": self.auto_commit,
             "enable.auto.offset.store": False,
             "auto.offset.reset": auto_offset_reset,

@@ -2,9 +2,9 @@
 
 Why it looks like this:
 
-* **Same placement as the embedded log.** Every record is produced with an explicit partition
-  computed by :mod:`streammesh.log.partitioner` (murmur2, like the Java client) and, for keyless
-  records, the embedded log's per-append sticky rotation. Moving a mesh between backends, or mixing
+* **Same placement as the embedded log.** Keyed records are placed by librdkafka's ``murmur2_random``
+  partitioner (the Java client's murmur2, which :mod:`streammesh.log.partitioner` ports for the embedded
+  log); keyless records follow the embedded log's per-append sticky rotation. Moving a mesh between backends, or mixing
   streammesh with Java producers, never reshuffles keys.
 * **Acknowledged means durable.** The producer is idempotent (``enable.idempotence``, which implies
   ``acks=all``), and :meth:`KafkaEventLog.append` flushes and returns positions only from delivery
@@ -52,7 +52,7 @@ from streammesh.log.base.records import (
     TopicSpec,
 )
 from streammesh.log.embedded.topics import validate_topic_name
-from streammesh.log.kafka.consumer import KafkaEventLogConsumer
+from streammesh.log.kafka.consumer import PRIVATE_GROUP, KafkaEventLogConsumer
 from streammesh.log.kafka.errors import translate, unreachable
 from streammesh.log.kafka.settings import (
     KafkaSettings,
@@ -61,25 +61,22 @@ from streammesh.log.kafka.settings import (
     settings_from_env,
 )
 from streammesh.log.kafka.topics import spec_from_configs, topic_configs
-from streammesh.log.partitioner import KeyPartitioner
 
 __all__ = ["KafkaEventLog"]
 
 _BYTES = (bytes, bytearray, memoryview)
 _SLICE = 0.5  # seconds per metadata attempt
 _FAIL_FAST = 2.0  # seconds after which "all brokers down" ends the wait
-_PRIVATE_GROUP = "streammesh-reader-"
-_BY_KEY = -1  # librdkafka's RD_KAFKA_PARTITION_UA: its murmur2_random partitioner places the record  # group ids of group-less consumers (consumer.py)
+_BY_KEY = -1  # librdkafka's RD_KAFKA_PARTITION_UA: its murmur2_random partitioner places the record
 
 
 class _Topic:
-    """What the log remembers of a topic between calls: partition count, key partitioner, sticky partition."""
+    """What the log remembers of a topic between calls: partition count, sticky partition."""
 
-    __slots__ = ("count", "keyed", "sticky")
+    __slots__ = ("count", "sticky")
 
     def __init__(self, count: int) -> None:
         self.count = count
-        self.keyed = KeyPartitioner(count)
         self.sticky = random.randrange(count)
 
     def next_sticky(self) -> int:
@@ -416,7 +413,7 @@ class KafkaEventLog(BaseLog):
         listed = self._wait(self.admin.list_consumer_groups(request_timeout=self.timeout), "listing consumer groups")
         found: dict[str, dict[LogTopicPartition, int]] = {}
         for group in sorted(g.group_id for g in listed.valid):
-            if group.startswith(_PRIVATE_GROUP):
+            if group.startswith(PRIVATE_GROUP):
                 continue
             request = [ConsumerGroupTopicPartitions(group)]
             futures = self.admin.list_consumer_group_offsets(request, request_timeout=self.timeout)

@@ -126,7 +126,10 @@ def plan_app_owned(mesh: Mesh, sql: str, *, owner: str | None, app: str | None,
     if len(teams) != 1:
         raise ValidationError(f"which team owns the derived products? no single team has the domain {domain!r}",
                               hint=owner_hint)
-    return plan_app(mesh, sql, owner=teams[0], app=app), teams[0]
+    # the owner only enters the contracts: re-derive those, not the compiled plan
+    return [PlannedProduct(p.query, p.derivation, derived_contract(p.query, p.derivation, owner=teams[0],
+                                                                  acknowledge_sla=True))
+            for p in planned], teams[0]
 
 
 def _check_ownership(mesh: Mesh, product: str, app: str | None) -> None:

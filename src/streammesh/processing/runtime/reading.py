@@ -107,27 +107,21 @@ class SourceReader:
         """Everything available now (up to ``limit`` records)."""
         out: list[Any] = []
         n = 0
-        if self._columnar:  # the embedded log: what a zero-timeout poll misses is not on the log yet
+        if not self._columnar:  # a remote log: an empty poll may only mean the fetch is under way
+            ends = self.log.end_offsets(self.stream)
+            deadline = time.monotonic() + 30.0
             while n < limit:
-                views = self._poll(min(chunk, limit - n), 0.0)
-                if not views:
+                pos = self.positions()
+                if all(pos.get(p, e) >= e for p, e in ends.items() if self.only is None or p in self.only):
                     break
+                if time.monotonic() > deadline:
+                    raise LookupError(f"{self.stream}: could not read up to the end offsets {ends} within 30 s "
+                                      f"(reached {pos})")
+                views = self._poll(min(chunk, limit - n), 0.1)
                 out += views
                 n += sum(v.count for v in views)
-            return out
-        ends = self.log.end_offsets(self.stream)
-        deadline = time.monotonic() + 30.0
+        # what is on the log now (embedded), or fetched beyond the end offsets (a broker may report them late)
         while n < limit:
-            pos = self.positions()
-            if all(pos.get(p, e) >= e for p, e in ends.items() if self.only is None or p in self.only):
-                break
-            if time.monotonic() > deadline:
-                raise LookupError(f"{self.stream}: could not read up to the end offsets {ends} within 30 s "
-                                  f"(reached {pos})")
-            views = self._poll(min(chunk, limit - n), 0.1)
-            out += views
-            n += sum(v.count for v in views)
-        while n < limit:  # and what was fetched beyond them (a broker may report its end offsets late)
             views = self._poll(min(chunk, limit - n), 0.0)
             if not views:
                 break
