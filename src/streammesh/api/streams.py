@@ -15,8 +15,7 @@ from pydantic import BaseModel, Field
 from streammesh.api.deps import MeshDep, PagingDep, page_of
 from streammesh.api.errors import PROBLEM_RESPONSES
 from streammesh.api.models import Page
-from streammesh.catalog.streams import StreamInfo, is_internal_stream, stream_info
-from streammesh.exceptions import NotFoundError
+from streammesh.catalog.streams import StreamInfo
 
 __all__ = ["router", "StreamOut"]
 
@@ -71,16 +70,13 @@ def list_streams(m: MeshDep, paging: PagingDep,
                  sample: Sample = 100) -> Page[StreamOut]:
     """The log's streams by name (dead-letter, ``_``-prefixed and processing-state topics left out), each with
     partitions, event count, newest event time and its schema, registered or inferred from sampled events."""
-    return page_of([StreamOut.of(s) for s in m.catalog.streams(unpublished=unpublished, domain=domain,
-                                                               sample=sample)], paging)
+    names = m.catalog.stream_names(unpublished=unpublished, domain=domain)
+    page = names[paging.offset:paging.offset + paging.limit]  # only the page's streams are sampled
+    return page_of([StreamOut.of(m.catalog.stream(n, sample=sample)) for n in page], paging, total=len(names))
 
 
 @router.get("/{name}", response_model=StreamOut, response_model_by_alias=True)
 def get_stream(name: Annotated[str, Path(min_length=1, max_length=249, description="topic name")], m: MeshDep,
                sample: Sample = 100) -> StreamOut:
     """One stream and its (registered or inferred) schema."""
-    if is_internal_stream(name) or name not in m.log.topics():
-        raise NotFoundError(f"no stream named {name!r} on this mesh's log",
-                            hint="list them with GET /api/v1/streams (internal streams are not shown)")
-    claimed = {p.stream: p.name for p in m.store.list_products()}
-    return StreamOut.of(stream_info(m.log, m.registry, name, product=claimed.get(name), sample=sample))
+    return StreamOut.of(m.catalog.stream(name, sample=sample))

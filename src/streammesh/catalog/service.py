@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from streammesh.catalog.evolution import SchemaChange, assess_change, major_stream_name
 from streammesh.catalog.lifecycle import check_transition
-from streammesh.catalog.streams import DEFAULT_SAMPLE, StreamInfo, list_streams
+from streammesh.catalog.streams import DEFAULT_SAMPLE, StreamInfo, is_internal_stream, stream_info, stream_names
 from streammesh.catalog.models import LineageEdge, Product, ProductVersion, SearchResult, Team
 from streammesh.contracts.model import TEAM_PATTERN, Contract, Deprecation, DerivedFrom
 from streammesh.exceptions import ConflictError, NotFoundError, ValidationError
@@ -299,9 +299,28 @@ class Catalog:
         """The log's streams (internal ones left out) with partitions, event count, newest event time and
         their events' schema, registered or inferred from ``sample`` events; ``unpublished`` keeps only the
         streams no product claims yet, which ``publish`` adopts with their events."""
-        claimed = {p.stream: p.name for p in self.store.list_products()}
-        return list_streams(self.log, self.registry, claimed, unpublished=unpublished, domain=domain,
-                            sample=sample)
+        claimed = self._claimed()
+        return [stream_info(self.log, self.registry, t, product=claimed.get(t), sample=sample)
+                for t in stream_names(self.log, claimed, unpublished=unpublished, domain=domain)]
+
+    def stream_names(self, *, unpublished: bool = False, domain: str | None = None) -> list[str]:
+        """The names :meth:`streams` would describe, without reading any event (for paging)."""
+        return stream_names(self.log, self._claimed(), unpublished=unpublished, domain=domain)
+
+    def stream(self, name: str, *, sample: int = DEFAULT_SAMPLE) -> StreamInfo:
+        """One stream as :meth:`streams` describes it.
+
+        Raises:
+            NotFoundError: no such stream on the log, or an internal one.
+        """
+        if is_internal_stream(name) or name not in self.log.topics():
+            raise NotFoundError(f"no stream named {name!r} on this mesh's log",
+                                hint="list them with 'streammesh streams' or GET /api/v1/streams (internal streams are not shown)")
+        return stream_info(self.log, self.registry, name, product=self._claimed().get(name), sample=sample)
+
+    def _claimed(self) -> dict[str, str]:
+        """Stream → product, for every product (a retired one still owns its stream)."""
+        return {p.stream: p.name for p in self.store.list_products()}
 
     def search(self, query: str = "", *, filters: Mapping[str, Sequence[str]] | None = None,
                limit: int = 20, offset: int = 0) -> SearchResult:

@@ -13,7 +13,7 @@ Internal streams are never offered: dead-letter streams (``*.dlq``), ``_``-prefi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +28,7 @@ from streammesh.schemas.registry import SchemaRegistry
 from streammesh.schemas.serde import decode_key
 from streammesh.schemas.wire import is_wire_format, read_header
 
-__all__ = ["StreamInfo", "list_streams", "stream_info", "infer_json_schema", "is_internal_stream",
+__all__ = ["StreamInfo", "stream_names", "stream_info", "infer_json_schema", "is_internal_stream",
            "suggest_key", "DEFAULT_SAMPLE"]
 
 DEFAULT_SAMPLE = 100
@@ -264,26 +264,15 @@ def stream_info(log: BaseLog, registry: SchemaRegistry, topic: str, *, product: 
     return info
 
 
-def list_streams(log: BaseLog, registry: SchemaRegistry, claimed: dict[str, str] | Iterable[str], *,
-                 unpublished: bool = False, domain: str | None = None, sample: int = DEFAULT_SAMPLE,
-                 include_internal: bool = False) -> list[StreamInfo]:
-    """The log's streams, by name, with what :func:`stream_info` knows of each.
+def stream_names(log: BaseLog, claimed: dict[str, str], *, unpublished: bool = False,
+                 domain: str | None = None) -> list[str]:
+    """The log's stream names, sorted, internal ones left out.
 
     Args:
         claimed: stream name → product name for every product's stream (draft, published, deprecated or
             retired: a retired product still owns its stream).
         unpublished: only streams no product claims (the candidates for publishing).
         domain: only streams whose name starts with ``<domain>.``.
-        sample: how many of each stream's newest events to decode; 0 skips decoding (counts only).
     """
-    owners = dict(claimed) if isinstance(claimed, dict) else {s: s for s in claimed}
-    out = []
-    for topic in sorted(log.topics()):
-        if not include_internal and is_internal_stream(topic):
-            continue
-        if unpublished and topic in owners:
-            continue
-        if domain and not topic.startswith(f"{domain}."):
-            continue
-        out.append(stream_info(log, registry, topic, product=owners.get(topic), sample=sample))
-    return out
+    return [t for t in sorted(log.topics()) if not is_internal_stream(t) and not (unpublished and t in claimed)
+            and not (domain and not t.startswith(f"{domain}."))]
