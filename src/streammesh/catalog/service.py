@@ -315,7 +315,8 @@ class Catalog:
         """
         if is_internal_stream(name) or name not in self.log.topics():
             raise NotFoundError(f"no stream named {name!r} on this mesh's log",
-                                hint="list them with 'streammesh streams' or GET /api/v1/streams (internal streams are not shown)")
+                                hint="list them with 'streammesh streams' or GET /api/v1/streams (internal "
+                                     "streams are not shown)")
         return stream_info(self.log, self.registry, name, product=self._claimed().get(name), sample=sample)
 
     def _claimed(self) -> dict[str, str]:
