@@ -26,6 +26,7 @@ __all__ = ["CATALOG_TABLES", "catalog_counts", "catalog_identity", "copy_catalog
 CATALOG_TABLES: tuple[Table, ...] = (
     t.teams, t.products, t.product_tags, t.product_classifications, t.product_fields, t.product_versions,
     t.activity, t.consumers, t.schemas, t.subject_versions, t.compatibility_config, t.apps, t.lineage_edges,
+    t.task_batches, t.task_snapshots,  # empty from an embedded mesh; copied whole between SQL stores
 )
 _SEQUENCES = ((t.activity, "id"), (t.schemas, "id"), (t.lineage_edges, "id"))
 _CHUNK = 1_000

@@ -26,6 +26,7 @@ _V1_TABLES = ("schema_version", "teams", "products", "product_tags", "product_cl
               "product_versions", "activity", "consumers")
 _V2_TABLES = ("schemas", "subject_versions", "compatibility_config")
 _V3_TABLES = ("apps", "lineage_edges")
+_V5_TABLES = ("task_batches", "task_snapshots")
 
 
 def _create(conn: Connection, names: tuple[str, ...]) -> None:
@@ -50,8 +51,13 @@ def _v4_products_revision_index(conn: Connection, store: SqlCatalogStore) -> Non
     next(i for i in t.products.indexes if i.name == "ix_products_revision").create(conn, checkfirst=True)
 
 
+def _v5_task_state(conn: Connection, store: SqlCatalogStore) -> None:
+    _create(conn, _V5_TABLES)
+
+
 MIGRATIONS: list[Callable[[Connection, SqlCatalogStore], None]] = [_v1_initial, _v2_schema_registry,
-                                                                   _v3_apps_and_lineage, _v4_products_revision_index]
+                                                                   _v3_apps_and_lineage, _v4_products_revision_index,
+                                                                   _v5_task_state]
 
 
 def current_version(conn: Connection) -> int:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from streammesh.catalog.models import App, LineageEdge
 from streammesh.exceptions import NotFoundError
@@ -93,3 +94,56 @@ class SqlProcessingStore(BaseProcessingStore):
         with self.engine.connect() as conn:
             return sorted(set(conn.execute(select(t.lineage_edges.c.product)
                                            .where(t.lineage_edges.c.input_product == product)).scalars()))
+
+    # -- partition tasks' state ------------------------------------------------------------------
+    @staticmethod
+    def _task(table: Any, app: str, product: str, task: str | None = None) -> Any:
+        cond = (table.c.app == app) & (table.c.product == product)
+        return cond if task is None else cond & (table.c.task == task)
+
+    def add_task_batch(self, app: str, product: str, task: str, batch: int, fingerprint: str,
+                       intent: dict[str, Any]) -> bool:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(t.task_batches).values(app=app, product=product, task=task, batch=batch,
+                                                           fingerprint=fingerprint, intent=intent))
+        except IntegrityError:
+            return False
+        return True
+
+    def task_batches(self, app: str, product: str, task: str, *, after: int) -> list[tuple[int, str, dict[str, Any]]]:
+        q = (select(t.task_batches.c.batch, t.task_batches.c.fingerprint, t.task_batches.c.intent)
+             .where(self._task(t.task_batches, app, product, task) & (t.task_batches.c.batch > after))
+             .order_by(t.task_batches.c.batch))
+        with self.engine.connect() as conn:
+            return [(r[0], r[1], r[2]) for r in conn.execute(q)]
+
+    def save_task_snapshot(self, app: str, product: str, task: str, fingerprint: str, batch: int,
+                           data: bytes) -> bool:
+        with self.engine.begin() as conn:
+            serialize(conn, f"task/{app}/{product}/{task}")
+            current = conn.execute(select(t.task_snapshots.c.batch).where(
+                self._task(t.task_snapshots, app, product, task))).scalar()
+            if current is not None and current >= batch:  # an earlier owner's late snapshot must not win
+                return False
+            upsert(conn, t.task_snapshots, dict(app=app, product=product, task=task, fingerprint=fingerprint,
+                                                batch=batch, data=data, saved_at=datetime.now(UTC)),
+                   key=("app", "product", "task"))
+            conn.execute(delete(t.task_batches).where(self._task(t.task_batches, app, product, task)
+                                                      & (t.task_batches.c.batch <= batch)))
+        return True
+
+    def task_snapshot(self, app: str, product: str, task: str) -> tuple[str, int, bytes] | None:
+        q = select(t.task_snapshots.c.fingerprint, t.task_snapshots.c.batch, t.task_snapshots.c.data).where(
+            self._task(t.task_snapshots, app, product, task))
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return (row[0], row[1], bytes(row[2])) if row else None
+
+    def delete_task_state(self, app: str, product: str | None = None) -> int:
+        removed = 0
+        with self.engine.begin() as conn:
+            for table in (t.task_batches, t.task_snapshots):
+                cond = table.c.app == app if product is None else self._task(table, app, product)
+                removed += conn.execute(delete(table).where(cond)).rowcount
+        return removed

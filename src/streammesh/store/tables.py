@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
+)
 from sqlalchemy.types import TypeEngine
 
 __all__ = ["metadata", "teams", "products", "product_tags", "product_classifications", "product_fields",
            "product_versions", "activity", "consumers", "schema_version", "schemas", "subject_versions",
-           "compatibility_config", "apps", "lineage_edges"]
+           "compatibility_config", "apps", "lineage_edges", "task_batches", "task_snapshots"]
 
 metadata = MetaData()
 
@@ -145,4 +147,28 @@ lineage_edges = Table(
     Column("output_field", _str(300)),
     Column("input_field", _str(300)),
     Column("kind", _str(30), nullable=False),
+)
+
+# -- partition tasks' state, shared by an app's instances on any machine (layout version 5) -----------
+#: each micro-batch's intent (input ranges, output bases, idle partitions), written before its outputs:
+#: a new owner replays these from the last snapshot; the primary key lets one owner write batch n
+task_batches = Table(
+    "task_batches", metadata,
+    Column("app", _str(200), primary_key=True),
+    Column("product", _str(249), primary_key=True),
+    Column("task", _str(20), primary_key=True),
+    Column("batch", BigInteger, primary_key=True, autoincrement=False),
+    Column("fingerprint", _str(32), nullable=False),
+    Column("intent", JSON, nullable=False),
+)
+#: the latest snapshot of a task's state tables (a DuckDB export), taken every so often after a commit
+task_snapshots = Table(
+    "task_snapshots", metadata,
+    Column("app", _str(200), primary_key=True),
+    Column("product", _str(249), primary_key=True),
+    Column("task", _str(20), primary_key=True),
+    Column("fingerprint", _str(32), nullable=False),
+    Column("batch", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("saved_at", DateTime(timezone=True), nullable=False),
 )

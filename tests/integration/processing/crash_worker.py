@@ -42,11 +42,11 @@ def main() -> None:
     if partitioned_mode(mesh):  # Kafka: every partition task in this process, as run_to_end runs them
         runner = PartitionedRunner(mesh, query, app="crash", state_dir=state_dir, batch_size=batch_size, group=False)
         runner._sync()  # opens the tasks (every partition: no group), restoring their state
-        replaying = any(t.processor._replay is not None for t in runner.tasks.values())
+        replaying = any(t.processor.replaying for t in runner.tasks.values())
         print("replay" if replaying else "start", flush=True)
         runner.run(threading.Event())
     proc = Processor(mesh, query, app="crash", state_dir=state_dir, batch_size=batch_size)
-    print("replay" if proc._replay is not None else "start", flush=True)
+    print("replay" if proc.replaying else "start", flush=True)
     proc.run(threading.Event())
 
 

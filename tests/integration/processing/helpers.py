@@ -152,7 +152,7 @@ def drain(proc: Any) -> None:
     nothing may just be waiting for the consumer's first fetch)."""
     while True:
         stats = proc.step(timeout=0.05)
-        if stats.read == 0 and proc._replay is None and proc.lag() == 0:
+        if stats.read == 0 and not proc.replaying and proc.lag() == 0:
             return
 
 

@@ -116,7 +116,7 @@ def test_a_replay_after_batched_appends_finds_every_event_it_wrote(batched_mesh:
     proc.state.commit = commit  # type: ignore[method-assign]
     proc.close()
     with Processor(mesh, query, app="x", state_dir=tmp_path / "s", batch_size=100) as again:
-        assert again._replay is not None
+        assert again.replaying
         drain(again)
     events = list(mesh.consumer(query.name, from_beginning=True))
     copies = Counter((e.value["order_id"], e.value["placed_at"]) for e in events)

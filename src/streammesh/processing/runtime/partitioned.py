@@ -18,12 +18,14 @@ same consumer reads the owned partitions and feeds each task its records (:class
 instance dies, the group (after ``session.timeout.ms``) gives its partitions to the survivors, who open the
 tasks' state directories and resume from their checkpoints.
 
-**Why the state lives in the app's state folder.** ``apps deploy --instances N`` starts the N instances on
-the machine that holds the workspace, so the simplest place a new owner can find a task's state is that
-folder; DuckDB's lock on the state file doubles as the fence: a member that lost its partitions in a
-rebalance but has not noticed yet still holds the file, and the new owner waits until it lets go, so a task
-never has two writers. (Instances on several machines would need the folder on shared storage, or the
-state shipped through a compacted changelog topic: not built.)
+**Where a task's state lives.** Locally, in the app's state folder (a DuckDB file per task), as a cache;
+durably, in the metadata store every instance shares (:mod:`.task_state`): each batch's intent is recorded
+there before its outputs are appended, and a snapshot of the state tables every ``snapshot_every_s`` and when
+a task is closed (a rebalance hands it on cleanly). A new owner, on this machine or another, takes the newer
+of its local state and the stored snapshot and replays the recorded batches after it. Recording a batch
+number admits one owner, so a member that lost its partitions without noticing stops at its next batch
+(:class:`~.task_state.TaskFencedError`); on one machine DuckDB's lock on the state file also keeps the new
+owner waiting until the previous one lets go.
 
 **Guarantee.** Tasks append to shared output partitions, so the processor tags each event with its task and
 batch and a replay skips what it finds already appended (see :mod:`.processor`, *shared output*): an input
@@ -47,6 +49,8 @@ import duckdb
 from streammesh.processing.runtime.errors import UnsupportedQueryError
 from streammesh.processing.runtime.processor import Processor, StepStats
 from streammesh.processing.runtime.reading import RecordRun, SourceReader, _runs
+from streammesh.processing.runtime.state import fingerprint
+from streammesh.processing.runtime.task_state import TaskFencedError, TaskHistory
 from streammesh.processing.sql.plan import Query
 from streammesh.sdk.mesh import Mesh
 
@@ -207,7 +211,7 @@ class PartitionedRunner:
     """
 
     def __init__(self, mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_size: int = 50_000,
-                 group: bool = True, session_timeout_ms: int = 6_000) -> None:
+                 group: bool = True, session_timeout_ms: int = 6_000, snapshot_every_s: float = 30.0) -> None:
         self.mesh, self.query, self.app, self.root, self.batch_size = mesh, query, app, state_dir, batch_size
         self.log = mesh.log
         self.stream = mesh.product(query.sources[0].product).stream
@@ -217,6 +221,7 @@ class PartitionedRunner:
                                           auto_offset_reset="earliest", auto_commit=False,
                                           session_timeout_ms=session_timeout_ms)
         self.grouped = group
+        self.snapshot_every_s = snapshot_every_s
         self.tasks: dict[int, _Task] = {}
         self._blocked: dict[int, float] = {}
         self._commit_at = 0.0
@@ -230,9 +235,11 @@ class PartitionedRunner:
     def _open(self, p: int) -> _Task:
         name = "all" if self.single else f"p{p}"
         feed = None if self.single else PartitionFeed(self, self.stream, p)
+        history = TaskHistory(self.mesh.store, app=self.app, product=str(self.query.name), task=name,
+                              fingerprint=fingerprint(self.query.sql), snapshot_every_s=self.snapshot_every_s)
         proc = Processor(self.mesh, self.query, app=self.app, state_dir=self.root / name,
                          batch_size=self.batch_size, partition=None if self.single else p, feed=feed,
-                         shared_output=True, task=name)
+                         shared_output=True, task=name, history=history)
         if feed is not None:  # the checkpoint decides where the task resumes, not the group's offsets
             self.seek(p, feed.next)
         return _Task(name, proc, feed)
@@ -270,8 +277,14 @@ class PartitionedRunner:
                 if task is not None and task.feed is not None:
                     task.feed.push(run)
         read = emitted = late = 0
-        for task in list(self.tasks.values()):
-            stats = task.processor.step(timeout=0.0)
+        for p, task in list(self.tasks.items()):
+            try:
+                stats = task.processor.step(timeout=0.0)
+            except TaskFencedError as e:  # another instance took the task over: let go, reopen if still ours
+                _log.warning("%s", e)
+                self.tasks.pop(p).processor.close()
+                self._blocked[p] = time.monotonic() + 1.0
+                continue
             read, emitted, late = read + stats.read, emitted + stats.emitted, late + stats.late
         self._housekeeping()
         return StepStats(read, emitted, late, self.lag(), time.perf_counter() - t0)
@@ -305,7 +318,7 @@ class PartitionedRunner:
 
     def caught_up(self) -> bool:
         """Every task has read its sources to their end, with nothing buffered or left to replay."""
-        if not self.tasks or any(t.processor._replay is not None or (t.feed is not None and t.feed.pending)
+        if not self.tasks or any(t.processor.replaying or (t.feed is not None and t.feed.pending)
                                  for t in self.tasks.values()):
             return False
         if not self.single and set(self.tasks) != self.owned:

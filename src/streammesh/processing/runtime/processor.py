@@ -30,7 +30,9 @@ output partition's end offset from *before the first attempt* of the batch, and 
 output partitions from there, counts the events bearing its own tag (a prefix of what it would append:
 the idempotent producer keeps a partition's order) and skips that many. The output therefore holds each
 event once after any number of crashes, as long as one task has one owner at a time (the state file's
-lock; see :mod:`.partitioned`). ``partition`` restricts the FROM source (and a stream-stream join's right
+lock; see :mod:`.partitioned`). With a ``history`` (:mod:`.task_state`), intents go to the metadata
+store instead of the intent file, one per batch, so that an owner on another machine can replay them from
+the last stored snapshot; the last may be half-appended, the earlier ones were committed whole. ``partition`` restricts the FROM source (and a stream-stream join's right
 side, co-partitioned) to one partition.
 """
 
@@ -38,7 +40,9 @@ from __future__ import annotations
 
 import gc
 import threading
+import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,6 +57,7 @@ from streammesh.processing.runtime.errors import OutputConflictError, Processing
 from streammesh.processing.runtime.output import OutputBatch
 from streammesh.processing.runtime.reading import SourceReader
 from streammesh.processing.runtime.state import Checkpoint, Intent, StateStore
+from streammesh.processing.runtime.task_state import TaskHistory
 from streammesh.processing.sql.plan import Query
 from streammesh.schemas import load_schema
 from streammesh.schemas.wire import wire_header
@@ -63,6 +68,8 @@ __all__ = ["SOURCE_HEADER", "Processor", "StepStats", "already_written", "run_to
 
 #: the header naming the task and batch that wrote an event (shared output, see the module docstring)
 SOURCE_HEADER = "sm.src"
+
+_log = logging.getLogger(__name__)
 
 
 def already_written(log: Any, topic: str, bases: dict[int, int], tag: tuple[str, bytes]) -> dict[int, int]:
@@ -140,7 +147,7 @@ class Processor:
 
     def __init__(self, mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_size: int = 50_000,
                  partition: int | None = None, feed: Any = None, shared_output: bool | None = None,
-                 task: str = "all") -> None:
+                 task: str = "all", history: TaskHistory | None = None) -> None:
         if query.name is None:
             raise ProcessingError("only CREATE STREAM|TABLE statements run as processors",
                                   hint="preview a plain SELECT with preview(), or look a table up with pull()")
@@ -160,6 +167,9 @@ class Processor:
             log.create_topic(TopicSpec(self.dead_stream, partitions=1))
         self.dead_partitions = log.topic_spec(self.dead_stream).partitions
         self.state = StateStore(Path(state_dir), query_sql=query.sql, fsync=mesh.config.fsync)
+        self.history = history
+        if history is not None:
+            history.restore(self.state)
         self.source_streams = {s.alias: mesh.product(s.product).stream for s in query.sources}
         first = query.sources[0]
         # the sources a partition task reads one partition of: the FROM stream and a stream-stream join's right
@@ -184,8 +194,12 @@ class Processor:
         self.ckpt = self.state.checkpoint()
         for alias, reader in self.readers.items():
             reader.seek(self.ckpt.positions.get(alias, {}))
-        intent = self.state.read_intent()
-        self._replay = intent if intent is not None and intent.batch == self.ckpt.batch + 1 else None
+        #: batches to recompute before reading on: the one a crash interrupted, or a history's tail
+        self._replays: deque[Intent] = deque()
+        if history is not None:
+            self._replays.extend(history.pending(self.ckpt.batch))
+        elif (intent := self.state.read_intent()) is not None and intent.batch == self.ckpt.batch + 1:
+            self._replays.append(intent)
         self._started = time.monotonic()
         self._recent: list[tuple[float, int]] = []
 
@@ -198,7 +212,7 @@ class Processor:
     def _step(self, timeout: float) -> StepStats:
         t0 = time.perf_counter()
         first = self.query.sources[0].alias
-        replay = self._replay
+        replay = self._replays[0] if self._replays else None
         views: dict[str, list[Any]] = {}
         ranges: dict[str, dict[int, tuple[int, int]]] = {}
         if replay is not None:
@@ -229,7 +243,8 @@ class Processor:
         except BaseException:
             self.state.rollback()
             raise
-        self._replay = None
+        if replay is not None:
+            self._replays.popleft()
         self._recent.append((time.monotonic(), result.read))
         return StepStats(result.read, emitted, result.late, self._step_lag(), time.perf_counter() - t0)
 
@@ -303,8 +318,12 @@ class Processor:
     def _write_intent(self, batch: int, ranges: dict[str, dict[int, tuple[int, int]]],
                       bases: dict[str, dict[int, int]], idle: dict[str, frozenset[int]]) -> None:
         """Step 3 of the protocol: the batch, its input ranges, the output ends before appending, idle partitions."""
-        self.state.write_intent(Intent(batch, ranges, {t: {p: (o, 0) for p, o in b.items()} for t, b in bases.items()},
-                                       {a: sorted(ps) for a, ps in idle.items()}))
+        intent = Intent(batch, ranges, {t: {p: (o, 0) for p, o in b.items()} for t, b in bases.items()},
+                        {a: sorted(ps) for a, ps in idle.items()})
+        if self.history is not None:
+            self.history.record(intent)
+        else:
+            self.state.write_intent(intent)
 
     def _commit(self, batch: int, ranges: dict[str, dict[int, tuple[int, int]]], result: StepResult,
                 ends: dict[str, dict[int, int]], dead: int) -> None:
@@ -327,17 +346,21 @@ class Processor:
         log = self.mesh.log
         tag = (SOURCE_HEADER, f"{self.query.name}/{self.task}:{batch}".encode())
         todo = {t: v for t, v in planned.items() if len(v[0])}
-        if replay is not None:  # the first attempt's bases: a second crash must still find the first's events
+        if replay is not None and len(self._replays) > 1:  # a later batch is recorded: this one was committed
+            todo = {}
+        elif replay is not None:  # the first attempt's bases: a second crash must still find the first's events
             bases = {t: {p: o for p, (o, _n) in replay.outputs.get(t, {}).items()} for t in todo}
             skips = {t: already_written(log, t, bases[t], tag) for t in todo}
         else:
             bases = {t: log.end_offsets(t) for t in todo}
             skips = {}
-        if todo:
-            self._write_intent(batch, ranges, bases, idle)
+            if todo or self.history is not None:  # a history records every batch: each one changes the state
+                self._write_intent(batch, ranges, bases, idle)
         for topic, (out, partitions) in todo.items():
             out.append_to(log, topic, partitions, skip=skips.get(topic), tag=tag)
         self._commit(batch, ranges, result, {}, dead)
+        if self.history is not None:
+            self.history.snapshot(self.state, batch)
         return len(result.outputs)
 
     # -- running -----------------------------------------------------------------------------------
@@ -366,7 +389,18 @@ class Processor:
                 "events_per_s": sum(n for _t, n in self._recent) / span, "lag": self.lag(),
                 "last_checkpoint": last}
 
+    @property
+    def replaying(self) -> bool:
+        """Recorded batches are still to be recomputed before new input is read."""
+        return bool(self._replays)
+
     def close(self) -> None:
+        """Close the readers and the state; with a history, first store a snapshot for the next owner."""
+        if self.history is not None:
+            try:
+                self.history.snapshot(self.state, self.ckpt.batch, force=True)
+            except Exception as e:  # noqa: BLE001 - the recorded batches still let the next owner recover
+                _log.warning("%s task %s: storing the state snapshot failed: %s", self.query.name, self.task, e)
         for r in self.readers.values():
             r.close()
         self.state.close()
@@ -401,5 +435,5 @@ def run_to_end(mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_siz
         while True:
             stats = proc.step(timeout=0.0)
             total += stats.emitted
-            if stats.read == 0 and proc._replay is None:
+            if stats.read == 0 and not proc.replaying:
                 return total

@@ -73,6 +73,18 @@ class Intent:
     outputs: dict[str, dict[int, tuple[int, int]]]
     idle: dict[str, list[int]] = field(default_factory=dict)
 
+    def to_json(self) -> bytes:
+        return orjson.dumps({"batch": self.batch, "ranges": self.ranges, "outputs": self.outputs, "idle": self.idle},
+                            option=orjson.OPT_NON_STR_KEYS)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Intent:
+        """The intent :meth:`to_json` wrote, read back (JSON object keys are strings)."""
+        pairs = lambda d: {int(p): (r[0], r[1]) for p, r in d.items()}  # noqa: E731
+        return cls(int(raw["batch"]), {a: pairs(v) for a, v in raw["ranges"].items()},
+                   {t: pairs(v) for t, v in raw["outputs"].items()},
+                   {a: list(ps) for a, ps in raw.get("idle", {}).items()})
+
 
 def _int_keys(d: dict[str, Any]) -> dict[int, Any]:
     return {int(k): v for k, v in d.items()}
@@ -136,9 +148,7 @@ class StateStore:
             return
         path = self.dir / INTENT_FILE
         tmp = path.with_suffix(".tmp")
-        data = orjson.dumps({"batch": intent.batch, "ranges": intent.ranges, "outputs": intent.outputs,
-                             "idle": intent.idle},
-                            option=orjson.OPT_NON_STR_KEYS)
+        data = intent.to_json()
         with open(tmp, "wb") as f:
             f.write(data)
             if self.fsync:
@@ -149,14 +159,16 @@ class StateStore:
     def read_intent(self) -> Intent | None:
         if self.dir is None or not (self.dir / INTENT_FILE).exists():
             return None
-        raw = orjson.loads((self.dir / INTENT_FILE).read_bytes())
-        ranges = {a: {int(p): (r[0], r[1]) for p, r in v.items()} for a, v in raw["ranges"].items()}
-        outputs = {t: {int(p): (r[0], r[1]) for p, r in v.items()} for t, v in raw["outputs"].items()}
-        return Intent(raw["batch"], ranges, outputs, {a: list(ps) for a, ps in raw.get("idle", {}).items()})
+        return Intent.from_dict(orjson.loads((self.dir / INTENT_FILE).read_bytes()))
 
     def clear_intent(self) -> None:
         if self.dir is not None:
             (self.dir / INTENT_FILE).unlink(missing_ok=True)
+
+    def reset(self) -> None:
+        """Drop every table (before a snapshot's tables replace them, see :mod:`.task_state`)."""
+        for (name,) in self.con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall():
+            self.con.execute(f'DROP TABLE "{name.replace(chr(34), chr(34) * 2)}"')
 
     def close(self) -> None:
         self.con.close()

@@ -51,3 +51,27 @@ class BaseProcessingStore(ABC):
     @abstractmethod
     def downstream(self, product: str) -> list[str]:
         """Products that read ``product`` directly."""
+
+    # -- partition tasks' state (see streammesh.processing.runtime.task_state) ------------------------
+    @abstractmethod
+    def add_task_batch(self, app: str, product: str, task: str, batch: int, fingerprint: str,
+                       intent: dict[str, Any]) -> bool:
+        """Record batch ``batch`` of a task; False when that batch is already recorded (another owner)."""
+
+    @abstractmethod
+    def task_batches(self, app: str, product: str, task: str, *, after: int) -> list[tuple[int, str, dict[str, Any]]]:
+        """The task's recorded batches after ``after``, oldest first: (batch, fingerprint, intent)."""
+
+    @abstractmethod
+    def save_task_snapshot(self, app: str, product: str, task: str, fingerprint: str, batch: int,
+                           data: bytes) -> bool:
+        """Replace the task's snapshot and forget the batches it covers (those up to ``batch``); False (and
+        nothing changed) when the stored snapshot is as new already."""
+
+    @abstractmethod
+    def task_snapshot(self, app: str, product: str, task: str) -> tuple[str, int, bytes] | None:
+        """The task's latest snapshot: (fingerprint, batch, data), or None."""
+
+    @abstractmethod
+    def delete_task_state(self, app: str, product: str | None = None) -> int:
+        """Forget the batches and snapshots of an app's tasks (of one product); returns the rows removed."""
