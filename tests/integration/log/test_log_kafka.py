@@ -3,6 +3,9 @@ shared with other Kafka clients, and meshes configured with ``kafka://`` (CLI ``
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import pickle
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,7 +21,7 @@ import streammesh
 from streammesh.cli.main import app
 from streammesh.config import CONFIG_FILE
 from streammesh.log.base.exceptions import LogError
-from streammesh.log.base.records import OutgoingRecord, TopicSpec
+from streammesh.log.base.records import OutgoingRecord, Record, TopicSpec
 from streammesh.log.kafka import KafkaEventLog
 from streammesh.log.partitioner import partition_for_key
 from tests.factories import contract_dict, order
@@ -90,6 +93,59 @@ def test_placement_matches_other_kafka_clients(log: KafkaEventLog, kafka_bootstr
     reader.close()
     assert sorted((m.partition(), m.key()) for m in seen) == sorted((p.partition, k) for k, p in zip(keys, ours))
     assert {(m.timestamp()[1], tuple(m.headers())) for m in seen} == {(1_000, (("h", b"1"),))}
+
+
+def test_records_read_headers_on_first_access_and_behave_as_plain_records(log: KafkaEventLog,
+                                                                          kafka_bootstrap: str) -> None:
+    # another client's records: a null header value (the port reads it as b""), no headers at all
+    topic = unique("headers")
+    log.create_topic(TopicSpec(topic, partitions=2))
+    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    producer.produce(topic, b"a", b"k1", partition=0, timestamp=1_000, headers=[("trace", None), ("n", b"1")])
+    producer.produce(topic, b"b", None, partition=1, timestamp=2_000)
+    producer.produce(topic, None, b"k1", partition=0, timestamp=3_000, headers=[("n", b"2")])
+    assert producer.flush(10) == 0
+    with log.consumer([topic]) as consumer:
+        got = sorted(take(consumer, 3), key=lambda r: (r.partition, r.offset))
+        assert consumer.position() == {(topic, 0): 2, (topic, 1): 1}
+    # read after the consumer closed: a record keeps what it needs
+    expected = [Record(topic, 0, 0, 1_000, b"k1", b"a", (("trace", b""), ("n", b"1"))),
+                Record(topic, 0, 1, 3_000, b"k1", None, (("n", b"2"),)),
+                Record(topic, 1, 0, 2_000, None, b"b", ())]
+    assert got == expected and expected == got
+    assert [type(r.headers) for r in got] == [tuple] * 3
+    first = got[0]
+    assert isinstance(first, Record) and repr(first) == repr(expected[0])
+    assert copy.copy(first) == pickle.loads(pickle.dumps(first)) == expected[0]
+    assert type(pickle.loads(pickle.dumps(first))) is Record
+    assert dataclasses.replace(first, value=b"z").value == b"z"
+    assert dataclasses.asdict(first)["headers"] == (("trace", b""), ("n", b"1"))
+    first.headers = (("new", b"h"),)
+    assert first.headers == (("new", b"h"),) and first != expected[0]
+    with pytest.raises(TypeError):
+        hash(first)
+
+
+def test_a_poll_reads_a_batch_across_partitions_and_topics(log: KafkaEventLog) -> None:
+    # one poll mixes partitions and topics: each record keeps its own fields, positions reach each one's last
+    a, b = unique("cols-a"), unique("cols-b")
+    log.create_topic(TopicSpec(a, partitions=3))
+    log.create_topic(TopicSpec(b, partitions=1))
+    sent = {a: [OutgoingRecord(b"a%d" % i, key=b"k%d" % i, headers=(("i", b"%d" % i),), timestamp=10_000 + i,
+                               partition=i % 3) for i in range(300)],
+            b: [OutgoingRecord(b"b%d" % i, timestamp=20_000 + i) for i in range(50)]}
+    for topic, records in sent.items():
+        log.append(topic, records)
+    with log.consumer([a, b]) as consumer:
+        got = take(consumer, 350)
+        assert consumer.position() == {(a, 0): 100, (a, 1): 100, (a, 2): 100, (b, 0): 50}
+    assert len(got) == 350
+    for r in got:
+        i = int(r.value[1:])
+        s = sent[r.topic][i]
+        assert (r.partition, r.key, r.timestamp, r.headers) == (s.partition if r.topic == a else 0, s.key,
+                                                                 s.timestamp, s.headers)
+        assert r.offset == (i // 3 if r.topic == a else i)
 
 
 def test_init_refuses_an_unreachable_cluster_and_writes_nothing(tmp_path: Path, backend: str) -> None:
