@@ -175,8 +175,14 @@ def _merged(workspace: Path, name: str, instance: int, mine: dict[str, dict[str,
                     into.setdefault(k, v)
     total = summarise(per_product)
     total["instances"] = instances
-    total["guarantee"] = guarantee
+    total["guarantee"] = _in_force(per_product, guarantee)
     return total
+
+
+def _in_force(per_product: dict[str, dict[str, Any]], aimed: str) -> str:
+    """The guarantee the products' runners report (the weakest, when they differ), else the mesh's aim."""
+    reported = sorted({m["guarantee"] for m in per_product.values() if m.get("guarantee")})
+    return reported[0] if reported else aimed
 
 
 def _report(store: Any, name: str, threads: list[ProcessorThread], *, workspace: Path | None = None,
@@ -184,7 +190,7 @@ def _report(store: Any, name: str, threads: list[ProcessorThread], *, workspace:
     try:
         mine = {t.product: t.metrics() for t in threads}
         metrics = (_merged(workspace, name, instance, mine, guarantee) if workspace is not None
-                   else {**summarise(mine), "guarantee": guarantee})
+                   else {**summarise(mine), "guarantee": _in_force(mine, guarantee)})
         store.update_app(name, metrics=metrics, **changes)
     except Exception as e:  # noqa: BLE001 - a busy catalog must not stop the processing
         _log(f"could not report metrics: {type(e).__name__}: {e}")

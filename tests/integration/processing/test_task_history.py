@@ -133,3 +133,38 @@ def test_two_owners_cannot_record_the_same_batch_and_a_late_snapshot_loses(shop:
     state.close()
     elsewhere.close()
     assert shop.store.delete_task_state("x") == 1 and shop.store.task_snapshot("x", "analytics.copy", "p0") is None
+
+
+def test_a_former_owner_that_wakes_up_mid_batch_is_fenced_and_appends_nothing(shop: Mesh, state,
+                                                                               log_backend: str) -> None:
+    # the zombie: A recorded its batch, stalled before appending; B took the task over and recomputed that
+    # batch; when A wakes, the transaction B started has fenced it
+    shop.publish(orders_contract(partitions=1))
+    produce(shop, "shop.orders", _orders(120))
+    copy = deploy(shop, "CREATE STREAM analytics.copy AS SELECT order_id, amount, placed_at FROM shop.orders")
+    a = PartitionedRunner(shop, copy, app="x", state_dir=state("a"), batch_size=30, group=False)
+    for _ in range(100):  # until the first batch is in (the consumer's first fetch takes a moment)
+        a.step(timeout=0.2)
+        if a.tasks[0].processor.ckpt.batch >= 1:
+            break
+    zombie = a.tasks[0].processor
+    assert zombie.txn is not None and zombie.ckpt.batch >= 1
+    took_over: list[int] = []
+    stalled = zombie._append_all
+
+    def stall_then_wake(*args: object) -> None:
+        with PartitionedRunner(shop, copy, app="x", state_dir=state("b"), batch_size=30, group=False) as b:
+            while not b.caught_up():
+                b.step(timeout=0.05)
+            took_over.append(b.tasks[0].processor.ckpt.batch)
+        stalled(*args)  # type: ignore[arg-type]
+
+    zombie._append_all = stall_then_wake  # type: ignore[method-assign]
+    a.step(timeout=0.5)  # fenced: the task is let go, nothing appended
+    assert took_over and 0 not in a.tasks
+    for t in a.tasks.values():
+        t.processor.history = None
+    a.close()
+    events = list(shop.consumer("analytics.copy", from_beginning=True))
+    copies = Counter((e.value["order_id"], e.value["placed_at"]) for e in events)
+    assert len(copies) == 120 and max(copies.values()) == 1

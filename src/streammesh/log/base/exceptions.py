@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streammesh.exceptions import ConflictError, NotFoundError, StreammeshError
 
-__all__ = ["LogError", "TopicNotFoundError", "TopicExistsError", "GroupError", "CorruptLogError"]
+__all__ = ["LogError", "TopicNotFoundError", "TopicExistsError", "GroupError", "CorruptLogError", "FencedError"]
 
 
 class LogError(StreammeshError):
@@ -27,3 +27,8 @@ class GroupError(LogError):
 class CorruptLogError(LogError):
     """Bytes on disk do not form a valid batch below the durable end of a partition. The message names
     the file and position; restore that file from a backup, the rest of the log is unaffected."""
+
+
+class FencedError(LogError):
+    """A newer writer with the same transactional id took over: this one must stop writing (its open
+    transaction is aborted by the broker)."""

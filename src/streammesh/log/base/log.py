@@ -17,7 +17,7 @@ from streammesh.log.base.records import OffsetReset, OutgoingRecord, Record, Rec
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["BaseLog", "BaseLogConsumer", "TopicPartition"]
+__all__ = ["BaseLog", "BaseLogConsumer", "LogTransaction", "TopicPartition"]
 
 TopicPartition = tuple[str, int]
 
@@ -90,6 +90,33 @@ class BaseLogConsumer(ABC):
 
     def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+
+class LogTransaction(ABC):
+    """A writer whose appends between :meth:`begin` and :meth:`commit` become visible all together or not
+    at all, and which a newer writer with the same id fences (Kafka's transactional producer).
+
+    Raises (every method):
+        FencedError: a newer writer with the same id exists; stop writing.
+    """
+
+    @abstractmethod
+    def begin(self) -> None: ...
+
+    @abstractmethod
+    def append(self, topic: str, records: Sequence[OutgoingRecord]) -> None:
+        """Append as :meth:`BaseLog.append` places records, inside the open transaction; they are durable
+        (and their positions known) only once :meth:`commit` returns."""
+
+    @abstractmethod
+    def commit(self) -> None: ...
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Drop the open transaction's appends (never raises: an abort is what follows a failure)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
 
 
 class BaseLog(ABC):
@@ -196,6 +223,11 @@ class BaseLog(ABC):
     ) -> BaseLogConsumer:
         """Open a consumer. ``auto_offset_reset`` applies where the group has no committed offset
         (or always, without a group)."""
+
+    def transactional(self, transactional_id: str) -> LogTransaction | None:
+        """A transactional writer with this id (fencing every earlier one), or None when the log has no
+        transactions: the embedded log needs none, its apps have a single writer per output stream."""
+        return None
 
     @abstractmethod
     def close(self) -> None:

@@ -15,6 +15,7 @@ group id (librdkafka requires one). Not thread-safe: use one consumer per thread
 from __future__ import annotations
 
 import gc
+import time
 import uuid
 from collections.abc import Iterable
 from operator import attrgetter
@@ -73,6 +74,9 @@ class KafkaEventLogConsumer(BaseLogConsumer):
             "auto.offset.reset": auto_offset_reset,
             "session.timeout.ms": session_timeout_ms,
             "heartbeat.interval.ms": max(100, min(3000, session_timeout_ms // 4)),
+            # an end-of-partition event carries the end offset: past offsets no record is read from (a
+            # transaction's commit marker, compacted records), which the last record's offset cannot tell
+            "enable.partition.eof": True,
         }))
         if group is None:
             tps = [(t, p) for t in self.topics for p in range(log.partitions_for(t))]
@@ -177,10 +181,13 @@ class KafkaEventLogConsumer(BaseLogConsumer):
         if self.auto_commit:
             self._store()
         out = self._read(max_records)
-        if not out and timeout > 0:
-            first = consumer.poll(timeout)
-            if first is not None:
-                out = self._read(max_records, first)
+        deadline = time.monotonic() + timeout
+        while not out and timeout > 0:  # end-of-partition events are no records: wait on until the deadline
+            left = deadline - time.monotonic()
+            first = consumer.poll(left) if left > 0 else None
+            if first is None:
+                break
+            out = self._read(max_records, first)
         return out
 
     def _read(self, max_records: int, first: Message | None = None) -> list[Record]:
@@ -204,11 +211,15 @@ class KafkaEventLogConsumer(BaseLogConsumer):
 
     def _records(self, msgs: list[Message]) -> list[Record]:
         out: list[Record] = []
+        ends: list[Message] = []
         append = out.append
         for m in msgs:
             err = m.error()
             if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF or (err.retriable() and not err.fatal()):
+                if err.code() == KafkaError._PARTITION_EOF:
+                    ends.append(m)
+                    continue
+                if err.retriable() and not err.fatal():
                     continue
                 raise translate(KafkaException(err), servers=self._log.servers, doing="reading",
                                 topic=m.topic(), group=self.group)
@@ -218,6 +229,10 @@ class KafkaEventLogConsumer(BaseLogConsumer):
         # next offsets: the last record per partition wins (C-level getters: cheaper than a comprehension)
         last = dict(zip(map(_topic_partition, out), map(_offset, out)))
         self._positions.update({tp: o + 1 for tp, o in last.items()})
+        for m in ends:  # at the end: the position is the end offset, even where no record fills the gap
+            tp = (m.topic(), m.partition())
+            if tp in self._positions and m.offset() > self._positions[tp]:
+                self._positions[tp] = m.offset()
         return out
 
     # -- positions ---------------------------------------------------------------------------------

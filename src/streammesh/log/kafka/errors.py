@@ -9,6 +9,7 @@ from __future__ import annotations
 from confluent_kafka import KafkaError, KafkaException
 
 from streammesh.log.base.exceptions import (
+    FencedError,
     GroupError,
     LogError,
     TopicExistsError,
@@ -60,6 +61,9 @@ def translate(exc: BaseException, *, servers: str, doing: str, topic: str | None
                              "mutual TLS, ssl.certificate.location / ssl.key.location")
     if code in _UNREACHABLE:
         return unreachable(servers, doing, text)
+    if code in (KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH):
+        return FencedError(f"a newer writer with the same transactional id took over while {doing}: {text}",
+                           hint="another instance owns this work now; this one stops writing it")
     if code in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC, KafkaError._UNKNOWN_PARTITION):
         return TopicNotFoundError(f"unknown topic {topic!r} on Kafka cluster {servers}",
                                   hint="publish the data product first (publishing creates its stream), "

@@ -19,12 +19,13 @@ positive; ``None`` asks for the append time as on the embedded log.
 from __future__ import annotations
 
 import gc
+import logging
 import random
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from confluent_kafka import (
     ConsumerGroupTopicPartitions,
@@ -61,6 +62,11 @@ from streammesh.log.kafka.settings import (
     settings_from_env,
 )
 from streammesh.log.kafka.topics import spec_from_configs, topic_configs
+
+if TYPE_CHECKING:
+    from streammesh.log.kafka.transactions import KafkaTransaction
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["KafkaEventLog"]
 
@@ -452,6 +458,17 @@ class KafkaEventLog(BaseLog):
             self._topic(name, "opening a consumer")
         return KafkaEventLogConsumer(self, names, group=group, auto_offset_reset=auto_offset_reset,
                                      auto_commit=auto_commit, session_timeout_ms=session_timeout_ms)
+
+    def transactional(self, transactional_id: str) -> KafkaTransaction | None:
+        """A transactional producer with this id (see :mod:`.transactions`); None when the cluster refuses
+        transactions (the caller falls back to idempotent output and says so)."""
+        from streammesh.log.kafka.transactions import KafkaTransaction, TransactionsUnsupported
+
+        try:
+            return KafkaTransaction(self, transactional_id)
+        except TransactionsUnsupported as e:
+            _log.warning("%s: no transactions (%s); writers fall back to idempotent appends", self.servers, e)
+            return None
 
     def close(self) -> None:
         """Flush pending deliveries and drop the clients; the log cannot be used afterwards."""

@@ -35,6 +35,7 @@ TANSU_GAPS = {
                         "(offsets_for_timestamp / seek_to_timestamp)",
     "scram_users": "Tansu with --authentication and memory storage cannot create a SCRAM user: 'tansu user "
                    "create' fails ('early eof'), so no client can authenticate",
+    "aborted_visible": "Tansu keeps the records of an aborted transaction visible to read_committed consumers",
     "topic_config_source": "Tansu's DescribeConfigs reports explicitly set topic configs with source "
                            "DEFAULT_CONFIG, so a topic's own settings cannot be told from defaults",
 }

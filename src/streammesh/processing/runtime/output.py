@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
-from streammesh.log.base import BaseLog, Headers, OutgoingRecord
+from streammesh.log.base import BaseLog, Headers, LogTransaction, OutgoingRecord
 from streammesh.log.partitioner import partitions_for_keys
 from streammesh.processing.runtime.ingest import quote
 from streammesh.processing.sql.plan import Query
@@ -141,21 +141,22 @@ class OutputBatch:
         placed = self.partitions(partitions)
         return {int(p): int(n) for p, n in zip(*np.unique(placed, return_counts=True))}
 
-    def append_to(self, log: BaseLog, topic: str, partitions: int, *, skip: dict[int, int] | None = None,
-                  tag: tuple[str, bytes] | None = None) -> int:
+    def append_to(self, log: BaseLog | LogTransaction, topic: str, partitions: int, *,
+                  skip: dict[int, int] | None = None, tag: tuple[str, bytes] | None = None) -> int:
         """Append the events (in order per partition), leaving out the first ``skip[p]`` of partition ``p``
         (already on the log after a crash); returns how many were appended. With ``tag``, every event carries
         that header (the writer and batch, so a replay can find what it already appended).
 
         Plain events go per partition as Arrow columns (``Log.append_columns``); events with headers go as
-        records in one append (one flush for every partition; the log keeps each partition's order)."""
+        records in one append (one flush for every partition; the log keeps each partition's order). A
+        transaction gets tagged events only: it has ``append``, not ``append_columns``."""
         if not len(self):
             return 0
         runs = self._runs(self.partitions(partitions), skip or {})
         if tag is None and self.headers is None:
             for p, idx in runs:
                 part = self.table.take(pa.array(idx)) if len(idx) < len(self) else self.table
-                log.append_columns(topic, p, keys=part.column("k").combine_chunks(),
+                log.append_columns(topic, p, keys=part.column("k").combine_chunks(),  # type: ignore[union-attr]
                                    values=part.column("v").combine_chunks(),
                                    timestamps=part.column("t").combine_chunks())
             return sum(len(idx) for _p, idx in runs)

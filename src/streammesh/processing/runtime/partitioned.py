@@ -29,11 +29,14 @@ owner waiting until the previous one lets go.
 
 **Guarantee.** Tasks append to shared output partitions, so the processor tags each event with its task and
 batch and a replay skips what it finds already appended (see :mod:`.processor`, *shared output*): an input
-record's effects reach the output once. This is at-least-once processing made idempotent by input
-position; it needs no broker transactions (the Tansu broker the tests use keeps aborted transactions
-visible, so transactions would not help there). The group's committed offsets follow the tasks' checkpoints
-so the usual lag tools show the app's progress; the checkpoints, not the group offsets, decide where a task
-resumes.
+record's effects reach the output once. Where the cluster has transactions, each task also appends a batch
+in one transaction under its own ``transactional.id`` (``<group>.<task>``): readers see a batch whole or not
+at all, a crash's half-written batch is aborted rather than completed, and a new owner's
+``init_transactions`` fences a former owner that has not noticed it lost the task, which closes the one
+window the tags leave open. Where the cluster refuses transactions, the tags alone make the output
+idempotent (at-least-once processing), and the app's status says which guarantee is in force. The group's
+committed offsets follow the tasks' checkpoints so the usual lag tools show the app's progress; the
+checkpoints, not the group offsets, decide where a task resumes.
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ _log = logging.getLogger(__name__)
 #: what each processing mode promises, as ``apps status`` and the docs state it
 GUARANTEES = {
     "single": "exactly-once (one instance; state, input positions and output offsets checkpointed together)",
+    "transactional": "exactly-once (Kafka transactions: a batch's outputs commit together and a former owner "
+                     "of a task is fenced; task state recovered from the metadata store)",
     "partitioned": "at-least-once processing, idempotent output (each event tagged with its task and batch; "
                    "a replay after a crash skips what is already on the log)",
 }
@@ -73,8 +78,9 @@ def partitioned_mode(mesh: Mesh) -> bool:
 
 
 def guarantee(mesh: Mesh) -> str:
-    """The processing guarantee the mesh's apps run with."""
-    return GUARANTEES["partitioned" if partitioned_mode(mesh) else "single"]
+    """The processing guarantee the mesh's apps aim for; on Kafka a running app reports the one in force
+    (idempotent output where the cluster refuses transactions)."""
+    return GUARANTEES["transactional" if partitioned_mode(mesh) else "single"]
 
 
 def group_id(app: str, product: str) -> str:
@@ -239,7 +245,8 @@ class PartitionedRunner:
                               fingerprint=fingerprint(self.query.sql), snapshot_every_s=self.snapshot_every_s)
         proc = Processor(self.mesh, self.query, app=self.app, state_dir=self.root / name,
                          batch_size=self.batch_size, partition=None if self.single else p, feed=feed,
-                         shared_output=True, task=name, history=history)
+                         shared_output=True, task=name, history=history,
+                         transactional_id=f"{group_id(self.app, str(self.query.name))}.{name}")
         if feed is not None:  # the checkpoint decides where the task resumes, not the group's offsets
             self.seek(p, feed.next)
         return _Task(name, proc, feed)
@@ -276,6 +283,7 @@ class PartitionedRunner:
                 task = self.tasks.get(run.partition)
                 if task is not None and task.feed is not None:
                     task.feed.push(run)
+            self._skip_gaps()
         read = emitted = late = 0
         for p, task in list(self.tasks.items()):
             try:
@@ -288,6 +296,16 @@ class PartitionedRunner:
             read, emitted, late = read + stats.read, emitted + stats.emitted, late + stats.late
         self._housekeeping()
         return StepStats(read, emitted, late, self.lag(), time.perf_counter() - t0)
+
+    def _skip_gaps(self) -> None:
+        """Move idle feeds past offsets that hold no record (a transactional writer's commit markers, or
+        compacted records): the consumer's position is past them, the feed's last record is not, and a
+        feed stuck before them would count them as lag forever."""
+        position = self.consumer.position()
+        for p, task in self.tasks.items():
+            feed = task.feed
+            if feed is not None and not feed.runs and position.get((self.stream, p), 0) > feed.fed == feed.next:
+                feed.next = feed.fed = position[(self.stream, p)]
 
     def _housekeeping(self) -> None:
         now = time.monotonic()
@@ -346,7 +364,8 @@ class PartitionedRunner:
         total["tasks"] = sorted(t.name for t in self.tasks.values())
         total["partitions"] = sorted(self.owned)
         total["parallelism"] = f"{self.tasks_total} task{'s' if self.tasks_total != 1 else ''}: {self.why}"
-        total["guarantee"] = GUARANTEES["partitioned"]
+        transactional = bool(self.tasks) and all(t.processor.txn is not None for t in self.tasks.values())
+        total["guarantee"] = GUARANTEES["transactional" if transactional else "partitioned"]
         return total
 
     def close(self) -> None:

@@ -50,14 +50,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
-from streammesh.log.base import TopicSpec
+from streammesh.log.base import FencedError, TopicSpec
 from streammesh.processing.runtime.decoding import SourceDecoder
 from streammesh.processing.runtime.engine import Engine, StepResult, check_supported
 from streammesh.processing.runtime.errors import OutputConflictError, ProcessingError
 from streammesh.processing.runtime.output import OutputBatch
 from streammesh.processing.runtime.reading import SourceReader
 from streammesh.processing.runtime.state import Checkpoint, Intent, StateStore
-from streammesh.processing.runtime.task_state import TaskHistory
+from streammesh.processing.runtime.task_state import TaskFencedError, TaskHistory
 from streammesh.processing.sql.plan import Query
 from streammesh.schemas import load_schema
 from streammesh.schemas.wire import wire_header
@@ -147,7 +147,8 @@ class Processor:
 
     def __init__(self, mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_size: int = 50_000,
                  partition: int | None = None, feed: Any = None, shared_output: bool | None = None,
-                 task: str = "all", history: TaskHistory | None = None) -> None:
+                 task: str = "all", history: TaskHistory | None = None,
+                 transactional_id: str | None = None) -> None:
         if query.name is None:
             raise ProcessingError("only CREATE STREAM|TABLE statements run as processors",
                                   hint="preview a plain SELECT with preview(), or look a table up with pull()")
@@ -170,6 +171,9 @@ class Processor:
         self.history = history
         if history is not None:
             history.restore(self.state)
+        #: Kafka transactions for the outputs (None: the log has none, or no id was given); starting them
+        #: aborts and fences whatever a previous owner of the task left open
+        self.txn = log.transactional(transactional_id) if transactional_id and self.shared_output else None
         self.source_streams = {s.alias: mesh.product(s.product).stream for s in query.sources}
         first = query.sources[0]
         # the sources a partition task reads one partition of: the FROM stream and a stream-stream join's right
@@ -346,6 +350,7 @@ class Processor:
         log = self.mesh.log
         tag = (SOURCE_HEADER, f"{self.query.name}/{self.task}:{batch}".encode())
         todo = {t: v for t, v in planned.items() if len(v[0])}
+        skips: dict[str, dict[int, int]] = {}
         if replay is not None and len(self._replays) > 1:  # a later batch is recorded: this one was committed
             todo = {}
         elif replay is not None:  # the first attempt's bases: a second crash must still find the first's events
@@ -353,15 +358,32 @@ class Processor:
             skips = {t: already_written(log, t, bases[t], tag) for t in todo}
         else:
             bases = {t: log.end_offsets(t) for t in todo}
-            skips = {}
             if todo or self.history is not None:  # a history records every batch: each one changes the state
                 self._write_intent(batch, ranges, bases, idle)
-        for topic, (out, partitions) in todo.items():
-            out.append_to(log, topic, partitions, skip=skips.get(topic), tag=tag)
+        try:
+            self._append_all(todo, skips, tag)
+        except FencedError as e:
+            raise TaskFencedError(f"{self.query.name} task {self.task}: {e.message}", hint=e.hint) from e
         self._commit(batch, ranges, result, {}, dead)
         if self.history is not None:
             self.history.snapshot(self.state, batch)
         return len(result.outputs)
+
+    def _append_all(self, todo: dict[str, tuple[OutputBatch, int]], skips: dict[str, dict[int, int]],
+                    tag: tuple[str, bytes]) -> None:
+        """Append a batch's outputs: in one Kafka transaction when there is one (all visible or none)."""
+        if self.txn is None or not todo:
+            for topic, (out, partitions) in todo.items():
+                out.append_to(self.mesh.log, topic, partitions, skip=skips.get(topic), tag=tag)
+            return
+        self.txn.begin()
+        try:
+            for topic, (out, partitions) in todo.items():
+                out.append_to(self.txn, topic, partitions, skip=skips.get(topic), tag=tag)
+            self.txn.commit()
+        except BaseException:
+            self.txn.abort()
+            raise
 
     # -- running -----------------------------------------------------------------------------------
     def run(self, stop: threading.Event, *, on_step: Callable[[StepStats], None] | None = None) -> None:
@@ -403,6 +425,8 @@ class Processor:
                 _log.warning("%s task %s: storing the state snapshot failed: %s", self.query.name, self.task, e)
         for r in self.readers.values():
             r.close()
+        if self.txn is not None:
+            self.txn.close()
         self.state.close()
 
     def __enter__(self) -> Self:
