@@ -82,7 +82,8 @@ def worker(workspace: Path, sql: str, app: str, state: Path, progress: Path, bat
             positions = {p: t.feed.next for p, t in runner.tasks.items() if t.feed is not None}
             tmp = progress.with_suffix(".tmp")
             tmp.write_text(json.dumps({"positions": positions, "first": first, "last": last,
-                                       "cpu": time.process_time() - (cpu_first or 0.0)}))
+                                       "cpu": time.process_time() - (cpu_first or 0.0),
+                                       "guarantee": runner.metrics()["guarantee"]}))
             os.replace(tmp, progress)
             written = now
 
@@ -178,7 +179,8 @@ def run_query(mesh: Any, workspace: Path, name: str, instances: int, batch: int,
                         "broker_cpu": _broker_cpu(bootstrap) - broker_cpu,
                         "rate": total / wall, "cpu": sum(r["cpu"] for r in reports),
                         "busy": [round(r["last"] - r["first"], 2) if r["first"] else 0.0 for r in reports],
-                        "partitions": [sorted(int(p) for p in r["positions"]) for r in reports]}
+                        "partitions": [sorted(int(p) for p in r["positions"]) for r in reports],
+                        "guarantee": reports[0].get("guarantee", "")}
             time.sleep(0.1)
         raise TimeoutError(f"{name} with {instances} instance(s) did not finish within 600 s")
     finally:
@@ -228,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"{name} x{n}: {r['records']:,} records in {r['wall']:.2f} s = {r['rate']:,.0f} records/s; "
                           f"CPU {r['cpu']:.1f} s ({r['cpu'] / r['records'] * 1e6:.1f} µs/record), broker CPU "
                           f"{r['broker_cpu']:.1f} s; busy {r['busy']} s; load {os.getloadavg()[0]:.1f}; "
-                          f"partitions {r['partitions']}", flush=True)
+                          f"partitions {r['partitions']}; {r['guarantee'].split(' (')[0]}", flush=True)
             print("\n| query | source records | 1 instance (records/s) | 2 instances (records/s) | scaling |")
             print("|---|---:|---:|---:|---:|")
             for name in args.queries.split(","):
