@@ -6,6 +6,7 @@ OpenAPI is at ``/openapi.json``, interactive docs at ``/docs``. The first, unver
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -46,12 +47,40 @@ def _legacy_router() -> APIRouter:
     return router
 
 
+#: allocations between two young collections while serving (CPython's default is 700)
+_GC_YOUNG_THRESHOLD = 10_000
+_gc_tuned = False
+
+
+def _tune_gc_for_serving() -> None:
+    """Keep the collector off the hot path of requests, once per process.
+
+    A server process holds ~140,000 long-lived objects (modules, routes, models) and every request builds
+    thousands of short-lived ones (a search page validates 50 contracts). With the default thresholds the
+    requests in flight kept being promoted to the oldest generation, which triggered a full collection
+    about once a second, each rescanning everything for ~100 ms: a request that met one took 100 ms more.
+    Freezing what exists at start-up (after collecting its garbage) takes it out of every later collection,
+    and a higher young threshold lets most request objects die before a collection sees them. Measured on
+    the search benchmark (benchmarks/api, PostgreSQL): longest request 110 -> 20 ms of CPU, p95 16 -> 13 ms.
+    """
+    global _gc_tuned
+    if _gc_tuned:
+        return
+    _gc_tuned = True
+    gc.collect()
+    gc.freeze()
+    young, middle, old = gc.get_threshold()
+    if 0 < young < _GC_YOUNG_THRESHOLD:
+        gc.set_threshold(_GC_YOUNG_THRESHOLD, middle, old)
+
+
 def create_app(workspace: Path) -> FastAPI:
     """A FastAPI app over the mesh in ``workspace`` (OpenAPI at ``/docs``)."""
     mesh = MeshProvider(workspace)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        _tune_gc_for_serving()
         yield
         mesh.close()
 

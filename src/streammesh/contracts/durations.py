@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 __all__ = ["parse_duration", "format_duration"]
 
@@ -24,7 +25,17 @@ def parse_duration(text: str | int | float | timedelta) -> timedelta:
         raise ValueError("expected a duration such as '5m', '4h' or '7d', got a boolean")
     if isinstance(text, (int, float)):
         return timedelta(seconds=text)
-    s = str(text).strip().lower().replace(" ", "")
+    parsed = _parse_text(str(text))
+    if parsed is None:
+        raise ValueError(f"{text!r} is not a duration; write e.g. '500ms', '30s', '5m', '1h30m', '7d' or 'PT5M'")
+    return parsed
+
+
+@lru_cache(maxsize=1024)
+def _parse_text(text: str) -> timedelta | None:
+    # contracts repeat a handful of durations ('5m', '4h'), and every contract read from the catalog parses
+    # its SLA's again: remembered (timedeltas are immutable)
+    s = text.strip().lower().replace(" ", "")
     if s.upper().startswith("P"):
         m = _ISO.match(s.upper())
         if m and any(m.groups()):
@@ -32,7 +43,7 @@ def parse_duration(text: str | int | float | timedelta) -> timedelta:
             return timedelta(days=d, hours=h, minutes=mi, seconds=sec)
     elif s and _PART.sub("", s) == "":
         return timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in _PART.findall(s)))
-    raise ValueError(f"{text!r} is not a duration; write e.g. '500ms', '30s', '5m', '1h30m', '7d' or 'PT5M'")
+    return None
 
 
 def format_duration(value: timedelta) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from itertools import chain
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+import orjson
+from sqlalchemy import Connection, Engine, Text, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from streammesh.catalog.models import (
@@ -30,6 +31,7 @@ from streammesh.store.facet_index import FacetIndex
 from streammesh.store.migrations import migrate
 from streammesh.store.processing_sql import SqlProcessingStore
 from streammesh.store.schema_sql import SqlSchemaStore
+from streammesh.store.search_state import BROAD_TERM, SearchState, TermRanks, share_state, shared_state
 from streammesh.store.timestamps import aware as _aware
 from streammesh.store.timestamps import utcnow
 
@@ -44,12 +46,24 @@ def schema_fields(contract: Contract) -> list[SchemaField]:
         return []
 
 
+# a page of search hits: the products' columns with the contract as its JSON text (parsed with orjson, several
+# times faster than the JSON type's json.loads), named through one cached statement with an expanding IN
+_PAGE = select(*(cast(c, Text).label(c.name) if c.name == "contract" else c for c in t.products.c)).where(
+    t.products.c.name.in_(bindparam("names", expanding=True)))
+#: what tells a search whether its cached facet values are still current (see SqlCatalogStore._search_state)
+_MARKER = select(func.count(), func.sum(t.products.c.revision), func.max(t.products.c.updated_at))
+
+
 class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
     """Everything but connection setup and full-text matching, in portable SQL."""
 
+    #: queries matching at least this many products are ranked term by term, each term's ranking kept until
+    #: the catalog changes (see :meth:`_ranked_matches`); None ranks every query as a whole in the database
+    broad_term: int | None = BROAD_TERM
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._facet_cache: tuple[tuple[Any, ...], FacetIndex] | None = None  # (catalog marker, facet index)
+        self._search: SearchState | None = None  # the last one used (keeps it shared with the process's stores)
         with self.engine.begin() as conn:
             migrate(conn, self)
 
@@ -65,6 +79,35 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
     @abstractmethod
     def match(self, conn: Connection, query: str) -> dict[str, float]:
         """Names of products matching ``query`` with a score (higher is better)."""
+
+    @property
+    def database(self) -> str:
+        """Names the database (its URL, with the search path when it sets one): the stores of a process
+        opened on the same database share their search state."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def prepare_match(self, conn: Connection) -> None:
+        """Called once before a search's full-text statements (session settings for them)."""
+
+    def term_keys(self, query: str) -> list[Hashable] | None:
+        """The terms of ``query`` as the store ranks them one by one (see :meth:`rank_term`), in query order;
+        None when the store ranks whole queries only (every search then runs :meth:`match_numbers`)."""
+        return None
+
+    def match_count(self, conn: Connection, query: str) -> int:
+        """How many products match ``query``, without ranking them."""
+        raise NotImplementedError
+
+    def rank_term(self, conn: Connection, key: Hashable, index: FacetIndex) -> TermRanks | None:
+        """The ranking of a query of this one term over the catalog; None when it hits a product ``index``
+        does not hold (saved since it was built)."""
+        raise NotImplementedError
+
+    def combine_terms(self, conn: Connection, query: str, keys: list[Hashable], ranks: list[TermRanks],
+                      index: FacetIndex) -> tuple[np.ndarray, np.ndarray] | None:
+        """What :meth:`match_numbers` gives for ``query``, computed from its terms' rankings; None when the
+        store cannot tell it exactly for this query."""
+        raise NotImplementedError
 
     # -- teams and domains ---------------------------------------------------------------------
     def add_team(self, team: Team) -> Team:
@@ -106,8 +149,11 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
     # -- products ------------------------------------------------------------------------------
     @staticmethod
     def _product(row: Mapping[str, Any]) -> Product:
+        contract = row["contract"]
+        if isinstance(contract, str):  # read as text (search pages)
+            contract = orjson.loads(contract)
         return Product(
-            contract=Contract.model_validate(row["contract"]), status=row["status"], revision=row["revision"],
+            contract=Contract.model_validate(contract), status=row["status"], revision=row["revision"],
             stream=row["stream"], cluster=row["cluster"], created_at=_aware(row["created_at"]),
             updated_at=_aware(row["updated_at"]), published_at=_aware(row["published_at"]),
         )
@@ -197,11 +243,12 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
         if limit < 1 or offset < 0:
             raise ValidationError(f"limit must be >= 1 and offset >= 0 (got limit={limit}, offset={offset})")
         with self.engine.connect() as conn:
-            index = self._facet_index(conn)  # read before the match, as the rows were
+            state = self._search_state(conn)  # read before the match, as the rows were
+            index = state.index
             scores: np.ndarray | None = None
             matches: np.ndarray | None = None
             if query.strip():
-                numbers, found = self.match_numbers(conn, query, index)
+                numbers, found = self._ranked_matches(conn, query, state)
                 if len(found):  # relative to the best hit (1.0), so scores read the same whatever the corpus size
                     found = found / (found.max() or 1.0)
                 known = numbers >= 0
@@ -216,7 +263,7 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
             page = ordered[offset:offset + limit]
             names = [index.names[i] for i in page]
             found_products = {r["name"]: self._product(r) for r in conn.execute(
-                select(t.products).where(t.products.c.name.in_(names))).mappings()} if names else {}
+                _PAGE, {"names": names}).mappings()} if names else {}
         hits = [SearchHit(found_products[n], float(scores[i]) if scores is not None else 0.0)
                 for n, i in zip(names, page, strict=True) if n in found_products]
         return SearchResult(hits=hits, total=len(selected), facets=facets)
@@ -227,18 +274,57 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
         scores = self.match(conn, query)
         return index.numbers(scores), np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
 
-    def _facet_index(self, conn: Connection) -> FacetIndex:
-        """Every product's facet values (see :class:`FacetIndex`), read once and kept until the catalog changes.
+    def _ranked_matches(self, conn: Connection, query: str, state: SearchState) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`match_numbers` for ``query``, from the cached rankings of its terms when the store has them.
+
+        Ranking every match is what a broad search spends its time on (bm25 or ts_rank over 10,000 rows:
+        10-25 ms), and the same terms come back in query after query (search as you type repeats all but
+        the last word). So each broad term is ranked once over the whole catalog, kept until the catalog
+        changes, and queries are combined from their terms, exactly as the database would rank them. A
+        narrow query (fewer than :attr:`broad_term` matches) is ranked by one query, as before.
+        """
+        broad = self.broad_term
+        keys = self.term_keys(query) if broad is not None else None
+        if not keys or broad is None:
+            return self.match_numbers(conn, query, state.index)
+        ranks = [state.term(key) for key in keys]
+        if any(r is None for r in ranks):
+            self.prepare_match(conn)
+            if len(keys) > 1 and self.match_count(conn, query) < broad:
+                return self.match_numbers(conn, query, state.index)
+            for i, key in enumerate(keys):
+                if ranks[i] is None:
+                    ranked = self.rank_term(conn, key, state.index)
+                    if ranked is None:  # a product saved since the index was built
+                        return self.match_numbers(conn, query, state.index)
+                    if ranked.count >= broad:
+                        state.keep(key, ranked)
+                    ranks[i] = ranked
+        if len(keys) > 1 and any(r.count == 0 for r in ranks):  # type: ignore[union-attr]
+            return self.match_numbers(conn, query, state.index)  # a term the database may read as no words
+        combined = self.combine_terms(conn, query, keys, ranks, state.index)  # type: ignore[arg-type]
+        return combined if combined is not None else self.match_numbers(conn, query, state.index)
+
+    def _search_state(self, conn: Connection) -> SearchState:
+        """Every product's facet values (see :class:`FacetIndex`) and the cached term rankings, read once and
+        kept until the catalog changes (shared with this process's other stores on the database).
 
         Reading them is most of a search's time in a large catalog, and they change only when a product
         is saved. Every save adds a row or raises a revision, so the products' count, revision sum and
         newest update time (read from an index) change with any write, from this process or another.
         """
-        marker = tuple(conn.execute(select(func.count(), func.sum(t.products.c.revision),
-                                           func.max(t.products.c.updated_at))).one())
-        cached = self._facet_cache
-        if cached is not None and cached[0] == marker:
-            return cached[1]
+        marker = self._catalog_marker(conn)
+        state = self._search
+        if state is not None and state.marker == marker:
+            return state
+        state = shared_state(self.database, marker)
+        if state is None:
+            state = share_state(self.database, SearchState(marker, self._facet_index(conn)))
+        self._search = state
+        return state
+
+    def _facet_index(self, conn: Connection) -> FacetIndex:
+        """Every product's facet values, read from the database."""
         tags: dict[str, set[str]] = {}
         for name, tag in conn.execute(select(t.product_tags.c.product, t.product_tags.c.tag)):
             tags.setdefault(name, set()).add(tag)
@@ -252,9 +338,12 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
             for name, domain, tier, quality, status in conn.execute(select(
                 t.products.c.name, t.products.c.domain, t.products.c.tier, t.products.c.quality, t.products.c.status))
         }
-        index = FacetIndex(values)
-        self._facet_cache = (marker, index)
-        return index
+        return FacetIndex(values)
+
+    def _catalog_marker(self, conn: Connection) -> tuple[Any, ...]:
+        """Something that changes whenever a product is saved: the products' count, revision sum and newest
+        update time. Stores with a cheaper way to tell that nothing changed override this."""
+        return tuple(conn.execute(_MARKER).one())
 
     # -- activity and consumers ----------------------------------------------------------------
     def record_activity(self, kind: str, subject: str, *, actor: str | None = None, summary: str = "",

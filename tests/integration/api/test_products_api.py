@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import yaml
 
+from streammesh.api.models import SearchOut
 from tests.factories import ORDERS_SCHEMA, contract_dict
 from tests.integration.api.conftest import assert_problem
 
@@ -85,6 +86,19 @@ def test_search_facets_filters_and_pagination(client, mesh):
     assert [i["name"] for i in web["items"]] == ["web.page_views"] and web["items"][0]["tier"] == "tier-2"
     hits = client.get("/api/v1/products", params={"q": "page views"}).json()
     assert hits["items"][0]["name"] == "web.page_views" and hits["items"][0]["score"] > 0
+
+
+def test_search_body_is_the_search_out_model_as_fastapi_writes_it(client, mesh):
+    """The route writes its JSON itself (no second validation): it must be exactly what validating the
+    body as ``SearchOut`` and serialising it again gives, and the OpenAPI document still names the model."""
+    mesh.publish(contract_dict())
+    mesh.publish(contract_dict("web.page_views", title="Page views", classifications={"customer_email": "pii"}))
+    for params in ({}, {"q": "orders"}, {"q": "ord", "limit": 1}, {"domain": "web"}, {"q": "nothing-matches"}):
+        response = client.get("/api/v1/products", params=params)
+        assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+        assert SearchOut.model_validate_json(response.content).model_dump_json().encode() == response.content
+    schema = client.get("/openapi.json").json()["paths"]["/api/v1/products"]["get"]["responses"]["200"]
+    assert schema["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/SearchOut"}
 
 
 def test_bad_query_parameters_are_422_problems(client):
@@ -186,3 +200,12 @@ def test_draft_has_no_compatibility(client, mesh):
     mesh.publish(contract_dict(), draft=True)
     assert_problem(client.post("/api/v1/products/sales.orders/compatibility", json=contract_dict()), 409,
                    detail="draft")
+
+
+def test_a_serving_app_keeps_the_collector_off_the_requests(client):
+    """Once the app serves (its lifespan started), start-up objects are frozen and young collections are rarer,
+    so no request meets a full collection rescanning them (see ``_tune_gc_for_serving``)."""
+    import gc
+
+    assert client.get("/api/healthz").status_code == 200
+    assert gc.get_freeze_count() > 10_000 and gc.get_threshold()[0] >= 10_000
