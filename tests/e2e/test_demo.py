@@ -61,7 +61,7 @@ def test_demo_serves_catalog_and_keeps_generating(tmp_path: Path):
         finally:
             mesh.close()
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)  # as a service manager or `timeout` stops it; Ctrl-C takes the same path
         try:
             out, _ = proc.communicate(timeout=30)
         except subprocess.TimeoutExpired:
@@ -69,3 +69,14 @@ def test_demo_serves_catalog_and_keeps_generating(tmp_path: Path):
             out, _ = proc.communicate()
     assert "Catalog: http://127.0.0.1:" in out
     assert "Traceback" not in out
+    # the sample apps' workers were stopped with it, not left running
+    assert "Stopped" in out and "app workers." in out
+    from streammesh.processing.apps import instance_pids, pid_alive
+
+    mesh = streammesh.connect(workspace, create=False)
+    try:
+        apps = mesh.store.list_apps()
+        assert apps and all(a.status == "stopped" for a in apps)
+        assert not any(pid_alive(p, a.name) for a in apps for p in instance_pids(mesh, a.name))
+    finally:
+        mesh.close()

@@ -25,8 +25,20 @@ def _check_port(host: str, port: int) -> None:
                                   hint="pick another with --port") from None
 
 
+def _interrupt_on_sigterm() -> None:
+    """Make SIGTERM (``kill``, ``timeout``, a service manager) stop like Ctrl-C: as KeyboardInterrupt, so the
+    ``finally`` blocks run and the demo's app workers are stopped rather than orphaned. Without this the
+    server re-raises SIGTERM after its shutdown and the default action ends the process on the spot."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def _serve(workspace: Path, host: str, port: int, duration: float | None = None) -> None:
-    """Serve the web app until Ctrl-C, or for ``duration`` seconds."""
+    """Serve the web app until Ctrl-C or SIGTERM, or for ``duration`` seconds."""
     import threading
 
     import uvicorn
@@ -67,6 +79,7 @@ def demo(
     host = "127.0.0.1"
     if serve:
         _check_port(host, port)
+    _interrupt_on_sigterm()
     out.print(f"Creating the sample organisation in [bold]{workspace}[/] ...")
     generator = create_demo(workspace, seed=seed, progress=lambda msg: out.print(f"  {msg}"))
     running: list[str] = []
@@ -111,6 +124,7 @@ def serve(
     _check_port(host, port)
     out.print(f"Catalog: [bold underline]http://{host}:{port}/[/]  (Ctrl-C to stop)")
     out.print(f"Schema registry for Kafka clients: schema.registry.url=http://{host}:{port}   API docs: /docs")
+    _interrupt_on_sigterm()
     try:
         _serve(state(ctx).workspace, host, port)
     except KeyboardInterrupt:
