@@ -28,6 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from streammesh.processing.runtime.processor import SUMMED_METRICS
+
 __all__ = ["ProcessorThread", "main", "summarise"]
 
 METRICS_INTERVAL_S = 1.0
@@ -35,7 +37,6 @@ METRICS_INTERVAL_S = 1.0
 SESSION_TIMEOUT_ENV = "STREAMMESH_APP_SESSION_TIMEOUT_MS"
 DEFAULT_SESSION_TIMEOUT_MS = 6_000
 SNAPSHOT_INTERVAL_S = 0.5
-_SUMMED = ("processed", "emitted", "late", "errors", "events_per_s", "lag")
 
 
 def _log(message: str) -> None:
@@ -108,10 +109,10 @@ class ProcessorThread(threading.Thread):
 
 def summarise(per_product: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """App-level metrics: counters, throughput and lag summed over its products, plus each product's own."""
-    total: dict[str, Any] = {k: 0 for k in _SUMMED}
+    total: dict[str, Any] = dict.fromkeys(SUMMED_METRICS, 0)
     checkpoints = []
     for m in per_product.values():
-        for k in _SUMMED:
+        for k in SUMMED_METRICS:
             v = m.get(k)
             if isinstance(v, int | float):
                 total[k] += v
@@ -164,8 +165,7 @@ def _merged(workspace: Path, name: str, instance: int, mine: dict[str, dict[str,
         for product, m in data.get("products", {}).items():
             into = per_product.setdefault(product, {})
             for k, v in m.items():
-                if k in ("processed", "emitted", "late", "errors", "dead_lettered", "events_per_s", "lag") \
-                        and isinstance(v, int | float):
+                if k in SUMMED_METRICS and isinstance(v, int | float):
                     into[k] = into.get(k, 0) + v
                 elif k == "last_checkpoint" and v is not None:
                     into[k] = max(into.get(k) or "", v)

@@ -50,7 +50,7 @@ from typing import Any, Self
 import duckdb
 
 from streammesh.processing.runtime.errors import UnsupportedQueryError
-from streammesh.processing.runtime.processor import Processor, StepStats
+from streammesh.processing.runtime.processor import SUMMED_METRICS, Processor, StepStats
 from streammesh.processing.runtime.reading import RecordRun, SourceReader, _runs
 from streammesh.processing.runtime.state import fingerprint
 from streammesh.processing.runtime.task_state import TaskFencedError, TaskHistory
@@ -351,12 +351,11 @@ class PartitionedRunner:
 
     def metrics(self) -> dict[str, Any]:
         """Counters summed over the owned tasks, the tasks and partitions owned, the mode's guarantee."""
-        total: dict[str, Any] = {"app": self.app, "product": self.query.name, "processed": 0, "emitted": 0,
-                                 "late": 0, "errors": 0, "dead_lettered": 0, "events_per_s": 0.0, "lag": 0}
+        total: dict[str, Any] = {"app": self.app, "product": self.query.name, **dict.fromkeys(SUMMED_METRICS, 0)}
         last = []
         for t in self.tasks.values():
             m = t.processor.metrics()
-            for k in ("processed", "emitted", "late", "errors", "dead_lettered", "events_per_s", "lag"):
+            for k in SUMMED_METRICS:
                 total[k] += m.get(k) or 0
             if m.get("last_checkpoint"):
                 last.append(m["last_checkpoint"])

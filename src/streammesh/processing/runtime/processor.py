@@ -64,10 +64,12 @@ from streammesh.schemas.wire import wire_header
 from streammesh.sdk.mesh import Mesh
 from streammesh.sdk.producer import dead_letter_stream
 
-__all__ = ["SOURCE_HEADER", "Processor", "StepStats", "already_written", "run_to_end"]
+__all__ = ["SOURCE_HEADER", "SUMMED_METRICS", "Processor", "StepStats", "already_written", "run_to_end"]
 
 #: the header naming the task and batch that wrote an event (shared output, see the module docstring)
 SOURCE_HEADER = "sm.src"
+#: the counters of :meth:`Processor.metrics` that add up across tasks, instances and an app's products
+SUMMED_METRICS = ("processed", "emitted", "late", "errors", "dead_lettered", "events_per_s", "lag")
 
 _log = logging.getLogger(__name__)
 
