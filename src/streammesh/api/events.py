@@ -6,10 +6,9 @@ what is valid is appended and acknowledged (durable) before the response, so not
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import time
 import warnings
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any

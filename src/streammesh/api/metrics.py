@@ -22,6 +22,7 @@ from streammesh.api.deps import MeshDep
 from streammesh.api.errors import PROBLEM_RESPONSES
 from streammesh.api.events import event_stream
 from streammesh.api.products import ProductName
+from streammesh.catalog.streams import stream_events
 from streammesh.schemas.serde import dump_json
 from streammesh.sdk.consumer import ProductDeprecatedWarning
 from streammesh.sdk.producer import dead_letter_stream
@@ -50,11 +51,6 @@ class MetricsOut(BaseModel):
     invalid_rate: float = Field(description="dead letters per event appended (0 when there are no events)")
 
 
-def _count(m: Any, stream: str) -> int:
-    end, begin = m.log.end_offsets(stream), m.log.begin_offsets(stream)
-    return sum(end[p] - begin.get(p, 0) for p in end)
-
-
 @router.get("/{name}/metrics", response_model=MetricsOut)
 def metrics(name: ProductName, m: MeshDep) -> MetricsOut:
     """Events per second over the last minute, age of the newest event against the SLA's freshness, and the
@@ -71,7 +67,7 @@ def metrics(name: ProductName, m: MeshDep) -> MetricsOut:
     since = m.log.offsets_for_timestamp(product.stream, now_ms - RATE_WINDOW_S * 1000)
     recent = sum(end[p] - min(since.get(p, end[p]), end[p]) for p in end)
     dead_stream = dead_letter_stream(product.stream)
-    dead = _count(m, dead_stream) if dead_stream in m.log.topics() else 0
+    dead = stream_events(m.log, dead_stream) if dead_stream in m.log.topics() else 0
     last = stats.get("last_event_ms")
     age = max(0.0, (now_ms - last) / 1000) if last is not None else None
     events = int(stats.get("events", 0))

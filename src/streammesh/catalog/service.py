@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from streammesh.catalog.evolution import SchemaChange, assess_change, major_stream_name
 from streammesh.catalog.lifecycle import check_transition
-from streammesh.catalog.streams import DEFAULT_SAMPLE, StreamInfo, is_internal_stream, stream_info, stream_names
+from streammesh.catalog.streams import (DEFAULT_SAMPLE, StreamInfo, is_internal_stream, stream_events, stream_info,
+                                        stream_names)
 from streammesh.catalog.models import LineageEdge, Product, ProductVersion, SearchResult, Team
 from streammesh.contracts.model import TEAM_PATTERN, Contract, Deprecation, DerivedFrom
 from streammesh.exceptions import ConflictError, NotFoundError, ValidationError
@@ -150,8 +151,7 @@ class Catalog:
                 f"{contract.name}: the stream already exists on the log with {spec.partitions} partition(s), "
                 f"not {contract.partitions}; publishing adopts the existing stream and its events",
                 hint=f"set 'partitions: {spec.partitions}' in the contract")
-        begin, end = self.log.begin_offsets(contract.name), self.log.end_offsets(contract.name)
-        return sum(e - begin.get(p, 0) for p, e in end.items())
+        return stream_events(self.log, contract.name)
 
     def _create_stream(self, contract: Contract) -> None:
         self.log.create_topic(TopicSpec(contract.name, partitions=contract.partitions,

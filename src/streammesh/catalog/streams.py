@@ -28,8 +28,8 @@ from streammesh.schemas.registry import SchemaRegistry
 from streammesh.schemas.serde import decode_key
 from streammesh.schemas.wire import is_wire_format, read_header
 
-__all__ = ["StreamInfo", "stream_names", "stream_info", "infer_json_schema", "is_internal_stream",
-           "suggest_key", "DEFAULT_SAMPLE"]
+__all__ = ["StreamInfo", "stream_names", "stream_info", "stream_events", "infer_json_schema",
+           "is_internal_stream", "suggest_key", "DEFAULT_SAMPLE"]
 
 DEFAULT_SAMPLE = 100
 """Events sampled per stream to infer a schema (the newest ones)."""
@@ -249,13 +249,18 @@ def _decode(info: StreamInfo, records: list[Record], registry: SchemaRegistry, n
         info.note = f"{bad} of {bad + len(parsed)} sampled events are not JSON and were left out of the inference"
 
 
+def stream_events(log: BaseLog, topic: str) -> int:
+    """Events ``topic`` retains: end minus begin offset, summed over its partitions."""
+    begin, end = log.begin_offsets(topic), log.end_offsets(topic)
+    return sum(e - begin.get(p, 0) for p, e in end.items())
+
+
 def stream_info(log: BaseLog, registry: SchemaRegistry, topic: str, *, product: str | None = None,
                 sample: int = DEFAULT_SAMPLE) -> StreamInfo:
     """Partitions, event count, newest event time and (sampling up to ``sample`` events) the schema of
     ``topic``. Raises TopicNotFoundError for an unknown topic."""
     spec = log.topic_spec(topic)
-    begin, end = log.begin_offsets(topic), log.end_offsets(topic)
-    events = sum(e - begin.get(p, 0) for p, e in end.items())
+    events = stream_events(log, topic)
     records = _sample(log, topic, sample) if events else []
     info = StreamInfo(name=topic, domain=topic.split(".", 1)[0] if "." in topic else "", partitions=spec.partitions,
                       events=events, last_event_ms=records[0].timestamp if records else None, product=product)

@@ -4,6 +4,7 @@ No ``from __future__ import annotations`` here: FastAPI must see the router-loca
 """
 
 
+from collections import Counter
 from importlib.resources import files
 from typing import Annotated, Any
 
@@ -95,9 +96,6 @@ def pages_router(mesh: Any) -> APIRouter:
 
     @router.get("/teams")
     def teams(m: MeshDep) -> str:
-        counts: dict[str, int] = {}
-        for p in m.products():
-            counts[p.owner] = counts.get(p.owner, 0) + 1
-        return teams_page(m.teams(), counts)
+        return teams_page(m.teams(), Counter(p.owner for p in m.products()))
 
     return router
