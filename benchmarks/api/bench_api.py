@@ -437,6 +437,10 @@ def _server_ms(response: Any, metric: str = "app") -> float:
     return float(timings[metric])
 
 
+def _search_params(q: str, filters: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [("q", q)] + [(k, v) for k, vs in filters.items() for v in vs]
+
+
 def measure(base: str, workspace: Path, searches: list, pages: list[str]) -> dict[str, dict[str, list[float]]]:
     """One round: latencies (ms) per case, client side and Server-Timing."""
     import httpx
@@ -449,35 +453,23 @@ def measure(base: str, workspace: Path, searches: list, pages: list[str]) -> dic
         out.setdefault(case, {}).setdefault(kind, []).append(ms)
 
     with httpx.Client(base_url=base, timeout=30) as client:
-        for q, filters in searches:
-            params = [("q", q)] + [(k, v) for k, vs in filters.items() for v in vs]
+
+        def get(case: str, url: str, params: Any = None) -> None:
+            """One request: its client-side latency and its Server-Timing (wall and CPU)."""
             t = time.perf_counter()
-            r = client.get("/api/v1/products", params=params)
-            add("search, REST GET /api/v1/products", "client", (time.perf_counter() - t) * 1000)
+            r = client.get(url, params=params)
+            add(case, "client", (time.perf_counter() - t) * 1000)
             r.raise_for_status()
-            add("search, REST GET /api/v1/products", "server", _server_ms(r))
-            add("search, REST GET /api/v1/products", "server CPU", _server_ms(r, "cpu"))
+            add(case, "server", _server_ms(r))
+            add(case, "server CPU", _server_ms(r, "cpu"))
+
         for q, filters in searches:
-            params = [("q", q)] + [(k, v) for k, vs in filters.items() for v in vs]
-            t = time.perf_counter()
-            r = client.get("/", params=params)
-            add("search, HTML Explore page GET /?q=", "client", (time.perf_counter() - t) * 1000)
-            r.raise_for_status()
-            add("search, HTML Explore page GET /?q=", "server", _server_ms(r))
-            add("search, HTML Explore page GET /?q=", "server CPU", _server_ms(r, "cpu"))
+            get("search, REST GET /api/v1/products", "/api/v1/products", _search_params(q, filters))
+        for q, filters in searches:
+            get("search, HTML Explore page GET /?q=", "/", _search_params(q, filters))
         for name in pages:
-            t = time.perf_counter()
-            r = client.get(f"/products/{name}")
-            add("product page, HTML GET /products/{name}", "client", (time.perf_counter() - t) * 1000)
-            r.raise_for_status()
-            add("product page, HTML GET /products/{name}", "server", _server_ms(r))
-            add("product page, HTML GET /products/{name}", "server CPU", _server_ms(r, "cpu"))
-            t = time.perf_counter()
-            r = client.get(f"/api/v1/products/{name}")
-            add("product, REST GET /api/v1/products/{name}", "client", (time.perf_counter() - t) * 1000)
-            r.raise_for_status()
-            add("product, REST GET /api/v1/products/{name}", "server", _server_ms(r))
-            add("product, REST GET /api/v1/products/{name}", "server CPU", _server_ms(r, "cpu"))
+            get("product page, HTML GET /products/{name}", f"/products/{name}")
+            get("product, REST GET /api/v1/products/{name}", f"/api/v1/products/{name}")
     with streammesh.connect(workspace, create=False) as mesh:
         store = mesh.store
         for q, filters in searches[:20]:  # warm the connection and caches, as the server's are
@@ -495,7 +487,7 @@ def warm_up(base: str, searches: list, pages: list[str]) -> None:
 
     with httpx.Client(base_url=base, timeout=60) as client:
         for q, filters in searches[:100]:
-            client.get("/api/v1/products", params=[("q", q)] + [(k, v) for k, vs in filters.items() for v in vs])
+            client.get("/api/v1/products", params=_search_params(q, filters))
             client.get("/", params={"q": q})
         for name in pages[:50]:
             client.get(f"/products/{name}")

@@ -140,8 +140,10 @@ def _last_record(log: BaseLog, topic: str, partition: int, offset: int) -> Recor
     return None
 
 
-def _plan_topic(source: BaseLog, target: BaseLog, topic: str, spec: TopicSpec, where: str) -> tuple[str, dict[int, int]]:
-    """``copy``, ``already there`` or ``empty`` for one topic, with the source's end offsets; else refuse."""
+def _plan_topic(source: BaseLog, target: BaseLog, target_topics: set[str], topic: str, spec: TopicSpec,
+                where: str) -> tuple[str, dict[int, int]]:
+    """``copy``, ``already there`` or ``empty`` for one topic, with the source's end offsets; else refuse.
+    ``target_topics``: the target's topics, listed once for the whole plan."""
     begins, ends = source.begin_offsets(topic), source.end_offsets(topic)
     for p, begin in sorted(begins.items()):
         if begin > 0:
@@ -150,7 +152,7 @@ def _plan_topic(source: BaseLog, target: BaseLog, topic: str, spec: TopicSpec, w
                 f"and Kafka would number its records from 0: offsets would not line up",
                 hint="consumers' committed offsets would point at other events; migrate before retention "
                      "removes events, or re-create the topic")
-    if topic not in target.topics():
+    if topic not in target_topics:
         return ("copy" if any(ends.values()) else "empty"), ends
     theirs = target.topic_spec(topic)
     if theirs.partitions != spec.partitions:
@@ -276,9 +278,10 @@ def migrate(mesh: Mesh, *, log: str, metadata: str, into: Path | str | None = No
         catalog_plan = _plan_catalog(source_store, target_store, metadata)
         streams = {p.stream: p.name for p in source_store.list_products()}
         plans: list[tuple[TopicMove, TopicSpec, str, dict[int, int]]] = []
+        target_topics = set(target_log.topics())  # one listing (a metadata request on Kafka), not one per topic
         for topic in source_log.topics():
             spec = source_log.topic_spec(topic)
-            state, ends = _plan_topic(source_log, target_log, topic, spec, where)
+            state, ends = _plan_topic(source_log, target_log, target_topics, topic, spec, where)
             plans.append((TopicMove(topic, streams.get(topic), spec.partitions), spec, state, ends))
         # -- catalog ---------------------------------------------------------------------------------
         if catalog_plan == "copy":

@@ -8,9 +8,7 @@ same way everywhere (upserts, locks) go through :mod:`streammesh.store.dialects`
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -394,32 +392,19 @@ def _facet_counts(values: dict[str, dict[str, set[str]]],
     """Count facet values over the matches; each facet is counted with every *other* filter applied,
     so a user who picked ``domain=sales`` still sees how many hits the other domains would give.
 
-    The plain-Python statement of what :meth:`FacetIndex.select` computes (searches use that); the
-    tests compare the two."""
+    The plain-Python statement of what :meth:`FacetIndex.select` computes (searches use that, not this):
+    the tests compare the two, so this stays the simplest, obviously right version."""
     wanted = {k: set(v) for k, v in filters.items()}
-    matched: list[str] = []
-    counted: list[dict[str, set[str]]] = []  # the matches: they count in every facet
-    near: dict[str, list[dict[str, set[str]]]] = {f: [] for f in wanted}  # only f's own filter excludes them
-    if not wanted:
-        matched, counted = list(values), list(values.values())
-        values = {}
-    for name, attrs in values.items():
-        failed = None
-        for f, allowed in wanted.items():
-            if allowed.isdisjoint(attrs[f]):
-                if failed is not None:
-                    break  # two filters exclude it: it counts nowhere
-                failed = f
-        else:
-            if failed is None:
-                matched.append(name)
-                counted.append(attrs)
-            else:
-                near[failed].append(attrs)
-    ordered: dict[str, dict[str, int]] = {}
-    for facet in FACETS:
-        counts = Counter(chain.from_iterable(attrs[facet] for attrs in counted))
-        counts.update(chain.from_iterable(attrs[facet] for attrs in near.get(facet, ())))
-        ordered[facet] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    return ordered, matched
 
+    def passes(attrs: dict[str, set[str]], skip: str | None) -> bool:
+        return all(attrs[f] & allowed for f, allowed in wanted.items() if f != skip)
+
+    counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
+    for attrs in values.values():
+        for facet in FACETS:
+            if passes(attrs, facet):
+                for v in attrs[facet]:
+                    counts[facet][v] = counts[facet].get(v, 0) + 1
+    matched = [name for name, attrs in values.items() if passes(attrs, None)]
+    ordered = {f: dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for f, c in counts.items()}
+    return ordered, matched

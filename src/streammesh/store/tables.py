@@ -51,7 +51,7 @@ products = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("published_at", DateTime(timezone=True)),
     # layout version 4: searches read count, sum(revision) and max(updated_at) from it to tell whether
-    # their cached facet values are still current (see SqlCatalogStore._facet_values)
+    # their cached facet values are still current (see SqlCatalogStore._catalog_marker)
     Index("ix_products_revision", "revision", "updated_at"),
 )
 

@@ -71,4 +71,3 @@ def test_weighted_sum_is_postgresqls_double_precision_sum(pg):
         expression = " + ".join(f"{w} * %s::real" for w in weights)
         expected = pg.execute(f"SELECT {expression}", [float(r[0]) for r in ranks]).fetchone()[0]
         assert weighted_sum(ranks, weights)[0] == expected
-
