@@ -23,7 +23,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -320,6 +320,25 @@ class KafkaEventLog(BaseLog):
             parts.append(p)
         return parts
 
+    def _produce(self, topic: str, records: Sequence[OutgoingRecord], report: Callable[[tuple[int, Message]], object],
+                 producer: Producer | None = None) -> None:
+        """Place ``records`` (nothing is queued if one is malformed) and queue them on ``producer`` (default:
+        the shared one), waiting while librdkafka's queue is full; record ``i``'s delivery report calls
+        ``report((i, message))``. Shared by :meth:`append` and transactional appends (:mod:`.transactions`)."""
+        parts = self._place(self._topic(topic, "appending"), topic, records)
+        if producer is None:
+            producer = self.producer
+        produce = producer.produce
+        for i, r in enumerate(records):
+            headers = r.headers
+            while True:
+                try:
+                    produce(topic, r.value, r.key, parts[i], on_delivery=lambda err, msg, i=i: report((i, msg)),
+                            timestamp=r.timestamp or 0, headers=list(headers) if headers else None)
+                    break
+                except BufferError:  # librdkafka's queue is full: let deliveries drain
+                    producer.poll(0.05)
+
     def append(self, topic: str, records: Sequence[OutgoingRecord]) -> list[RecordPosition]:
         """Produce records and return once the brokers acknowledged every one, positions in input order.
 
@@ -334,30 +353,17 @@ class KafkaEventLog(BaseLog):
         if not records:
             self._check_open()
             return []
-        t = self._topic(topic, "appending")
-        parts = self._place(t, topic, records)
         n = len(records)
         out: list[RecordPosition | None] = [None] * n
         failed: list[tuple[int, KafkaError]] = []
-        # The record's index rides along as librdkafka's per-message opaque-free way: one bound method
-        # per append (not a partial per record), and positions built once every report is in.
+        # delivery reports are only collected here (record index, message); positions are built once
+        # every report is in
         reports: list[tuple[int, Message]] = []
-        report = reports.append
-        producer = self.producer
-        produce = producer.produce
         paused = gc.isenabled()
         gc.disable()  # a record's objects form no cycles; collections mid-loop only rescan the batch
         try:
-            for i, r in enumerate(records):
-                headers = r.headers
-                while True:
-                    try:
-                        produce(topic, r.value, r.key, parts[i], on_delivery=lambda err, msg, i=i: report((i, msg)),
-                                timestamp=r.timestamp or 0, headers=list(headers) if headers else None)
-                        break
-                    except BufferError:  # librdkafka's queue is full: let deliveries drain
-                        producer.poll(0.05)
-            left = producer.flush(self.delivery_timeout + self.timeout)
+            self._produce(topic, records, reports.append)
+            left = self.producer.flush(self.delivery_timeout + self.timeout)
             for i, msg in reports:
                 err = msg.error()
                 if err is not None:

@@ -31,6 +31,10 @@ _UNSUPPORTED = {KafkaError._UNSUPPORTED_FEATURE, KafkaError.UNSUPPORTED_VERSION,
                 KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, KafkaError.CLUSTER_AUTHORIZATION_FAILED}
 
 
+def _ignore(report: object) -> None:
+    """Delivery reports of a transaction: :meth:`KafkaTransaction.commit` fails if any record is missing."""
+
+
 class TransactionsUnsupported(LogError):
     """The cluster (or this client's principal) cannot use transactions."""
 
@@ -70,18 +74,8 @@ class KafkaTransaction(LogTransaction):
         fails if any is missing), so nothing here waits for the brokers."""
         if not records:
             return
-        t = self.log._topic(topic, "appending")
-        parts = self.log._place(t, topic, records)
-        produce, poll = self.producer.produce, self.producer.poll
-        doing = f"appending to topic {topic!r} in a transaction"
-        for r, p in zip(records, parts, strict=True):
-            while True:
-                try:
-                    self._call(lambda r=r, p=p: produce(topic, r.value, r.key, p, timestamp=r.timestamp or 0,
-                                                        headers=list(r.headers) if r.headers else None), doing)
-                    break
-                except BufferError:  # librdkafka's queue is full: let deliveries drain
-                    poll(0.05)
+        self._call(lambda: self.log._produce(topic, records, _ignore, self.producer),
+                   f"appending to topic {topic!r} in a transaction")
 
     def commit(self) -> None:
         self._call(lambda: self.producer.commit_transaction(self.log.timeout + self.log.delivery_timeout),
