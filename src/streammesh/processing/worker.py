@@ -65,13 +65,8 @@ class ProcessorThread(threading.Thread):
 
     def run(self) -> None:
         try:
-            import os
-
             from streammesh.processing.runtime import Processor
-            from streammesh.processing.runtime.partitioned import (
-                PartitionedRunner,
-                partitioned_mode,
-            )
+            from streammesh.processing.runtime.partitioned import PartitionedRunner, partitioned_mode
             from streammesh.sdk.mesh import Mesh
 
             with Mesh(self.workspace) as mesh:
@@ -180,9 +175,14 @@ def _merged(workspace: Path, name: str, instance: int, mine: dict[str, dict[str,
 
 
 def _in_force(per_product: dict[str, dict[str, Any]], aimed: str) -> str:
-    """The guarantee the products' runners report (the weakest, when they differ), else the mesh's aim."""
-    reported = sorted({m["guarantee"] for m in per_product.values() if m.get("guarantee")})
-    return reported[0] if reported else aimed
+    """The guarantee the products' runners report (the weaker, when some fell back to idempotent output
+    because the cluster refused transactions), else the mesh's aim."""
+    from streammesh.processing.runtime.partitioned import GUARANTEES
+
+    reported = {m["guarantee"] for m in per_product.values() if m.get("guarantee")}
+    if GUARANTEES["partitioned"] in reported:
+        return GUARANTEES["partitioned"]
+    return next(iter(reported), aimed)
 
 
 def _report(store: Any, name: str, threads: list[ProcessorThread], *, workspace: Path | None = None,

@@ -32,15 +32,16 @@ the idempotent producer keeps a partition's order) and skips that many. The outp
 event once after any number of crashes, as long as one task has one owner at a time (the state file's
 lock; see :mod:`.partitioned`). With a ``history`` (:mod:`.task_state`), intents go to the metadata
 store instead of the intent file, one per batch, so that an owner on another machine can replay them from
-the last stored snapshot; the last may be half-appended, the earlier ones were committed whole. ``partition`` restricts the FROM source (and a stream-stream join's right
-side, co-partitioned) to one partition.
+the last stored snapshot; the last may be half-appended, the earlier ones were committed whole. With a
+``transactional_id`` the appends of a batch form one Kafka transaction. ``partition`` restricts the FROM
+source (and a stream-stream join's right side, co-partitioned) to one partition.
 """
 
 from __future__ import annotations
 
 import gc
-import threading
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -444,10 +445,7 @@ def run_to_end(mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_siz
     On a partitioned log (Kafka) this runs every partition task of the statement in this process (no
     consumer group), with the tasks' state under ``state_dir`` as a deployed app keeps it."""
     total = 0
-    from streammesh.processing.runtime.partitioned import (
-        PartitionedRunner,
-        partitioned_mode,
-    )
+    from streammesh.processing.runtime.partitioned import PartitionedRunner, partitioned_mode
 
     if partitioned_mode(mesh):
         with PartitionedRunner(mesh, query, app=app, state_dir=state_dir, batch_size=batch_size,

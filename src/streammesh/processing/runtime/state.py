@@ -73,13 +73,15 @@ class Intent:
     outputs: dict[str, dict[int, tuple[int, int]]]
     idle: dict[str, list[int]] = field(default_factory=dict)
 
-    def to_json(self) -> bytes:
-        return orjson.dumps({"batch": self.batch, "ranges": self.ranges, "outputs": self.outputs, "idle": self.idle},
-                            option=orjson.OPT_NON_STR_KEYS)
+    def to_dict(self) -> dict[str, Any]:
+        """The intent as JSON values (partition numbers as string keys); :meth:`from_dict` reads it back."""
+        pairs = lambda d: {str(p): list(r) for p, r in d.items()}  # noqa: E731
+        return {"batch": self.batch, "ranges": {a: pairs(v) for a, v in self.ranges.items()},
+                "outputs": {t: pairs(v) for t, v in self.outputs.items()}, "idle": self.idle}
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Intent:
-        """The intent :meth:`to_json` wrote, read back (JSON object keys are strings)."""
+        """The intent :meth:`to_dict` gave, as written to JSON and read back."""
         pairs = lambda d: {int(p): (r[0], r[1]) for p, r in d.items()}  # noqa: E731
         return cls(int(raw["batch"]), {a: pairs(v) for a, v in raw["ranges"].items()},
                    {t: pairs(v) for t, v in raw["outputs"].items()},
@@ -148,7 +150,7 @@ class StateStore:
             return
         path = self.dir / INTENT_FILE
         tmp = path.with_suffix(".tmp")
-        data = intent.to_json()
+        data = orjson.dumps(intent.to_dict())
         with open(tmp, "wb") as f:
             f.write(data)
             if self.fsync:

@@ -33,8 +33,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from streammesh.processing.runtime.errors import IncompatibleStateError, ProcessingError
 from streammesh.processing.runtime.state import Intent, StateStore
 
@@ -131,7 +129,7 @@ class TaskHistory:
         Raises:
             TaskFencedError: another owner recorded this batch: stop working on the task.
         """
-        if not self.store.add_task_batch(*self._key, intent.batch, self.fingerprint, orjson.loads(intent.to_json())):
+        if not self.store.add_task_batch(*self._key, intent.batch, self.fingerprint, intent.to_dict()):
             raise TaskFencedError(f"app {self.app!r} task {self.task}: batch {intent.batch} was recorded by "
                                   f"another instance, which owns the task now")
 
