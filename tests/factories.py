@@ -32,14 +32,20 @@ def contract_dict(name: str = "sales.orders", **overrides: Any) -> dict[str, Any
         "owner": f"@{domain}-team",
         "title": "Orders",
         "description": "Every order placed in the web shop or the app, emitted once when the customer confirms "
-                       "checkout. Use it to count orders and revenue.",
+        "checkout. Use it to count orders and revenue.",
         "key": ["order_id"],
         "schema": {"format": "json-schema", "definition": copy.deepcopy(ORDERS_SCHEMA)},
         "tags": ["orders", "revenue"],
         "classifications": {"customer_email": "pii"},
         "quality": "curated",
-        "sla": {"tier": "tier-2", "availability": 99.5, "freshness": "5m", "time_to_restore": "4h",
-                "support_hours": "business-hours", "acknowledged": True},
+        "sla": {
+            "tier": "tier-2",
+            "availability": 99.5,
+            "freshness": "5m",
+            "time_to_restore": "4h",
+            "support_hours": "business-hours",
+            "acknowledged": True,
+        },
         "support": {"channels": ["#sales-data"], "on_call": "sales-oncall@acme.example"},
         "partitions": 3,
         "timestamp_field": "placed_at",
@@ -50,8 +56,14 @@ def contract_dict(name: str = "sales.orders", **overrides: Any) -> dict[str, Any
 
 
 def order(i: int, **extra: Any) -> dict[str, Any]:
-    value = {"order_id": f"O{i:06d}", "customer_id": f"C{i % 50:04d}", "customer_email": f"c{i}@example.com",
-             "total": round(10 + i * 1.5, 2), "currency": "EUR", "status": "placed",
-             "placed_at": f"2026-11-{1 + i % 28:02d}T10:{i % 60:02d}:00Z"}
+    value = {
+        "order_id": f"O{i:06d}",
+        "customer_id": f"C{i % 50:04d}",
+        "customer_email": f"c{i}@example.com",
+        "total": round(10 + i * 1.5, 2),
+        "currency": "EUR",
+        "status": "placed",
+        "placed_at": f"2026-11-{1 + i % 28:02d}T10:{i % 60:02d}:00Z",
+    }
     value.update(extra)
     return value

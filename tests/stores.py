@@ -51,8 +51,10 @@ def postgres_admin() -> str:
         with psycopg.connect(_conninfo(ADMIN_URL), connect_timeout=5):
             pass
     except psycopg.Error as e:
-        reason = (f"PostgreSQL store tests need a server at {ADMIN_URL} ({str(e).strip().splitlines()[0]}); "
-                  "start one or set STREAMMESH_TEST_POSTGRESQL")
+        reason = (
+            f"PostgreSQL store tests need a server at {ADMIN_URL} ({str(e).strip().splitlines()[0]}); "
+            "start one or set STREAMMESH_TEST_POSTGRESQL"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
@@ -91,13 +93,13 @@ def metadata_factory(store_backend: str, request: pytest.FixtureRequest) -> Call
             return f"{database_url}?options=-csearch_path%3D{schema}"
 
         return new_schema
-    pytest.fail(f"no test provisioning for metadata store {store_backend!r}: add it to tests/stores.py",
-                pytrace=False)
+    pytest.fail(f"no test provisioning for metadata store {store_backend!r}: add it to tests/stores.py", pytrace=False)
 
 
 @pytest.fixture
-def store_factory(store_backend: str, metadata_factory: Callable[[], str],
-                  tmp_path: Path) -> Iterator[Callable[..., BaseCatalogStore]]:
+def store_factory(
+    store_backend: str, metadata_factory: Callable[[], str], tmp_path: Path
+) -> Iterator[Callable[..., BaseCatalogStore]]:
     """Return a builder of stores of the backend under test: a new, empty catalog on each call, or with
     ``like=store`` a second connection to that store's catalog (as another process would open it)."""
     backend = metadata_stores.get(store_backend)

@@ -99,43 +99,228 @@ DOMAINS = {
     "energy": ["consumption", "tariff", "grid_event", "outage", "production"],
     "security": ["audit_event", "vulnerability", "access_review", "incident", "firewall_log"],
 }
-QUALIFIERS = ["daily", "hourly", "raw", "enriched", "validated", "live", "eu", "us", "apac", "b2b", "b2c",
-              "retail", "online", "store", "partner", "legacy", "core", "regional", "global", "weekly",
-              "monthly", "realtime", "clean", "latest", "audit", "archive", "sample", "internal", "external",
-              "premium"]
-KINDS = ["events", "snapshots", "changes", "facts", "updates", "feed", "log", "stream"]
-SOURCES = ["the web shop", "the mobile app", "SAP", "Salesforce", "the point-of-sale system", "the ERP",
-           "Workday", "Stripe", "Adyen", "the warehouse management system", "Zendesk", "the data lake",
-           "HubSpot", "the billing engine", "Kafka Connect CDC", "the partner API", "the IoT gateway"]
-USES = ["count volumes and revenue per day", "join with customers on customer_id", "feed dashboards",
-        "train forecasting models", "reconcile with finance", "alert on anomalies", "build a customer 360 view",
-        "measure conversion", "audit who changed what", "plan capacity", "detect fraud", "compute SLAs"]
-TAGS = ["gdpr", "pii", "finance", "revenue", "kpi", "master-data", "reference", "realtime", "batch", "cdc",
-        "golden-source", "experimental", "deprecated-soon", "customer", "product", "order", "inventory",
-        "marketing", "attribution", "ml-feature", "dashboard", "regulatory", "sox", "pci", "audit",
-        "operational", "analytics", "events", "snapshot", "eu", "us", "apac", "b2b", "b2c", "mobile",
-        "web", "iot", "telemetry", "logistics", "pricing", "risk", "fraud", "security", "hr", "billing",
-        "subscription", "loyalty", "support", "ads", "sensor", "energy", "supplier", "payments", "ledger",
-        "forecast", "kpi-source", "gold", "silver", "bronze", "public-api", "internal-only", "partner",
-        "sla-critical", "late-data", "high-volume", "low-volume", "compacted", "replayable", "cost-center",
-        "weekly-report", "data-science", "self-service", "certified", "beta", "sandbox", "streaming-sql",
-        "joins", "aggregates", "windowed", "geo", "currency", "tax", "vat", "shipping", "returns", "churn",
-        "nps", "survey", "a-b-test", "campaign", "coupon", "promotion", "stock", "warehouse", "carrier",
-        "route", "identity", "consent", "retention", "archive"]
-COMMON_FIELDS: list[tuple[str, str]] = [
-    ("created_at", "timestamp"), ("updated_at", "timestamp"), ("status", "string"), ("amount", "number"),
-    ("currency", "string"), ("country", "string"), ("region", "string"), ("channel", "string"),
-    ("quantity", "integer"), ("unit_price", "number"), ("discount", "number"), ("score", "number"),
-    ("latitude", "number"), ("longitude", "number"), ("source_system", "string"), ("is_test", "boolean"),
-    ("version", "integer"), ("reason_code", "string"), ("category_name", "string"), ("store_id", "string"),
-    ("warehouse_id", "string"), ("sku", "string"), ("device_type", "string"), ("campaign_name", "string"),
-    ("tax_amount", "number"), ("net_amount", "number"), ("gross_amount", "number"), ("priority", "integer"),
-    ("duration_ms", "integer"), ("error_code", "string"), ("language", "string"), ("plan_name", "string"),
-    ("supplier_name", "string"), ("carrier_name", "string"), ("weight_grams", "integer"), ("active", "boolean"),
-    ("valid_from", "timestamp"), ("valid_to", "timestamp"), ("comment", "string"), ("batch_id", "string"),
+QUALIFIERS = [
+    "daily",
+    "hourly",
+    "raw",
+    "enriched",
+    "validated",
+    "live",
+    "eu",
+    "us",
+    "apac",
+    "b2b",
+    "b2c",
+    "retail",
+    "online",
+    "store",
+    "partner",
+    "legacy",
+    "core",
+    "regional",
+    "global",
+    "weekly",
+    "monthly",
+    "realtime",
+    "clean",
+    "latest",
+    "audit",
+    "archive",
+    "sample",
+    "internal",
+    "external",
+    "premium",
 ]
-PERSONAL_FIELDS = ["customer_email", "phone", "first_name", "last_name", "postcode", "birth_date", "iban",
-                   "ip_address", "street", "username"]
+KINDS = ["events", "snapshots", "changes", "facts", "updates", "feed", "log", "stream"]
+SOURCES = [
+    "the web shop",
+    "the mobile app",
+    "SAP",
+    "Salesforce",
+    "the point-of-sale system",
+    "the ERP",
+    "Workday",
+    "Stripe",
+    "Adyen",
+    "the warehouse management system",
+    "Zendesk",
+    "the data lake",
+    "HubSpot",
+    "the billing engine",
+    "Kafka Connect CDC",
+    "the partner API",
+    "the IoT gateway",
+]
+USES = [
+    "count volumes and revenue per day",
+    "join with customers on customer_id",
+    "feed dashboards",
+    "train forecasting models",
+    "reconcile with finance",
+    "alert on anomalies",
+    "build a customer 360 view",
+    "measure conversion",
+    "audit who changed what",
+    "plan capacity",
+    "detect fraud",
+    "compute SLAs",
+]
+TAGS = [
+    "gdpr",
+    "pii",
+    "finance",
+    "revenue",
+    "kpi",
+    "master-data",
+    "reference",
+    "realtime",
+    "batch",
+    "cdc",
+    "golden-source",
+    "experimental",
+    "deprecated-soon",
+    "customer",
+    "product",
+    "order",
+    "inventory",
+    "marketing",
+    "attribution",
+    "ml-feature",
+    "dashboard",
+    "regulatory",
+    "sox",
+    "pci",
+    "audit",
+    "operational",
+    "analytics",
+    "events",
+    "snapshot",
+    "eu",
+    "us",
+    "apac",
+    "b2b",
+    "b2c",
+    "mobile",
+    "web",
+    "iot",
+    "telemetry",
+    "logistics",
+    "pricing",
+    "risk",
+    "fraud",
+    "security",
+    "hr",
+    "billing",
+    "subscription",
+    "loyalty",
+    "support",
+    "ads",
+    "sensor",
+    "energy",
+    "supplier",
+    "payments",
+    "ledger",
+    "forecast",
+    "kpi-source",
+    "gold",
+    "silver",
+    "bronze",
+    "public-api",
+    "internal-only",
+    "partner",
+    "sla-critical",
+    "late-data",
+    "high-volume",
+    "low-volume",
+    "compacted",
+    "replayable",
+    "cost-center",
+    "weekly-report",
+    "data-science",
+    "self-service",
+    "certified",
+    "beta",
+    "sandbox",
+    "streaming-sql",
+    "joins",
+    "aggregates",
+    "windowed",
+    "geo",
+    "currency",
+    "tax",
+    "vat",
+    "shipping",
+    "returns",
+    "churn",
+    "nps",
+    "survey",
+    "a-b-test",
+    "campaign",
+    "coupon",
+    "promotion",
+    "stock",
+    "warehouse",
+    "carrier",
+    "route",
+    "identity",
+    "consent",
+    "retention",
+    "archive",
+]
+COMMON_FIELDS: list[tuple[str, str]] = [
+    ("created_at", "timestamp"),
+    ("updated_at", "timestamp"),
+    ("status", "string"),
+    ("amount", "number"),
+    ("currency", "string"),
+    ("country", "string"),
+    ("region", "string"),
+    ("channel", "string"),
+    ("quantity", "integer"),
+    ("unit_price", "number"),
+    ("discount", "number"),
+    ("score", "number"),
+    ("latitude", "number"),
+    ("longitude", "number"),
+    ("source_system", "string"),
+    ("is_test", "boolean"),
+    ("version", "integer"),
+    ("reason_code", "string"),
+    ("category_name", "string"),
+    ("store_id", "string"),
+    ("warehouse_id", "string"),
+    ("sku", "string"),
+    ("device_type", "string"),
+    ("campaign_name", "string"),
+    ("tax_amount", "number"),
+    ("net_amount", "number"),
+    ("gross_amount", "number"),
+    ("priority", "integer"),
+    ("duration_ms", "integer"),
+    ("error_code", "string"),
+    ("language", "string"),
+    ("plan_name", "string"),
+    ("supplier_name", "string"),
+    ("carrier_name", "string"),
+    ("weight_grams", "integer"),
+    ("active", "boolean"),
+    ("valid_from", "timestamp"),
+    ("valid_to", "timestamp"),
+    ("comment", "string"),
+    ("batch_id", "string"),
+]
+PERSONAL_FIELDS = [
+    "customer_email",
+    "phone",
+    "first_name",
+    "last_name",
+    "postcode",
+    "birth_date",
+    "iban",
+    "ip_address",
+    "street",
+    "username",
+]
 
 
 def _zipf_choice(rnd: random.Random, items: list[str]) -> str:
@@ -152,24 +337,35 @@ def _schema(rnd: random.Random, entity: str) -> tuple[dict[str, Any], list[tuple
     rnd.shuffle(pool)
     personal = rnd.sample(PERSONAL_FIELDS, k=rnd.choice([0, 0, 1, 2, 3]))
     fields += [(p, "string") for p in personal]
-    fields += pool[:max(0, n - len(fields))]
+    fields += pool[: max(0, n - len(fields))]
     fields = fields[:n]
     if rnd.random() < 0.6:
         props = {}
         for name, typ in fields:
-            prop: dict[str, Any] = {"type": "string" if typ == "timestamp" else typ,
-                                    "description": f"{name.replace('_', ' ')} of the {entity.replace('_', ' ')}"}
+            prop: dict[str, Any] = {
+                "type": "string" if typ == "timestamp" else typ,
+                "description": f"{name.replace('_', ' ')} of the {entity.replace('_', ' ')}",
+            }
             if typ == "timestamp":
                 prop["format"] = "date-time"
             props[name] = prop
         definition = {"type": "object", "required": [key], "properties": props, "additionalProperties": False}
         return {"format": "json-schema", "definition": definition}, fields, key
-    avro_type = {"string": "string", "timestamp": "string", "number": "double", "integer": "long",
-                 "boolean": "boolean"}
-    record = {"type": "record", "name": "".join(w.title() for w in entity.split("_")), "namespace": "bench",
-              "fields": [{"name": n, "type": avro_type[t] if n == key else ["null", avro_type[t]],
-                          **({} if n == key else {"default": None}),
-                          "doc": f"{n.replace('_', ' ')} of the {entity.replace('_', ' ')}"} for n, t in fields]}
+    avro_type = {"string": "string", "timestamp": "string", "number": "double", "integer": "long", "boolean": "boolean"}
+    record = {
+        "type": "record",
+        "name": "".join(w.title() for w in entity.split("_")),
+        "namespace": "bench",
+        "fields": [
+            {
+                "name": n,
+                "type": avro_type[t] if n == key else ["null", avro_type[t]],
+                **({} if n == key else {"default": None}),
+                "doc": f"{n.replace('_', ' ')} of the {entity.replace('_', ' ')}",
+            }
+            for n, t in fields
+        ],
+    }
     return {"format": "avro", "definition": record}, fields, key
 
 
@@ -197,16 +393,25 @@ def generate(n: int, seed: int = SEED) -> tuple[list[dict[str, Any]], list[tuple
         schema, fields, key = _schema(rnd, entity)
         words = entity.replace("_", " ")
         title = f"{qualifier.title()} {words} {rnd.choice(KINDS)}"
-        description = " ".join([
-            (f"One event per {words} {rnd.choice(['created', 'changed', 'settled', 'observed', 'recorded'])} "
-             f"in the {domain} domain, captured from {rnd.choice(SOURCES)}."),
-            f"Use it to {rnd.choice(USES)} or to {rnd.choice(USES)}.",
-            *rnd.sample([f"Keyed by {key}; events for one key keep their order.",
-                         f"Late events arrive up to {rnd.choice([5, 15, 60])} minutes after the fact.",
-                         "Amounts are in minor units of the stated currency.",
-                         f"Replaces the nightly {words} export of {rnd.choice(SOURCES)}.",
-                         "Test records carry is_test and should be filtered out."], k=rnd.randint(0, 2)),
-        ])
+        description = " ".join(
+            [
+                (
+                    f"One event per {words} {rnd.choice(['created', 'changed', 'settled', 'observed', 'recorded'])} "
+                    f"in the {domain} domain, captured from {rnd.choice(SOURCES)}."
+                ),
+                f"Use it to {rnd.choice(USES)} or to {rnd.choice(USES)}.",
+                *rnd.sample(
+                    [
+                        f"Keyed by {key}; events for one key keep their order.",
+                        f"Late events arrive up to {rnd.choice([5, 15, 60])} minutes after the fact.",
+                        "Amounts are in minor units of the stated currency.",
+                        f"Replaces the nightly {words} export of {rnd.choice(SOURCES)}.",
+                        "Test records carry is_test and should be filtered out.",
+                    ],
+                    k=rnd.randint(0, 2),
+                ),
+            ]
+        )
         tags = sorted({_zipf_choice(rnd, TAGS) for _ in range(rnd.randint(1, 6))} | {domain.replace("_", "-")})
         classifications = {p: "pii" for p, _ in fields if p in PERSONAL_FIELDS}
         for p, _ in fields:
@@ -217,16 +422,31 @@ def generate(n: int, seed: int = SEED) -> tuple[list[dict[str, Any]], list[tuple
         tier = rnd.choices(["tier-1", "tier-2", "tier-3"], weights=[2, 5, 3])[0]
         team = rnd.choice(by_domain[domain])
         contact = team.lstrip("@")
-        out.append({
-            "name": name, "domain": domain, "owner": team, "title": title, "description": description,
-            "key": [key], "schema": schema, "tags": tags, "classifications": classifications,
-            "quality": rnd.choice(["raw", "curated", "curated", "authoritative"]),
-            "sla": {"tier": tier, "availability": rnd.choice([99.0, 99.5, 99.9, 99.95]),
-                    "freshness": rnd.choice(["1m", "5m", "15m", "1h", "1d"]), "time_to_restore": "4h",
-                    "support_hours": rnd.choice(["24x7", "business-hours"]), "acknowledged": True},
-            "support": {"channels": [f"#{contact}"], "on_call": f"{contact}-oncall@acme.example"},
-            "partitions": 3, "timestamp_field": "event_time",
-        })
+        out.append(
+            {
+                "name": name,
+                "domain": domain,
+                "owner": team,
+                "title": title,
+                "description": description,
+                "key": [key],
+                "schema": schema,
+                "tags": tags,
+                "classifications": classifications,
+                "quality": rnd.choice(["raw", "curated", "curated", "authoritative"]),
+                "sla": {
+                    "tier": tier,
+                    "availability": rnd.choice([99.0, 99.5, 99.9, 99.95]),
+                    "freshness": rnd.choice(["1m", "5m", "15m", "1h", "1d"]),
+                    "time_to_restore": "4h",
+                    "support_hours": rnd.choice(["24x7", "business-hours"]),
+                    "acknowledged": True,
+                },
+                "support": {"channels": [f"#{contact}"], "on_call": f"{contact}-oncall@acme.example"},
+                "partitions": 3,
+                "timestamp_field": "event_time",
+            }
+        )
     return out, teams
 
 
@@ -272,8 +492,9 @@ def load(workspace: Path, metadata: str, n: int, events_for: int, events_each: i
         for path, typ in _fields_of(c):
             key = (path, typ, entity)
             if key not in looks_personal:
-                looks_personal[key] = personal_data_match(
-                    path, typ, patterns=patterns, exclusions=exclusions, entity=entity) is not None
+                looks_personal[key] = (
+                    personal_data_match(path, typ, patterns=patterns, exclusions=exclusions, entity=entity) is not None
+                )
             if looks_personal[key] and path not in c["classifications"]:
                 c["classifications"][path] = "public"
     models = [contract_from_dict(c) for c in contracts]
@@ -303,8 +524,13 @@ def load(workspace: Path, metadata: str, n: int, events_for: int, events_each: i
         with mesh.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # type: ignore[attr-defined]
             conn.exec_driver_sql("VACUUM ANALYZE")
     mesh.close()
-    return {"products": n, "publish_s": publish_s, "publish_rate": n / publish_s, "deprecate_s": deprecate_s,
-            "events_s": events_s}
+    return {
+        "products": n,
+        "publish_s": publish_s,
+        "publish_rate": n / publish_s,
+        "deprecate_s": deprecate_s,
+        "events_s": events_s,
+    }
 
 
 def _fields_of(contract: dict[str, Any]) -> list[tuple[str, str]]:
@@ -315,8 +541,14 @@ def _fields_of(contract: dict[str, Any]) -> list[tuple[str, str]]:
     out = []
     for f in d["fields"]:
         t = f["type"][1] if isinstance(f["type"], list) else f["type"]
-        out.append((f["name"], "timestamp" if f["name"] in ("event_time", "created_at", "updated_at", "valid_from",
-                                                              "valid_to") else back[t]))
+        out.append(
+            (
+                f["name"],
+                "timestamp"
+                if f["name"] in ("event_time", "created_at", "updated_at", "valid_from", "valid_to")
+                else back[t],
+            )
+        )
     return out
 
 
@@ -334,8 +566,11 @@ def request_mix(n_search: int, n_pages: int, names: list[str], seed: int = SEED 
         words += [w for f, _ in rnd.sample(_fields_of(c), k=3) for w in f.split("_")]
     words = [w for w in words if len(w) > 2]
     facet_values = {
-        "domain": list(DOMAINS), "tag": TAGS[:40], "tier": ["tier-1", "tier-2", "tier-3"],
-        "quality": ["raw", "curated", "authoritative"], "status": ["published", "published", "deprecated"],
+        "domain": list(DOMAINS),
+        "tag": TAGS[:40],
+        "tier": ["tier-1", "tier-2", "tier-3"],
+        "quality": ["raw", "curated", "authoritative"],
+        "status": ["published", "published", "deprecated"],
         "classification": ["pii", "confidential"],
     }
     searches = []
@@ -348,7 +583,7 @@ def request_mix(n_search: int, n_pages: int, names: list[str], seed: int = SEED 
         else:
             terms = [rnd.choice(words) for _ in range(rnd.choices([1, 2, 3], weights=[5, 4, 1])[0])]
             if rnd.random() < 0.33:
-                terms[-1] = terms[-1][:rnd.randint(2, 4)]
+                terms[-1] = terms[-1][: rnd.randint(2, 4)]
             q = " ".join(terms)
             if rnd.random() < 0.4:
                 for facet in rnd.sample(list(facet_values), k=rnd.choice([1, 1, 2])):
@@ -519,8 +754,9 @@ def run_store(store: str, args: argparse.Namespace) -> dict[str, Any]:
     loaded = (root / "mesh.yaml").exists()
     result: dict[str, Any] = {"store": store}
     try:
-        with (postgres_database(args.postgres, keep) if store == "postgresql" and not loaded
-              else _nothing("sqlite")) as metadata:
+        with (
+            postgres_database(args.postgres, keep) if store == "postgresql" and not loaded else _nothing("sqlite")
+        ) as metadata:
             if not loaded:
                 print(f"[{store}] loading {args.products:,} products into {root}", file=sys.stderr, flush=True)
                 result["load"] = load(root, metadata, args.products, args.events_for, args.events_each)
@@ -557,23 +793,36 @@ def summarise(result: dict[str, Any]) -> list[dict[str, Any]]:
     for case in rounds[0]:
         for kind in rounds[0][case]:
             per = [{p: pct(r[case][kind], p) for p in (50, 95, 99)} for r in rounds]
-            rows.append({"store": result["store"], "case": case, "kind": kind, "n": len(rounds[0][case][kind]),
-                         "p50": statistics.median(x[50] for x in per), "p95": statistics.median(x[95] for x in per),
-                         "p99": statistics.median(x[99] for x in per), "p95_min": min(x[95] for x in per),
-                         "p95_max": max(x[95] for x in per), "mean": statistics.median(
-                             statistics.fmean(r[case][kind]) for r in rounds)})
+            rows.append(
+                {
+                    "store": result["store"],
+                    "case": case,
+                    "kind": kind,
+                    "n": len(rounds[0][case][kind]),
+                    "p50": statistics.median(x[50] for x in per),
+                    "p95": statistics.median(x[95] for x in per),
+                    "p99": statistics.median(x[99] for x in per),
+                    "p95_min": min(x[95] for x in per),
+                    "p95_max": max(x[95] for x in per),
+                    "mean": statistics.median(statistics.fmean(r[case][kind]) for r in rounds),
+                }
+            )
     return rows
 
 
 def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(f"\nmachine: {machine()}")
-    print(f"catalog: {args.products:,} products; {args.searches} searches and {args.pages} product pages per round, "
-          f"{args.repeat} round(s); one request at a time; median of rounds, p95 spread = min-max over rounds\n")
+    print(
+        f"catalog: {args.products:,} products; {args.searches} searches and {args.pages} product pages per round, "
+        f"{args.repeat} round(s); one request at a time; median of rounds, p95 spread = min-max over rounds\n"
+    )
     for result in results:
         if "load" in result:
             ld = result["load"]
-            print(f"[{result['store']}] load: {ld['products']:,} products published through the catalog in "
-                  f"{ld['publish_s']:.1f} s ({ld['publish_rate']:,.0f} products/s)")
+            print(
+                f"[{result['store']}] load: {ld['products']:,} products published through the catalog in "
+                f"{ld['publish_s']:.1f} s ({ld['publish_rate']:,.0f} products/s)"
+            )
     print("\n| store | case | measured | p50 ms | p95 ms (spread) | p99 ms | vs store.search p50 |")
     print("|---|---|---|---:|---:|---:|---:|")
     for result in results:
@@ -585,15 +834,19 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
             what = {"client": "client", "server": "Server-Timing", "server CPU": "server CPU"}[r["kind"]]
             if "baseline" in r["case"]:
                 what = "in process" if r["kind"] == "client" else "in process, CPU"
-            print(f"| {r['store']} | {r['case']} | {what} | {r['p50']:.1f} | {r['p95']:.1f} "
-                  f"({r['p95_min']:.1f}-{r['p95_max']:.1f}) | {r['p99']:.1f} | {ratio} |")
+            print(
+                f"| {r['store']} | {r['case']} | {what} | {r['p50']:.1f} | {r['p95']:.1f} "
+                f"({r['p95_min']:.1f}-{r['p95_max']:.1f}) | {r['p99']:.1f} | {ratio} |"
+            )
     print("\ntargets (issue 5): search p95 through REST <= 30 ms; product page server time <= 50 ms")
     for result in results:
         rows = {(r["case"], r["kind"]): r for r in summarise(result)}
         s = rows[("search, REST GET /api/v1/products", "client")]["p95"]
         p = rows[("product page, HTML GET /products/{name}", "server")]["p95"]
-        print(f"  {result['store']}: search REST p95 {s:.1f} ms {'PASS' if s <= TARGET_SEARCH_P95_MS else 'FAIL'}; "
-              f"product page server p95 {p:.1f} ms {'PASS' if p <= TARGET_PAGE_SERVER_MS else 'FAIL'}")
+        print(
+            f"  {result['store']}: search REST p95 {s:.1f} ms {'PASS' if s <= TARGET_SEARCH_P95_MS else 'FAIL'}; "
+            f"product page server p95 {p:.1f} ms {'PASS' if p <= TARGET_PAGE_SERVER_MS else 'FAIL'}"
+        )
 
 
 def main() -> None:
@@ -605,8 +858,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="rounds")
     ap.add_argument("--events-for", type=int, default=300, help="products that get events")
     ap.add_argument("--events-each", type=int, default=40)
-    ap.add_argument("--postgres", default=os.environ.get("STREAMMESH_TEST_POSTGRESQL",
-                                                         "postgresql://postgres@127.0.0.1:5432/postgres"))
+    ap.add_argument(
+        "--postgres",
+        default=os.environ.get("STREAMMESH_TEST_POSTGRESQL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
     ap.add_argument("--workspace", help="keep the loaded meshes here (<dir>/sqlite, <dir>/postgresql) and reuse them")
     ap.add_argument("--json", help="write the raw results here")
     ap.add_argument("--serve", help=argparse.SUPPRESS)

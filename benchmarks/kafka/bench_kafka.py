@@ -35,19 +35,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
-from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
 
-from benchmarks.machine import machine  # noqa: E402
-from streammesh.log.base import OutgoingRecord  # noqa: E402
-from streammesh.log.kafka import KafkaEventLog  # noqa: E402
-from streammesh.log.kafka.testing import tansu_binary, tansu_broker  # noqa: E402
+from benchmarks.machine import machine
+from streammesh.log.base import OutgoingRecord
+from streammesh.log.kafka import KafkaEventLog
+from streammesh.log.kafka.testing import tansu_binary, tansu_broker
 
 PARTITIONS = 6
 BATCH = 10_000
-SCHEMA = {"type": "object", "required": ["order_id", "customer_id", "total"], "properties": {
-    "order_id": {"type": "string"}, "customer_id": {"type": "string"}, "total": {"type": "number"},
-    "currency": {"type": "string"}, "status": {"type": "string"}}, "additionalProperties": False}
+SCHEMA = {
+    "type": "object",
+    "required": ["order_id", "customer_id", "total"],
+    "properties": {
+        "order_id": {"type": "string"},
+        "customer_id": {"type": "string"},
+        "total": {"type": "number"},
+        "currency": {"type": "string"},
+        "status": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
 
 
 def dataset(n: int, size: int) -> tuple[list[bytes], list[bytes], list[int]]:
@@ -67,8 +76,15 @@ def new_topic(bootstrap: str) -> str:
 
 
 def raw_produce(bootstrap: str, topic: str, keys: list[bytes], values: list[bytes], stamps: list[int]) -> float:
-    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
-                         "linger.ms": 5, "partitioner": "murmur2_random"})
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 5,
+            "partitioner": "murmur2_random",
+        }
+    )
     produce, headers = producer.produce, [("source", b"bench")]
     t = time.perf_counter()
     for k, v, ts in zip(keys, values, stamps):
@@ -88,8 +104,13 @@ def adapter_produce(log: KafkaEventLog, topic: str, keys: list[bytes], values: l
     headers = (("source", b"bench"),)
     t = time.perf_counter()
     for i in range(0, len(keys), BATCH):
-        log.append(topic, [OutgoingRecord(v, k, headers, ts)
-                           for k, v, ts in zip(keys[i:i + BATCH], values[i:i + BATCH], stamps[i:i + BATCH])])
+        log.append(
+            topic,
+            [
+                OutgoingRecord(v, k, headers, ts)
+                for k, v, ts in zip(keys[i : i + BATCH], values[i : i + BATCH], stamps[i : i + BATCH])
+            ],
+        )
     return len(keys) / (time.perf_counter() - t)
 
 
@@ -100,16 +121,18 @@ def raw_consume(bootstrap: str, topic: str, n: int, *, fields: bool = False) -> 
     got, size = 0, 0
     kept: list[tuple] = []
     t, cpu = time.perf_counter(), time.process_time()
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"raw-{uuid.uuid4().hex}",
-                         "enable.auto.commit": False})
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": f"raw-{uuid.uuid4().hex}", "enable.auto.commit": False}
+    )
     consumer.assign([TopicPartition(topic, p, 0) for p in range(PARTITIONS)])
     while got < n:
         for m in consumer.consume(BATCH, timeout=1.0):
             if m.error() is None:
                 got += 1
                 if fields:
-                    kept.append((m.topic(), m.partition(), m.offset(), m.timestamp()[1], m.key(), m.value(),
-                                 m.headers()))
+                    kept.append(
+                        (m.topic(), m.partition(), m.offset(), m.timestamp()[1], m.key(), m.value(), m.headers())
+                    )
                 size += len(m.value())
         kept.clear()
     elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
@@ -140,22 +163,45 @@ def sdk_rows(bootstrap: str, n: int, repeat: int) -> list[tuple[str, float]]:
     from streammesh.sdk.mesh import init
 
     rnd = random.Random(2)
-    events = [{"order_id": f"O{i:08d}", "customer_id": f"C{rnd.randrange(50_000):06d}",
-               "total": round(rnd.lognormvariate(3.5, 0.8), 2), "currency": "EUR", "status": "placed"}
-              for i in range(n)]
+    events = [
+        {
+            "order_id": f"O{i:08d}",
+            "customer_id": f"C{rnd.randrange(50_000):06d}",
+            "total": round(rnd.lognormvariate(3.5, 0.8), 2),
+            "currency": "EUR",
+            "status": "placed",
+        }
+        for i in range(n)
+    ]
     best_p = best_c = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         mesh = init(Path(tmp) / "mesh", config=MeshConfig(log=f"kafka://{bootstrap}"))
         mesh.add_team("@sales-team", domain="sales")
         for r in range(repeat):
             name = f"sales.orders_{r}"
-            mesh.publish({"name": name, "domain": "sales", "owner": "@sales-team", "title": "Orders",
-                          "description": "Every order placed in the web shop, once at checkout; for benchmarks.",
-                          "key": ["order_id"], "schema": {"format": "json-schema", "definition": SCHEMA},
-                          "tags": ["orders"], "quality": "curated", "partitions": PARTITIONS,
-                          "sla": {"tier": "tier-2", "availability": 99.5, "freshness": "5m", "time_to_restore": "4h",
-                                  "support_hours": "business-hours", "acknowledged": True},
-                          "support": {"channels": ["#sales-data"], "on_call": "sales-oncall@acme.example"}})
+            mesh.publish(
+                {
+                    "name": name,
+                    "domain": "sales",
+                    "owner": "@sales-team",
+                    "title": "Orders",
+                    "description": "Every order placed in the web shop, once at checkout; for benchmarks.",
+                    "key": ["order_id"],
+                    "schema": {"format": "json-schema", "definition": SCHEMA},
+                    "tags": ["orders"],
+                    "quality": "curated",
+                    "partitions": PARTITIONS,
+                    "sla": {
+                        "tier": "tier-2",
+                        "availability": 99.5,
+                        "freshness": "5m",
+                        "time_to_restore": "4h",
+                        "support_hours": "business-hours",
+                        "acknowledged": True,
+                    },
+                    "support": {"channels": ["#sales-data"], "on_call": "sales-oncall@acme.example"},
+                }
+            )
             with mesh.producer(name, linger=BATCH) as producer:
                 t = time.perf_counter()
                 producer.send_many(events)
@@ -186,12 +232,23 @@ def main() -> None:
     gc.freeze()
     with tansu_broker(binary) as bootstrap:
         log = KafkaEventLog(f"kafka://{bootstrap}")
-        best = dict.fromkeys(("raw produce", "adapter produce", "raw consume", "adapter consume",
-                              "raw consume, same fields", "adapter consume, reading headers"), 0.0)
-        consumes = {"adapter consume": lambda topic: adapter_consume(log, topic, n),
-                    "adapter consume, reading headers": lambda topic: adapter_consume(log, topic, n, headers=True),
-                    "raw consume": lambda topic: raw_consume(bootstrap, topic, n),
-                    "raw consume, same fields": lambda topic: raw_consume(bootstrap, topic, n, fields=True)}
+        best = dict.fromkeys(
+            (
+                "raw produce",
+                "adapter produce",
+                "raw consume",
+                "adapter consume",
+                "raw consume, same fields",
+                "adapter consume, reading headers",
+            ),
+            0.0,
+        )
+        consumes = {
+            "adapter consume": lambda topic: adapter_consume(log, topic, n),
+            "adapter consume, reading headers": lambda topic: adapter_consume(log, topic, n, headers=True),
+            "raw consume": lambda topic: raw_consume(bootstrap, topic, n),
+            "raw consume, same fields": lambda topic: raw_consume(bootstrap, topic, n, fields=True),
+        }
         order = list(consumes)
         cpu: dict[str, list[float]] = {case: [] for case in consumes}
         for r in range(args.repeat):
@@ -199,36 +256,47 @@ def main() -> None:
             best["raw produce"] = max(best["raw produce"], raw_produce(bootstrap, theirs, keys, values, stamps))
             best["adapter produce"] = max(best["adapter produce"], adapter_produce(log, mine, keys, values, stamps))
             # every consume reads the same topic; rotate who goes first, so none always meets a warmer broker
-            for case in order[r % len(order):] + order[:r % len(order)]:
+            for case in order[r % len(order) :] + order[: r % len(order)]:
                 rate, per_record = consumes[case](theirs)
                 best[case] = max(best[case], rate)
                 cpu[case].append(per_record)
         sdk = [] if args.no_sdk else sdk_rows(bootstrap, n, args.repeat)
         log.close()
     print(f"machine: {machine()}; broker: Tansu ({binary.parent.parent.name}), memory storage, same machine")
-    print(f"| case ({n:,} records, {args.size} B values, {PARTITIONS} partitions, best of {args.repeat}) "
-          "| streammesh (records/s) | raw confluent-kafka (records/s) | ratio |")
+    print(
+        f"| case ({n:,} records, {args.size} B values, {PARTITIONS} partitions, best of {args.repeat}) "
+        "| streammesh (records/s) | raw confluent-kafka (records/s) | ratio |"
+    )
     print("|---|---:|---:|---:|")
     for case in ("produce", "consume"):
         ours, raw = best[f"adapter {case}"], best[f"raw {case}"]
         print(f"| Kafka log adapter: {case} | {ours:,.0f} | {raw:,.0f} | {ours / raw:.2f}x |")
     same = best["raw consume, same fields"]
-    print(f"| Kafka log adapter: consume, vs raw keeping the same fields per message | {best['adapter consume']:,.0f} "
-          f"| {same:,.0f} | {best['adapter consume'] / same:.2f}x |")
+    print(
+        f"| Kafka log adapter: consume, vs raw keeping the same fields per message | {best['adapter consume']:,.0f} "
+        f"| {same:,.0f} | {best['adapter consume'] / same:.2f}x |"
+    )
     reading = best["adapter consume, reading headers"]
-    print(f"| Kafka log adapter: consume reading every record's headers, vs raw keeping the same fields | "
-          f"{reading:,.0f} | {same:,.0f} | {reading / same:.2f}x |")
+    print(
+        f"| Kafka log adapter: consume reading every record's headers, vs raw keeping the same fields | "
+        f"{reading:,.0f} | {same:,.0f} | {reading / same:.2f}x |"
+    )
     for name, rate in sdk:
         raw = best["raw produce" if "produce" in name else "raw consume"]
         print(f"| {name} | {rate:,.0f} | {raw:,.0f} | {rate / raw:.2f}x |")
     # CPU time of this process (the client: Python and librdkafka's threads; not the broker) moves far less
     # than wall time when other work shares the cores; ratio = raw's CPU per record / the adapter's
     med = {case: statistics.median(v) for case, v in cpu.items()}
-    print(f"\n| consume, CPU time of the client process per record (median of {args.repeat}) "
-          "| streammesh (ns) | raw confluent-kafka (ns) | ratio |")
+    print(
+        f"\n| consume, CPU time of the client process per record (median of {args.repeat}) "
+        "| streammesh (ns) | raw confluent-kafka (ns) | ratio |"
+    )
     print("|---|---:|---:|---:|")
-    for ours, raw in (("adapter consume", "raw consume"), ("adapter consume", "raw consume, same fields"),
-                      ("adapter consume, reading headers", "raw consume, same fields")):
+    for ours, raw in (
+        ("adapter consume", "raw consume"),
+        ("adapter consume", "raw consume, same fields"),
+        ("adapter consume, reading headers", "raw consume, same fields"),
+    ):
         print(f"| {ours} vs {raw} | {med[ours]:,.0f} | {med[raw]:,.0f} | {med[raw] / med[ours]:.2f}x |")
 
 

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from machine import machine  # noqa: E402  (benchmarks/machine.py)
+from machine import machine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
@@ -51,15 +51,15 @@ def make_records(n: int, value_size: int, seed: int = 7) -> list[OutgoingRecord]
     rnd = random.Random(seed)
     pool = os.urandom(1 << 20)
     out = []
-    for i in range(n):
+    for _i in range(n):
         size = rnd.randint(int(value_size * 0.9), int(value_size * 1.1))
         start = rnd.randrange(0, len(pool) - size)
-        out.append(OutgoingRecord(pool[start:start + size], key=b"cust-%05d" % rnd.randrange(100_000)))
+        out.append(OutgoingRecord(pool[start : start + size], key=b"cust-%05d" % rnd.randrange(100_000)))
     return out
 
 
 def chunks(records: list[OutgoingRecord], size: int) -> list[list[OutgoingRecord]]:
-    return [records[i:i + size] for i in range(0, len(records), size)]
+    return [records[i : i + size] for i in range(0, len(records), size)]
 
 
 def timed(fn: Callable[[], int]) -> tuple[float, int]:
@@ -109,7 +109,7 @@ def raw_replay(path: Path) -> int:
                     break
                 k = pos + size + kl
                 stamps.append(ts)
-                keys.append(buf[pos + size:k])
+                keys.append(buf[pos + size : k])
                 values.append(buf[k:stop])
                 pos = stop
             rest = buf[pos:]
@@ -150,8 +150,9 @@ def log_replay_batches(log: EmbeddedLog, topic: str, total: int) -> int:
     return n
 
 
-def measure_append(args: argparse.Namespace, base: Path, groups: list[list[OutgoingRecord]],
-                   partitions: int) -> tuple[float, float, int]:
+def measure_append(
+    args: argparse.Namespace, base: Path, groups: list[list[OutgoingRecord]], partitions: int
+) -> tuple[float, float, int]:
     """Best-of-``repeat`` seconds for the log and for the raw baseline, each on fresh files."""
     log_times, raw_times = [], []
     n = sum(map(len, groups))
@@ -198,9 +199,23 @@ def run(args: argparse.Namespace) -> list[tuple[str, float, float, int]]:
         log_append(log, topic, groups)
         raw_append(base / f"{topic}.bin", groups, False)
     log.close()
-    out = subprocess.run([sys.executable, __file__, "--replay-only", str(base), "--events", str(args.events),
-                          "--single-events", str(len(singles)), "--repeat", str(args.repeat)],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--replay-only",
+            str(base),
+            "--events",
+            str(args.events),
+            "--single-events",
+            str(len(singles)),
+            "--repeat",
+            str(args.repeat),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     for line in out.splitlines():
         label, log_rate, raw_rate, n = json.loads(line)
         rows.append((label, log_rate, raw_rate, n))
@@ -212,9 +227,11 @@ def run(args: argparse.Namespace) -> list[tuple[str, float, float, int]]:
 def replay_only(base: Path, events: int, singles: int, repeat: int) -> None:
     """The replay half, run in its own process by :func:`run`; prints one JSON row per case."""
     log = EmbeddedLog(base / "log")
-    cases = [("bench", events, "replay, poll() -> Record objects", log_replay_records),
-             ("bench", events, "replay, poll_batches() -> columns", log_replay_batches),
-             ("singles", singles, "replay of one-by-one appends, poll()", log_replay_records)]
+    cases = [
+        ("bench", events, "replay, poll() -> Record objects", log_replay_records),
+        ("bench", events, "replay, poll_batches() -> columns", log_replay_batches),
+        ("singles", singles, "replay of one-by-one appends, poll()", log_replay_records),
+    ]
     for topic, total, label, fn in cases:
         t_raw, n_raw = min(timed(lambda: raw_replay(base / f"{topic}.bin")) for _ in range(repeat))  # noqa: B023
         t_log, n = min(timed(lambda: fn(log, topic, total)) for _ in range(repeat))  # noqa: B023

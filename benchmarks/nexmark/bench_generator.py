@@ -23,7 +23,7 @@ _ROOT = Path(__file__).resolve().parents[2]
 if str(_ROOT) not in sys.path:  # run as a script: make `benchmarks.nexmark` importable
     sys.path.insert(0, str(_ROOT))
 
-from benchmarks.nexmark.generator import NexmarkGenerator  # noqa: E402
+from benchmarks.nexmark.generator import NexmarkGenerator
 
 __all__ = ["main", "measure"]
 
@@ -49,8 +49,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs; the best is reported")
     args = parser.parse_args(argv)
     rate, runs = measure(args.events, batch=args.batch, seed=args.seed, repeat=args.repeat)
-    print(f"generated {args.events:,} events (1:3:46) per run, batches of {args.batch:,}: "
-          f"best {rate:,.0f} events/s on one core (CPU s per run: {', '.join(f'{r:.2f}' for r in runs)})")
+    print(
+        f"generated {args.events:,} events (1:3:46) per run, batches of {args.batch:,}: "
+        f"best {rate:,.0f} events/s on one core (CPU s per run: {', '.join(f'{r:.2f}' for r in runs)})"
+    )
 
 
 if __name__ == "__main__":

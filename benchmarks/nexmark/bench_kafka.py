@@ -53,8 +53,9 @@ def worker(workspace: Path, sql: str, app: str, state: Path, progress: Path, bat
     mesh = streammesh.connect(workspace, create=False)
     from benchmarks.nexmark.load import PRODUCTS
 
-    query = compile_sql(sql, SqlCatalog.from_contracts([p.contract for p in mesh.products()
-                                                        if p.name in PRODUCTS.values()]))
+    query = compile_sql(
+        sql, SqlCatalog.from_contracts([p.contract for p in mesh.products() if p.name in PRODUCTS.values()])
+    )
     runner = PartitionedRunner(mesh, query, app=app, state_dir=state, batch_size=batch, session_timeout_ms=2_000)
     first = last = cpu_first = None
     stop = threading.Event()
@@ -64,8 +65,11 @@ def worker(workspace: Path, sql: str, app: str, state: Path, progress: Path, bat
         runner.consumer.poll(max_records=1, timeout=0.1)
         runner._sync()
         tmp = progress.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"positions": {p: 0 for p in runner.tasks}, "first": None, "last": None,
-                                   "cpu": 0.0, "holding": True}))
+        tmp.write_text(
+            json.dumps(
+                {"positions": dict.fromkeys(runner.tasks, 0), "first": None, "last": None, "cpu": 0.0, "holding": True}
+            )
+        )
         os.replace(tmp, progress)
     for p, task in runner.tasks.items():  # what the holding polls fetched is read again
         if task.feed is not None:
@@ -81,9 +85,17 @@ def worker(workspace: Path, sql: str, app: str, state: Path, progress: Path, bat
         if now - written > 0.2 or stats.read == 0:
             positions = {p: t.feed.next for p, t in runner.tasks.items() if t.feed is not None}
             tmp = progress.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"positions": positions, "first": first, "last": last,
-                                       "cpu": time.process_time() - (cpu_first or 0.0),
-                                       "guarantee": runner.metrics()["guarantee"]}))
+            tmp.write_text(
+                json.dumps(
+                    {
+                        "positions": positions,
+                        "first": first,
+                        "last": last,
+                        "cpu": time.process_time() - (cpu_first or 0.0),
+                        "guarantee": runner.metrics()["guarantee"],
+                    }
+                )
+            )
             os.replace(tmp, progress)
             written = now
 
@@ -117,8 +129,9 @@ def _count(mesh: Any, product: str) -> int:
     return n
 
 
-def run_query(mesh: Any, workspace: Path, name: str, instances: int, batch: int, total: int,
-              bootstrap: str) -> dict[str, Any]:
+def run_query(
+    mesh: Any, workspace: Path, name: str, instances: int, batch: int, total: int, bootstrap: str
+) -> dict[str, Any]:
     from benchmarks.nexmark.load import PRODUCTS, TEAM
     from streammesh.processing.sql import (
         SqlCatalog,
@@ -138,9 +151,22 @@ def run_query(mesh: Any, workspace: Path, name: str, instances: int, batch: int,
     procs = []
     broker_cpu = _broker_cpu(bootstrap)
     for k in range(instances):  # a worker that fails says so on stderr; the coordinator then times out
-        procs.append(subprocess.Popen(
-            [sys.executable, __file__, "--worker", str(workspace), sql, app, str(tmp / "state"),
-             str(tmp / f"progress-{k}.json"), str(batch)], stdout=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    __file__,
+                    "--worker",
+                    str(workspace),
+                    sql,
+                    app,
+                    str(tmp / "state"),
+                    str(tmp / f"progress-{k}.json"),
+                    str(batch),
+                ],
+                stdout=subprocess.DEVNULL,
+            )
+        )
     try:
         deadline = time.monotonic() + 600
         while not (tmp / "go").exists():  # start when the group has settled: each partition owned once
@@ -175,12 +201,18 @@ def run_query(mesh: Any, workspace: Path, name: str, instances: int, batch: int,
                 starts = [r["first"] for r in reports if r["first"]]
                 ends = [r["last"] for r in reports if r["last"]]
                 wall = max(ends) - min(starts)
-                return {"query": name, "instances": instances, "records": total, "wall": wall,
-                        "broker_cpu": _broker_cpu(bootstrap) - broker_cpu,
-                        "rate": total / wall, "cpu": sum(r["cpu"] for r in reports),
-                        "busy": [round(r["last"] - r["first"], 2) if r["first"] else 0.0 for r in reports],
-                        "partitions": [sorted(int(p) for p in r["positions"]) for r in reports],
-                        "guarantee": reports[0].get("guarantee", "")}
+                return {
+                    "query": name,
+                    "instances": instances,
+                    "records": total,
+                    "wall": wall,
+                    "broker_cpu": _broker_cpu(bootstrap) - broker_cpu,
+                    "rate": total / wall,
+                    "cpu": sum(r["cpu"] for r in reports),
+                    "busy": [round(r["last"] - r["first"], 2) if r["first"] else 0.0 for r in reports],
+                    "partitions": [sorted(int(p) for p in r["positions"]) for r in reports],
+                    "guarantee": reports[0].get("guarantee", ""),
+                }
             time.sleep(0.1)
         raise TimeoutError(f"{name} with {instances} instance(s) did not finish within 600 s")
     finally:
@@ -219,26 +251,33 @@ def main(argv: list[str] | None = None) -> None:
                 mesh.publish(contract.model_copy(update={"compacted": product == "nexmark.person"}))
             t0 = time.perf_counter()
             report = load_events(mesh, args.events)
-            print(f"loaded {report.events:,} events into Kafka at {bootstrap} in {time.perf_counter() - t0:.1f} s "
-                  f"({', '.join(f'{k} {v:,}' for k, v in report.counts.items())}); cores: {os.cpu_count()}")
+            print(
+                f"loaded {report.events:,} events into Kafka at {bootstrap} in {time.perf_counter() - t0:.1f} s "
+                f"({', '.join(f'{k} {v:,}' for k, v in report.counts.items())}); cores: {os.cpu_count()}"
+            )
             counts = {src: _count(mesh, src) for src in set(SOURCES.values())}
             rows = []
             for name in args.queries.split(","):
                 for n in (int(x) for x in args.instances.split(",")):
                     r = run_query(mesh, workspace, name, n, args.batch, counts[SOURCES[name]], bootstrap)
                     rows.append(r)
-                    print(f"{name} x{n}: {r['records']:,} records in {r['wall']:.2f} s = {r['rate']:,.0f} records/s; "
-                          f"CPU {r['cpu']:.1f} s ({r['cpu'] / r['records'] * 1e6:.1f} µs/record), broker CPU "
-                          f"{r['broker_cpu']:.1f} s; busy {r['busy']} s; load {os.getloadavg()[0]:.1f}; "
-                          f"partitions {r['partitions']}; {r['guarantee'].split(' (')[0]}", flush=True)
+                    print(
+                        f"{name} x{n}: {r['records']:,} records in {r['wall']:.2f} s = {r['rate']:,.0f} records/s; "
+                        f"CPU {r['cpu']:.1f} s ({r['cpu'] / r['records'] * 1e6:.1f} µs/record), broker CPU "
+                        f"{r['broker_cpu']:.1f} s; busy {r['busy']} s; load {os.getloadavg()[0]:.1f}; "
+                        f"partitions {r['partitions']}; {r['guarantee'].split(' (')[0]}",
+                        flush=True,
+                    )
             print("\n| query | source records | 1 instance (records/s) | 2 instances (records/s) | scaling |")
             print("|---|---:|---:|---:|---:|")
             for name in args.queries.split(","):
                 one = next((r for r in rows if r["query"] == name and r["instances"] == 1), None)
                 two = next((r for r in rows if r["query"] == name and r["instances"] == 2), None)
                 if one and two:
-                    print(f"| {name} | {one['records']:,} | {one['rate']:,.0f} | {two['rate']:,.0f} | "
-                          f"{two['rate'] / one['rate']:.2f}x |")
+                    print(
+                        f"| {name} | {one['records']:,} | {one['rate']:,.0f} | {two['rate']:,.0f} | "
+                        f"{two['rate'] / one['rate']:.2f}x |"
+                    )
 
     if args.bootstrap:
         bench(args.bootstrap)

@@ -183,20 +183,31 @@ def run_baseline(mesh: Mesh, name: str, run_id: str, batch: int) -> dict[str, An
                 e = decode(value)
                 read += 1
                 if name in ("q0", "q1"):
-                    row = {"auction": e["auction"], "bidder": e["bidder"],
-                           "price": e["price"] * 908 / 1000 if name == "q1" else e["price"]}  # DuckDB: DECIMAL
+                    row = {
+                        "auction": e["auction"],
+                        "bidder": e["bidder"],
+                        "price": e["price"] * 908 / 1000 if name == "q1" else e["price"],
+                    }  # DuckDB: DECIMAL
                     if name == "q0":
                         row.update(channel=e["channel"], url=e["url"])
                     row.update(date_time=_iso(e["date_time"]), extra=e["extra"])
                     out.append(OutgoingRecord(header + dumps(row), str(e["auction"]).encode()))
                 elif name == "q2":
                     if e["auction"] % 123 == 0:
-                        out.append(OutgoingRecord(header + dumps({"auction": e["auction"], "price": e["price"]}),
-                                                  str(e["auction"]).encode()))
+                        out.append(
+                            OutgoingRecord(
+                                header + dumps({"auction": e["auction"], "price": e["price"]}),
+                                str(e["auction"]).encode(),
+                            )
+                        )
                 elif name == "q3":
                     p = persons.get(e["seller"])  # as of the auction's time (1 version per person)
-                    if (p is not None and e["category"] == 10 and p["state"] in ("OR", "ID", "CA")
-                            and p["date_time"] <= e["date_time"]):
+                    if (
+                        p is not None
+                        and e["category"] == 10
+                        and p["state"] in ("OR", "ID", "CA")
+                        and p["date_time"] <= e["date_time"]
+                    ):
                         row = {"name": p["name"], "city": p["city"], "state": p["state"], "id": e["id"]}
                         out.append(OutgoingRecord(header + dumps(row), str(e["id"]).encode()))
                 else:  # q5: hopping 10 s / 2 s, per-partition watermark, EMIT FINAL
@@ -210,10 +221,14 @@ def run_baseline(mesh: Mesh, name: str, run_id: str, batch: int) -> dict[str, An
                         max_ts[part] = t
         if name == "q5" and len(max_ts) == 4:
             wm = min(max_ts.values())
-            for (auction, ws) in [k for k in windows if k[1] + 10000 <= wm]:
+            for auction, ws in [k for k in windows if k[1] + 10000 <= wm]:
                 start = _iso(datetime.fromtimestamp(ws / 1000, UTC))  # as the engine renders it
-                row = {"auction": auction, "num": windows.pop((auction, ws)), "starttime": start,
-                       "endtime": _iso(datetime.fromtimestamp((ws + 10000) / 1000, UTC))}
+                row = {
+                    "auction": auction,
+                    "num": windows.pop((auction, ws)),
+                    "starttime": start,
+                    "endtime": _iso(datetime.fromtimestamp((ws + 10000) / 1000, UTC)),
+                }
                 out.append(OutgoingRecord(header + dumps(row), dumps([auction, start])))
         if out:
             mesh.log.append(topic, out)
@@ -243,28 +258,41 @@ def main(argv: Sequence[str] | None = None) -> None:
             rate = res["read"] / res["cpu"]
             flow_rate = flow["read"] / flow["cpu"] if flow else None
             base_rate = base["read"] / base["cpu"] if base else None
-            rows.append(f"| {name} ({KINDS[name]}) | {res['read']:,} | {res['emitted']:,} | {rate:,.0f} | "
-                        + (f"{flow_rate:,.0f} | {rate / flow_rate:.2f}x | " if flow_rate else "– | – | ")
-                        + (f"{base_rate:,.0f} | {rate / base_rate:.2f}x |" if base_rate else "– | – |"))
+            rows.append(
+                f"| {name} ({KINDS[name]}) | {res['read']:,} | {res['emitted']:,} | {rate:,.0f} | "
+                + (f"{flow_rate:,.0f} | {rate / flow_rate:.2f}x | " if flow_rate else "– | – | ")
+                + (f"{base_rate:,.0f} | {rate / base_rate:.2f}x |" if base_rate else "– | – |")
+            )
             check = check_outputs(mesh, name, res, flow) if flow else ""
             if flow:
-                check_rows.append(f"| {name} | {res['read']:,} | {flow['read']:,} | {res['emitted']:,} | "
-                                  f"{flow['emitted']:,} | {check} |")
+                check_rows.append(
+                    f"| {name} | {res['read']:,} | {flow['read']:,} | {res['emitted']:,} | "
+                    f"{flow['emitted']:,} | {check} |"
+                )
                 if check.startswith("MISMATCH"):
                     mismatches.append(name)
             total = sum(res["phases"].values())
-            phase_rows.append(f"| {name} | " + " | ".join(
-                f"{res['phases'].get(k, 0.0) / res['read'] * 1e6:.2f} ({res['phases'].get(k, 0.0) / total:.0%})"
-                for k in PHASES) + " |")
-            print(f"{name}: {res['read']:,} events in {res['cpu']:.2f} s CPU ({res['wall']:.2f} s wall): {rate:,.0f}/s"
-                  + (f"; Bytewax {flow_rate:,.0f}/s ({check})" if flow_rate else "")
-                  + (f"; plain loop {base_rate:,.0f}/s" if base_rate else ""))
+            phase_rows.append(
+                f"| {name} | "
+                + " | ".join(
+                    f"{res['phases'].get(k, 0.0) / res['read'] * 1e6:.2f} ({res['phases'].get(k, 0.0) / total:.0%})"
+                    for k in PHASES
+                )
+                + " |"
+            )
+            print(
+                f"{name}: {res['read']:,} events in {res['cpu']:.2f} s CPU ({res['wall']:.2f} s wall): {rate:,.0f}/s"
+                + (f"; Bytewax {flow_rate:,.0f}/s ({check})" if flow_rate else "")
+                + (f"; plain loop {base_rate:,.0f}/s" if base_rate else "")
+            )
     finally:
         shutil.rmtree(state, ignore_errors=True)
         mesh.close()
     print(f"\n`.venv/bin/python benchmarks/nexmark/bench_queries.py --events {args.events} --batch {args.batch}`\n")
-    print(f"| query | events read | events out | streammesh (events/s per core) | Bytewax {BYTEWAX_VERSION} "
-          "| ratio (streammesh / Bytewax) | plain Python loop | ratio (streammesh / loop) |")
+    print(
+        f"| query | events read | events out | streammesh (events/s per core) | Bytewax {BYTEWAX_VERSION} "
+        "| ratio (streammesh / Bytewax) | plain Python loop | ratio (streammesh / loop) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
     if check_rows:
@@ -290,12 +318,21 @@ def check_outputs(mesh: Mesh, name: str, res: dict[str, Any], flow: dict[str, An
     closed = closed_by_watermark(mesh, flow)
     late = f"; {flow['late']:,} late" if flow["late"] else ""
     verdict = "same count" if closed == res["emitted"] else "MISMATCH"
-    return (f"{verdict}: {closed:,} windows end by streammesh's final watermark + {flow['emitted'] - closed:,} "
-            f"still open, flushed at EOF{late}")
+    return (
+        f"{verdict}: {closed:,} windows end by streammesh's final watermark + {flow['emitted'] - closed:,} "
+        f"still open, flushed at EOF{late}"
+    )
 
 
-PHASES = ("read", "decode (Avro → columns)", "batch → DuckDB (Arrow)", "DuckDB: compute + render JSON", "append to the log",
-          "checkpoint commit", "other (placement, intent, Python glue)")
+PHASES = (
+    "read",
+    "decode (Avro → columns)",
+    "batch → DuckDB (Arrow)",
+    "DuckDB: compute + render JSON",
+    "append to the log",
+    "checkpoint commit",
+    "other (placement, intent, Python glue)",
+)
 
 if __name__ == "__main__":
     main()

@@ -116,8 +116,18 @@ class TableGate:
 class _LogPartition(StatefulSourcePartition[Row, int]):
     """One log partition: poll columnar batches, keep this partition's values, decode them."""
 
-    def __init__(self, mesh: Mesh, stream: str, partition: int, start: int, decode: Callable[[bytes | None], Any],
-                 batch: int, stats: FlowStats, gate: TableGate | None, is_table: bool) -> None:
+    def __init__(
+        self,
+        mesh: Mesh,
+        stream: str,
+        partition: int,
+        start: int,
+        decode: Callable[[bytes | None], Any],
+        batch: int,
+        stats: FlowStats,
+        gate: TableGate | None,
+        is_table: bool,
+    ) -> None:
         self._consumer = mesh.log.consumer([stream], auto_commit=False)
         self._consumer.seek_to_end()  # the other partitions are read by their own Bytewax partitions
         self._consumer.seek(stream, partition, start)
@@ -155,8 +165,16 @@ class LogSource(FixedPartitionedSource[Row, int]):
     """A data product's stream as a Bytewax input: one partition per log partition, values decoded to dicts
     with the SDK decoder. With ``gate``, a table input opens it at its end and a stream input waits for it."""
 
-    def __init__(self, mesh: Mesh, product: str, *, batch: int, stats: FlowStats,
-                 gate: TableGate | None = None, is_table: bool = False) -> None:
+    def __init__(
+        self,
+        mesh: Mesh,
+        product: str,
+        *,
+        batch: int,
+        stats: FlowStats,
+        gate: TableGate | None = None,
+        is_table: bool = False,
+    ) -> None:
         p = mesh.product(product)
         self.mesh, self.stream, self.batch, self.stats = mesh, p.stream, batch, stats
         self.gate, self.is_table = gate, is_table
@@ -167,8 +185,17 @@ class LogSource(FixedPartitionedSource[Row, int]):
         return [str(p) for p in range(self.partitions)]
 
     def build_part(self, step_id: str, for_part: str, resume_state: int | None) -> _LogPartition:
-        return _LogPartition(self.mesh, self.stream, int(for_part), resume_state or 0, self.decode, self.batch,
-                             self.stats, self.gate, self.is_table)
+        return _LogPartition(
+            self.mesh,
+            self.stream,
+            int(for_part),
+            resume_state or 0,
+            self.decode,
+            self.batch,
+            self.stats,
+            self.gate,
+            self.is_table,
+        )
 
 
 # -- output -----------------------------------------------------------------------------------------------------
@@ -221,16 +248,26 @@ class _CountSink(DynamicSink[Any]):
 
 # -- the queries ------------------------------------------------------------------------------------------------
 def _q0(e: Row) -> Out:
-    return str(e["auction"]).encode(), {"auction": e["auction"], "bidder": e["bidder"], "price": e["price"],
-                                        "channel": e["channel"], "url": e["url"], "date_time": iso(e["date_time"]),
-                                        "extra": e["extra"]}
+    return str(e["auction"]).encode(), {
+        "auction": e["auction"],
+        "bidder": e["bidder"],
+        "price": e["price"],
+        "channel": e["channel"],
+        "url": e["url"],
+        "date_time": iso(e["date_time"]),
+        "extra": e["extra"],
+    }
 
 
 def _q1(e: Row) -> Out:
     # price * 908 / 1000, not * 0.908: DuckDB computes `price * 0.908` as a DECIMAL, then renders the double
-    return str(e["auction"]).encode(), {"auction": e["auction"], "bidder": e["bidder"],
-                                        "price": e["price"] * 908 / 1000, "date_time": iso(e["date_time"]),
-                                        "extra": e["extra"]}
+    return str(e["auction"]).encode(), {
+        "auction": e["auction"],
+        "bidder": e["bidder"],
+        "price": e["price"] * 908 / 1000,
+        "date_time": iso(e["date_time"]),
+        "extra": e["extra"],
+    }
 
 
 def _q2(e: Row) -> Out:
@@ -298,8 +335,9 @@ def build_flow(mesh: Mesh, name: str, topic: str, *, header: bytes, batch: int, 
     sink = LogSink(mesh, topic, header=header, batch=batch, stats=stats)
     if name == "q3":
         gate = TableGate(mesh.log.topic_spec(mesh.product("nexmark.person").stream).partitions)
-        persons = op.input("persons", flow, LogSource(mesh, "nexmark.person", batch=batch, stats=stats,
-                                                      gate=gate, is_table=True))
+        persons = op.input(
+            "persons", flow, LogSource(mesh, "nexmark.person", batch=batch, stats=stats, gate=gate, is_table=True)
+        )
         auctions = op.input("auctions", flow, LogSource(mesh, "nexmark.auction", batch=batch, stats=stats, gate=gate))
         people = op.map("version_by_id", persons, _person_version)
         cat10 = op.filter("category_10", auctions, lambda a: a["category"] == 10)
@@ -316,8 +354,12 @@ def build_flow(mesh: Mesh, name: str, topic: str, *, header: bytes, batch: int, 
     elif name == "q2":
         rows = op.map("project", op.filter("every_123rd", bids, lambda e: e["auction"] % 123 == 0), _q2)
     elif name == "q5":
-        clock: win.EventClock[Row] = win.EventClock(lambda e: e["date_time"], wait_for_system_duration=timedelta(0),
-                                                     now_getter=_constant_now, to_system_utc=_no_wakeup)
+        clock: win.EventClock[Row] = win.EventClock(
+            lambda e: e["date_time"],
+            wait_for_system_duration=timedelta(0),
+            now_getter=_constant_now,
+            to_system_utc=_no_wakeup,
+        )
         windower = win.SlidingWindower(length=WINDOW, offset=ADVANCE, align_to=EPOCH)
         counted = win.count_window("bids_per_auction", bids, clock, windower, lambda e: str(e["auction"]))
         rows = op.map("window_row", counted.down, _q5_row)
@@ -339,8 +381,15 @@ def run_flow(mesh: Mesh, name: str, run_id: str, batch: int) -> dict[str, Any]:
     cpu, wall = time.process_time(), time.perf_counter()
     run_main(flow)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    return {"read": stats.read, "emitted": stats.emitted, "late": stats.late, "cpu": cpu, "wall": wall,
-            "topic": topic, "max_ts": dict(stats.max_ts)}
+    return {
+        "read": stats.read,
+        "emitted": stats.emitted,
+        "late": stats.late,
+        "cpu": cpu,
+        "wall": wall,
+        "topic": topic,
+        "max_ts": dict(stats.max_ts),
+    }
 
 
 def closed_by_watermark(mesh: Mesh, result: dict[str, Any]) -> int:

@@ -100,8 +100,14 @@ class GeneratorConfig:
     """Only the newest this many people sell or bid, so density per person stays constant over time."""
 
     def __post_init__(self) -> None:
-        for name in ("first_event_rate", "hot_auction_ratio", "hot_sellers_ratio", "hot_bidders_ratio",
-                     "num_in_flight_auctions", "num_active_people"):
+        for name in (
+            "first_event_rate",
+            "hot_auction_ratio",
+            "hot_sellers_ratio",
+            "hot_bidders_ratio",
+            "num_in_flight_auctions",
+            "num_active_people",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"GeneratorConfig.{name} must be at least 1, got {getattr(self, name)}")
 

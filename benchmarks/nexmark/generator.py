@@ -34,14 +34,37 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from benchmarks.nexmark.config import (
-    AUCTION_ID_LEAD, AUCTION_PROPORTION, FIRST_AUCTION_ID, FIRST_CATEGORY_ID, FIRST_PERSON_ID, HOT_AUCTION_RATIO,
-    HOT_BIDDER_RATIO, HOT_SELLER_RATIO, NUM_CATEGORIES, PERSON_ID_LEAD, PERSON_PROPORTION, PROPORTION_DENOMINATOR,
-    EventKind, GeneratorConfig, kind_of, last_base0_auction_id, last_base0_person_id,
+    AUCTION_ID_LEAD,
+    AUCTION_PROPORTION,
+    FIRST_AUCTION_ID,
+    FIRST_CATEGORY_ID,
+    FIRST_PERSON_ID,
+    HOT_AUCTION_RATIO,
+    HOT_BIDDER_RATIO,
+    HOT_SELLER_RATIO,
+    NUM_CATEGORIES,
+    PERSON_ID_LEAD,
+    PERSON_PROPORTION,
+    PROPORTION_DENOMINATOR,
+    EventKind,
+    GeneratorConfig,
+    kind_of,
+    last_base0_auction_id,
+    last_base0_person_id,
 )
 from benchmarks.nexmark.randomness import BID_WORDS, TO_UNIT, Draws, EventRandom, TextPools, window_start
 from benchmarks.nexmark.strings import (
-    CHANNELS_NUMBER, HOT_CHANNELS_RATIO, US_CITIES, US_STATES, Channels, extra_bounds, next_credit_card, next_email,
-    next_extra, next_person_name, next_string,
+    CHANNELS_NUMBER,
+    HOT_CHANNELS_RATIO,
+    US_CITIES,
+    US_STATES,
+    Channels,
+    extra_bounds,
+    next_credit_card,
+    next_email,
+    next_extra,
+    next_person_name,
+    next_string,
 )
 
 __all__ = ["Batch", "NexmarkGenerator", "next_price"]
@@ -89,9 +112,14 @@ class NexmarkGenerator:
         self.seed = seed
         self.config = config or GeneratorConfig()
         self._rand = EventRandom(seed)
-        self._pools = TextPools(seed, max_piece=max(self.config.avg_person_byte_size,
-                                                    self.config.avg_auction_byte_size,
-                                                    self.config.avg_bid_byte_size) * 2 + 128)
+        self._pools = TextPools(
+            seed,
+            max_piece=max(
+                self.config.avg_person_byte_size, self.config.avg_auction_byte_size, self.config.avg_bid_byte_size
+            )
+            * 2
+            + 128,
+        )
         self._channels = Channels(self._rand, self._pools)
 
     # -- the public API ------------------------------------------------------------------------------------
@@ -140,10 +168,16 @@ class NexmarkGenerator:
         city = US_CITIES[draws.below(len(US_CITIES))]
         state = US_STATES[draws.below(len(US_STATES))]
         size = 8 + len(name) + len(email) + len(card) + len(city) + len(state)
-        return {"id": last_base0_person_id(event_id) + FIRST_PERSON_ID, "name": name, "email_address": email,
-                "credit_card": card, "city": city, "state": state,
-                "date_time": self.config.timestamp_for_event(event_id),
-                "extra": next_extra(draws, pools, size, self.config.avg_person_byte_size)}
+        return {
+            "id": last_base0_person_id(event_id) + FIRST_PERSON_ID,
+            "name": name,
+            "email_address": email,
+            "credit_card": card,
+            "city": city,
+            "state": state,
+            "date_time": self.config.timestamp_for_event(event_id),
+            "extra": next_extra(draws, pools, size, self.config.avg_person_byte_size),
+        }
 
     def auction(self, event_id: int) -> Event:
         """``AuctionGenerator.nextAuction`` for an auction event id."""
@@ -163,14 +197,28 @@ class NexmarkGenerator:
         description = next_string(draws, pools, 100)
         reserve = initial_bid + next_price(draws.uniform())
         size = 8 + len(item_name) + len(description) + 8 + 8 + 8 + 8 + 8
-        return {"id": last_base0_auction_id(event_id) + FIRST_AUCTION_ID, "item_name": item_name,
-                "description": description, "initial_bid": initial_bid, "reserve": reserve, "date_time": now,
-                "expires": expires, "seller": seller + FIRST_PERSON_ID, "category": category,
-                "extra": next_extra(draws, pools, size, config.avg_auction_byte_size)}
+        return {
+            "id": last_base0_auction_id(event_id) + FIRST_AUCTION_ID,
+            "item_name": item_name,
+            "description": description,
+            "initial_bid": initial_bid,
+            "reserve": reserve,
+            "date_time": now,
+            "expires": expires,
+            "seller": seller + FIRST_PERSON_ID,
+            "category": category,
+            "extra": next_extra(draws, pools, size, config.avg_auction_byte_size),
+        }
 
     # -- every kind, bids (92% of events) in one tight loop -----------------------------------------------
-    def _generate(self, start: int, end: int, on_person: Callable[[Event], None],
-                  on_auction: Callable[[Event], None], on_bid: Callable[[Event], None]) -> None:
+    def _generate(
+        self,
+        start: int,
+        end: int,
+        on_person: Callable[[Event], None],
+        on_auction: Callable[[Event], None],
+        on_bid: Callable[[Event], None],
+    ) -> None:
         """Every event of ``[start, end)``, one 50-event cycle at a time (so each cycle's random words
         are made once); people and auctions by their methods, bids (``BidGenerator.nextBid``) inline.
 
@@ -211,7 +259,7 @@ class NexmarkGenerator:
             hot_bidder = ((people - 1) // HOT_BIDDER_RATIO) * HOT_BIDDER_RATIO + 1 + FIRST_PERSON_ID
             min_bidder, bidder_span = people - active + FIRST_PERSON_ID, active + PERSON_ID_LEAD
             first = window_start(lo - base)
-            words = iter(epoch_words(epoch)[first:first + (hi - lo) * BID_WORDS])
+            words = iter(epoch_words(epoch)[first : first + (hi - lo) * BID_WORDS])
             groups = zip(*[words] * BID_WORDS, strict=True)  # consecutive 8-tuples of the iterator's words
             for eid, (w_ha, w_a, w_hb, w_b, w_price, w_ch, w_cold, w_len) in zip(range(lo, hi), groups, strict=True):
                 auction = hot_auction if w_ha * ha_ratio >= two32 else min_auction + ((w_a * auction_span) >> 32)
@@ -222,7 +270,14 @@ class NexmarkGenerator:
                     number = (w_cold * CHANNELS_NUMBER) >> 32
                     channel, url = cold_channels[number] or make_channel(number)
                 o = w_ch >> 16
-                on_bid({"auction": auction, "bidder": bidder,
+                on_bid(
+                    {
+                        "auction": auction,
+                        "bidder": bidder,
                         "price": int(10.0 ** (w_price * price_scale) * 100.0 + 0.5),  # next_price, inlined
-                        "channel": channel, "url": url, "date_time": base_time + eid * delay_ns // 1_000_000,
-                        "extra": letters[o:o + extra_low + ((w_len * extra_span) >> 32)]})
+                        "channel": channel,
+                        "url": url,
+                        "date_time": base_time + eid * delay_ns // 1_000_000,
+                        "extra": letters[o : o + extra_low + ((w_len * extra_span) >> 32)],
+                    }
+                )

@@ -31,10 +31,9 @@ if str(_ROOT) not in sys.path:  # run as a script: make `benchmarks.nexmark` imp
 if importlib.util.find_spec("streammesh") is None:  # a checkout without installing
     sys.path.insert(0, str(_ROOT / "src"))
 
-import streammesh  # noqa: E402
-from streammesh.sdk.mesh import Mesh  # noqa: E402
-
-from benchmarks.nexmark.generator import Batch, NexmarkGenerator  # noqa: E402
+import streammesh
+from benchmarks.nexmark.generator import Batch, NexmarkGenerator
+from streammesh.sdk.mesh import Mesh
 
 __all__ = ["CONTRACTS_DIR", "PRODUCTS", "TEAM", "LoadReport", "load_events", "loaded_events", "main", "prepare_mesh"]
 
@@ -113,8 +112,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workspace", required=True, type=Path, help="the mesh's folder (created when missing)")
     parser.add_argument("--events", required=True, type=int, help="how many events to append")
     parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
-    parser.add_argument("--start", type=int, default=None,
-                        help="first event id (default: continue after the events already loaded)")
+    parser.add_argument(
+        "--start", type=int, default=None, help="first event id (default: continue after the events already loaded)"
+    )
     parser.add_argument("--batch", type=int, default=50_000, help="events generated and appended at a time")
     args = parser.parse_args(argv)
     if args.events < 0 or args.batch < 1:

@@ -40,7 +40,7 @@ AUCTION_WORDS = 16
 BID_WORDS = 8
 _HEAD = 4  # events per cycle that are not bids: 1 person + 3 auctions (config.PERSON/AUCTION_PROPORTION)
 EPOCH_WORDS = _HEAD * 16 + 46 * BID_WORDS
-TO_UNIT = 2.0 ** -32  # a 32-bit word -> [0, 1)
+TO_UNIT = 2.0**-32  # a 32-bit word -> [0, 1)
 _EPOCH = Struct(f"<{EPOCH_WORDS}I")
 _SMALL = Struct("<8I")
 

@@ -42,8 +42,18 @@ __all__ = [
 ]
 
 US_STATES = ["AZ", "CA", "ID", "OR", "WA", "WY"]
-US_CITIES = ["Phoenix", "Los Angeles", "San Francisco", "Boise", "Portland", "Bend", "Redmond", "Seattle", "Kent",
-             "Cheyenne"]
+US_CITIES = [
+    "Phoenix",
+    "Los Angeles",
+    "San Francisco",
+    "Boise",
+    "Portland",
+    "Bend",
+    "Redmond",
+    "Seattle",
+    "Kent",
+    "Cheyenne",
+]
 FIRST_NAMES = ["Peter", "Paul", "Luke", "John", "Saul", "Vicky", "Kate", "Julie", "Sarah", "Deiter", "Walter"]
 LAST_NAMES = ["Shultz", "Abrams", "Spencer", "White", "Bartels", "Walton", "Smith", "Jones", "Noris"]
 
@@ -73,7 +83,7 @@ def next_extra(draws: Draws, pools: TextPools, current_size: int, average_size: 
     low, span = extra_bounds(current_size, average_size)
     n = low + (draws.below(span) if span else 0)
     o = draws.below(pools.SIZE)
-    return pools.letters[o:o + n]
+    return pools.letters[o : o + n]
 
 
 def next_string(draws: Draws, pools: TextPools, max_length: int, *, underscore: bool = False) -> str:
@@ -81,8 +91,8 @@ def next_string(draws: Draws, pools: TextPools, max_length: int, *, underscore: 
     n = MIN_STRING_LENGTH + draws.below(max_length - MIN_STRING_LENGTH)
     o = draws.below(pools.SIZE)
     if underscore:  # Flink's nextString(random, n, '_'): trim() leaves underscores alone
-        return pools.underscored[o:o + n]
-    return pools.words[o:o + n].strip()
+        return pools.underscored[o : o + n]
+    return pools.words[o : o + n].strip()
 
 
 def next_person_name(draws: Draws) -> str:

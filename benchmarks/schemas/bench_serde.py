@@ -39,8 +39,9 @@ from io import BytesIO
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from machine import machine  # noqa: E402  (benchmarks/machine.py)
 from typing import Any
+
+from machine import machine
 
 if importlib.util.find_spec("streammesh") is None:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
@@ -263,8 +264,10 @@ def validation_cases(records: list[dict[str, Any]], repeat: int) -> list[tuple[s
             return _s(value)
 
         plain, with_check = pair(serialize, records, checked, records, repeat)
-        alone = len(records) / sum(min(cpu_seconds(validate, records[at : at + SLICE]) for _ in range(repeat))
-                                   for at in range(0, len(records), SLICE))
+        alone = len(records) / sum(
+            min(cpu_seconds(validate, records[at : at + SLICE]) for _ in range(repeat))
+            for at in range(0, len(records), SLICE)
+        )
         rows.append((label, plain, with_check, alone))
     return rows
 
@@ -272,8 +275,12 @@ def validation_cases(records: list[dict[str, Any]], repeat: int) -> list[tuple[s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=200_000, help="events per case (Avro and JSON)")
-    parser.add_argument("--protobuf-events", type=int, default=None,
-                        help="events per Protobuf and validation case (default: events / 4; they are slower)")
+    parser.add_argument(
+        "--protobuf-events",
+        type=int,
+        default=None,
+        help="events per Protobuf and validation case (default: events / 4; they are slower)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; the best is reported")
     args = parser.parse_args()
     records = make_records(args.events)
@@ -294,8 +301,10 @@ def main() -> None:
     for label, ours, raw in pb_rows:
         print(f"| {label} | {len(slow):,} | {ours:,.0f} | {raw:,.0f} | {ours / raw:.2f}x |")
     print()
-    print("| validation on produce | events | serialize only (events/s) | validate + serialize (events/s) "
-          "| validate alone (events/s) | throughput kept |")
+    print(
+        "| validation on produce | events | serialize only (events/s) | validate + serialize (events/s) "
+        "| validate alone (events/s) | throughput kept |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     for label, plain, checked, alone in validation:
         print(f"| {label} | {len(slow):,} | {plain:,.0f} | {checked:,.0f} | {alone:,.0f} | {checked / plain:.2f}x |")

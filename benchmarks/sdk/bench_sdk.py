@@ -16,25 +16,39 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import streammesh  # noqa: E402
-from streammesh.log.base import OutgoingRecord  # noqa: E402
-from tests.factories import contract_dict  # noqa: E402
+import streammesh
+from streammesh.log.base import OutgoingRecord
+from tests.factories import contract_dict
 
-AVRO = {"type": "record", "name": "Order", "namespace": "bench", "fields": [
-    {"name": "order_id", "type": "string"}, {"name": "customer_id", "type": "string"},
-    {"name": "customer_email", "type": "string"}, {"name": "total", "type": "double"},
-    {"name": "currency", "type": {"type": "enum", "name": "Currency", "symbols": ["EUR", "USD", "GBP"]}},
-    {"name": "status", "type": "string"}, {"name": "placed_at", "type": "long"}]}
+AVRO = {
+    "type": "record",
+    "name": "Order",
+    "namespace": "bench",
+    "fields": [
+        {"name": "order_id", "type": "string"},
+        {"name": "customer_id", "type": "string"},
+        {"name": "customer_email", "type": "string"},
+        {"name": "total", "type": "double"},
+        {"name": "currency", "type": {"type": "enum", "name": "Currency", "symbols": ["EUR", "USD", "GBP"]}},
+        {"name": "status", "type": "string"},
+        {"name": "placed_at", "type": "long"},
+    ],
+}
 
 
 def values(n: int, avro: bool) -> list[dict]:
     rnd = random.Random(1)
     out = []
     for i in range(n):
-        v = {"order_id": f"O{i:08d}", "customer_id": f"C{rnd.randrange(50_000):06d}",
-             "customer_email": f"c{i}@example.com", "total": round(rnd.lognormvariate(3.5, 0.8), 2),
-             "currency": rnd.choice(["EUR", "USD", "GBP"]), "status": "placed",
-             "placed_at": 1_795_000_000_000 + i if avro else f"2026-11-{1 + i % 28:02d}T10:00:00Z"}
+        v = {
+            "order_id": f"O{i:08d}",
+            "customer_id": f"C{rnd.randrange(50_000):06d}",
+            "customer_email": f"c{i}@example.com",
+            "total": round(rnd.lognormvariate(3.5, 0.8), 2),
+            "currency": rnd.choice(["EUR", "USD", "GBP"]),
+            "status": "placed",
+            "placed_at": 1_795_000_000_000 + i if avro else f"2026-11-{1 + i % 28:02d}T10:00:00Z",
+        }
         out.append(v)
     return out
 
@@ -58,11 +72,10 @@ def run(fmt: str, n: int, root: Path) -> list[tuple[str, float, float]]:
         while batch := raw.poll(max_records=50_000):
             records.extend(batch)
     mesh.log.create_topic(type(mesh.log.topic_spec("sales.orders"))("bench.raw", partitions=3))
-    outgoing = [OutgoingRecord(value=r.value, key=r.key, timestamp=r.timestamp, partition=r.partition)
-                for r in records]
+    outgoing = [OutgoingRecord(value=r.value, key=r.key, timestamp=r.timestamp, partition=r.partition) for r in records]
     t = time.perf_counter()
     for i in range(0, n, 5000):
-        mesh.log.append("bench.raw", outgoing[i:i + 5000])
+        mesh.log.append("bench.raw", outgoing[i : i + 5000])
     raw_produce = n / (time.perf_counter() - t)
 
     t = time.perf_counter()
@@ -76,8 +89,10 @@ def run(fmt: str, n: int, root: Path) -> list[tuple[str, float, float]]:
     raw_consume = got / (time.perf_counter() - t)
     gc.unfreeze()
     mesh.close()
-    return [(f"{fmt}: produce (validate, encode, append) vs append of the encoded bytes", sdk_produce, raw_produce),
-            (f"{fmt}: consume (read, decode to dicts) vs read of the bytes", sdk_consume, raw_consume)]
+    return [
+        (f"{fmt}: produce (validate, encode, append) vs append of the encoded bytes", sdk_produce, raw_produce),
+        (f"{fmt}: consume (read, decode to dicts) vs read of the bytes", sdk_consume, raw_consume),
+    ]
 
 
 def main() -> None:

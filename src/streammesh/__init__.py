@@ -9,6 +9,6 @@ from streammesh.contracts.model import Contract as Contract
 from streammesh.sdk.mesh import Mesh as Mesh
 from streammesh.sdk.mesh import connect as connect
 
-__all__ = ["Contract", "Mesh", "connect", "__version__"]
+__all__ = ["Contract", "Mesh", "__version__", "connect"]
 
 __version__ = "0.1.0"

@@ -17,14 +17,22 @@ from pydantic import ValidationError as PydanticValidationError
 
 from streammesh.exceptions import NotFoundError, ValidationError
 
-__all__ = ["MeshConfig", "DEFAULT_WORKSPACE", "CONFIG_FILE", "backend_name", "default_workspace", "load_config",
-           "write_config"]
+__all__ = [
+    "CONFIG_FILE",
+    "DEFAULT_WORKSPACE",
+    "MeshConfig",
+    "backend_name",
+    "default_workspace",
+    "load_config",
+    "write_config",
+]
 
 
 def backend_name(url: str) -> str:
     """The plug-in name of a ``log`` / ``metadata`` setting: ``kafka`` for ``kafka://host:9092``, ``sqlite`` for
     ``sqlite``."""
     return url.split("://", 1)[0] if "://" in url else url
+
 
 CONFIG_FILE = "mesh.yaml"
 DEFAULT_WORKSPACE = ".streammesh"
@@ -63,8 +71,10 @@ def load_config(workspace: Path) -> MeshConfig:
     """
     path = workspace / CONFIG_FILE
     if not path.is_file():
-        raise NotFoundError(f"no mesh in {workspace} (missing {CONFIG_FILE})",
-                            hint=f"create one with 'streammesh init {workspace}' or pass --workspace")
+        raise NotFoundError(
+            f"no mesh in {workspace} (missing {CONFIG_FILE})",
+            hint=f"create one with 'streammesh init {workspace}' or pass --workspace",
+        )
     try:
         data: Any = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as e:

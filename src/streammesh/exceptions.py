@@ -6,7 +6,7 @@ subclass must carry a message a person can act on: what was wrong, the value rec
 
 from __future__ import annotations
 
-__all__ = ["StreammeshError", "NotFoundError", "ConflictError", "ValidationError"]
+__all__ = ["ConflictError", "NotFoundError", "StreammeshError", "ValidationError"]
 
 
 class StreammeshError(Exception):

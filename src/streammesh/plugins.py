@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 
 from streammesh.exceptions import StreammeshError
 
-__all__ = ["Registry", "PluginNotFoundError", "log_backends", "metadata_stores", "schema_formats", "sinks"]
+__all__ = ["PluginNotFoundError", "Registry", "log_backends", "metadata_stores", "schema_formats", "sinks"]
 
 T = TypeVar("T")
 

@@ -25,8 +25,16 @@ from streammesh.sdk.mesh import init
 from tests.servers import serve
 
 CHROMIUM = os.environ.get("STREAMMESH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
@@ -48,8 +56,10 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         for contract in load_demo_contracts():
             mesh.publish(contract)
         write_events(mesh, generator.initial_events())
-        for product, group, fields in (("sales.orders", "finance-reporting", ["order_id", "total"]),
-                                       ("sales.order_lines", "merch-dashboard", ["sku", "quantity"])):
+        for product, group, fields in (
+            ("sales.orders", "finance-reporting", ["order_id", "total"]),
+            ("sales.order_lines", "merch-dashboard", ["sku", "quantity"]),
+        ):
             with mesh.consumer(product, group=group, fields=fields) as c:  # consumers for the pages to show
                 c.poll(max_records=10, timeout=0.5)
         for s in SAMPLES:  # lineage for the pages; the create test deploys the high-value orders itself
@@ -79,8 +89,9 @@ def browser() -> Iterator[Any]:
     if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
         _unavailable(f"Chromium is not installed at {CHROMIUM}")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                              args=CHROMIUM_ARGS)
+        b = p.chromium.launch(
+            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"), args=CHROMIUM_ARGS
+        )
         yield b
         b.close()
 

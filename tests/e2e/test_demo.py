@@ -32,9 +32,23 @@ def test_demo_serves_catalog_and_keeps_generating(tmp_path: Path):
     port = _free_port()
     workspace = tmp_path / "demo"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streammesh.cli.main", "demo", "--port", str(port), "--demo-workspace",
-         str(workspace), "--duration", "120"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "200"})
+        [
+            sys.executable,
+            "-m",
+            "streammesh.cli.main",
+            "demo",
+            "--port",
+            str(port),
+            "--demo-workspace",
+            str(workspace),
+            "--duration",
+            "120",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     try:
         deadline = time.monotonic() + 90
         page = ""

@@ -40,13 +40,15 @@ def big_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 mesh.publish(contract_dict(f"{d}.{s}", title=s.title()))
         for i, d in enumerate(DOMAINS):
             other = DOMAINS[(i + 1) % len(DOMAINS)]  # derived across domains too
-            sql = (f"CREATE STREAM {d}.large_orders AS SELECT order_id, total FROM {d}.orders WHERE total > 100;\n"
-                   f"CREATE STREAM {d}.priority_payments AS SELECT order_id, total, status FROM {other}.payments "
-                   f"WHERE status = 'paid';\n"
-                   f"CREATE STREAM {d}.top_large_orders AS SELECT order_id, total FROM {d}.large_orders "
-                   f"WHERE total > 1000")
+            sql = (
+                f"CREATE STREAM {d}.large_orders AS SELECT order_id, total FROM {d}.orders WHERE total > 100;\n"
+                f"CREATE STREAM {d}.priority_payments AS SELECT order_id, total, status FROM {other}.payments "
+                f"WHERE status = 'paid';\n"
+                f"CREATE STREAM {d}.top_large_orders AS SELECT order_id, total FROM {d}.large_orders "
+                f"WHERE total > 1000"
+            )
             deploy(mesh, sql, name=f"{d}-derived", owner=f"@{d}-team", start=False)
-        for i, d in enumerate(DOMAINS[:4]):
+        for d in DOMAINS[:4]:
             with mesh.consumer(f"{d}.orders", group=f"{d}-dashboard", fields=["order_id"]) as c:
                 c.poll(max_records=1, timeout=0.1)
         assert len(mesh.products()) == 64
@@ -79,9 +81,13 @@ def test_mesh_map_with_64_products_is_readable(browser, big_mesh, shot):
         for i, a in enumerate(boxes):
             assert a["w"] > 0 and a["h"] > 0, a
             assert a["font"] >= 11, f"{a['id']}: label drawn at {a['font']:.1f}px, too small to read"
-            for b in boxes[i + 1:]:
-                overlap = (a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"]
-                           and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"])
+            for b in boxes[i + 1 :]:
+                overlap = (
+                    a["x"] < b["x"] + b["w"]
+                    and b["x"] < a["x"] + a["w"]
+                    and a["y"] < b["y"] + b["h"]
+                    and b["y"] < a["y"] + a["h"]
+                )
                 assert not overlap, f"nodes {a['id']} and {b['id']} overlap: {a} {b}"
         bands = page.locator("#mesh-graph svg [data-band]")
         expect(bands).to_have_count(8)  # one band per domain, holding that domain's products

@@ -20,16 +20,22 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def refund(i: int) -> dict:
-    return {"refund_id": f"RF{i:04d}", "order_id": f"O{i:06d}", "customer_email": f"c{i}@example.com",
-            "amount": round(5 + i * 0.5, 2), "refunded_at": f"2026-11-0{1 + i % 9}T09:30:00Z",
-            "reason": None if i % 2 else "late delivery"}
+    return {
+        "refund_id": f"RF{i:04d}",
+        "order_id": f"O{i:06d}",
+        "customer_email": f"c{i}@example.com",
+        "amount": round(5 + i * 0.5, 2),
+        "refunded_at": f"2026-11-0{1 + i % 9}T09:30:00Z",
+        "reason": None if i % 2 else "late delivery",
+    }
 
 
 def test_publish_an_unpublished_stream_from_the_list(page, demo_workspace, base_url, shot):
     with connect(demo_workspace) as mesh:  # an application wrote plain JSON before anyone published it
         mesh.log.create_topic(TopicSpec("sales.refunds", partitions=2))
-        mesh.log.append("sales.refunds", [OutgoingRecord(orjson.dumps(refund(i)), f"RF{i:04d}".encode())
-                                          for i in range(40)])
+        mesh.log.append(
+            "sales.refunds", [OutgoingRecord(orjson.dumps(refund(i)), f"RF{i:04d}".encode()) for i in range(40)]
+        )
 
     page.goto("/publish")
     group = page.locator(".stream-group[data-domain='sales']")
@@ -51,7 +57,8 @@ def test_publish_an_unpublished_stream_from_the_list(page, demo_workspace, base_
     shot(page, "11-publish-unpublished-stream")
 
     page.get_by_label("Description", exact=True).fill(
-        "Every refund the payments service grants to a customer, emitted once the money is sent back.")
+        "Every refund the payments service grants to a customer, emitted once the money is sent back."
+    )
     page.get_by_label("field 3 classification").select_option("pii")
     page.get_by_label("Tags").fill("refunds, sales")
     page.get_by_label(re.compile("My team commits")).check()

@@ -121,8 +121,10 @@ def test_publish_through_the_form_with_live_policy_feedback(page, shot):
     expect(page.locator("#f-description")).to_have_attribute("aria-invalid", "true")
     shot(page, "07-publish-policy-violation")
 
-    page.get_by_label("Description", exact=True).fill("Every return a customer books on the web shop or in a store, emitted "
-                                          "once the parcel is received back at a warehouse.")
+    page.get_by_label("Description", exact=True).fill(
+        "Every return a customer books on the web shop or in a store, emitted "
+        "once the parcel is received back at a warehouse."
+    )
     page.get_by_label("field 2 classification").select_option("pii")
     expect(page.locator("#fb-description .okmark")).to_be_visible()
     expect(page.locator("#fb-schema .violation")).to_have_count(0)
@@ -155,8 +157,9 @@ def test_activity_feed_shows_new_entries_live(page, base_url, shot):
     page.goto("/activity")
     expect(page.locator("#feed li").first).to_be_visible()
     body = json.dumps(contract_dict("web.e2e_feed_check", owner="@web-team")).encode()
-    request = urllib.request.Request(f"{base_url}/api/v1/products", data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base_url}/api/v1/products", data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 201
     expect(page.locator("#feed li.fresh", has_text="web.e2e_feed_check").first).to_be_visible()

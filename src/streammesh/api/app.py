@@ -84,8 +84,9 @@ def create_app(workspace: Path) -> FastAPI:
         yield
         mesh.close()
 
-    app = FastAPI(title="streammesh", version=__version__, description=_DESCRIPTION, docs_url="/docs",
-                  lifespan=lifespan)
+    app = FastAPI(
+        title="streammesh", version=__version__, description=_DESCRIPTION, docs_url="/docs", lifespan=lifespan
+    )
     app.state.mesh = mesh
     install_error_handlers(app)
     for module in (products, streams, events, metrics, lineage, teams, governance, schemas, apps):

@@ -20,21 +20,24 @@ from streammesh.exceptions import ValidationError
 from streammesh.schemas.serde import dump_json
 from streammesh.sdk.mesh import Mesh
 
-__all__ = ["router", "DeployIn", "ValidateIn", "PlannedOut", "ValidateOut", "QueryIn", "QueryOut"]
+__all__ = ["DeployIn", "PlannedOut", "QueryIn", "QueryOut", "ValidateIn", "ValidateOut", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["apps"], responses=PROBLEM_RESPONSES)
 
 AppName = Annotated[str, Path(min_length=1, max_length=100, description="the app's name")]
-Sql = Annotated[str, Field(min_length=1, max_length=200_000, description="one or more CREATE STREAM|TABLE … AS "
-                                                                        "SELECT …; statements")]
+Sql = Annotated[
+    str,
+    Field(min_length=1, max_length=200_000, description="one or more CREATE STREAM|TABLE … AS SELECT …; statements"),
+]
 
 
 class ValidateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sql: Sql
-    owner: str | None = Field(default=None, max_length=200,
-                              description="team owning the derived products (default: the team of their domain)")
+    owner: str | None = Field(
+        default=None, max_length=200, description="team owning the derived products (default: the team of their domain)"
+    )
     name: str | None = Field(default=None, max_length=100, description="app name (to check a redeploy)")
 
 
@@ -65,8 +68,9 @@ class QueryIn(BaseModel):
 
     sql: Annotated[str, Field(min_length=1, max_length=100_000, description="a SELECT statement")]
     seconds: float = Field(default=5.0, gt=0, le=30, description="push queries: read live events this long")
-    limit: int | None = Field(default=None, ge=1, le=10_000, description="at most this many rows (default: the "
-                                                                          "query's LIMIT, else 100)")
+    limit: int | None = Field(
+        default=None, ge=1, le=10_000, description="at most this many rows (default: the query's LIMIT, else 100)"
+    )
 
 
 class QueryOut(BaseModel):
@@ -78,8 +82,9 @@ class QueryOut(BaseModel):
 def _plan(m: Mesh, body: ValidateIn) -> tuple[list[Any], str]:
     from streammesh.processing.apps import plan_app_owned
 
-    return plan_app_owned(m, body.sql, owner=body.owner, app=body.name,
-                          owner_hint="send 'owner', e.g. \"owner\": \"@analytics-team\"")
+    return plan_app_owned(
+        m, body.sql, owner=body.owner, app=body.name, owner_hint='send \'owner\', e.g. "owner": "@analytics-team"'
+    )
 
 
 @router.post("/apps/validate", response_model=ValidateOut)
@@ -91,11 +96,19 @@ def validate(body: ValidateIn, m: MeshDep) -> ValidateOut:
     products = []
     for p in planned:
         violations = m.catalog.check(p.contract)
-        products.append(PlannedOut(
-            name=p.name, kind=p.query.kind, inputs=list(p.derivation.inputs), contract=p.contract.to_dict(),
-            field_lineage=[LineageEdgeOut.of(LineageEdge(p.name, e.product, e.output, e.field, e.kind))
-                           for e in p.derivation.edges],
-            violations=[ViolationOut.of(v) for v in violations]))
+        products.append(
+            PlannedOut(
+                name=p.name,
+                kind=p.query.kind,
+                inputs=list(p.derivation.inputs),
+                contract=p.contract.to_dict(),
+                field_lineage=[
+                    LineageEdgeOut.of(LineageEdge(p.name, e.product, e.output, e.field, e.kind))
+                    for e in p.derivation.edges
+                ],
+                violations=[ViolationOut.of(v) for v in violations],
+            )
+        )
     return ValidateOut(ok=not any(p.violations for p in products), owner=owner, products=products)
 
 
@@ -151,9 +164,11 @@ def query(body: QueryIn, m: MeshDep) -> QueryOut:
 
     compiled = compile_sql(body.sql, mesh_sql_catalog(m))
     if compiled.name is not None:
-        raise ValidationError(f"CREATE {compiled.kind.upper()} {compiled.name} defines a derived product; this "
-                              "route only runs transient SELECT queries",
-                              hint="deploy it with POST /api/v1/apps, or check it with POST /api/v1/apps/validate")
+        raise ValidationError(
+            f"CREATE {compiled.kind.upper()} {compiled.name} defines a derived product; this "
+            "route only runs transient SELECT queries",
+            hint="deploy it with POST /api/v1/apps, or check it with POST /api/v1/apps/validate",
+        )
     max_rows = body.limit or compiled.limit or 100
     if compiled.mode == "pull":
         rows = pull(m, compiled)[:max_rows]

@@ -20,8 +20,18 @@ from streammesh.catalog.models import Product
 from streammesh.exceptions import ValidationError
 from streammesh.sdk.mesh import Mesh
 
-__all__ = ["MeshProvider", "MeshDep", "Paging", "PagingDep", "page_of", "IfMatch", "check_if_match", "set_etag",
-           "write_lock", "MAX_OFFSET"]
+__all__ = [
+    "MAX_OFFSET",
+    "IfMatch",
+    "MeshDep",
+    "MeshProvider",
+    "Paging",
+    "PagingDep",
+    "check_if_match",
+    "page_of",
+    "set_etag",
+    "write_lock",
+]
 
 T = TypeVar("T")
 
@@ -79,9 +89,11 @@ class Paging:
     request: Request
 
 
-def _paging(request: Request,
-            limit: Annotated[int, Query(ge=1, le=500, description="items per page")] = 50,
-            offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0) -> Paging:
+def _paging(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=500, description="items per page")] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
+) -> Paging:
     return Paging(limit, offset, request)
 
 
@@ -92,7 +104,7 @@ def page_of(items: Sequence[T], paging: Paging, *, total: int | None = None) -> 
     """A page: ``items`` is the whole list (sliced here) unless ``total`` says it is already one page."""
     if total is None:
         total = len(items)
-        items = items[paging.offset:paging.offset + paging.limit]
+        items = items[paging.offset : paging.offset + paging.limit]
     following = paging.offset + paging.limit
     next_url = None
     if following < total:
@@ -102,8 +114,12 @@ def page_of(items: Sequence[T], paging: Paging, *, total: int | None = None) -> 
 
 # ----------------------------------------------------------------------------------------- optimistic concurrency
 
-IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=200,
-                                       description="the ETag (revision) you read; 412 if the product changed since")]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match", max_length=200, description="the ETag (revision) you read; 412 if the product changed since"
+    ),
+]
 
 
 def set_etag(response: Response, product: Product) -> None:
@@ -122,9 +138,13 @@ def check_if_match(if_match: str | None, product: Product) -> None:
         return
     tags = [t.strip().removeprefix("W/").strip('"') for t in if_match.split(",") if t.strip()]
     if not tags or not all(t.isdigit() for t in tags):
-        raise ValidationError(f"If-Match {if_match!r} is not an ETag of this API",
-                              hint='send the ETag header of the last GET unchanged, e.g. If-Match: "3"')
+        raise ValidationError(
+            f"If-Match {if_match!r} is not an ETag of this API",
+            hint='send the ETag header of the last GET unchanged, e.g. If-Match: "3"',
+        )
     if str(product.revision) not in tags:
         raise PreconditionFailedError(
             f"{product.name} is at revision {product.revision}, not {', '.join(tags)}: someone changed it since "
-            "you read it", hint=f"GET /api/v1/products/{product.name} again, re-apply your change and retry")
+            "you read it",
+            hint=f"GET /api/v1/products/{product.name} again, re-apply your change and retry",
+        )

@@ -27,8 +27,15 @@ from streammesh.processing.sql import SqlError
 from streammesh.schemas import RecordInvalidError
 from streammesh.schemas.registry import RegistryError
 
-__all__ = ["install_error_handlers", "problem", "PROBLEM_MEDIA_TYPE", "PROBLEM_RESPONSES", "REGISTRY_PREFIXES",
-           "REGISTRY_MEDIA_TYPE", "problem_type"]
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "PROBLEM_RESPONSES",
+    "REGISTRY_MEDIA_TYPE",
+    "REGISTRY_PREFIXES",
+    "install_error_handlers",
+    "problem",
+    "problem_type",
+]
 
 logger = logging.getLogger("streammesh.api")
 
@@ -65,13 +72,28 @@ def problem_type(slug: str) -> str:
     return f"urn:streammesh:problem:{slug}"
 
 
-def problem(status: int, slug: str, detail: str, *, hint: str | None = None,
-            errors: list[ProblemItem] | None = None, **extra: Any) -> JSONResponse:
+def problem(
+    status: int,
+    slug: str,
+    detail: str,
+    *,
+    hint: str | None = None,
+    errors: list[ProblemItem] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     """A problem+json response; ``extra`` become extension members (e.g. ``impacted_consumers``)."""
-    body = Problem(type=problem_type(slug), title=TITLES[slug], status=status, detail=detail, hint=hint,
-                   errors=errors or [], **extra)
-    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status,
-                        media_type=PROBLEM_MEDIA_TYPE)
+    body = Problem(
+        type=problem_type(slug),
+        title=TITLES[slug],
+        status=status,
+        detail=detail,
+        hint=hint,
+        errors=errors or [],
+        **extra,
+    )
+    return JSONResponse(
+        body.model_dump(mode="json", exclude_none=True), status_code=status, media_type=PROBLEM_MEDIA_TYPE
+    )
 
 
 def _classify(exc: StreammeshError) -> tuple[int, str, list[ProblemItem], dict[str, Any]]:
@@ -80,21 +102,48 @@ def _classify(exc: StreammeshError) -> tuple[int, str, list[ProblemItem], dict[s
     if isinstance(exc, RegistryError):
         status = exc.http_status
     if isinstance(exc, ContractError):
-        return 422, "invalid-contract", [ProblemItem(location=p.path or "contract", message=p.message, line=p.line,
-                                                     column=p.column) for p in exc.problems], {}
+        return (
+            422,
+            "invalid-contract",
+            [
+                ProblemItem(location=p.path or "contract", message=p.message, line=p.line, column=p.column)
+                for p in exc.problems
+            ],
+            {},
+        )
     if isinstance(exc, PolicyViolationError):
-        return 422, "policy-violation", [ProblemItem(location=v.path, message=v.message, policy=v.policy, fix=v.fix)
-                                         for v in exc.violations], {}
+        return (
+            422,
+            "policy-violation",
+            [ProblemItem(location=v.path, message=v.message, policy=v.policy, fix=v.fix) for v in exc.violations],
+            {},
+        )
     if isinstance(exc, SqlError):
-        return 422, "invalid-sql", [ProblemItem(location="sql", message=exc.message, line=exc.line, column=exc.column,
-                                                length=exc.length or None)], {}
+        return (
+            422,
+            "invalid-sql",
+            [
+                ProblemItem(
+                    location="sql", message=exc.message, line=exc.line, column=exc.column, length=exc.length or None
+                )
+            ],
+            {},
+        )
     if isinstance(exc, RecordInvalidError):
-        return 422, "invalid-event", [ProblemItem(location=i.path, message=i.message, index=exc.index)
-                                      for i in exc.issues], {}
+        return (
+            422,
+            "invalid-event",
+            [ProblemItem(location=i.path, message=i.message, index=exc.index) for i in exc.issues],
+            {},
+        )
     if isinstance(exc, SchemaEvolutionError):
         change = CompatibilityOut.of(exc.change).model_dump(mode="json")
-        return 409, "incompatible-schema", [ProblemItem(location=i.path, message=i.message)
-                                            for i in exc.change.issues], {"change": change}
+        return (
+            409,
+            "incompatible-schema",
+            [ProblemItem(location=i.path, message=i.message) for i in exc.change.issues],
+            {"change": change},
+        )
     if status is None:
         if isinstance(exc, NotFoundError):
             status = 404
@@ -104,8 +153,15 @@ def _classify(exc: StreammeshError) -> tuple[int, str, list[ProblemItem], dict[s
             status = 500
         else:
             status = 422
-    slug = {404: "not-found", 409: "conflict", 412: "precondition-failed", 413: "payload-too-large",
-            415: "unsupported-media-type", 400: "bad-request", 500: "internal-error"}.get(status, "invalid")
+    slug = {
+        404: "not-found",
+        409: "conflict",
+        412: "precondition-failed",
+        413: "payload-too-large",
+        415: "unsupported-media-type",
+        400: "bad-request",
+        500: "internal-error",
+    }.get(status, "invalid")
     return status, slug, [], {}
 
 
@@ -149,14 +205,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Any:
-        items = [ProblemItem(location=_location(tuple(e.get("loc", ()))), message=e.get("msg", "invalid"))
-                 for e in exc.errors()]
+        items = [
+            ProblemItem(location=_location(tuple(e.get("loc", ()))), message=e.get("msg", "invalid"))
+            for e in exc.errors()
+        ]
         detail = "invalid request: " + "; ".join(f"{i.location}: {i.message}" for i in items)
         if _is_registry(request):
             return _registry(422, detail, 42201)
         if _is_api(request):
-            return problem(422, "invalid-request", detail, errors=items,
-                           hint="see the route's parameters and body at /docs")
+            return problem(
+                422, "invalid-request", detail, errors=items, hint="see the route's parameters and body at /docs"
+            )
         return _html(422, detail, None)
 
     @app.exception_handler(StarletteHTTPException)
@@ -169,9 +228,17 @@ def install_error_handlers(app: FastAPI) -> None:
         if _is_registry(request):
             return _registry(exc.status_code, detail, exc.status_code * 100 + 1)
         if _is_api(request):
-            response = JSONResponse({"type": "about:blank", "title": detail, "status": exc.status_code,
-                                     "detail": detail, "hint": "every route is listed at /docs"},
-                                    status_code=exc.status_code, media_type=PROBLEM_MEDIA_TYPE)
+            response = JSONResponse(
+                {
+                    "type": "about:blank",
+                    "title": detail,
+                    "status": exc.status_code,
+                    "detail": detail,
+                    "hint": "every route is listed at /docs",
+                },
+                status_code=exc.status_code,
+                media_type=PROBLEM_MEDIA_TYPE,
+            )
             for key, value in (exc.headers or {}).items():
                 response.headers[key] = value
             return response

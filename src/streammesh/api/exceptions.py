@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from streammesh.exceptions import ConflictError, ValidationError
 
-__all__ = ["PreconditionFailedError", "UnsupportedMediaTypeError", "PayloadTooLargeError", "BadRequestError"]
+__all__ = ["BadRequestError", "PayloadTooLargeError", "PreconditionFailedError", "UnsupportedMediaTypeError"]
 
 
 class PreconditionFailedError(ConflictError):

@@ -19,7 +19,7 @@ from streammesh.api.products import ProductName
 from streammesh.catalog.models import Product
 from streammesh.sdk.mesh import Mesh
 
-__all__ = ["router", "NodeOut", "ProductLineageOut", "MeshGraphOut"]
+__all__ = ["MeshGraphOut", "NodeOut", "ProductLineageOut", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["lineage"], responses=PROBLEM_RESPONSES)
 
@@ -54,8 +54,15 @@ def _node(name: str, product: Product | None, depth: int = 0) -> NodeOut:
     if product is None:
         return NodeOut(name=name, domain=None, owner=None, status=None, kind="unknown", depth=depth)
     derived = product.contract.derived_from
-    return NodeOut(name=name, domain=product.domain, owner=product.owner, status=product.status,
-                   kind="derived" if derived else "source", app=derived.app if derived else None, depth=depth)
+    return NodeOut(
+        name=name,
+        domain=product.domain,
+        owner=product.owner,
+        status=product.status,
+        kind="derived" if derived else "source",
+        app=derived.app if derived else None,
+        depth=depth,
+    )
 
 
 def _walk(m: Mesh, start: str, step: Callable[[str], list[str]], depth: int) -> list[NodeOut]:
@@ -73,10 +80,12 @@ def _walk(m: Mesh, start: str, step: Callable[[str], list[str]], depth: int) -> 
 
 
 @router.get("/products/{name}/lineage", response_model=ProductLineageOut)
-def product_lineage(name: ProductName, m: MeshDep,
-                    direction: Annotated[Literal["both", "upstream", "downstream"], Query()] = "both",
-                    depth: Annotated[int, Query(ge=1, le=20, description="steps to follow each way")] = 8,
-                    ) -> ProductLineageOut:
+def product_lineage(
+    name: ProductName,
+    m: MeshDep,
+    direction: Annotated[Literal["both", "upstream", "downstream"], Query()] = "both",
+    depth: Annotated[int, Query(ge=1, le=20, description="steps to follow each way")] = 8,
+) -> ProductLineageOut:
     """Products upstream and downstream of ``name``, and which input field feeds which output field, and how."""
     m.product(name)
     store = m.store
@@ -85,17 +94,27 @@ def product_lineage(name: ProductName, m: MeshDep,
     names = {name} | {n.name for n in up} | {n.name for n in down}
     all_edges = store.lineage_edges()
     edges = [e for e in all_edges if e.input_field is None and e.product in names and e.input_product in names]
-    field_edges = [e for e in all_edges if e.input_field is not None and (
-        (e.product == name and direction != "downstream") or (e.input_product == name and direction != "upstream"))]
-    return ProductLineageOut(product=name, upstream=up, downstream=down,
-                             edges=[LineageEdgeOut.of(e) for e in edges],
-                             field_edges=[LineageEdgeOut.of(e) for e in field_edges])
+    field_edges = [
+        e
+        for e in all_edges
+        if e.input_field is not None
+        and ((e.product == name and direction != "downstream") or (e.input_product == name and direction != "upstream"))
+    ]
+    return ProductLineageOut(
+        product=name,
+        upstream=up,
+        downstream=down,
+        edges=[LineageEdgeOut.of(e) for e in edges],
+        field_edges=[LineageEdgeOut.of(e) for e in field_edges],
+    )
 
 
 @router.get("/lineage", response_model=MeshGraphOut)
 def mesh_graph(m: MeshDep) -> MeshGraphOut:
     """The whole mesh: every product, every product-level edge and every consumer group (for the mesh map)."""
     products = m.products()
-    return MeshGraphOut(nodes=[_node(p.name, p) for p in products],
-                        edges=[LineageEdgeOut.of(e) for e in m.store.lineage_edges() if e.input_field is None],
-                        consumers=[ConsumerOut.of(c) for c in m.store.list_consumers()])
+    return MeshGraphOut(
+        nodes=[_node(p.name, p) for p in products],
+        edges=[LineageEdgeOut.of(e) for e in m.store.lineage_edges() if e.input_field is None],
+        consumers=[ConsumerOut.of(c) for c in m.store.list_consumers()],
+    )

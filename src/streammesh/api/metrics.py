@@ -28,7 +28,7 @@ from streammesh.sdk.consumer import ProductDeprecatedWarning
 from streammesh.sdk.producer import dead_letter_stream
 from streammesh.web.masking import mask_value
 
-__all__ = ["router", "MetricsOut", "RATE_WINDOW_S"]
+__all__ = ["RATE_WINDOW_S", "MetricsOut", "router"]
 
 router = APIRouter(prefix="/api/v1/products", tags=["events"], responses=PROBLEM_RESPONSES)
 
@@ -45,8 +45,9 @@ class MetricsOut(BaseModel):
     last_event_ms: int | None = Field(description="timestamp of the newest event (ms since the epoch)")
     age_seconds: float | None = Field(description="how old the newest event is")
     freshness_seconds: float | None = Field(description="the SLA's freshness promise, if any")
-    fresh: bool | None = Field(description="the newest event is within the SLA's freshness (None: no promise "
-                                           "or no event)")
+    fresh: bool | None = Field(
+        description="the newest event is within the SLA's freshness (None: no promise or no event)"
+    )
     dead_letters: int = Field(description="invalid events kept in the dead-letter stream")
     invalid_rate: float = Field(description="dead letters per event appended (0 when there are no events)")
 
@@ -59,8 +60,17 @@ def metrics(name: ProductName, m: MeshDep) -> MetricsOut:
     freshness = product.contract.sla.freshness
     fresh_s = freshness.total_seconds() if freshness else None
     if product.status == "draft":
-        return MetricsOut(product=name, events=0, events_per_second=0.0, last_event_ms=None, age_seconds=None,
-                          freshness_seconds=fresh_s, fresh=None, dead_letters=0, invalid_rate=0.0)
+        return MetricsOut(
+            product=name,
+            events=0,
+            events_per_second=0.0,
+            last_event_ms=None,
+            age_seconds=None,
+            freshness_seconds=fresh_s,
+            fresh=None,
+            dead_letters=0,
+            invalid_rate=0.0,
+        )
     stats = m.stats(name)
     now_ms = int(time.time() * 1000)
     end = m.log.end_offsets(product.stream)
@@ -71,21 +81,33 @@ def metrics(name: ProductName, m: MeshDep) -> MetricsOut:
     last = stats.get("last_event_ms")
     age = max(0.0, (now_ms - last) / 1000) if last is not None else None
     events = int(stats.get("events", 0))
-    return MetricsOut(product=name, events=events, events_per_second=round(recent / RATE_WINDOW_S, 3),
-                      last_event_ms=last, age_seconds=None if age is None else round(age, 3),
-                      freshness_seconds=fresh_s,
-                      fresh=None if age is None or fresh_s is None else age <= fresh_s,
-                      dead_letters=dead, invalid_rate=round(dead / events, 6) if events else 0.0)
+    return MetricsOut(
+        product=name,
+        events=events,
+        events_per_second=round(recent / RATE_WINDOW_S, 3),
+        last_event_ms=last,
+        age_seconds=None if age is None else round(age, 3),
+        freshness_seconds=fresh_s,
+        fresh=None if age is None or fresh_s is None else age <= fresh_s,
+        dead_letters=dead,
+        invalid_rate=round(dead / events, 6) if events else 0.0,
+    )
 
 
-@router.get("/{name}/samples/live", response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}})
-async def live_samples(request: Request, name: ProductName,
-                       limit: Annotated[int, Query(ge=1, le=10_000, description="end after this many events")] = 200,
-                       seconds: Annotated[float, Query(gt=0, le=3600, description="end after this long")] = 300,
-                       ) -> StreamingResponse:
+@router.get(
+    "/{name}/samples/live",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}},
+)
+async def live_samples(
+    request: Request,
+    name: ProductName,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="end after this many events")] = 200,
+    seconds: Annotated[float, Query(gt=0, le=3600, description="end after this long")] = 300,
+) -> StreamingResponse:
     """New events as server-sent events (``event: event``, JSON data like ``/samples``), with the fields
     classified pii/confidential/restricted masked; ``event: end`` after ``limit`` events or ``seconds``."""
+
     def open_consumer() -> tuple[Any, dict[str, str]]:
         m = request.app.state.mesh()
         product = m.product(name)

@@ -17,9 +17,29 @@ from streammesh.catalog.models import Activity, App, ConsumerInfo, Domain, Linea
 from streammesh.governance import Violation
 
 __all__ = [
-    "ProblemItem", "Problem", "Page", "TeamIn", "TeamOut", "DomainOut", "ProductSummary", "ProductOut",
-    "VersionOut", "ViolationOut", "CheckOut", "PublishOut", "IssueOut", "ImpactOut", "CompatibilityOut",
-    "EvolveOut", "DeprecateIn", "RetireIn", "ConsumerOut", "ActivityOut", "AppOut", "LineageEdgeOut", "SearchOut",
+    "ActivityOut",
+    "AppOut",
+    "CheckOut",
+    "CompatibilityOut",
+    "ConsumerOut",
+    "DeprecateIn",
+    "DomainOut",
+    "EvolveOut",
+    "ImpactOut",
+    "IssueOut",
+    "LineageEdgeOut",
+    "Page",
+    "Problem",
+    "ProblemItem",
+    "ProductOut",
+    "ProductSummary",
+    "PublishOut",
+    "RetireIn",
+    "SearchOut",
+    "TeamIn",
+    "TeamOut",
+    "VersionOut",
+    "ViolationOut",
 ]
 
 T = TypeVar("T")
@@ -86,8 +106,14 @@ class TeamOut(BaseModel):
 
     @classmethod
     def of(cls, t: Team) -> TeamOut:
-        return cls(name=t.name, display_name=t.display_name, domain=t.domain, on_call=t.on_call, channel=t.channel,
-                   created_at=t.created_at)
+        return cls(
+            name=t.name,
+            display_name=t.display_name,
+            domain=t.domain,
+            on_call=t.on_call,
+            channel=t.channel,
+            created_at=t.created_at,
+        )
 
 
 class DomainOut(BaseModel):
@@ -125,9 +151,19 @@ class ProductSummary(BaseModel):
         # (validating 50 hits, then the page again, was a third of a search's time through REST)
         c = p.contract
         return cls.model_construct(
-            name=p.name, title=c.title, version=c.version, status=p.status, domain=p.domain, owner=p.owner,
-            tier=c.sla.tier, quality=c.quality, tags=list(c.tags), derived=c.derived_from is not None,
-            revision=p.revision, score=None if score is None else round(score, 6))
+            name=p.name,
+            title=c.title,
+            version=c.version,
+            status=p.status,
+            domain=p.domain,
+            owner=p.owner,
+            tier=c.sla.tier,
+            quality=c.quality,
+            tags=list(c.tags),
+            derived=c.derived_from is not None,
+            revision=p.revision,
+            score=None if score is None else round(score, 6),
+        )
 
 
 class ProductOut(BaseModel):
@@ -137,7 +173,9 @@ class ProductOut(BaseModel):
     status: str
     revision: int = Field(description="increases on every change; sent as the ETag, expected back in If-Match")
     stream: str
-    cluster: str = Field(description="where the stream lives: the log it was published on (embedded, or kafka://HOST:PORT, secrets masked); streammesh migrate updates it")
+    cluster: str = Field(
+        description="where the stream lives: the log it was published on (embedded, or kafka://HOST:PORT, secrets masked); streammesh migrate updates it"
+    )
     created_at: datetime | None
     updated_at: datetime | None
     published_at: datetime | None
@@ -146,9 +184,18 @@ class ProductOut(BaseModel):
 
     @classmethod
     def of(cls, p: Product, stats: dict[str, Any] | None = None) -> ProductOut:
-        return cls(name=p.name, status=p.status, revision=p.revision, stream=p.stream, cluster=mask_cluster(p.cluster),
-                   created_at=p.created_at, updated_at=p.updated_at, published_at=p.published_at,
-                   contract=p.contract.to_dict(), stats=stats)
+        return cls(
+            name=p.name,
+            status=p.status,
+            revision=p.revision,
+            stream=p.stream,
+            cluster=mask_cluster(p.cluster),
+            created_at=p.created_at,
+            updated_at=p.updated_at,
+            published_at=p.published_at,
+            contract=p.contract.to_dict(),
+            stats=stats,
+        )
 
 
 class VersionOut(BaseModel):
@@ -212,11 +259,15 @@ class CompatibilityOut(BaseModel):
 
     @classmethod
     def of(cls, c: SchemaChange) -> CompatibilityOut:
-        return cls(product=c.product, level=c.level, compatible=c.compatible,
-                   issues=[IssueOut(path=i.path, message=i.message) for i in c.issues],
-                   affected_fields=c.affected_fields,
-                   impacted_consumers=[ImpactOut(group=i.group, fields=list(i.fields)) for i in c.impacted],
-                   derived_products=list(c.derived))
+        return cls(
+            product=c.product,
+            level=c.level,
+            compatible=c.compatible,
+            issues=[IssueOut(path=i.path, message=i.message) for i in c.issues],
+            affected_fields=c.affected_fields,
+            impacted_consumers=[ImpactOut(group=i.group, fields=list(i.fields)) for i in c.impacted],
+            derived_products=list(c.derived),
+        )
 
 
 class EvolveOut(BaseModel):
@@ -251,8 +302,9 @@ class ConsumerOut(BaseModel):
 
     @classmethod
     def of(cls, c: ConsumerInfo) -> ConsumerOut:
-        return cls(group=c.group, product=c.product, fields=list(c.fields), first_seen=c.first_seen,
-                   last_seen=c.last_seen)
+        return cls(
+            group=c.group, product=c.product, fields=list(c.fields), first_seen=c.first_seen, last_seen=c.last_seen
+        )
 
 
 class ActivityOut(BaseModel):
@@ -266,8 +318,9 @@ class ActivityOut(BaseModel):
 
     @classmethod
     def of(cls, a: Activity) -> ActivityOut:
-        return cls(id=a.id, at=a.at, kind=a.kind, subject=a.subject, actor=a.actor, summary=a.summary,
-                   details=dict(a.details))
+        return cls(
+            id=a.id, at=a.at, kind=a.kind, subject=a.subject, actor=a.actor, summary=a.summary, details=dict(a.details)
+        )
 
 
 class AppOut(BaseModel):
@@ -284,9 +337,18 @@ class AppOut(BaseModel):
 
     @classmethod
     def of(cls, a: App) -> AppOut:
-        return cls(name=a.name, sql=a.sql, owner=a.owner, products=list(a.products), status=a.status,
-                   pid=a.pid or None, started_at=a.started_at, updated_at=a.updated_at, metrics=dict(a.metrics),
-                   error=a.error)
+        return cls(
+            name=a.name,
+            sql=a.sql,
+            owner=a.owner,
+            products=list(a.products),
+            status=a.status,
+            pid=a.pid or None,
+            started_at=a.started_at,
+            updated_at=a.updated_at,
+            metrics=dict(a.metrics),
+            error=a.error,
+        )
 
 
 class LineageEdgeOut(BaseModel):
@@ -300,8 +362,13 @@ class LineageEdgeOut(BaseModel):
 
     @classmethod
     def of(cls, e: LineageEdge) -> LineageEdgeOut:
-        return cls(product=e.product, input_product=e.input_product, output_field=e.output_field,
-                   input_field=e.input_field, kind=e.kind)
+        return cls(
+            product=e.product,
+            input_product=e.input_product,
+            output_field=e.output_field,
+            input_field=e.input_field,
+            kind=e.kind,
+        )
 
 
 class SearchOut(Page[ProductSummary]):

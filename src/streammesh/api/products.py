@@ -17,15 +17,26 @@ from streammesh.api.bodies import CONTRACT_BODY, read_contract
 from streammesh.api.deps import IfMatch, MeshDep, PagingDep, check_if_match, page_of, set_etag, write_lock
 from streammesh.api.errors import PROBLEM_RESPONSES
 from streammesh.api.models import (
-    CheckOut, CompatibilityOut, ConsumerOut, DeprecateIn, EvolveOut, Page, ProductOut, ProductSummary, PublishOut,
-    RetireIn, SearchOut, VersionOut, ViolationOut,
+    CheckOut,
+    CompatibilityOut,
+    ConsumerOut,
+    DeprecateIn,
+    EvolveOut,
+    Page,
+    ProductOut,
+    ProductSummary,
+    PublishOut,
+    RetireIn,
+    SearchOut,
+    VersionOut,
+    ViolationOut,
 )
 from streammesh.catalog.models import FACETS, Product
 from streammesh.contracts import Contract
 from streammesh.contracts.loader import dump_contract
 from streammesh.exceptions import ValidationError
 
-__all__ = ["router", "facet_filters", "ProductName"]
+__all__ = ["ProductName", "facet_filters", "router"]
 
 router = APIRouter(prefix="/api/v1/products", tags=["products"], responses=PROBLEM_RESPONSES)
 
@@ -45,33 +56,63 @@ def _product(p: Product, response: Response) -> ProductOut:
 
 
 @router.get("", response_model=SearchOut)
-def search(request: Request, m: MeshDep, paging: PagingDep,
-           q: Annotated[str, Query(max_length=500, description="words to look for")] = "",
-           domain: Facet = [], tag: Facet = [], tier: Facet = [], quality: Facet = [],  # noqa: B006
-           status: Facet = [], classification: Facet = []) -> Response:  # noqa: B006
+def search(
+    request: Request,
+    m: MeshDep,
+    paging: PagingDep,
+    q: Annotated[str, Query(max_length=500, description="words to look for")] = "",
+    domain: Facet = None,
+    tag: Facet = None,
+    tier: Facet = None,
+    quality: Facet = [],  # noqa: B006
+    status: Facet = None,
+    classification: Facet = None,
+) -> Response:
     """Ranked search over names, descriptions, tags and field names, with facet counts; no ``q`` lists all."""
+    if classification is None:
+        classification = []
+    if status is None:
+        status = []
+    if tier is None:
+        tier = []
+    if tag is None:
+        tag = []
+    if domain is None:
+        domain = []
     filters = facet_filters(request)
     result = m.catalog.search(q, filters=filters, limit=paging.limit, offset=paging.offset)
     page = page_of([ProductSummary.of(h.product, h.score) for h in result.hits], paging, total=result.total)
-    body = SearchOut.model_construct(items=page.items, total=page.total, limit=page.limit, offset=page.offset,
-                                     next=page.next, facets=result.facets)
+    body = SearchOut.model_construct(
+        items=page.items, total=page.total, limit=page.limit, offset=page.offset, next=page.next, facets=result.facets
+    )
     # the JSON FastAPI would write for the model, without validating it again in another thread first
     return Response(body.model_dump_json(), media_type="application/json")
 
 
-@router.post("", response_model=PublishOut, status_code=201, openapi_extra=CONTRACT_BODY,
-             responses={200: {"model": PublishOut, "description": "an existing product was updated (or unchanged)"}})
-def publish(contract: ContractBody, m: MeshDep, response: Response,
-            draft: Annotated[bool, Query(description="save as a draft: not live, policies only warn")] = False,
-            ) -> PublishOut:
+@router.post(
+    "",
+    response_model=PublishOut,
+    status_code=201,
+    openapi_extra=CONTRACT_BODY,
+    responses={200: {"model": PublishOut, "description": "an existing product was updated (or unchanged)"}},
+)
+def publish(
+    contract: ContractBody,
+    m: MeshDep,
+    response: Response,
+    draft: Annotated[bool, Query(description="save as a draft: not live, policies only warn")] = False,
+) -> PublishOut:
     """Publish a product (or a new version of one) behind the policy barrier; 201 when it is new."""
     with write_lock:
         outcome = m.publish(contract, draft=draft)
     if outcome.product.revision > 1:  # it existed already (as a draft, or an earlier version)
         response.status_code = 200
     set_etag(response, outcome.product)
-    return PublishOut(action=outcome.action, product=ProductOut.of(outcome.product),
-                      warnings=[ViolationOut.of(v) for v in outcome.warnings])
+    return PublishOut(
+        action=outcome.action,
+        product=ProductOut.of(outcome.product),
+        warnings=[ViolationOut.of(v) for v in outcome.warnings],
+    )
 
 
 @router.post("/check", response_model=CheckOut, openapi_extra=CONTRACT_BODY)
@@ -82,8 +123,12 @@ def check(contract: ContractBody, m: MeshDep) -> CheckOut:
 
 
 @router.get("/{name}", response_model=ProductOut, responses={304: {"description": "If-None-Match matched"}})
-def get_product(name: ProductName, m: MeshDep, response: Response, if_none_match: Annotated[
-        str | None, Header(alias="If-None-Match", max_length=200)] = None) -> ProductOut | Response:
+def get_product(
+    name: ProductName,
+    m: MeshDep,
+    response: Response,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=200)] = None,
+) -> ProductOut | Response:
     """The product, its contract and event counts; ``ETag`` is its revision (304 when If-None-Match has it)."""
     p = m.product(name)
     if if_none_match and f'"{p.revision}"' in if_none_match:
@@ -92,25 +137,41 @@ def get_product(name: ProductName, m: MeshDep, response: Response, if_none_match
 
 
 @router.put("/{name}", response_model=PublishOut, openapi_extra=CONTRACT_BODY)
-def update(name: ProductName, contract: ContractBody, m: MeshDep, response: Response, if_match: IfMatch = None,
-           draft: Annotated[bool, Query(description="keep it a draft")] = False) -> PublishOut:
+def update(
+    name: ProductName,
+    contract: ContractBody,
+    m: MeshDep,
+    response: Response,
+    if_match: IfMatch = None,
+    draft: Annotated[bool, Query(description="keep it a draft")] = False,
+) -> PublishOut:
     """Publish a new version of ``name``'s contract (compatible changes only; see ``evolve``)."""
     if contract.name != name:
-        raise ValidationError(f"the contract is named {contract.name!r} but the URL names {name!r}",
-                              hint=f"PUT it to /api/v1/products/{contract.name}, or fix 'name' in the contract")
+        raise ValidationError(
+            f"the contract is named {contract.name!r} but the URL names {name!r}",
+            hint=f"PUT it to /api/v1/products/{contract.name}, or fix 'name' in the contract",
+        )
     with write_lock:
         check_if_match(if_match, m.product(name))
         outcome = m.publish(contract, draft=draft)
     set_etag(response, outcome.product)
-    return PublishOut(action=outcome.action, product=ProductOut.of(outcome.product),
-                      warnings=[ViolationOut.of(v) for v in outcome.warnings])
+    return PublishOut(
+        action=outcome.action,
+        product=ProductOut.of(outcome.product),
+        warnings=[ViolationOut.of(v) for v in outcome.warnings],
+    )
 
 
-@router.get("/{name}/contract", response_class=PlainTextResponse,
-            responses={200: {"content": {"application/yaml": {}, "application/json": {}}}})
-def contract(name: ProductName, m: MeshDep,
-             format: Annotated[str, Query(pattern="^(yaml|json)$", description="yaml or json")] = "yaml",
-             ) -> Response:
+@router.get(
+    "/{name}/contract",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"application/yaml": {}, "application/json": {}}}},
+)
+def contract(
+    name: ProductName,
+    m: MeshDep,
+    format: Annotated[str, Query(pattern="^(yaml|json)$", description="yaml or json")] = "yaml",
+) -> Response:
     """The product's current contract as YAML (default) or JSON, ready to edit and PUT back."""
     p = m.product(name)
     if format == "json":
@@ -133,8 +194,9 @@ def consumers(name: ProductName, m: MeshDep, paging: PagingDep) -> Page[Consumer
 
 
 @router.post("/{name}/deprecate", response_model=ProductOut)
-def deprecate(name: ProductName, body: DeprecateIn, m: MeshDep, response: Response,
-              if_match: IfMatch = None) -> ProductOut:
+def deprecate(
+    name: ProductName, body: DeprecateIn, m: MeshDep, response: Response, if_match: IfMatch = None
+) -> ProductOut:
     """Deprecate: readers are warned of the sunset date and the replacement."""
     with write_lock:
         check_if_match(if_match, m.product(name))
@@ -143,8 +205,9 @@ def deprecate(name: ProductName, body: DeprecateIn, m: MeshDep, response: Respon
 
 
 @router.post("/{name}/retire", response_model=ProductOut)
-def retire(name: ProductName, m: MeshDep, response: Response, body: RetireIn | None = None,
-           if_match: IfMatch = None) -> ProductOut:
+def retire(
+    name: ProductName, m: MeshDep, response: Response, body: RetireIn | None = None, if_match: IfMatch = None
+) -> ProductOut:
     """Retire a deprecated product: no more writes; its events stay readable."""
     with write_lock:
         check_if_match(if_match, m.product(name))
@@ -159,14 +222,22 @@ def compatibility(name: ProductName, contract: ContractBody, m: MeshDep) -> Comp
 
 
 @router.post("/{name}/evolve", response_model=EvolveOut, openapi_extra=CONTRACT_BODY)
-def evolve(name: ProductName, contract: ContractBody, m: MeshDep, response: Response, if_match: IfMatch = None,
-           sunset: Annotated[date | None, Query(description="sunset of the old major version (default: in 90 "
-                                                             "days)")] = None) -> EvolveOut:
+def evolve(
+    name: ProductName,
+    contract: ContractBody,
+    m: MeshDep,
+    response: Response,
+    if_match: IfMatch = None,
+    sunset: Annotated[date | None, Query(description="sunset of the old major version (default: in 90 days)")] = None,
+) -> EvolveOut:
     """Apply a new contract: in place when compatible, else as a new major version's product (409 if neither)."""
     with write_lock:
         check_if_match(if_match, m.product(name))
         outcome = m.evolve(name, contract, sunset=sunset)
     set_etag(response, outcome.product)
-    return EvolveOut(action=outcome.action, product=ProductOut.of(outcome.product),
-                     change=CompatibilityOut.of(outcome.change),
-                     previous=ProductOut.of(outcome.previous) if outcome.previous else None)
+    return EvolveOut(
+        action=outcome.action,
+        product=ProductOut.of(outcome.product),
+        change=CompatibilityOut.of(outcome.change),
+        previous=ProductOut.of(outcome.previous) if outcome.previous else None,
+    )

@@ -1,7 +1,6 @@
 """Confluent Schema Registry REST routes (a subset), so standard Kafka serializers and
 ``SchemaRegistryClient`` work against streammesh unchanged. Point them at ``http://HOST:PORT``."""
 
-
 import base64
 from typing import Annotated, Any
 
@@ -11,7 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from streammesh.api.errors import REGISTRY_MEDIA_TYPE
 from streammesh.schemas.registry import (
-    InvalidSchemaError, SchemaReference, SchemaRegistry, StoredSchema, SubjectVersion, format_for_type,
+    InvalidSchemaError,
+    SchemaReference,
+    SchemaRegistry,
+    StoredSchema,
+    SubjectVersion,
+    format_for_type,
 )
 from streammesh.schemas.registry.models import REGISTRY_TYPES
 from streammesh.sdk.mesh import Mesh
@@ -35,15 +39,18 @@ class SchemaRequest(BaseModel):
     references: list[_Reference] = Field(default_factory=list)
 
     def parts(self) -> tuple[str, str, list[SchemaReference]]:
-        return (self.schema_, format_for_type(self.schema_type),
-                [SchemaReference(r.name, r.subject, r.version) for r in self.references])
+        return (
+            self.schema_,
+            format_for_type(self.schema_type),
+            [SchemaReference(r.name, r.subject, r.version) for r in self.references],
+        )
 
 
 class ConfigRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     compatibility: str | None = Field(default=None, description="NONE, BACKWARD, FORWARD, FULL (+ _TRANSITIVE)")
-    compatibilityLevel: str | None = None  # noqa: N815 - Confluent's field name
+    compatibilityLevel: str | None = None
 
 
 def _reply(body: Any) -> JSONResponse:
@@ -89,8 +96,9 @@ def registry_router(mesh: Any) -> APIRouter:
         return _reply(list(REGISTRY_TYPES))
 
     @router.get("/schemas/ids/{schema_id}")
-    def schema_by_id(schema_id: SchemaId, reg: Registry, format: str | None = None,
-                     subject: str | None = None) -> JSONResponse:
+    def schema_by_id(
+        schema_id: SchemaId, reg: Registry, format: str | None = None, subject: str | None = None
+    ) -> JSONResponse:
         return _reply(_schema_body(reg.by_id(schema_id), format))
 
     @router.get("/schemas/ids/{schema_id}/schema")
@@ -116,8 +124,9 @@ def registry_router(mesh: Any) -> APIRouter:
         return _reply(reg.versions(subject, include_deleted=deleted))
 
     @router.get("/subjects/{subject}/versions/{version}")
-    def version(subject: str, version: str, reg: Registry, format: str | None = None,
-                deleted: bool = False) -> JSONResponse:
+    def version(
+        subject: str, version: str, reg: Registry, format: str | None = None, deleted: bool = False
+    ) -> JSONResponse:
         return _reply(_version_body(reg.version(subject, version, include_deleted=deleted), format))
 
     @router.get("/subjects/{subject}/versions/{version}/schema")
@@ -131,8 +140,9 @@ def registry_router(mesh: Any) -> APIRouter:
         return _reply({"id": sv.schema.id, "version": sv.version, "subject": subject, **_schema_body(sv.schema, None)})
 
     @router.post("/subjects/{subject}")
-    def lookup(subject: str, body: SchemaRequest, reg: Registry, normalize: bool = False,
-               deleted: bool = False) -> JSONResponse:
+    def lookup(
+        subject: str, body: SchemaRequest, reg: Registry, normalize: bool = False, deleted: bool = False
+    ) -> JSONResponse:
         text, fmt, _ = body.parts()
         return _reply(_version_body(reg.lookup(subject, text, fmt=fmt)))
 
@@ -144,8 +154,9 @@ def registry_router(mesh: Any) -> APIRouter:
     def delete_version(subject: str, version: str, reg: Registry, permanent: bool = False) -> JSONResponse:
         return _reply(reg.delete_version(subject, version, permanent=permanent))
 
-    def _compatibility(subject: str, body: SchemaRequest, reg: SchemaRegistry, versions: list[SubjectVersion],
-                       verbose: bool) -> JSONResponse:
+    def _compatibility(
+        subject: str, body: SchemaRequest, reg: SchemaRegistry, versions: list[SubjectVersion], verbose: bool
+    ) -> JSONResponse:
         text, fmt, _ = body.parts()
         result = reg.check(subject, reg.parse(fmt, text), versions)
         reply: dict[str, Any] = {"is_compatible": result.compatible}
@@ -154,13 +165,15 @@ def registry_router(mesh: Any) -> APIRouter:
         return _reply(reply)
 
     @router.post("/compatibility/subjects/{subject}/versions/{version}")
-    def compatibility_with(subject: str, version: str, body: SchemaRequest, reg: Registry,
-                           verbose: bool = False, normalize: bool = False) -> JSONResponse:
+    def compatibility_with(
+        subject: str, version: str, body: SchemaRequest, reg: Registry, verbose: bool = False, normalize: bool = False
+    ) -> JSONResponse:
         return _compatibility(subject, body, reg, [reg.version(subject, version)], verbose)
 
     @router.post("/compatibility/subjects/{subject}/versions")
-    def compatibility_with_all(subject: str, body: SchemaRequest, reg: Registry,
-                               verbose: bool = False, normalize: bool = False) -> JSONResponse:
+    def compatibility_with_all(
+        subject: str, body: SchemaRequest, reg: Registry, verbose: bool = False, normalize: bool = False
+    ) -> JSONResponse:
         return _compatibility(subject, body, reg, reg.store.subject_versions(subject), verbose)
 
     @router.get("/config")
@@ -171,12 +184,13 @@ def registry_router(mesh: Any) -> APIRouter:
     def set_global_config(body: ConfigRequest, reg: Registry) -> JSONResponse:
         level = body.compatibility or body.compatibilityLevel
         if not level:
-            raise InvalidSchemaError("give 'compatibility', e.g. {\"compatibility\": \"FULL\"}")
+            raise InvalidSchemaError('give \'compatibility\', e.g. {"compatibility": "FULL"}')
         return _reply({"compatibility": reg.set_compatibility(level)})
 
     @router.get("/config/{subject}")
-    def get_subject_config(subject: str, reg: Registry,
-                           defaultToGlobal: Annotated[bool, Query()] = True) -> JSONResponse:  # noqa: N803
+    def get_subject_config(
+        subject: str, reg: Registry, defaultToGlobal: Annotated[bool, Query()] = True
+    ) -> JSONResponse:
         own = reg.store.get_compatibility(subject)
         if own is None and not defaultToGlobal:
             from streammesh.schemas.registry import SubjectNotFoundError
@@ -188,7 +202,7 @@ def registry_router(mesh: Any) -> APIRouter:
     def set_subject_config(subject: str, body: ConfigRequest, reg: Registry) -> JSONResponse:
         level = body.compatibility or body.compatibilityLevel
         if not level:
-            raise InvalidSchemaError("give 'compatibility', e.g. {\"compatibility\": \"FULL\"}")
+            raise InvalidSchemaError('give \'compatibility\', e.g. {"compatibility": "FULL"}')
         return _reply({"compatibility": reg.set_compatibility(level, subject)})
 
     @router.delete("/config/{subject}")

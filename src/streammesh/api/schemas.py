@@ -17,7 +17,7 @@ from streammesh.api.errors import PROBLEM_RESPONSES
 from streammesh.api.models import IssueOut, Page
 from streammesh.schemas.registry import SubjectVersion
 
-__all__ = ["router", "SubjectOut", "SchemaVersionOut", "CompatibilityCheckIn", "CompatibilityCheckOut"]
+__all__ = ["CompatibilityCheckIn", "CompatibilityCheckOut", "SchemaVersionOut", "SubjectOut", "router"]
 
 router = APIRouter(prefix="/api/v1/schemas", tags=["schemas"], responses=PROBLEM_RESPONSES)
 
@@ -44,8 +44,14 @@ class SchemaVersionOut(BaseModel):
 
     @classmethod
     def of(cls, sv: SubjectVersion) -> SchemaVersionOut:
-        return cls(subject=sv.subject, version=sv.version, id=sv.schema.id, format=sv.schema.format,
-                   schema=sv.schema.text, references=[r.to_dict() for r in sv.schema.references])
+        return cls(
+            subject=sv.subject,
+            version=sv.version,
+            id=sv.schema.id,
+            format=sv.schema.format,
+            schema=sv.schema.text,
+            references=[r.to_dict() for r in sv.schema.references],
+        )
 
 
 class CompatibilityCheckIn(BaseModel):
@@ -55,8 +61,10 @@ class CompatibilityCheckIn(BaseModel):
 
     schema_: str | dict[str, Any] | list[Any] = Field(alias="schema")
     format: Literal["avro", "json-schema", "protobuf"] = "avro"
-    version: Annotated[int | Literal["all", "latest"], Field(
-        description="check against one version, the latest, or all (the level's transitive rule)")] = "all"
+    version: Annotated[
+        int | Literal["all", "latest"],
+        Field(description="check against one version, the latest, or all (the level's transitive rule)"),
+    ] = "all"
 
 
 class CompatibilityCheckOut(BaseModel):
@@ -74,9 +82,15 @@ def subjects(m: MeshDep, paging: PagingDep) -> Page[SubjectOut]:
     for subject in reg.subjects():
         versions = reg.store.subject_versions(subject)
         if versions:
-            out.append(SubjectOut(subject=subject, versions=[v.version for v in versions],
-                                  latest_id=versions[-1].schema.id, format=versions[-1].schema.format,
-                                  compatibility=reg.compatibility(subject)))
+            out.append(
+                SubjectOut(
+                    subject=subject,
+                    versions=[v.version for v in versions],
+                    latest_id=versions[-1].schema.id,
+                    format=versions[-1].schema.format,
+                    compatibility=reg.compatibility(subject),
+                )
+            )
     return page_of(out, paging)
 
 
@@ -88,8 +102,9 @@ def versions(subject: Subject, m: MeshDep) -> list[SchemaVersionOut]:
 
 
 @router.get("/subjects/{subject}/versions/{version}", response_model=SchemaVersionOut)
-def version(subject: Subject, version: Annotated[str, Path(max_length=20, description="a number or 'latest'")],
-            m: MeshDep) -> SchemaVersionOut:
+def version(
+    subject: Subject, version: Annotated[str, Path(max_length=20, description="a number or 'latest'")], m: MeshDep
+) -> SchemaVersionOut:
     """One version of a subject (``latest`` for the newest)."""
     return SchemaVersionOut.of(m.registry.version(subject, version))
 
@@ -107,5 +122,9 @@ def check(subject: Subject, body: CompatibilityCheckIn, m: MeshDep) -> Compatibi
         history = [reg.version(subject, body.version)]
     schema = reg.parse(body.format, text)
     result = reg.check(subject, schema, history)
-    return CompatibilityCheckOut(subject=subject, level=reg.compatibility(subject), compatible=result.compatible,
-                                 issues=[IssueOut(path=i.path, message=i.message) for i in result.issues])
+    return CompatibilityCheckOut(
+        subject=subject,
+        level=reg.compatibility(subject),
+        compatible=result.compatible,
+        issues=[IssueOut(path=i.path, message=i.message) for i in result.issues],
+    )

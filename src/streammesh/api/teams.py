@@ -25,18 +25,24 @@ def list_teams(m: MeshDep, paging: PagingDep) -> Page[TeamOut]:
 @router.post("/teams", response_model=TeamOut, status_code=201)
 def add_team(body: TeamIn, m: MeshDep) -> TeamOut:
     """Register a team so it can own products (409 if the name is taken)."""
-    return TeamOut.of(m.add_team(body.name, display_name=body.display_name, domain=body.domain,
-                                 on_call=body.on_call, channel=body.channel))
+    return TeamOut.of(
+        m.add_team(
+            body.name, display_name=body.display_name, domain=body.domain, on_call=body.on_call, channel=body.channel
+        )
+    )
 
 
 @router.get("/teams/{name}", response_model=TeamOut)
-def get_team(name: Annotated[str, Path(max_length=200, description="team handle, e.g. @sales-team")],
-             m: MeshDep) -> TeamOut:
+def get_team(
+    name: Annotated[str, Path(max_length=200, description="team handle, e.g. @sales-team")], m: MeshDep
+) -> TeamOut:
     """One team and its contacts."""
     team = m.store.get_team(name)
     if team is None:
-        raise NotFoundError(f"no team named {name!r}", hint="list teams with GET /api/v1/teams; handles start "
-                                                            "with '@' (URL-encoded as %40)")
+        raise NotFoundError(
+            f"no team named {name!r}",
+            hint="list teams with GET /api/v1/teams; handles start with '@' (URL-encoded as %40)",
+        )
     return TeamOut.of(team)
 
 

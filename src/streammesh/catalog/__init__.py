@@ -1,9 +1,30 @@
 """The catalog: products, teams, lifecycle and search over a metadata store."""
 
 from streammesh.catalog.models import (
-    Activity, App, ConsumerInfo, Domain, LineageEdge, Product, ProductVersion, SearchHit, SearchResult, Team,
+    Activity,
+    App,
+    ConsumerInfo,
+    Domain,
+    LineageEdge,
+    Product,
+    ProductVersion,
+    SearchHit,
+    SearchResult,
+    Team,
 )
 from streammesh.catalog.service import Catalog, PublishOutcome
 
-__all__ = ["Activity", "App", "Catalog", "LineageEdge", "ConsumerInfo", "Domain", "Product", "ProductVersion", "PublishOutcome", "SearchHit",
-           "SearchResult", "Team"]
+__all__ = [
+    "Activity",
+    "App",
+    "Catalog",
+    "ConsumerInfo",
+    "Domain",
+    "LineageEdge",
+    "Product",
+    "ProductVersion",
+    "PublishOutcome",
+    "SearchHit",
+    "SearchResult",
+    "Team",
+]

@@ -68,8 +68,9 @@ def _impacted(consumers: list[ConsumerInfo], affected: list[str], whole: bool) -
     return out
 
 
-def assess_change(registry: SchemaRegistry, store: BaseCatalogStore, product: Product,
-                  contract: Contract) -> SchemaChange:
+def assess_change(
+    registry: SchemaRegistry, store: BaseCatalogStore, product: Product, contract: Contract
+) -> SchemaChange:
     """Check ``contract``'s schema against the product's registered history at its level."""
     subject = subject_for(product.stream)
     level = registry.compatibility(subject)
@@ -82,7 +83,12 @@ def assess_change(registry: SchemaRegistry, store: BaseCatalogStore, product: Pr
     impacted, derived = [], []
     if not result.compatible:
         impacted = _impacted(store.list_consumers(product.name), affected, whole)
-        derived = sorted({e.product for e in store.lineage_edges() if e.input_product == product.name
-                          and (whole or (e.input_field is not None
-                                         and any(_touches(p, e.input_field) for p in affected)))})
+        derived = sorted(
+            {
+                e.product
+                for e in store.lineage_edges()
+                if e.input_product == product.name
+                and (whole or (e.input_field is not None and any(_touches(p, e.input_field) for p in affected)))
+            }
+        )
     return SchemaChange(product.name, level, result.compatible, list(result.issues), impacted, derived)

@@ -10,7 +10,7 @@ from typing import Literal
 
 from streammesh.exceptions import ConflictError
 
-__all__ = ["Status", "TRANSITIONS", "check_transition", "WRITABLE", "READABLE"]
+__all__ = ["READABLE", "TRANSITIONS", "WRITABLE", "Status", "check_transition"]
 
 Status = Literal["draft", "published", "deprecated", "retired"]
 
@@ -37,11 +37,15 @@ def check_transition(name: str, current: str, target: str) -> None:
     if target in TRANSITIONS[current]:
         return
     if current == "retired":
-        raise ConflictError(f"{name} is retired: it can no longer change",
-                            hint="publish a new product (for example a new major version) instead")
+        raise ConflictError(
+            f"{name} is retired: it can no longer change",
+            hint="publish a new product (for example a new major version) instead",
+        )
     if target == "retired" and current != "deprecated":
-        raise ConflictError(f"{name} is {current}: only a deprecated product can be retired",
-                            hint="deprecate it first with a sunset date and a replacement so consumers can move")
+        raise ConflictError(
+            f"{name} is {current}: only a deprecated product can be retired",
+            hint="deprecate it first with a sunset date and a replacement so consumers can move",
+        )
     if target == "deprecated" and current != "published":
         raise ConflictError(f"{name} is {current}: only a published product can be deprecated", hint=_HOW["published"])
     raise ConflictError(f"{name} cannot go from {current} to {target}", hint=_HOW.get(target))

@@ -43,7 +43,7 @@ from streammesh.store.copy import catalog_counts, catalog_identity, copy_catalog
 if TYPE_CHECKING:
     from streammesh.sdk.mesh import Mesh
 
-__all__ = ["MigrationError", "MigrationReport", "ProgressCallback", "TopicMove", "migrate", "BACKUP_FILE"]
+__all__ = ["BACKUP_FILE", "MigrationError", "MigrationReport", "ProgressCallback", "TopicMove", "migrate"]
 
 #: ``(topic, records copied so far, records to copy)``, called as a topic's copy advances.
 ProgressCallback = Callable[[str, int, int], None]
@@ -126,7 +126,8 @@ def _plan_catalog(source: BaseCatalogStore, target: BaseCatalogStore, metadata: 
     raise MigrationError(
         f"the target catalog {mask_cluster(metadata)} is not empty and is not this mesh's: it holds "
         f"{len(products)} product(s), {len(teams)} team(s) and {len(schemas)} schema(s)",
-        hint="migrate into an empty database (or schema: ?options=-csearch_path%3DNAME)")
+        hint="migrate into an empty database (or schema: ?options=-csearch_path%3DNAME)",
+    )
 
 
 def _last_record(log: BaseLog, topic: str, partition: int, offset: int) -> Record | None:
@@ -140,8 +141,9 @@ def _last_record(log: BaseLog, topic: str, partition: int, offset: int) -> Recor
     return None
 
 
-def _plan_topic(source: BaseLog, target: BaseLog, target_topics: set[str], topic: str, spec: TopicSpec,
-                where: str) -> tuple[str, dict[int, int]]:
+def _plan_topic(
+    source: BaseLog, target: BaseLog, target_topics: set[str], topic: str, spec: TopicSpec, where: str
+) -> tuple[str, dict[int, int]]:
     """``copy``, ``already there`` or ``empty`` for one topic, with the source's end offsets; else refuse.
     ``target_topics``: the target's topics, listed once for the whole plan."""
     begins, ends = source.begin_offsets(topic), source.end_offsets(topic)
@@ -151,35 +153,45 @@ def _plan_topic(source: BaseLog, target: BaseLog, target_topics: set[str], topic
                 f"topic {topic!r} partition {p} starts at offset {begin} (older events were removed by retention) "
                 f"and Kafka would number its records from 0: offsets would not line up",
                 hint="consumers' committed offsets would point at other events; migrate before retention "
-                     "removes events, or re-create the topic")
+                "removes events, or re-create the topic",
+            )
     if topic not in target_topics:
         return ("copy" if any(ends.values()) else "empty"), ends
     theirs = target.topic_spec(topic)
     if theirs.partitions != spec.partitions:
-        raise MigrationError(f"topic {topic!r} exists on {where} with {theirs.partitions} partitions, "
-                             f"the mesh's has {spec.partitions}",
-                             hint="delete that topic on the target (or use an empty cluster) and run migrate again")
+        raise MigrationError(
+            f"topic {topic!r} exists on {where} with {theirs.partitions} partitions, the mesh's has {spec.partitions}",
+            hint="delete that topic on the target (or use an empty cluster) and run migrate again",
+        )
     target_ends = target.end_offsets(topic)
     if not any(target_ends.values()):
         return ("copy" if any(ends.values()) else "empty"), ends
-    if target_ends == ends and all(_same(_last_record(source, topic, p, e - 1), _last_record(target, topic, p, e - 1))
-                                   for p, e in ends.items() if e):
+    if target_ends == ends and all(
+        _same(_last_record(source, topic, p, e - 1), _last_record(target, topic, p, e - 1))
+        for p, e in ends.items()
+        if e
+    ):
         return "already there", ends
     held = sum(target_ends.values())
     raise MigrationError(
         f"topic {topic!r} on {where} already holds records (end offsets {dict(target_ends)}, the mesh's are "
         f"{dict(ends)}): they are not exactly this mesh's, so copying would not keep offsets",
         hint=f"delete topic {topic!r} on the target ({held} record(s), e.g. a copy interrupted midway) and run "
-             "migrate again; topics already copied are skipped")
+        "migrate again; topics already copied are skipped",
+    )
 
 
 def _same(a: Record | None, b: Record | None) -> bool:
-    return (a is not None and b is not None
-            and (a.key, a.value, a.timestamp, tuple(a.headers)) == (b.key, b.value, b.timestamp, tuple(b.headers)))
+    return (
+        a is not None
+        and b is not None
+        and (a.key, a.value, a.timestamp, tuple(a.headers)) == (b.key, b.value, b.timestamp, tuple(b.headers))
+    )
 
 
-def _copy_topic(source: BaseLog, target: BaseLog, move: TopicMove, ends: dict[int, int],
-                progress: ProgressCallback | None) -> None:
+def _copy_topic(
+    source: BaseLog, target: BaseLog, move: TopicMove, ends: dict[int, int], progress: ProgressCallback | None
+) -> None:
     """Append every record of the topic to the target, checking each acknowledged position."""
     total = sum(ends.values())
     topic = move.topic
@@ -192,29 +204,34 @@ def _copy_topic(source: BaseLog, target: BaseLog, move: TopicMove, ends: dict[in
                 if all(reader.position().get((topic, p), 0) >= e for p, e in ends.items()):
                     break
                 continue
-            positions = target.append(topic, [OutgoingRecord(r.value, r.key, tuple(r.headers), r.timestamp, r.partition)
-                                              for r in batch])
+            positions = target.append(
+                topic, [OutgoingRecord(r.value, r.key, tuple(r.headers), r.timestamp, r.partition) for r in batch]
+            )
             for r, pos in zip(batch, positions, strict=True):
                 if (pos.partition, pos.offset) != (r.partition, r.offset):
                     raise MigrationError(
                         f"offsets do not line up in topic {topic!r}: the record at partition {r.partition} offset "
                         f"{r.offset} landed at partition {pos.partition} offset {pos.offset}",
                         hint="the source partition has a gap (compaction) or the target partition was written to "
-                             "during the copy; delete the topic on the target and run migrate again")
+                        "during the copy; delete the topic on the target and run migrate again",
+                    )
             move.events += len(batch)
             move.bytes += sum(_size(r) for r in batch)
             if progress:
                 progress(topic, move.events, total)
     if move.events != total:
-        raise MigrationError(f"topic {topic!r}: read {move.events} of {total} records from the source",
-                             hint="was the source written to during the migration? stop producers and run it again")
+        raise MigrationError(
+            f"topic {topic!r}: read {move.events} of {total} records from the source",
+            hint="was the source written to during the migration? stop producers and run it again",
+        )
 
 
 def _write_config(mesh: Mesh, log: str, metadata: str, into: Path | None) -> Path:
     """Point a mesh at the new backends: a new workspace ``into`` or, by default, the source's own
     ``mesh.yaml`` (its previous content kept as ``mesh.before-migration.yaml``)."""
-    config = MeshConfig(name=mesh.config.name, log=log, metadata=metadata, policies=mesh.config.policies,
-                        fsync=mesh.config.fsync)
+    config = MeshConfig(
+        name=mesh.config.name, log=log, metadata=metadata, policies=mesh.config.policies, fsync=mesh.config.fsync
+    )
     if into is None:
         shutil.copyfile(mesh.workspace / CONFIG_FILE, mesh.workspace / BACKUP_FILE)
         return write_config(mesh.workspace, config)
@@ -226,8 +243,9 @@ def _write_config(mesh: Mesh, log: str, metadata: str, into: Path | None) -> Pat
     return write_config(into, config)
 
 
-def migrate(mesh: Mesh, *, log: str, metadata: str, into: Path | str | None = None,
-            progress: ProgressCallback | None = None) -> MigrationReport:
+def migrate(
+    mesh: Mesh, *, log: str, metadata: str, into: Path | str | None = None, progress: ProgressCallback | None = None
+) -> MigrationReport:
     """Copy ``mesh`` (catalog, schemas, topics with every record, consumer offsets) to other backends
     and point a mesh configuration at them.
 
@@ -255,24 +273,30 @@ def migrate(mesh: Mesh, *, log: str, metadata: str, into: Path | str | None = No
     """
     started = time.monotonic()
     if (log, metadata) == (mesh.config.log, mesh.config.metadata):
-        raise ConflictError(f"the mesh in {mesh.workspace} already runs on {mask_cluster(log)} and "
-                            f"{mask_cluster(metadata)}: nothing to migrate",
-                            hint=f"its previous configuration, if migrated in place, is in {BACKUP_FILE}")
+        raise ConflictError(
+            f"the mesh in {mesh.workspace} already runs on {mask_cluster(log)} and "
+            f"{mask_cluster(metadata)}: nothing to migrate",
+            hint=f"its previous configuration, if migrated in place, is in {BACKUP_FILE}",
+        )
     if backend_name(log) == "embedded" or backend_name(metadata) == "sqlite":
-        raise ValidationError(f"migrate moves a mesh to shared backends; got --to {log!r} --metadata {metadata!r}",
-                              hint="write --to kafka://HOST:PORT --metadata postgresql://USER@HOST:5432/DATABASE")
+        raise ValidationError(
+            f"migrate moves a mesh to shared backends; got --to {log!r} --metadata {metadata!r}",
+            hint="write --to kafka://HOST:PORT --metadata postgresql://USER@HOST:5432/DATABASE",
+        )
     into_path = Path(into) if into is not None else None
     if into_path is not None and (into_path / CONFIG_FILE).exists() and into_path.resolve() != mesh.workspace.resolve():
         existing = (into_path / CONFIG_FILE).read_text()
         if log not in existing or metadata not in existing:
-            raise MigrationError(f"{into_path / CONFIG_FILE} already configures another mesh",
-                                 hint="choose an empty folder for --into")
+            raise MigrationError(
+                f"{into_path / CONFIG_FILE} already configures another mesh", hint="choose an empty folder for --into"
+            )
     source_log, source_store = mesh.log, mesh.store
     target_log, target_store = open_targets(log, metadata, into_path or mesh.workspace)
     cluster = mask_cluster(log)
     where = f"the Kafka cluster {cluster}" if backend_name(log) == "kafka" else cluster
-    report = MigrationReport(mask_cluster(mesh.config.log), mask_cluster(mesh.config.metadata), cluster,
-                             mask_cluster(metadata))
+    report = MigrationReport(
+        mask_cluster(mesh.config.log), mask_cluster(mesh.config.metadata), cluster, mask_cluster(metadata)
+    )
     try:
         # -- plan everything before writing anything ------------------------------------------------
         catalog_plan = _plan_catalog(source_store, target_store, metadata)
@@ -292,8 +316,11 @@ def migrate(mesh: Mesh, *, log: str, metadata: str, into: Path | str | None = No
             set_cluster(target_store, cluster)
         # -- topics and records ----------------------------------------------------------------------
         for move, spec, state, ends in plans:
-            target_log.create_topic(TopicSpec(spec.name, partitions=spec.partitions, retention_ms=spec.retention_ms,
-                                              compacted=spec.compacted))
+            target_log.create_topic(
+                TopicSpec(
+                    spec.name, partitions=spec.partitions, retention_ms=spec.retention_ms, compacted=spec.compacted
+                )
+            )
             if state == "copy":
                 _copy_topic(source_log, target_log, move, ends, progress)
             else:
@@ -311,9 +338,11 @@ def migrate(mesh: Mesh, *, log: str, metadata: str, into: Path | str | None = No
                 report.groups[group] = len(mine)
         if catalog_plan == "copy":
             target_store.record_activity(
-                "mesh.migrated", mesh.config.name,
+                "mesh.migrated",
+                mesh.config.name,
                 summary=f"mesh moved from {report.source_log} + {report.source_metadata} to {cluster}",
-                details={"events": report.events, "bytes": report.bytes, "topics": len(report.topics)})
+                details={"events": report.events, "bytes": report.bytes, "topics": len(report.topics)},
+            )
     finally:
         target_log.close()
         target_store.close()

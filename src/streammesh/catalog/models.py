@@ -8,8 +8,19 @@ from typing import Any
 
 from streammesh.contracts.model import Contract
 
-__all__ = ["Team", "Domain", "Product", "ProductVersion", "SearchHit", "SearchResult", "Activity", "ConsumerInfo",
-           "App", "LineageEdge", "FACETS"]
+__all__ = [
+    "FACETS",
+    "Activity",
+    "App",
+    "ConsumerInfo",
+    "Domain",
+    "LineageEdge",
+    "Product",
+    "ProductVersion",
+    "SearchHit",
+    "SearchResult",
+    "Team",
+]
 
 #: facet name -> what it counts; the order is the order shown to users.
 FACETS = ("domain", "tag", "tier", "quality", "status", "classification")

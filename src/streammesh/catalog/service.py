@@ -6,18 +6,23 @@ hold whichever interface a team uses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from streammesh.catalog.evolution import SchemaChange, assess_change, major_stream_name
 from streammesh.catalog.lifecycle import check_transition
-from streammesh.catalog.streams import (DEFAULT_SAMPLE, StreamInfo, is_internal_stream, stream_events, stream_info,
-                                        stream_names)
 from streammesh.catalog.models import LineageEdge, Product, ProductVersion, SearchResult, Team
+from streammesh.catalog.streams import (
+    DEFAULT_SAMPLE,
+    StreamInfo,
+    is_internal_stream,
+    stream_events,
+    stream_info,
+    stream_names,
+)
 from streammesh.contracts.model import TEAM_PATTERN, Contract, Deprecation, DerivedFrom
 from streammesh.exceptions import ConflictError, NotFoundError, ValidationError
 from streammesh.governance import PolicyConfig, PolicyViolationError, Violation, check_contract
@@ -25,7 +30,7 @@ from streammesh.log.base import BaseLog, TopicSpec
 from streammesh.schemas.registry import SchemaRegistry
 from streammesh.store.base import BaseCatalogStore
 
-__all__ = ["Catalog", "PublishOutcome", "EvolveOutcome", "SchemaEvolutionError"]
+__all__ = ["Catalog", "EvolveOutcome", "PublishOutcome", "SchemaEvolutionError"]
 
 _TEAM = re.compile(TEAM_PATTERN)
 
@@ -38,9 +43,11 @@ class SchemaEvolutionError(ConflictError):
         lines = "\n".join(f"- {i}" for i in change.issues)
         who = ", ".join(f"{x.group} ({', '.join(x.fields)})" for x in change.impacted) or "no registered consumer"
         derived = ", ".join(change.derived) or "none"
-        super().__init__(f"{change.product}: the new schema is not {change.level} compatible:\n{lines}\n"
-                         f"consumers reading affected fields: {who}\nderived products reading them: {derived}",
-                         hint=hint)
+        super().__init__(
+            f"{change.product}: the new schema is not {change.level} compatible:\n{lines}\n"
+            f"consumers reading affected fields: {who}\nderived products reading them: {derived}",
+            hint=hint,
+        )
         self.change = change
 
 
@@ -66,8 +73,15 @@ class PublishOutcome:
 class Catalog:
     """Products, teams and their lifecycle over a metadata store and a log."""
 
-    def __init__(self, store: BaseCatalogStore, log: BaseLog, policies: PolicyConfig, registry: SchemaRegistry, *,
-                 cluster: str = "embedded"):
+    def __init__(
+        self,
+        store: BaseCatalogStore,
+        log: BaseLog,
+        policies: PolicyConfig,
+        registry: SchemaRegistry,
+        *,
+        cluster: str = "embedded",
+    ):
         self.store = store
         self.log = log
         self.registry = registry
@@ -75,11 +89,20 @@ class Catalog:
         self.cluster = cluster
 
     # -- teams ---------------------------------------------------------------------------------
-    def add_team(self, name: str, *, display_name: str = "", domain: str | None = None,
-                 on_call: str | None = None, channel: str | None = None) -> Team:
+    def add_team(
+        self,
+        name: str,
+        *,
+        display_name: str = "",
+        domain: str | None = None,
+        on_call: str | None = None,
+        channel: str | None = None,
+    ) -> Team:
         if not _TEAM.match(name):
-            raise ValidationError(f"team name {name!r} must look like @team-name (lowercase, digits, hyphens)",
-                                  hint=f"try @{re.sub(r'[^a-z0-9-]+', '-', name.lower().lstrip('@')).strip('-')}")
+            raise ValidationError(
+                f"team name {name!r} must look like @team-name (lowercase, digits, hyphens)",
+                hint=f"try @{re.sub(r'[^a-z0-9-]+', '-', name.lower().lstrip('@')).strip('-')}",
+            )
         team = self.store.add_team(Team(name, display_name or name.lstrip("@"), domain, on_call, channel))
         self.store.record_activity("team.added", name, summary=f"team {name} joined the mesh")
         return team
@@ -119,10 +142,15 @@ class Catalog:
             return self._create(contract, draft=draft, actor=actor, warnings=violations)
         return self._update(current, contract, draft=draft, actor=actor, warnings=violations)
 
-    def _create(self, contract: Contract, *, draft: bool, actor: str | None,
-                warnings: list[Violation]) -> PublishOutcome:
-        product = Product(contract=contract.model_copy(deep=True), status="draft" if draft else "published",
-                          stream=contract.name, cluster=self.cluster)
+    def _create(
+        self, contract: Contract, *, draft: bool, actor: str | None, warnings: list[Violation]
+    ) -> PublishOutcome:
+        product = Product(
+            contract=contract.model_copy(deep=True),
+            status="draft" if draft else "published",
+            stream=contract.name,
+            cluster=self.cluster,
+        )
         adopted = None
         if not draft:
             adopted = self._existing_stream(contract)
@@ -133,11 +161,17 @@ class Catalog:
         if not draft:
             self.store.add_version(ProductVersion(contract.name, contract.version, product.contract))
         kind = "product.drafted" if draft else "product.published"
-        self.store.record_activity(kind, contract.name, actor=actor or contract.owner,
-                                   summary=f"{contract.owner} {'drafted' if draft else 'published'} "
-                                           f"{contract.name} {contract.version}",
-                                   details={"version": contract.version, "domain": contract.domain,
-                                            **({"adopted_events": adopted} if adopted is not None else {})})
+        self.store.record_activity(
+            kind,
+            contract.name,
+            actor=actor or contract.owner,
+            summary=f"{contract.owner} {'drafted' if draft else 'published'} {contract.name} {contract.version}",
+            details={
+                "version": contract.version,
+                "domain": contract.domain,
+                **({"adopted_events": adopted} if adopted is not None else {}),
+            },
+        )
         return PublishOutcome(product, "draft" if draft else "created", warnings)
 
     def _existing_stream(self, contract: Contract) -> int | None:
@@ -150,15 +184,23 @@ class Catalog:
             raise ConflictError(
                 f"{contract.name}: the stream already exists on the log with {spec.partitions} partition(s), "
                 f"not {contract.partitions}; publishing adopts the existing stream and its events",
-                hint=f"set 'partitions: {spec.partitions}' in the contract")
+                hint=f"set 'partitions: {spec.partitions}' in the contract",
+            )
         return stream_events(self.log, contract.name)
 
     def _create_stream(self, contract: Contract) -> None:
-        self.log.create_topic(TopicSpec(contract.name, partitions=contract.partitions,
-                                        retention_ms=contract.retention_ms, compacted=contract.compacted))
+        self.log.create_topic(
+            TopicSpec(
+                contract.name,
+                partitions=contract.partitions,
+                retention_ms=contract.retention_ms,
+                compacted=contract.compacted,
+            )
+        )
 
-    def _update(self, current: Product, contract: Contract, *, draft: bool, actor: str | None,
-                warnings: list[Violation]) -> PublishOutcome:
+    def _update(
+        self, current: Product, contract: Contract, *, draft: bool, actor: str | None, warnings: list[Violation]
+    ) -> PublishOutcome:
         name = contract.name
         target = "draft" if draft else ("published" if current.status == "draft" else current.status)
         check_transition(name, current.status, target)
@@ -168,27 +210,37 @@ class Catalog:
                 raise ConflictError(
                     f"{name}: partitions cannot change from {old.partitions} to {contract.partitions} on a live "
                     "stream (keys would move to other partitions and lose their order)",
-                    hint=f"keep 'partitions: {old.partitions}' or publish a new major version as a new product")
+                    hint=f"keep 'partitions: {old.partitions}' or publish a new major version as a new product",
+                )
             same = _comparable(contract) == _comparable(old)
             if contract.version == old.version:
                 if same:
                     return PublishOutcome(current, "unchanged", warnings)
-                raise ConflictError(f"{name} {old.version} is already published with different content",
-                                    hint=f"bump 'version' (for example to {_bump_minor(old.version)})")
+                raise ConflictError(
+                    f"{name} {old.version} is already published with different content",
+                    hint=f"bump 'version' (for example to {_bump_minor(old.version)})",
+                )
             if _semver_key(contract.version) < _semver_key(old.version):
-                raise ConflictError(f"{name}: version {contract.version} is older than the published {old.version}",
-                                    hint=f"use a version above {old.version}")
+                raise ConflictError(
+                    f"{name}: version {contract.version} is older than the published {old.version}",
+                    hint=f"use a version above {old.version}",
+                )
             if contract.major != old.major:
                 raise ConflictError(
                     f"{name}: a new major version ({contract.version}) is a breaking change and needs its own stream",
                     hint=f"release it with 'streammesh products evolve {name} FILE': it becomes "
-                         f"{major_stream_name(name, contract.major)} and {name} is deprecated with a sunset date")
+                    f"{major_stream_name(name, contract.major)} and {name} is deprecated with a sunset date",
+                )
             if contract.schema_ != old.schema_:
                 change = assess_change(self.registry, self.store, current, contract)
                 if not change.compatible:
-                    raise SchemaEvolutionError(change, hint=(
-                        f"make the change {change.level} compatible, or set version: {contract.major + 1}.0.0 and "
-                        f"run 'streammesh products evolve {name} FILE' to release it as a new stream"))
+                    raise SchemaEvolutionError(
+                        change,
+                        hint=(
+                            f"make the change {change.level} compatible, or set version: {contract.major + 1}.0.0 and "
+                            f"run 'streammesh products evolve {name} FILE' to release it as a new stream"
+                        ),
+                    )
         updated = replace(current, contract=contract.model_copy(deep=True), status=target)
         if current.status == "draft" and target == "published":
             self._existing_stream(contract)
@@ -203,19 +255,32 @@ class Catalog:
         saved = self.store.save_product(updated, expected_revision=current.revision)
         if target != "draft":
             self.store.add_version(ProductVersion(name, contract.version, saved.contract))
-        kind = ("product.published" if current.status == "draft" and target == "published" else "product.updated")
-        self.store.record_activity(kind, name, actor=actor or contract.owner,
-                                   summary=f"{contract.owner} {'published' if kind.endswith('published') else 'updated'}"
-                                           f" {name} {contract.version}",
-                                   details={"version": contract.version, "previous": old.version})
+        kind = "product.published" if current.status == "draft" and target == "published" else "product.updated"
+        self.store.record_activity(
+            kind,
+            name,
+            actor=actor or contract.owner,
+            summary=f"{contract.owner} {'published' if kind.endswith('published') else 'updated'}"
+            f" {name} {contract.version}",
+            details={"version": contract.version, "previous": old.version},
+        )
         return PublishOutcome(saved, "updated" if current.status != "draft" or draft else "created", warnings)
 
-    def publish_derived(self, contract: Contract, *, sql: str, query: Any, derivation: Any,
-                        app: str | None = None, actor: str | None = None) -> PublishOutcome:
+    def publish_derived(
+        self,
+        contract: Contract,
+        *,
+        sql: str,
+        query: Any,
+        derivation: Any,
+        app: str | None = None,
+        actor: str | None = None,
+    ) -> PublishOutcome:
         """Publish a derived product (behind the same policies) and record its lineage: an edge to each
         input product and one per field edge (identity, transformation, aggregation, filter, join-key)."""
-        contract = contract.model_copy(update={"derived_from": DerivedFrom(
-            sql=sql.strip(), inputs=list(derivation.inputs), app=app)})
+        contract = contract.model_copy(
+            update={"derived_from": DerivedFrom(sql=sql.strip(), inputs=list(derivation.inputs), app=app)}
+        )
         outcome = self.publish(contract, actor=actor)
         edges = [LineageEdge(contract.name, p) for p in derivation.inputs]
         edges += [LineageEdge(contract.name, e.product, e.output, e.field, e.kind) for e in derivation.edges]
@@ -229,8 +294,9 @@ class Catalog:
             raise ConflictError(f"{name} is a draft: its schema can change freely until it is published")
         return assess_change(self.registry, self.store, product, contract)
 
-    def evolve(self, name: str, contract: Contract, *, sunset: date | None = None,
-               actor: str | None = None) -> EvolveOutcome:
+    def evolve(
+        self, name: str, contract: Contract, *, sunset: date | None = None, actor: str | None = None
+    ) -> EvolveOutcome:
         """Change a published product's contract: in place when compatible, else (only with a new
         major version) as a new stream ``name.vN`` beside the old one, which is deprecated.
 
@@ -241,43 +307,67 @@ class Catalog:
         change = self.assess(name, contract)
         if change.compatible:
             if contract.major != current.contract.major:
-                raise ConflictError(f"{name}: the schema change is compatible, so no new major version is needed",
-                                    hint=f"keep major version {current.contract.major} and bump the minor one")
+                raise ConflictError(
+                    f"{name}: the schema change is compatible, so no new major version is needed",
+                    hint=f"keep major version {current.contract.major} and bump the minor one",
+                )
             outcome = self.publish(contract.model_copy(update={"name": name}), actor=actor)
             return EvolveOutcome("unchanged" if outcome.action == "unchanged" else "updated", outcome.product, change)
         if contract.major <= current.contract.major:
-            raise SchemaEvolutionError(change, hint=(
-                f"set version: {current.contract.major + 1}.0.0 to release it as "
-                f"{major_stream_name(name, current.contract.major + 1)} beside {name}"))
+            raise SchemaEvolutionError(
+                change,
+                hint=(
+                    f"set version: {current.contract.major + 1}.0.0 to release it as "
+                    f"{major_stream_name(name, current.contract.major + 1)} beside {name}"
+                ),
+            )
         new_name = major_stream_name(name, contract.major)
         released = self.publish(contract.model_copy(update={"name": new_name}), actor=actor).product
         when = sunset or date.today() + timedelta(days=90)
-        previous = self.deprecate(name, sunset=when, replacement=new_name, actor=actor,
-                                  reason=f"replaced by major version {contract.major} ({new_name})")
+        previous = self.deprecate(
+            name,
+            sunset=when,
+            replacement=new_name,
+            actor=actor,
+            reason=f"replaced by major version {contract.major} ({new_name})",
+        )
         return EvolveOutcome("new-major", released, change, previous)
 
-    def deprecate(self, name: str, *, sunset: date, replacement: str | None = None, reason: str | None = None,
-                  actor: str | None = None) -> Product:
+    def deprecate(
+        self,
+        name: str,
+        *,
+        sunset: date,
+        replacement: str | None = None,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> Product:
         """Mark a product deprecated: readers are warned; it stays writable until retired."""
         product = self.get(name)
         check_transition(name, product.status, "deprecated")
         if sunset < date.today():
-            raise ValidationError(f"sunset date {sunset} is in the past; consumers need time to move",
-                                  hint="give a future date, e.g. three months from today")
+            raise ValidationError(
+                f"sunset date {sunset} is in the past; consumers need time to move",
+                hint="give a future date, e.g. three months from today",
+            )
         if replacement is not None:
             if replacement == name:
                 raise ValidationError(f"{name} cannot replace itself")
             other = self.get(replacement)
             if other.status not in {"published"}:
-                raise ValidationError(f"replacement {replacement} is {other.status}; point consumers to a published "
-                                      "product")
+                raise ValidationError(
+                    f"replacement {replacement} is {other.status}; point consumers to a published product"
+                )
         product.contract.deprecation = Deprecation(sunset=sunset, replacement=replacement, reason=reason)
         product.status = "deprecated"
         saved = self.store.save_product(product, expected_revision=product.revision)
         self.store.record_activity(
-            "product.deprecated", name, actor=actor or product.owner,
+            "product.deprecated",
+            name,
+            actor=actor or product.owner,
             summary=f"{name} deprecated; sunset {sunset}" + (f", use {replacement}" if replacement else ""),
-            details={"sunset": sunset.isoformat(), "replacement": replacement, "reason": reason})
+            details={"sunset": sunset.isoformat(), "replacement": replacement, "reason": reason},
+        )
         return saved
 
     def retire(self, name: str, *, force: bool = False, actor: str | None = None) -> Product:
@@ -286,22 +376,28 @@ class Catalog:
         check_transition(name, product.status, "retired")
         sunset = product.contract.deprecation.sunset if product.contract.deprecation else None
         if sunset and sunset > date.today() and not force:
-            raise ConflictError(f"{name} was promised to consumers until its sunset date {sunset}",
-                                hint="wait for the sunset date, or pass --force to retire it now")
+            raise ConflictError(
+                f"{name} was promised to consumers until its sunset date {sunset}",
+                hint="wait for the sunset date, or pass --force to retire it now",
+            )
         product.status = "retired"
         saved = self.store.save_product(product, expected_revision=product.revision)
-        self.store.record_activity("product.retired", name, actor=actor or product.owner,
-                                   summary=f"{name} retired", details={"forced": force})
+        self.store.record_activity(
+            "product.retired", name, actor=actor or product.owner, summary=f"{name} retired", details={"forced": force}
+        )
         return saved
 
-    def streams(self, *, unpublished: bool = False, domain: str | None = None,
-                sample: int = DEFAULT_SAMPLE) -> list[StreamInfo]:
+    def streams(
+        self, *, unpublished: bool = False, domain: str | None = None, sample: int = DEFAULT_SAMPLE
+    ) -> list[StreamInfo]:
         """The log's streams (internal ones left out) with partitions, event count, newest event time and
         their events' schema, registered or inferred from ``sample`` events; ``unpublished`` keeps only the
         streams no product claims yet, which ``publish`` adopts with their events."""
         claimed = self._claimed()
-        return [stream_info(self.log, self.registry, t, product=claimed.get(t), sample=sample)
-                for t in stream_names(self.log, claimed, unpublished=unpublished, domain=domain)]
+        return [
+            stream_info(self.log, self.registry, t, product=claimed.get(t), sample=sample)
+            for t in stream_names(self.log, claimed, unpublished=unpublished, domain=domain)
+        ]
 
     def stream_names(self, *, unpublished: bool = False, domain: str | None = None) -> list[str]:
         """The names :meth:`streams` would describe, without reading any event (for paging)."""
@@ -314,17 +410,19 @@ class Catalog:
             NotFoundError: no such stream on the log, or an internal one.
         """
         if is_internal_stream(name) or name not in self.log.topics():
-            raise NotFoundError(f"no stream named {name!r} on this mesh's log",
-                                hint="list them with 'streammesh streams' or GET /api/v1/streams (internal "
-                                     "streams are not shown)")
+            raise NotFoundError(
+                f"no stream named {name!r} on this mesh's log",
+                hint="list them with 'streammesh streams' or GET /api/v1/streams (internal streams are not shown)",
+            )
         return stream_info(self.log, self.registry, name, product=self._claimed().get(name), sample=sample)
 
     def _claimed(self) -> dict[str, str]:
         """Stream → product, for every product (a retired one still owns its stream)."""
         return {p.stream: p.name for p in self.store.list_products()}
 
-    def search(self, query: str = "", *, filters: Mapping[str, Sequence[str]] | None = None,
-               limit: int = 20, offset: int = 0) -> SearchResult:
+    def search(
+        self, query: str = "", *, filters: Mapping[str, Sequence[str]] | None = None, limit: int = 20, offset: int = 0
+    ) -> SearchResult:
         return self.store.search(query, filters=filters, limit=limit, offset=offset)
 
 

@@ -28,15 +28,22 @@ from streammesh.schemas.registry import SchemaRegistry
 from streammesh.schemas.serde import decode_key
 from streammesh.schemas.wire import is_wire_format, read_header
 
-__all__ = ["StreamInfo", "stream_names", "stream_info", "stream_events", "infer_json_schema",
-           "is_internal_stream", "suggest_key", "DEFAULT_SAMPLE"]
+__all__ = [
+    "DEFAULT_SAMPLE",
+    "StreamInfo",
+    "infer_json_schema",
+    "is_internal_stream",
+    "stream_events",
+    "stream_info",
+    "stream_names",
+    "suggest_key",
+]
 
 DEFAULT_SAMPLE = 100
 """Events sampled per stream to infer a schema (the newest ones)."""
 
 _INTERNAL_SUFFIXES = (".dlq", "-changelog", "-repartition")
-_DATE_TIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$")
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$")
 
 
 def is_internal_stream(name: str) -> bool:
@@ -78,15 +85,27 @@ class StreamInfo:
         return None if self.last_event_ms is None else datetime.fromtimestamp(self.last_event_ms / 1000, UTC)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "domain": self.domain, "partitions": self.partitions, "events": self.events,
-                "last_event_ms": self.last_event_ms,
-                "last_event": self.last_event.isoformat() if self.last_event else None,
-                "product": self.product, "encoding": self.encoding, "schema": self.schema,
-                "schema_id": self.schema_id, "fields": self.fields, "suggested_key": self.suggested_key,
-                "sampled": self.sampled, "keyed": self.keyed, "note": self.note}
+        return {
+            "name": self.name,
+            "domain": self.domain,
+            "partitions": self.partitions,
+            "events": self.events,
+            "last_event_ms": self.last_event_ms,
+            "last_event": self.last_event.isoformat() if self.last_event else None,
+            "product": self.product,
+            "encoding": self.encoding,
+            "schema": self.schema,
+            "schema_id": self.schema_id,
+            "fields": self.fields,
+            "suggested_key": self.suggested_key,
+            "sampled": self.sampled,
+            "keyed": self.keyed,
+            "note": self.note,
+        }
 
 
 # -- schema inference -----------------------------------------------------------------------------------------
+
 
 def infer_json_schema(samples: Sequence[Any]) -> dict[str, Any]:
     """A JSON Schema describing every value in ``samples``.
@@ -171,6 +190,7 @@ def _key_text(value: Any) -> str | None:
 
 # -- reading the log ------------------------------------------------------------------------------------------
 
+
 def _sample(log: BaseLog, topic: str, n: int) -> list[Record]:
     """Up to ``n`` newest records of ``topic`` (plus each partition's last one), newest first."""
     begin, end = log.begin_offsets(topic), log.end_offsets(topic)
@@ -206,8 +226,10 @@ def _decode(info: StreamInfo, records: list[Record], registry: SchemaRegistry, n
         except NotFoundError:
             info.encoding = "undecodable"
             info.schema_id = newest_id
-            info.note = (f"events are in the Confluent wire format with schema id {newest_id}, which this mesh's "
-                         "registry does not know; register the producer's schema, or describe it by hand")
+            info.note = (
+                f"events are in the Confluent wire format with schema id {newest_id}, which this mesh's "
+                "registry does not know; register the producer's schema, or describe it by hand"
+            )
             return
         info.encoding, info.schema_id = "wire-format", stored.id
         definition: Any = stored.text if stored.format == "protobuf" else orjson.loads(stored.text)
@@ -218,13 +240,15 @@ def _decode(info: StreamInfo, records: list[Record], registry: SchemaRegistry, n
             try:
                 decoded.append(decoder.deserialize(r.value))
                 keys.append(decode_key(r.key))
-            except Exception:  # noqa: BLE001 - an event the schema cannot read only weakens the key guess
+            except Exception:
                 continue
         info.sampled = len(decoded)
         try:
-            info.fields = [{"path": f.path, "type": f.type, "required": f.required}
-                           for f in registry.schema_object(stored.id).fields]
-        except Exception:  # noqa: BLE001
+            info.fields = [
+                {"path": f.path, "type": f.type, "required": f.required}
+                for f in registry.schema_object(stored.id).fields
+            ]
+        except Exception:
             info.fields = []
         info.suggested_key = suggest_key(decoded, keys)
         return
@@ -237,8 +261,10 @@ def _decode(info: StreamInfo, records: list[Record], registry: SchemaRegistry, n
             bad += 1
     if not parsed:
         info.encoding = "undecodable"
-        info.note = (f"none of the {bad} sampled events is JSON or Confluent wire format (Avro, Protobuf or JSON "
-                     "with a schema id); describe the schema by hand")
+        info.note = (
+            f"none of the {bad} sampled events is JSON or Confluent wire format (Avro, Protobuf or JSON "
+            "with a schema id); describe the schema by hand"
+        )
         return
     info.encoding, info.sampled = "json", len(parsed)
     schema = infer_json_schema(parsed)
@@ -255,22 +281,30 @@ def stream_events(log: BaseLog, topic: str) -> int:
     return sum(e - begin.get(p, 0) for p, e in end.items())
 
 
-def stream_info(log: BaseLog, registry: SchemaRegistry, topic: str, *, product: str | None = None,
-                sample: int = DEFAULT_SAMPLE) -> StreamInfo:
+def stream_info(
+    log: BaseLog, registry: SchemaRegistry, topic: str, *, product: str | None = None, sample: int = DEFAULT_SAMPLE
+) -> StreamInfo:
     """Partitions, event count, newest event time and (sampling up to ``sample`` events) the schema of
     ``topic``. Raises TopicNotFoundError for an unknown topic."""
     spec = log.topic_spec(topic)
     events = stream_events(log, topic)
     records = _sample(log, topic, sample) if events else []
-    info = StreamInfo(name=topic, domain=topic.split(".", 1)[0] if "." in topic else "", partitions=spec.partitions,
-                      events=events, last_event_ms=records[0].timestamp if records else None, product=product)
+    info = StreamInfo(
+        name=topic,
+        domain=topic.split(".", 1)[0] if "." in topic else "",
+        partitions=spec.partitions,
+        events=events,
+        last_event_ms=records[0].timestamp if records else None,
+        product=product,
+    )
     info.keyed = any(r.key is not None for r in records)
     _decode(info, records, registry, sample)
     return info
 
 
-def stream_names(log: BaseLog, claimed: dict[str, str], *, unpublished: bool = False,
-                 domain: str | None = None) -> list[str]:
+def stream_names(
+    log: BaseLog, claimed: dict[str, str], *, unpublished: bool = False, domain: str | None = None
+) -> list[str]:
     """The log's stream names, sorted, internal ones left out.
 
     Args:
@@ -279,5 +313,10 @@ def stream_names(log: BaseLog, claimed: dict[str, str], *, unpublished: bool = F
         unpublished: only streams no product claims (the candidates for publishing).
         domain: only streams whose name starts with ``<domain>.``.
     """
-    return [t for t in sorted(log.topics()) if not is_internal_stream(t) and not (unpublished and t in claimed)
-            and not (domain and not t.startswith(f"{domain}."))]
+    return [
+        t
+        for t in sorted(log.topics())
+        if not is_internal_stream(t)
+        and not (unpublished and t in claimed)
+        and not (domain and not t.startswith(f"{domain}."))
+    ]

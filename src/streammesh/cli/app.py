@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 from streammesh.config import default_workspace
 from streammesh.exceptions import StreammeshError
 
-__all__ = ["app", "State", "state", "out", "err", "open_mesh"]
+__all__ = ["State", "app", "err", "open_mesh", "out", "state"]
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -40,7 +40,7 @@ class MeshGroup(TyperGroup):
             # the reader of our output went away (e.g. '| head'): stop quietly, as Unix tools do
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise SystemExit(1) from None
-        except Exception as e:  # noqa: BLE001 - the last line of defence for users
+        except Exception as e:
             # usage errors and exits of click (or the click typer bundles) carry an exit code: theirs to show
             if hasattr(e, "exit_code"):
                 raise
@@ -81,9 +81,16 @@ app = typer.Typer(
 @app.callback()
 def _root(
     ctx: typer.Context,
-    workspace: Annotated[Path | None, typer.Option(
-        "--workspace", "-w", envvar="STREAMMESH_WORKSPACE", show_envvar=True,
-        help="Folder of the mesh (default: ./.streammesh).")] = None,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            envvar="STREAMMESH_WORKSPACE",
+            show_envvar=True,
+            help="Folder of the mesh (default: ./.streammesh).",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks for unexpected errors.")] = False,
 ) -> None:
     ctx.obj = State(workspace=workspace or default_workspace(), debug=debug)

@@ -24,8 +24,9 @@ from streammesh.processing.sql import SqlError
 
 __all__ = ["apps_app"]
 
-apps_app = typer.Typer(help="Deploy streaming-SQL apps (derived products) and run, watch and stop them.",
-                       no_args_is_help=True)
+apps_app = typer.Typer(
+    help="Deploy streaming-SQL apps (derived products) and run, watch and stop them.", no_args_is_help=True
+)
 app.add_typer(apps_app, name="apps")
 
 _STATUS = {"running": "green", "starting": "cyan", "stopping": "yellow", "stopped": "dim", "failed": "bold red"}
@@ -68,11 +69,16 @@ def deploy(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="SQL script: one or more CREATE STREAM|TABLE … AS SELECT …;")],
     name: Annotated[str | None, typer.Option(help="App name (default: the file name).")] = None,
-    owner: Annotated[str | None, typer.Option(help="Team owning the derived products (default: the team of "
-                                                   "their domain).")] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="Team owning the derived products (default: the team of their domain).")
+    ] = None,
     start: Annotated[bool, typer.Option("--start/--no-start", help="Start the worker now.")] = True,
-    instances: Annotated[int, typer.Option(min=1, help="Worker processes sharing the input partitions (Kafka "
-                                                       "only; the embedded log runs one).")] = 1,
+    instances: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Worker processes sharing the input partitions (Kafka only; the embedded log runs one)."
+        ),
+    ] = 1,
 ) -> None:
     """Publish the products a SQL script creates and start a worker that keeps them up to date.
 
@@ -99,8 +105,10 @@ def deploy(
         raise SystemExit(1)
     if start:
         many = f"{instances} instances, first " if instances > 1 else ""
-        out.print(f"Worker {_status(deployed.status)} ({many}pid {deployed.pid}). Watch it with "
-                  f"[cyan]streammesh apps status {deployed.name}[/]")
+        out.print(
+            f"Worker {_status(deployed.status)} ({many}pid {deployed.pid}). Watch it with "
+            f"[cyan]streammesh apps status {deployed.name}[/]"
+        )
     else:
         out.print(f"Not started; start it with [cyan]streammesh apps restart {deployed.name}[/]")
 
@@ -110,17 +118,25 @@ def _schema_table(p: Any) -> Table:
     key = set(p.query.key_fields)
     table = Table("field", "type", "null", "class", "description", title="schema", title_justify="left")
     for f in p.query.output_schema:
-        table.add_row(f"[bold]{f.name}[/]" + (" [cyan](key)[/]" if f.name in key else ""), str(f.type),
-                      "yes" if f.nullable else "", classes.get(f.name, ""), escape(f.description or ""))
+        table.add_row(
+            f"[bold]{f.name}[/]" + (" [cyan](key)[/]" if f.name in key else ""),
+            str(f.type),
+            "yes" if f.nullable else "",
+            classes.get(f.name, ""),
+            escape(f.description or ""),
+        )
     return table
 
 
 def _sla_line(p: Any) -> str:
     sla, limits = p.contract.sla, p.derivation.sla.limited_by
     parts = []
-    for attr, shown in (("tier", sla.tier), ("availability", f"{sla.availability}%" if sla.availability else None),
-                        ("freshness", format_duration(sla.freshness) if sla.freshness else None),
-                        ("time_to_restore", format_duration(sla.time_to_restore) if sla.time_to_restore else None)):
+    for attr, shown in (
+        ("tier", sla.tier),
+        ("availability", f"{sla.availability}%" if sla.availability else None),
+        ("freshness", format_duration(sla.freshness) if sla.freshness else None),
+        ("time_to_restore", format_duration(sla.time_to_restore) if sla.time_to_restore else None),
+    ):
         by = limits.get(attr)
         parts.append(f"{attr} {shown or '[dim]open[/]'}" + (f" [dim](from {', '.join(by)})[/]" if by and shown else ""))
     return "; ".join(parts)
@@ -151,9 +167,11 @@ def validate(
     broken = 0
     for p in planned:
         c, q = p.contract, p.query
-        head = (f"{q.kind.upper()} [bold]{c.name}[/]  owner {c.owner}  key ({', '.join(c.key) or 'none'})"
-                f"{'  compacted' if c.compacted else ''}  quality {c.quality or '[dim]none[/]'}\n"
-                f"inputs: {', '.join(p.derivation.inputs)}\nSLA: {_sla_line(p)}")
+        head = (
+            f"{q.kind.upper()} [bold]{c.name}[/]  owner {c.owner}  key ({', '.join(c.key) or 'none'})"
+            f"{'  compacted' if c.compacted else ''}  quality {c.quality or '[dim]none[/]'}\n"
+            f"inputs: {', '.join(p.derivation.inputs)}\nSLA: {_sla_line(p)}"
+        )
         if c.timestamp_field:
             head += f"\nevent time: {c.timestamp_field}"
         out.print(Panel(Group(head, _schema_table(p), _lineage_table(p)), title=c.name, title_align="left"))
@@ -182,21 +200,41 @@ def list_apps(ctx: typer.Context) -> None:
     if not apps:
         out.print("No apps deployed. Deploy one with [cyan]streammesh apps deploy app.sql[/]")
         return
-    table = Table(Column("app", no_wrap=True), Column("status", no_wrap=True), Column("products", no_wrap=True),
-                  Column("lag", justify="right"), Column("events/s", justify="right"),
-                  Column("errors", justify="right"), title=f"{len(apps)} app(s)", box=box.SIMPLE_HEAD,
-                  collapse_padding=True, pad_edge=False)
+    table = Table(
+        Column("app", no_wrap=True),
+        Column("status", no_wrap=True),
+        Column("products", no_wrap=True),
+        Column("lag", justify="right"),
+        Column("events/s", justify="right"),
+        Column("errors", justify="right"),
+        title=f"{len(apps)} app(s)",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+    )
     for a in apps:
         errors = _metric(a, "errors")
         if a.status == "failed" and a.error:
             errors = f"{errors} {escape(a.error[:60])}{'…' if len(a.error) > 60 else ''}".strip()
-        table.add_row(f"[bold]{a.name}[/]", _status(a.status), "\n".join(a.products), _metric(a, "lag"),
-                      _metric(a, "events_per_s", "{:,.1f}") if a.status == "running" else "", f"[red]{errors}[/]" if errors not in ("", "0") else errors)
+        table.add_row(
+            f"[bold]{a.name}[/]",
+            _status(a.status),
+            "\n".join(a.products),
+            _metric(a, "lag"),
+            _metric(a, "events_per_s", "{:,.1f}") if a.status == "running" else "",
+            f"[red]{errors}[/]" if errors not in ("", "0") else errors,
+        )
     out.print(table)
 
 
-_COUNTERS = (("processed", "processed"), ("emitted", "emitted"), ("late", "late"), ("errors", "errors"),
-             ("events/s", "events_per_s"), ("lag", "lag"))
+_COUNTERS = (
+    ("processed", "processed"),
+    ("emitted", "emitted"),
+    ("late", "late"),
+    ("errors", "errors"),
+    ("events/s", "events_per_s"),
+    ("lag", "lag"),
+)
 
 
 def _number(value: Any) -> str:
@@ -222,8 +260,10 @@ def status_(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App na
 
     lines.append(f"guarantee {a.metrics.get('guarantee') or guarantee(mesh)}")
     for k, inst in sorted((a.metrics.get("instances") or {}).items()):
-        owned = "; ".join(f"{p}: partitions {', '.join(map(str, ps or [])) or 'none'}"
-                          for p, ps in (inst.get("partitions") or {}).items())
+        owned = "; ".join(
+            f"{p}: partitions {', '.join(map(str, ps or [])) or 'none'}"
+            for p, ps in (inst.get("partitions") or {}).items()
+        )
         lines.append(f"instance {k}  pid {inst.get('pid')}  {owned}")
     if a.error:
         lines.append(f"[bold red]last error:[/] {escape(a.error)}")
@@ -236,7 +276,9 @@ def status_(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App na
         if m.get("parallelism"):
             lines.append(f"  parallelism {escape(str(m['parallelism']))}")
         if m.get("last_checkpoint"):
-            lines.append(f"  last checkpoint {m['last_checkpoint']}" + (f" (batch {m['batch']})" if "batch" in m else ""))
+            lines.append(
+                f"  last checkpoint {m['last_checkpoint']}" + (f" (batch {m['batch']})" if "batch" in m else "")
+            )
     out.print(Panel("\n".join(lines), title=f"app {a.name}", title_align="left"))
 
 

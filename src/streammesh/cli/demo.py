@@ -21,8 +21,7 @@ def _check_port(host: str, port: int) -> None:
         try:
             s.bind((host, port))
         except OSError:
-            raise ValidationError(f"port {port} on {host} is already in use",
-                                  hint="pick another with --port") from None
+            raise ValidationError(f"port {port} on {host} is already in use", hint="pick another with --port") from None
 
 
 def _interrupt_on_sigterm() -> None:
@@ -57,14 +56,17 @@ def _serve(workspace: Path, host: str, port: int, duration: float | None = None)
 def demo(
     ctx: typer.Context,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the catalog page on 127.0.0.1.")] = 8000,
-    workspace: Annotated[Path, typer.Option("--demo-workspace", help="Folder for the demo mesh (recreated).")]
-    = Path("streammesh-demo"),
+    workspace: Annotated[Path, typer.Option("--demo-workspace", help="Folder for the demo mesh (recreated).")] = Path(
+        "streammesh-demo"
+    ),
     seed: Annotated[int, typer.Option(help="Seed of the generators (same seed, same backlog).")] = 7,
-    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")]
-    = None,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")
+    ] = None,
     serve: Annotated[bool, typer.Option(help="Serve the catalog page (--no-serve: generators only).")] = True,
-    apps: Annotated[bool, typer.Option(help="Deploy and run the sample derived products (--no-apps: sources "
-                                            "only).")] = True,
+    apps: Annotated[
+        bool, typer.Option(help="Deploy and run the sample derived products (--no-apps: sources only).")
+    ] = True,
 ) -> None:
     """Create the sample retail organisation, keep its event generators and derived products running, and
     serve its catalog."""

@@ -21,7 +21,7 @@ from streammesh.schemas import RecordInvalidError
 from streammesh.schemas.serde import dump_json
 from streammesh.sdk.consumer import Event, ProductDeprecatedWarning
 
-__all__ = ["produce", "consume"]
+__all__ = ["consume", "produce"]
 
 
 class EventFormat(str, Enum):
@@ -37,12 +37,15 @@ def _lines(stream: IO[bytes], source: str) -> Iterator[tuple[int, Any]]:
         try:
             yield number, orjson.loads(raw)
         except orjson.JSONDecodeError as e:
-            raise ValidationError(f"{source}:{number}: not valid JSON ({e})",
-                                  hint="each line must hold one JSON object (JSON Lines)") from None
+            raise ValidationError(
+                f"{source}:{number}: not valid JSON ({e})", hint="each line must hold one JSON object (JSON Lines)"
+            ) from None
 
 
-@app.command(epilog="Examples: streammesh produce sales.orders --file orders.jsonl\n\n"
-                    "echo '{\"order_id\": \"O-1\", ...}' | streammesh produce sales.orders")
+@app.command(
+    epilog="Examples: streammesh produce sales.orders --file orders.jsonl\n\n"
+    'echo \'{"order_id": "O-1", ...}\' | streammesh produce sales.orders'
+)
 def produce(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Product to write to.")],
@@ -81,46 +84,65 @@ def produce(
                 bad.append(f"{file}:{number}: " + "; ".join(str(i) for i in issues[:3]))
             progress.update(task, completed=fh.tell())
     if bad:
-        raise ValidationError(f"{len(bad)} of {total} events do not fit {name}'s schema; nothing was written:\n"
-                              + "\n".join(bad[:10]) + (f"\n... and {len(bad) - 10} more" if len(bad) > 10 else ""),
-                              hint=f"see the schema with 'streammesh products show {name}'")
+        raise ValidationError(
+            f"{len(bad)} of {total} events do not fit {name}'s schema; nothing was written:\n"
+            + "\n".join(bad[:10])
+            + (f"\n... and {len(bad) - 10} more" if len(bad) > 10 else ""),
+            hint=f"see the schema with 'streammesh products show {name}'",
+        )
     with _progress() as progress, file.open("rb") as fh:
         task = progress.add_task(f"appending to {name}", total=total)
-        count = producer.send_many((v for _, v in _lines(fh, str(file))),
-                                   progress=lambda n: progress.update(task, completed=n))
+        count = producer.send_many(
+            (v for _, v in _lines(fh, str(file))), progress=lambda n: progress.update(task, completed=n)
+        )
     _report_produced(producer, count)
 
 
 def _report_produced(producer: Any, count: int) -> None:
     out.print(f"Appended {count:,} events to [bold]{producer.product.name}[/]")
     if producer.dead_lettered:
-        err.print(f"[yellow]{producer.dead_lettered:,} invalid events went to the dead-letter stream "
-                  f"{producer.dead_letter}[/]; see them with: streammesh consume {producer.product.name} --dead-letter")
+        err.print(
+            f"[yellow]{producer.dead_lettered:,} invalid events went to the dead-letter stream "
+            f"{producer.dead_letter}[/]; see them with: streammesh consume {producer.product.name} --dead-letter"
+        )
 
 
 def _progress(*, transfer: bool = False) -> Progress:
     """A progress bar on stderr, shown only when stderr is a terminal (never mixed into data)."""
-    return Progress(TextColumn("{task.description}"), BarColumn(),
-                    TransferSpeedColumn() if transfer else MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=err, transient=True, disable=not err.is_terminal)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TransferSpeedColumn() if transfer else MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
 
 
-@app.command(epilog="Examples: streammesh consume sales.orders --from-beginning --limit 10 --format table\n\n"
-                    "streammesh consume sales.orders --group billing --fields order_id,total --follow")
+@app.command(
+    epilog="Examples: streammesh consume sales.orders --from-beginning --limit 10 --format table\n\n"
+    "streammesh consume sales.orders --group billing --fields order_id,total --follow"
+)
 def consume(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Product to read.")],
-    from_beginning: Annotated[bool, typer.Option("--from-beginning", help="Replay from the first event "
-                                                 "(default: only new events).")] = False,
+    from_beginning: Annotated[
+        bool, typer.Option("--from-beginning", help="Replay from the first event (default: only new events).")
+    ] = False,
     fields: Annotated[str | None, typer.Option(help="Comma-separated fields to keep, e.g. order_id,total.")] = None,
-    group: Annotated[str | None, typer.Option(help="Consumer group: share partitions, resume where it stopped.")]
-    = None,
+    group: Annotated[
+        str | None, typer.Option(help="Consumer group: share partitions, resume where it stopped.")
+    ] = None,
     follow: Annotated[bool, typer.Option("--follow", help="Keep waiting for new events (Ctrl-C to stop).")] = False,
     limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many events.")] = None,
-    format: Annotated[EventFormat, typer.Option("--format", "-f", help="json (one line per event) or table.")]
-    = EventFormat.json,
-    dead_letter: Annotated[bool, typer.Option("--dead-letter", help="Read the events the contract refused "
-                                              "instead, with the reason for each.")] = False,
+    format: Annotated[
+        EventFormat, typer.Option("--format", "-f", help="json (one line per event) or table.")
+    ] = EventFormat.json,
+    dead_letter: Annotated[
+        bool,
+        typer.Option("--dead-letter", help="Read the events the contract refused instead, with the reason for each."),
+    ] = False,
 ) -> None:
     """Read a product's events as JSON lines (or a table), replaying or following."""
     mesh = open_mesh(ctx)
@@ -138,8 +160,9 @@ def consume(
     count = 0
     show_progress = from_beginning and not follow and err.is_terminal and not sys.stdout.isatty()
     with consumer, _progress() as progress:
-        task = progress.add_task(f"replaying {name}", total=limit or consumer.remaining() or None,
-                                 visible=show_progress)
+        task = progress.add_task(
+            f"replaying {name}", total=limit or consumer.remaining() or None, visible=show_progress
+        )
         try:
             for event in consumer:
                 count += 1
@@ -171,8 +194,13 @@ def _table(events: list[Event], fields: list[str] | None) -> Table:
     table = Table("p", "offset", "time", "key", *columns, title=f"{len(events)} events")
     for e in events:
         value = e.value if isinstance(e.value, dict) else {"value": e.value}
-        table.add_row(str(e.partition), str(e.offset), e.time.strftime("%Y-%m-%d %H:%M:%S"), escape(e.key or ""),
-                      *(escape(_cell(value.get(c))) for c in columns))
+        table.add_row(
+            str(e.partition),
+            str(e.offset),
+            e.time.strftime("%Y-%m-%d %H:%M:%S"),
+            escape(e.key or ""),
+            *(escape(_cell(value.get(c))) for c in columns),
+        )
     return table
 
 
@@ -184,15 +212,16 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
-@app.command(epilog="Examples: streammesh generate sales.orders --count 5\n\n"
-                    "streammesh generate sales.orders --count 10000 --produce")
+@app.command(
+    epilog="Examples: streammesh generate sales.orders --count 5\n\n"
+    "streammesh generate sales.orders --count 10000 --produce"
+)
 def generate(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Product whose schema the events follow.")],
     count: Annotated[int, typer.Option(min=1, help="How many events.")] = 10,
     seed: Annotated[int | None, typer.Option(help="Seed, for the same events every time.")] = None,
-    produce: Annotated[bool, typer.Option("--produce", help="Append them to the product instead of printing.")]
-    = False,
+    produce: Annotated[bool, typer.Option("--produce", help="Append them to the product instead of printing.")] = False,
 ) -> None:
     """Make valid random events from a product's schema and field rules (realistic values where a
     field's name suggests one), printed as JSON lines or appended with --produce."""

@@ -22,8 +22,11 @@ def _label(mesh: Any, name: str, *, root: bool = False) -> str:
     if product is None:
         return f"{name} [dim](not in the catalog)[/]"
     c = product.contract
-    kind = f"derived by app {c.derived_from.app}" if c.derived_from and c.derived_from.app else (
-        "derived" if c.derived_from else "source-aligned")
+    kind = (
+        f"derived by app {c.derived_from.app}"
+        if c.derived_from and c.derived_from.app
+        else ("derived" if c.derived_from else "source-aligned")
+    )
     status = "" if product.status == "published" else f", [magenta]{product.status}[/]"
     return f"{'[bold]' if root else ''}{name}{'[/]' if root else ''} [dim]({kind}, {c.owner}{status})[/]"
 
@@ -39,11 +42,18 @@ def _grow(mesh: Any, tree: Tree, name: str, step: Any, path: tuple[str, ...]) ->
 
 
 def _fields_table(edges: list[Any], title: str) -> Table:
-    table = Table(Column("output field", overflow="fold"), Column("input field", overflow="fold"),
-                  Column("kind", no_wrap=True), title=title, title_justify="left")
+    table = Table(
+        Column("output field", overflow="fold"),
+        Column("input field", overflow="fold"),
+        Column("kind", no_wrap=True),
+        title=title,
+        title_justify="left",
+    )
     one_product = len({e.product for e in edges}) == 1
-    for e in sorted(edges, key=lambda e: (e.product, e.output_field is None, e.output_field or "",
-                                          e.input_product, e.input_field or "")):
+    for e in sorted(
+        edges,
+        key=lambda e: (e.product, e.output_field is None, e.output_field or "", e.input_product, e.input_field or ""),
+    ):
         if one_product:
             output = e.output_field or "[dim](rows)[/]"
         else:
@@ -58,9 +68,15 @@ def lineage(
     name: Annotated[str, typer.Argument(help="Product name.")],
     upstream: Annotated[bool, typer.Option("--upstream", help="Only the products it reads from.")] = False,
     downstream: Annotated[bool, typer.Option("--downstream", help="Only the products derived from it.")] = False,
-    fields: Annotated[bool, typer.Option("--fields", help="Also list field-level edges with their kind "
-                                                          "(identity, transformation, aggregation, filter, "
-                                                          "join-key).")] = False,
+    fields: Annotated[
+        bool,
+        typer.Option(
+            "--fields",
+            help="Also list field-level edges with their kind "
+            "(identity, transformation, aggregation, filter, "
+            "join-key).",
+        ),
+    ] = False,
 ) -> None:
     """Show where a product's data comes from and where it goes, as trees of products.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streammesh.cli import setup, teams, products, streams, schemas, events, apps, sql, lineage, migrate, demo  # noqa: F401,I001 - registration order = help order
+from streammesh.cli import apps, demo, events, lineage, migrate, products, schemas, setup, sql, streams, teams  # noqa: F401 - registration order = help order
 from streammesh.cli.app import app
 
 __all__ = ["app", "main"]

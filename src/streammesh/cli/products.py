@@ -54,15 +54,19 @@ def publish(
         outcome = mesh.publish(contract, draft=draft)
     except PolicyViolationError as e:
         _print_violations(e.violations, f"{contract.name}: {len(e.violations)} policy violation(s)")
-        err.print(f"[bold red]error:[/] {contract.name} was not published: fix the "
-                  f"{len(e.violations)} problem(s) above and publish again")
+        err.print(
+            f"[bold red]error:[/] {contract.name} was not published: fix the "
+            f"{len(e.violations)} problem(s) above and publish again"
+        )
         raise SystemExit(1) from None
     if outcome.warnings:
         _print_violations(outcome.warnings, "saved as draft; these must be fixed before publishing")
     verbs = {"created": "Published", "updated": "Updated", "unchanged": "Unchanged:", "draft": "Saved draft"}
     p = outcome.product
-    out.print(f"{verbs[outcome.action]} [bold]{p.name}[/] {p.contract.version} ({p.status}), "
-              f"stream {p.stream} with {p.contract.partitions} partitions")
+    out.print(
+        f"{verbs[outcome.action]} [bold]{p.name}[/] {p.contract.version} ({p.status}), "
+        f"stream {p.stream} with {p.contract.partitions} partitions"
+    )
 
 
 @products_app.command(epilog="Example: streammesh products check my.contract.yaml")
@@ -90,8 +94,18 @@ def list_products(
     products = open_mesh(ctx).products(domain=domain, status=status)
     if format == ListFormat.json:
         for p in products:
-            out.out(orjson.dumps({"name": p.name, "status": p.status, "version": p.contract.version,
-                                  "domain": p.domain, "owner": p.owner}).decode(), highlight=False)
+            out.out(
+                orjson.dumps(
+                    {
+                        "name": p.name,
+                        "status": p.status,
+                        "version": p.contract.version,
+                        "domain": p.domain,
+                        "owner": p.owner,
+                    }
+                ).decode(),
+                highlight=False,
+            )
         return
     if not products:
         out.print("No products yet. Publish one with [cyan]streammesh products publish FILE[/]")
@@ -102,8 +116,10 @@ def list_products(
 @products_app.command(epilog="Example: streammesh products search customer email --tier tier-1")
 def search(
     ctx: typer.Context,
-    query: Annotated[list[str] | None, typer.Argument(help="Words to look for (name, description, tags, "
-                                                          "domain, owner, field names).")] = None,
+    query: Annotated[
+        list[str] | None,
+        typer.Argument(help="Words to look for (name, description, tags, domain, owner, field names)."),
+    ] = None,
     domain: Annotated[list[str] | None, typer.Option(help="Filter: domain (repeatable).")] = None,
     tag: Annotated[list[str] | None, typer.Option(help="Filter: tag (repeatable).")] = None,
     tier: Annotated[list[str] | None, typer.Option(help="Filter: SLA tier.")] = None,
@@ -115,12 +131,36 @@ def search(
 ) -> None:
     """Search the catalog: ranked hits and facet counts."""
     text = " ".join(query or [])
-    result = open_mesh(ctx).search(text, limit=limit, domain=domain or [], tag=tag or [], tier=tier or [],
-                                   quality=quality or [], status=status or [], classification=classification or [])
+    result = open_mesh(ctx).search(
+        text,
+        limit=limit,
+        domain=domain or [],
+        tag=tag or [],
+        tier=tier or [],
+        quality=quality or [],
+        status=status or [],
+        classification=classification or [],
+    )
     if format == ListFormat.json:
-        out.out(orjson.dumps({"total": result.total, "facets": result.facets, "hits": [
-            {"name": h.product.name, "score": round(h.score, 4), "status": h.product.status,
-             "domain": h.product.domain, "owner": h.product.owner} for h in result.hits]}).decode(), highlight=False)
+        out.out(
+            orjson.dumps(
+                {
+                    "total": result.total,
+                    "facets": result.facets,
+                    "hits": [
+                        {
+                            "name": h.product.name,
+                            "score": round(h.score, 4),
+                            "status": h.product.status,
+                            "domain": h.product.domain,
+                            "owner": h.product.owner,
+                        }
+                        for h in result.hits
+                    ],
+                }
+            ).decode(),
+            highlight=False,
+        )
         return
     out.print(search_view(result, text))
 
@@ -129,8 +169,9 @@ def search(
 def show(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Product name, e.g. sales.orders.")],
-    format: Annotated[ShowFormat, typer.Option("--format", "-f", help="text, or the contract as yaml/json.")]
-    = ShowFormat.text,
+    format: Annotated[
+        ShowFormat, typer.Option("--format", "-f", help="text, or the contract as yaml/json.")
+    ] = ShowFormat.text,
 ) -> None:
     """Everything about a product: owner, SLA, schema with classifications, events, versions, consumers."""
     mesh = open_mesh(ctx)
@@ -145,14 +186,16 @@ def show(
         fields = load_schema(p.contract.schema_).fields
     except SchemaError:
         fields = []
-    out.print(product_view(p, fields, mesh.stats(name), mesh.store.list_versions(name),
-                           mesh.store.list_consumers(name)))
+    out.print(
+        product_view(p, fields, mesh.stats(name), mesh.store.list_versions(name), mesh.store.list_consumers(name))
+    )
     if p.status != "draft":
         out.print(f"schema registry: {mesh.schema_summary(name)}")
 
 
-@products_app.command(epilog="Example: streammesh products deprecate sales.orders --sunset 2027-03-31 "
-                             "--replacement sales.orders.v2")
+@products_app.command(
+    epilog="Example: streammesh products deprecate sales.orders --sunset 2027-03-31 --replacement sales.orders.v2"
+)
 def deprecate(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Product name.")],

@@ -34,8 +34,7 @@ def _proposed(mesh: Any, name: str, file: Path) -> Contract:
         return load_contract(file)
     fmt = _SCHEMA_SUFFIXES.get(file.suffix.lower())
     if fmt is None:
-        raise ValidationError(f"{file}: expected a contract (.yaml) or a schema file "
-                              f"({', '.join(_SCHEMA_SUFFIXES)})")
+        raise ValidationError(f"{file}: expected a contract (.yaml) or a schema file ({', '.join(_SCHEMA_SUFFIXES)})")
     text = file.read_text()
     if fmt == "protobuf":
         definition: Any = text
@@ -53,11 +52,13 @@ def _show_change(change: SchemaChange) -> None:
     if change.compatible:
         out.print(f"[green]compatible[/]: the new schema of {change.product} passes {change.level}")
         return
-    table = Table("field", "old", "new", "rule", "why", title=f"{change.product}: not {change.level} compatible",
-                  show_lines=True)
+    table = Table(
+        "field", "old", "new", "rule", "why", title=f"{change.product}: not {change.level} compatible", show_lines=True
+    )
     for i in change.issues:
-        table.add_row(escape(i.path or "$"), escape(str(i.old or "")), escape(str(i.new or "")), i.rule,
-                      escape(i.message))
+        table.add_row(
+            escape(i.path or "$"), escape(str(i.old or "")), escape(str(i.new or "")), i.rule, escape(i.message)
+        )
     err.print(table)
     if change.impacted:
         who = Table("consumer group", "affected fields it reads", title="impacted consumers")
@@ -92,19 +93,27 @@ def list_subjects(ctx: typer.Context) -> None:
     table = Table("subject", "versions", "latest id", "format", "compatibility", title="schema registry subjects")
     for subject in registry.subjects():
         latest = registry.latest(subject)
-        table.add_row(subject, str(len(registry.versions(subject))), str(latest.schema.id if latest else ""),
-                      latest.schema.format if latest else "", registry.compatibility(subject))
+        table.add_row(
+            subject,
+            str(len(registry.versions(subject))),
+            str(latest.schema.id if latest else ""),
+            latest.schema.format if latest else "",
+            registry.compatibility(subject),
+        )
     out.print(table)
 
 
-@products_app.command("evolve", epilog="Example: streammesh products evolve sales.orders orders-v2.contract.yaml "
-                                       "--sunset 2027-03-31")
+@products_app.command(
+    "evolve", epilog="Example: streammesh products evolve sales.orders orders-v2.contract.yaml --sunset 2027-03-31"
+)
 def evolve(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Published product to change.")],
     file: Annotated[Path, typer.Argument(help="The new contract (.yaml).")],
-    sunset: Annotated[str | None, typer.Option(help="For a new major version: when the old stream retires "
-                                                    "(YYYY-MM-DD, default in 90 days).")] = None,
+    sunset: Annotated[
+        str | None,
+        typer.Option(help="For a new major version: when the old stream retires (YYYY-MM-DD, default in 90 days)."),
+    ] = None,
 ) -> None:
     """Change a product's contract. A compatible change updates it in place; an incompatible one is
     refused unless the contract raises the major version, which releases it as a new stream
@@ -121,16 +130,20 @@ def evolve(
     if outcome.action == "unchanged":
         out.print(f"Unchanged: {name} already has this contract")
     elif outcome.action == "updated":
-        out.print(f"Updated [bold]{name}[/] to {p.contract.version}: the schema change is compatible "
-                  f"({outcome.change.level})")
+        out.print(
+            f"Updated [bold]{name}[/] to {p.contract.version}: the schema change is compatible ({outcome.change.level})"
+        )
     else:
         _show_change(outcome.change)
         old = outcome.previous
         sunset_text = old.contract.deprecation.sunset if old and old.contract.deprecation else "?"
-        out.print(f"Released [bold]{p.name}[/] {p.contract.version} beside {name}; {name} is deprecated "
-                  f"until {sunset_text}.")
+        out.print(
+            f"Released [bold]{p.name}[/] {p.contract.version} beside {name}; {name} is deprecated until {sunset_text}."
+        )
         consumers = mesh.store.list_consumers(name)
         if consumers:
             out.print("Consumers to move: " + ", ".join(c.group for c in consumers))
-        out.print(f"How to move: read [cyan]{p.name}[/] instead of {name} (e.g. streammesh consume {p.name} "
-                  f"--from-beginning --group <your group>), adapting to the changes above.")
+        out.print(
+            f"How to move: read [cyan]{p.name}[/] instead of {name} (e.g. streammesh consume {p.name} "
+            f"--from-beginning --group <your group>), adapting to the changes above."
+        )

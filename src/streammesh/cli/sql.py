@@ -48,16 +48,18 @@ def _cell(value: Any) -> str:
     return escape(str(value))
 
 
-@app.command(name="sql", epilog='Example: streammesh sql "SELECT order_id, total FROM sales.orders WHERE total > 500"'
-                                ' --seconds 5')
+@app.command(
+    name="sql",
+    epilog='Example: streammesh sql "SELECT order_id, total FROM sales.orders WHERE total > 500" --seconds 5',
+)
 def sql(
     ctx: typer.Context,
     statement: Annotated[str, typer.Argument(help="A SELECT statement ('-' reads it from stdin).")],
     seconds: Annotated[float, typer.Option(min=0.1, help="Push queries: stop after this many seconds.")] = 10.0,
-    limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many rows (default: the query's "
-                                                            "LIMIT, else 100).")] = None,
-    json: Annotated[bool, typer.Option("--json", help="Pull queries: print JSON lines instead of a table.")]
-    = False,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Stop after this many rows (default: the query's LIMIT, else 100).")
+    ] = None,
+    json: Annotated[bool, typer.Option("--json", help="Pull queries: print JSON lines instead of a table.")] = False,
 ) -> None:
     """Query live data without deploying anything: push queries print rows as they come, pull queries a table's rows.
 
@@ -75,9 +77,11 @@ def sql(
     except SqlError as e:
         raise sql_error(e) from None
     if query.name is not None:
-        raise ValidationError(f"CREATE {query.kind.upper()} {query.name} defines a derived product; 'sql' only "
-                              "runs transient SELECT queries",
-                              hint="put the statement in a file and deploy it with 'streammesh apps deploy app.sql'")
+        raise ValidationError(
+            f"CREATE {query.kind.upper()} {query.name} defines a derived product; 'sql' only "
+            "runs transient SELECT queries",
+            hint="put the statement in a file and deploy it with 'streammesh apps deploy app.sql'",
+        )
     from streammesh.processing.runtime import preview, pull
 
     max_rows = limit or query.limit or 100
@@ -88,16 +92,18 @@ def sql(
                 out.print(_json(row), markup=False, highlight=False, soft_wrap=True)
         elif rows:
             names = [f.name for f in query.output_schema] or list(rows[0])
-            table = Table(*(Column(n, overflow="fold") for n in names),
-                          title=f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+            table = Table(
+                *(Column(n, overflow="fold") for n in names), title=f"{len(rows)} row{'s' if len(rows) != 1 else ''}"
+            )
             for row in rows:
                 table.add_row(*(_cell(row.get(n)) for n in names))
             out.print(table)
         else:
             err.print("[dim]no rows match[/]")
         return
-    err.print(f"[dim]reading {', '.join(query.inputs)} for up to {seconds:g} s or {max_rows} rows (Ctrl-C to "
-              "stop) ...[/]")
+    err.print(
+        f"[dim]reading {', '.join(query.inputs)} for up to {seconds:g} s or {max_rows} rows (Ctrl-C to stop) ...[/]"
+    )
     count = 0
     try:
         for row in preview(mesh, query, seconds=seconds, max_rows=max_rows):

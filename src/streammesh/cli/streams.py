@@ -46,10 +46,12 @@ def streams(
     ctx: typer.Context,
     unpublished: Annotated[bool, typer.Option("--unpublished", help="Only streams no product publishes yet.")] = False,
     domain: Annotated[str | None, typer.Option(help="Only streams named '<domain>.…'.")] = None,
-    sample: Annotated[int, typer.Option(min=0, max=1000, help="Newest events decoded per stream to find its "
-                                                               "schema (0: counts only).")] = DEFAULT_SAMPLE,
-    format: Annotated[StreamsFormat, typer.Option("--format", "-f", help="table, or json with each stream's "
-                                                                          "schema.")] = StreamsFormat.table,
+    sample: Annotated[
+        int, typer.Option(min=0, max=1000, help="Newest events decoded per stream to find its schema (0: counts only).")
+    ] = DEFAULT_SAMPLE,
+    format: Annotated[
+        StreamsFormat, typer.Option("--format", "-f", help="table, or json with each stream's schema.")
+    ] = StreamsFormat.table,
 ) -> None:
     """List the log's streams; with --unpublished, those no data product publishes yet.
 
@@ -61,16 +63,34 @@ def streams(
         out.print_json(orjson.dumps([s.to_dict() for s in found]).decode())
         return
     if not found:
-        out.print("Every stream on the log is published as a data product." if unpublished
-                  else "No streams on the log yet.")
+        out.print(
+            "Every stream on the log is published as a data product." if unpublished else "No streams on the log yet."
+        )
         return
     title = f"{len(found)} {'unpublished ' if unpublished else ''}stream(s)"
-    table = Table(Column("stream", no_wrap=True), "partitions", "events", "newest event", "product", "schema", "suggested key",
-                  title=title)
+    table = Table(
+        Column("stream", no_wrap=True),
+        "partitions",
+        "events",
+        "newest event",
+        "product",
+        "schema",
+        "suggested key",
+        title=title,
+    )
     for s in found:
-        table.add_row(s.name, str(s.partitions), f"{s.events:,}", _age(s.last_event_ms),
-                      s.product or "[yellow]not published[/]", _schema_text(s), ", ".join(s.suggested_key))
+        table.add_row(
+            s.name,
+            str(s.partitions),
+            f"{s.events:,}",
+            _age(s.last_event_ms),
+            s.product or "[yellow]not published[/]",
+            _schema_text(s),
+            ", ".join(s.suggested_key),
+        )
     out.print(table)
     if any(s.product is None for s in found):
-        out.print("Publish one with a contract of the same name and partitions ([cyan]streammesh products "
-                  "publish FILE[/]); see its inferred schema with [cyan]--format json[/].")
+        out.print(
+            "Publish one with a contract of the same name and partitions ([cyan]streammesh products "
+            "publish FILE[/]); see its inferred schema with [cyan]--format json[/]."
+        )

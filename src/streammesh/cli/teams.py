@@ -15,7 +15,9 @@ teams_app = typer.Typer(help="Register and list the teams that own data products
 app.add_typer(teams_app, name="teams")
 
 
-@teams_app.command("add", epilog="Example: streammesh teams add @sales-team --domain sales --on-call sales-oncall@acme.example")
+@teams_app.command(
+    "add", epilog="Example: streammesh teams add @sales-team --domain sales --on-call sales-oncall@acme.example"
+)
 def add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Team handle, e.g. @sales-team.")],

@@ -5,6 +5,15 @@ from streammesh.contracts.loader import contract_from_dict, dump_contract, load_
 from streammesh.contracts.model import Contract, Deprecation, SchemaSpec, Sla, Support
 
 __all__ = [
-    "Contract", "ContractError", "ContractProblem", "Deprecation", "SchemaSpec", "Sla", "Support",
-    "contract_from_dict", "dump_contract", "load_contract", "parse_contract",
+    "Contract",
+    "ContractError",
+    "ContractProblem",
+    "Deprecation",
+    "SchemaSpec",
+    "Sla",
+    "Support",
+    "contract_from_dict",
+    "dump_contract",
+    "load_contract",
+    "parse_contract",
 ]

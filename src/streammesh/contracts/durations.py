@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from functools import lru_cache
 
-__all__ = ["parse_duration", "format_duration"]
+__all__ = ["format_duration", "parse_duration"]
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")

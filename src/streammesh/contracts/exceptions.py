@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from streammesh.exceptions import ValidationError
 
-__all__ = ["ContractProblem", "ContractError", "format_problems"]
+__all__ = ["ContractError", "ContractProblem", "format_problems"]
 
 
 @dataclass(frozen=True, slots=True)

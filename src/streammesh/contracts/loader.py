@@ -23,8 +23,11 @@ from streammesh.contracts.located import Loc, YamlDocument, describe, read_yaml,
 from streammesh.contracts.model import Contract
 
 __all__ = [
-    "load_contract", "parse_contract", "contract_from_dict", "dump_contract",
+    "contract_from_dict",
+    "dump_contract",
     "dump_yaml",
+    "load_contract",
+    "parse_contract",
 ]
 
 # What to write when a required field is missing (fields without a hint use their model description).
@@ -43,10 +46,14 @@ def _require_mapping(doc: YamlDocument, what: str, example: str) -> None:
     if doc.data is None and not doc.problems:
         doc.problems.append(ContractProblem(doc.source, None, "", f"the {what} is empty; {example}"))
     elif doc.data is not None and not isinstance(doc.data, dict):
-        doc.problems.append(ContractProblem(
-            doc.source, doc.line_of(()), "",
-            f"the {what} must be a mapping of fields (such as 'name: sales.orders'), got {describe(doc.data)}",
-        ))
+        doc.problems.append(
+            ContractProblem(
+                doc.source,
+                doc.line_of(()),
+                "",
+                f"the {what} must be a mapping of fields (such as 'name: sales.orders'), got {describe(doc.data)}",
+            )
+        )
         doc.data = None
 
 
@@ -56,26 +63,38 @@ def _read_schema_file(doc: YamlDocument, base_dir: Path | None) -> None:
     if not isinstance(spec, dict):
         return
     if spec.get("definition") is None and spec.get("file") is None and "format" in spec:
-        doc.problems.append(doc.problem(("schema",), "give the schema inline under 'definition' or as a path under 'file'"))
+        doc.problems.append(
+            doc.problem(("schema",), "give the schema inline under 'definition' or as a path under 'file'")
+        )
     rel = spec.get("file")
     if not isinstance(rel, str):
         return
     loc: Loc = ("schema", "file")
     if base_dir is None:
         if spec.get("definition") is None:
-            doc.problems.append(doc.problem(loc, (
-                f"cannot read schema file '{rel}': this contract was not loaded from a file; "
-                "inline the schema under 'definition' instead"
-            )))
+            doc.problems.append(
+                doc.problem(
+                    loc,
+                    (
+                        f"cannot read schema file '{rel}': this contract was not loaded from a file; "
+                        "inline the schema under 'definition' instead"
+                    ),
+                )
+            )
         return
     path = base_dir / rel
     if not path.is_file():
         near = sorted(p.name for p in path.parent.iterdir()) if path.parent.is_dir() else []
         close = difflib.get_close_matches(path.name, near, n=1)
-        doc.problems.append(doc.problem(loc, (
-            f"schema file '{rel}' does not exist (looked for {path.resolve()}); the path is relative to the "
-            "contract file" + (f"; did you mean '{close[0]}'?" if close else "")
-        )))
+        doc.problems.append(
+            doc.problem(
+                loc,
+                (
+                    f"schema file '{rel}' does not exist (looked for {path.resolve()}); the path is relative to the "
+                    "contract file" + (f"; did you mean '{close[0]}'?" if close else "")
+                ),
+            )
+        )
         return
     try:
         text = path.read_text(encoding="utf-8")
@@ -87,9 +106,9 @@ def _read_schema_file(doc: YamlDocument, base_dir: Path | None) -> None:
         try:
             definition = json.loads(text)
         except json.JSONDecodeError as e:
-            doc.problems.append(doc.problem(
-                loc, f"schema file '{rel}' is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"
-            ))
+            doc.problems.append(
+                doc.problem(loc, f"schema file '{rel}' is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})")
+            )
             return
     elif path.suffix.lower() in (".yaml", ".yml"):
         try:
@@ -99,9 +118,12 @@ def _read_schema_file(doc: YamlDocument, base_dir: Path | None) -> None:
             return
     inline = spec.get("definition")
     if inline is not None and inline != definition:
-        doc.problems.append(doc.problem(("schema", "definition"), (
-            f"differs from the schema file '{rel}'; keep only one of 'definition' and 'file'"
-        )))
+        doc.problems.append(
+            doc.problem(
+                ("schema", "definition"),
+                (f"differs from the schema file '{rel}'; keep only one of 'definition' and 'file'"),
+            )
+        )
         return
     spec["definition"] = definition
 
@@ -124,8 +146,9 @@ def parse_contract(text: str, *, source: str = "<string>", base_dir: str | Path 
     doc = read_yaml(text, source=source)
     _require_mapping(doc, "contract", "start from examples/orders.contract.yaml")
     _read_schema_file(doc, Path(base_dir) if base_dir is not None else None)
-    return validate_located(Contract, doc, error=lambda problems: ContractError(problems, source=source),
-                            hints=_MISSING_HINTS)
+    return validate_located(
+        Contract, doc, error=lambda problems: ContractError(problems, source=source), hints=_MISSING_HINTS
+    )
 
 
 def load_contract(path: str | Path) -> Contract:
@@ -155,16 +178,37 @@ def contract_from_dict(data: Any, *, source: str = "<dict>") -> Contract:
     """
     doc = YamlDocument(source, data)
     _require_mapping(doc, "contract", "send at least name, domain, owner and schema")
-    return validate_located(Contract, doc, error=lambda problems: ContractError(problems, source=source),
-                            hints=_MISSING_HINTS)
+    return validate_located(
+        Contract, doc, error=lambda problems: ContractError(problems, source=source), hints=_MISSING_HINTS
+    )
 
 
 # ------------------------------------------------------------------------------------------------------- dumping
 
 _ORDER = [
-    "apiVersion", "name", "version", "title", "domain", "owner", "status", "description", "tags", "quality",
-    "key", "timestamp_field", "partitions", "retention", "compacted", "sla", "support", "classifications",
-    "rules", "on_invalid", "deprecation", "derived_from", "schema",
+    "apiVersion",
+    "name",
+    "version",
+    "title",
+    "domain",
+    "owner",
+    "status",
+    "description",
+    "tags",
+    "quality",
+    "key",
+    "timestamp_field",
+    "partitions",
+    "retention",
+    "compacted",
+    "sla",
+    "support",
+    "classifications",
+    "rules",
+    "on_invalid",
+    "deprecation",
+    "derived_from",
+    "schema",
 ]
 _SCHEMA_ORDER = ["format", "message", "file", "definition"]
 

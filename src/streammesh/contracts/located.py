@@ -23,7 +23,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from streammesh.contracts.exceptions import ContractProblem
 from streammesh.plugins import schema_formats
 
-__all__ = ["Loc", "YamlDocument", "read_yaml", "validate_located", "explain_errors", "format_path", "describe"]
+__all__ = ["Loc", "YamlDocument", "describe", "explain_errors", "format_path", "read_yaml", "validate_located"]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 Loc = tuple[str | int, ...]
@@ -32,14 +32,27 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _MAX_DEPTH = 64
 
 _EXPECTED = {
-    "string_type": "text", "int_type": "a whole number", "int_parsing": "a whole number",
-    "int_from_float": "a whole number", "float_type": "a number", "float_parsing": "a number",
-    "bool_type": "true or false", "bool_parsing": "true or false", "list_type": "a list", "tuple_type": "a list",
-    "set_type": "a list", "dict_type": "a mapping", "model_type": "a mapping of fields",
-    "model_attributes_type": "a mapping of fields", "date_type": "a date such as 2030-12-31",
-    "date_parsing": "a date such as 2030-12-31", "date_from_datetime_parsing": "a date such as 2030-12-31",
-    "date_from_datetime_inexact": "a date such as 2030-12-31", "datetime_type": "a date and time",
-    "datetime_parsing": "a date and time", "timedelta_type": "a duration such as 5m",
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "set_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping of fields",
+    "model_attributes_type": "a mapping of fields",
+    "date_type": "a date such as 2030-12-31",
+    "date_parsing": "a date such as 2030-12-31",
+    "date_from_datetime_parsing": "a date such as 2030-12-31",
+    "date_from_datetime_inexact": "a date such as 2030-12-31",
+    "datetime_type": "a date and time",
+    "datetime_parsing": "a date and time",
+    "timedelta_type": "a duration such as 5m",
     "timedelta_parsing": "a duration such as 5m",
 }
 
@@ -114,10 +127,14 @@ class _Builder:
                     continue
                 key, line = key_node.value, self._mark(key_node)[0]
                 if key in first_line:
-                    self.doc.problems.append(ContractProblem(
-                        self.doc.source, line, format_path((*loc, key)),
-                        f"duplicate field '{key}' (first given on line {first_line[key]}); keep only one",
-                    ))
+                    self.doc.problems.append(
+                        ContractProblem(
+                            self.doc.source,
+                            line,
+                            format_path((*loc, key)),
+                            f"duplicate field '{key}' (first given on line {first_line[key]}); keep only one",
+                        )
+                    )
                 else:
                     first_line[key] = line
             self.loader.flatten_mapping(node)  # resolves '<<: *anchor' merges; explicit keys win
@@ -215,8 +232,9 @@ def _sorted_unique(problems: list[ContractProblem]) -> list[ContractProblem]:
     return sorted(out, key=lambda p: (p.line is None, p.line or 0))
 
 
-def explain_errors(model: type[pydantic.BaseModel], errors: list[Any], doc: YamlDocument,
-                   hints: Mapping[Loc, str]) -> list[ContractProblem]:
+def explain_errors(
+    model: type[pydantic.BaseModel], errors: list[Any], doc: YamlDocument, hints: Mapping[Loc, str]
+) -> list[ContractProblem]:
     """Turn pydantic error dicts into located problems, merging the branches of a union into one line."""
     grouped: dict[Loc, list[Any]] = {}
     for err in errors:
@@ -239,9 +257,9 @@ def _real_loc(err: Mapping[str, Any], data: Any) -> Loc:
     out: list[str | int] = []
     cur = data
     for i, seg in enumerate(loc):
-        if isinstance(cur, dict) and seg in cur:
-            cur = cur[seg]
-        elif isinstance(cur, list) and isinstance(seg, int) and 0 <= seg < len(cur):
+        if (isinstance(cur, dict) and seg in cur) or (
+            isinstance(cur, list) and isinstance(seg, int) and 0 <= seg < len(cur)
+        ):
             cur = cur[seg]
         elif err["type"] in ("missing", "extra_forbidden") and i == len(loc) - 1:
             pass
@@ -270,8 +288,12 @@ def _message(model: type[pydantic.BaseModel], loc: Loc, err: Mapping[str, Any], 
         if kind == "string_type" and isinstance(value, (int, float, bool, date)):
             message += f"; put it in quotes: '{_yaml_text(value)}'"
         return message
-    bounds = {"greater_than_equal": ("at least", "ge"), "less_than_equal": ("at most", "le"),
-              "greater_than": ("more than", "gt"), "less_than": ("less than", "lt")}
+    bounds = {
+        "greater_than_equal": ("at least", "ge"),
+        "less_than_equal": ("at most", "le"),
+        "greater_than": ("more than", "gt"),
+        "less_than": ("less than", "lt"),
+    }
     if kind in bounds:
         words, key = bounds[kind]
         return f"must be {words} {_num(ctx.get(key))}, got {_num(value)}"
@@ -409,5 +431,3 @@ def describe(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
-
-

@@ -16,8 +16,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_valid
 from streammesh.contracts.durations import format_duration, parse_duration
 
 __all__ = [
-    "Contract", "SchemaSpec", "Sla", "Support", "Deprecation", "DerivedFrom", "FieldRule", "QualityLevel", "SlaTier", "LifecycleStatus",
-    "SchemaFormatName", "NAME_PATTERN", "TEAM_PATTERN",
+    "NAME_PATTERN",
+    "TEAM_PATTERN",
+    "Contract",
+    "Deprecation",
+    "DerivedFrom",
+    "FieldRule",
+    "LifecycleStatus",
+    "QualityLevel",
+    "SchemaFormatName",
+    "SchemaSpec",
+    "Sla",
+    "SlaTier",
+    "Support",
 ]
 
 QualityLevel = Literal["raw", "curated", "authoritative"]
@@ -162,10 +173,13 @@ class Contract(_Strict):
     partitions: int = Field(default=3, ge=1, le=1024)
     retention: timedelta | None = Field(default=None, description="'infinite' (default) or a duration such as 30d")
     compacted: bool = Field(default=False, description="keep the latest value per key (table-like products)")
-    timestamp_field: str | None = Field(default=None, description="field holding the event time, if not the append time")
+    timestamp_field: str | None = Field(
+        default=None, description="field holding the event time, if not the append time"
+    )
     rules: dict[str, FieldRule] = Field(default_factory=dict, description="field path -> value rules")
     on_invalid: Literal["reject", "dead-letter"] = Field(
-        default="reject", description="what happens to an event that breaks the schema or a rule")
+        default="reject", description="what happens to an event that breaks the schema or a rule"
+    )
     deprecation: Deprecation | None = None
     derived_from: DerivedFrom | None = Field(default=None, description="set for derived products (streaming SQL)")
 

@@ -14,7 +14,7 @@ from importlib.resources.abc import Traversable
 from streammesh.contracts.loader import parse_contract
 from streammesh.contracts.model import Contract
 
-__all__ = ["COMPANY", "Team", "TEAMS", "team", "demo_contract_files", "load_demo_contracts"]
+__all__ = ["COMPANY", "TEAMS", "Team", "demo_contract_files", "load_demo_contracts", "team"]
 
 COMPANY = "Larkspur Retail"
 _MAIL = "larkspur.example"

@@ -26,8 +26,10 @@ def _fresh_workspace(workspace: Path) -> None:
     """Start from an empty folder, wiping only a folder an earlier demo made."""
     if workspace.exists() and any(workspace.iterdir()):
         if not (workspace / MARKER).exists():
-            raise ValidationError(f"{workspace} exists and is not a demo workspace; the demo will not touch it",
-                                  hint="pick another folder with --workspace")
+            raise ValidationError(
+                f"{workspace} exists and is not a demo workspace; the demo will not touch it",
+                hint="pick another folder with --workspace",
+            )
         shutil.rmtree(workspace)
     workspace.mkdir(parents=True, exist_ok=True)
     (workspace / MARKER).write_text("created by 'streammesh demo'; safe to delete\n")
@@ -53,8 +55,13 @@ def create_demo(workspace: Path, *, seed: int = 7, progress: Callable[[str], Non
     with init(workspace) as mesh:
         for team in TEAMS:
             try:
-                mesh.add_team(team.name, display_name=team.display_name, domain=team.domain,
-                              on_call=team.on_call, channel=team.channel)
+                mesh.add_team(
+                    team.name,
+                    display_name=team.display_name,
+                    domain=team.domain,
+                    on_call=team.on_call,
+                    channel=team.channel,
+                )
             except ConflictError:
                 pass
         contracts = load_demo_contracts()
@@ -72,8 +79,9 @@ def sample_app_name(product: str) -> str:
     return product.rsplit(".", 1)[-1].replace("_", "-")
 
 
-def deploy_samples(workspace: Path, *, progress: Callable[[str], None] = lambda _: None,
-                   wait: float = 30.0) -> list[str]:
+def deploy_samples(
+    workspace: Path, *, progress: Callable[[str], None] = lambda _: None, wait: float = 30.0
+) -> list[str]:
     """Deploy every sample derived product (``processing/sql/samples.py``) as its own app and start the
     workers, so the demo's mesh has live derived products and lineage. Returns the apps that run; one
     that fails is reported through ``progress`` and does not stop the demo."""
@@ -88,7 +96,7 @@ def deploy_samples(workspace: Path, *, progress: Callable[[str], None] = lambda 
                 deploy(mesh, s.sql, name=name, owner=s.owner or SAMPLE_OWNER, start=False)
                 start(mesh, name, wait=0)  # start them all, then wait for all at once
                 names.append(name)
-            except Exception as e:  # noqa: BLE001 - one broken sample must not take the demo down
+            except Exception as e:
                 progress(f"could not deploy {s.name}: {getattr(e, 'message', e)}")
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline and any(status(mesh, n).status == "starting" for n in names):
@@ -132,7 +140,7 @@ class GeneratorLoop(threading.Thread):
             with Mesh(self.workspace) as mesh:
                 while not self.stopped.wait(self.interval):
                     self.written += write_events(mesh, self.generator.tick(datetime.now(UTC), self.interval))
-        except BaseException as e:  # noqa: BLE001 - reported by the caller, the server keeps serving
+        except BaseException as e:
             self.error = e
 
     def stop(self) -> None:

@@ -5,6 +5,15 @@ from streammesh.governance.policies import POLICIES, Policy, Violation, check_co
 from streammesh.governance.policy_file import PolicyConfig, load_policy_config, write_default_policy_file
 
 __all__ = [
-    "POLICIES", "Policy", "PolicyConfig", "PolicyConfigError", "PolicyViolationError", "Violation",
-    "check_contract", "enforce", "load_policy_config", "policy_ids", "write_default_policy_file",
+    "POLICIES",
+    "Policy",
+    "PolicyConfig",
+    "PolicyConfigError",
+    "PolicyViolationError",
+    "Violation",
+    "check_contract",
+    "enforce",
+    "load_policy_config",
+    "policy_ids",
+    "write_default_policy_file",
 ]

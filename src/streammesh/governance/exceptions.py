@@ -11,7 +11,7 @@ from streammesh.exceptions import ValidationError
 if TYPE_CHECKING:
     from streammesh.governance.policies import Violation
 
-__all__ = ["PolicyViolationError", "PolicyConfigError"]
+__all__ = ["PolicyConfigError", "PolicyViolationError"]
 
 
 class PolicyViolationError(ValidationError):
@@ -27,8 +27,9 @@ class PolicyViolationError(ValidationError):
         n = len(self.violations)
         lines = [f"{product} breaks {n} polic{'ies' if n != 1 else 'y'}:"]
         lines += [f"  {v}" for v in self.violations]
-        super().__init__("\n".join(lines), hint="each line names the policy, the field and the fix; "
-                                               "see docs/policies.md")
+        super().__init__(
+            "\n".join(lines), hint="each line names the policy, the field and the fix; see docs/policies.md"
+        )
 
 
 class PolicyConfigError(ValidationError):
@@ -40,5 +41,7 @@ class PolicyConfigError(ValidationError):
     def __init__(self, problems: Sequence[ContractProblem], *, source: str) -> None:
         self.problems = list(problems)
         self.source = source
-        super().__init__(format_problems(f"policy file {source} is invalid", self.problems),
-                         hint="see docs/policies.md for every setting and policy id")
+        super().__init__(
+            format_problems(f"policy file {source} is invalid", self.problems),
+            hint="see docs/policies.md for every setting and policy id",
+        )

@@ -17,35 +17,98 @@ import re
 from collections.abc import Iterable, Sequence
 
 __all__ = [
-    "DEFAULT_PERSONAL_DATA_PATTERNS", "DEFAULT_PERSONAL_DATA_EXCLUSIONS", "tokens", "pattern_tokens",
+    "DEFAULT_PERSONAL_DATA_EXCLUSIONS",
+    "DEFAULT_PERSONAL_DATA_PATTERNS",
+    "pattern_tokens",
     "personal_data_match",
+    "tokens",
 ]
 
 DEFAULT_PERSONAL_DATA_PATTERNS: list[str] = [
     # names
-    "name", "first_name", "last_name", "full_name", "given_name", "family_name", "middle_name", "surname",
+    "name",
+    "first_name",
+    "last_name",
+    "full_name",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "surname",
     "username",
     # contact
-    "email", "e_mail", "phone", "telephone", "mobile_number", "fax",
+    "email",
+    "e_mail",
+    "phone",
+    "telephone",
+    "mobile_number",
+    "fax",
     # address
-    "address", "street", "house_number", "postcode", "post_code", "postal_code", "zip", "zipcode", "zip_code",
+    "address",
+    "street",
+    "house_number",
+    "postcode",
+    "post_code",
+    "postal_code",
+    "zip",
+    "zipcode",
+    "zip_code",
     # birth
-    "birth", "birthdate", "birthday", "dob",
+    "birth",
+    "birthdate",
+    "birthday",
+    "dob",
     # network identity
-    "ip", "ip_address", "ipv4", "ipv6",
+    "ip",
+    "ip_address",
+    "ipv4",
+    "ipv6",
     # identity documents and numbers
-    "ssn", "social_security", "national_id", "national_insurance", "passport", "driving_licence",
+    "ssn",
+    "social_security",
+    "national_id",
+    "national_insurance",
+    "passport",
+    "driving_licence",
     "drivers_license",
     # money
-    "iban", "card_number", "credit_card", "cvv",
+    "iban",
+    "card_number",
+    "credit_card",
+    "cvv",
 ]
 
 DEFAULT_PERSONAL_DATA_EXCLUSIONS: list[str] = [
-    "product_name", "category_name", "brand_name", "company_name", "business_name", "merchant_name",
-    "store_name", "shop_name", "warehouse_name", "supplier_name", "vendor_name", "carrier_name",
-    "department_name", "team_name", "country_name", "region_name", "campaign_name", "plan_name", "item_name",
-    "sku_name", "event_name", "file_name", "table_name", "topic_name", "stream_name", "service_name",
-    "host_name", "app_name", "warehouse_address", "store_address", "company_address",
+    "product_name",
+    "category_name",
+    "brand_name",
+    "company_name",
+    "business_name",
+    "merchant_name",
+    "store_name",
+    "shop_name",
+    "warehouse_name",
+    "supplier_name",
+    "vendor_name",
+    "carrier_name",
+    "department_name",
+    "team_name",
+    "country_name",
+    "region_name",
+    "campaign_name",
+    "plan_name",
+    "item_name",
+    "sku_name",
+    "event_name",
+    "file_name",
+    "table_name",
+    "topic_name",
+    "stream_name",
+    "service_name",
+    "host_name",
+    "app_name",
+    "warehouse_address",
+    "store_address",
+    "company_address",
 ]
 
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -68,7 +131,7 @@ def pattern_tokens(pattern: str) -> tuple[str, ...]:
 
 def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
     n = len(needle)
-    return n > 0 and any(tuple(haystack[i:i + n]) == tuple(needle) for i in range(len(haystack) - n + 1))
+    return n > 0 and any(tuple(haystack[i : i + n]) == tuple(needle) for i in range(len(haystack) - n + 1))
 
 
 def personal_data_match(

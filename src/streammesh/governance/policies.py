@@ -24,7 +24,7 @@ from streammesh.governance.policy_file import PolicyConfig
 from streammesh.plugins import schema_formats
 from streammesh.schemas import Schema, load_schema
 
-__all__ = ["Violation", "Policy", "POLICIES", "policy_ids", "check_contract", "enforce"]
+__all__ = ["POLICIES", "Policy", "Violation", "check_contract", "enforce", "policy_ids"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,7 @@ class _Context:
             return None, "not read"
         try:
             return load_schema(spec), None
-        except Exception as e:  # noqa: BLE001 - a plug-in format may raise anything; report it as a violation
+        except Exception as e:
             return None, str(e)
 
     @property
@@ -129,8 +129,12 @@ def _snake(text: str) -> str:
 def _naming(ctx: _Context) -> Iterator[Violation]:
     c, cfg = ctx.contract, ctx.config
     if not re.fullmatch(r"[a-z][a-z0-9_]*", c.domain):
-        yield Violation("naming-convention", "domain", f"domain {c.domain!r} is not snake_case",
-                        f"use lowercase letters, digits and underscores, e.g. domain: {_snake(c.domain) or 'sales'}")
+        yield Violation(
+            "naming-convention",
+            "domain",
+            f"domain {c.domain!r} is not snake_case",
+            f"use lowercase letters, digits and underscores, e.g. domain: {_snake(c.domain) or 'sales'}",
+        )
     if cfg.naming_regex(c.domain).fullmatch(c.name):
         return
     segments = [s for s in (_snake(p) for p in c.name.split(".")) if s]
@@ -143,8 +147,12 @@ def _naming(ctx: _Context) -> Iterator[Violation]:
         fix = f"rename it to '{suggestion}'"
     if not cfg.naming_regex(c.domain).fullmatch(suggestion):
         fix = f"rename it to match the pattern {cfg.naming_pattern.replace('{domain}', c.domain)}"
-    yield Violation("naming-convention", "name",
-                    f"name {c.name!r} does not follow the naming convention {cfg.naming_description}", fix)
+    yield Violation(
+        "naming-convention",
+        "name",
+        f"name {c.name!r} does not follow the naming convention {cfg.naming_description}",
+        fix,
+    )
 
 
 def _owner(ctx: _Context) -> Iterator[Violation]:
@@ -167,11 +175,17 @@ def _description(ctx: _Context) -> Iterator[Violation]:
     if chars >= cfg.description_min_chars and words >= cfg.description_min_words:
         return
     need = f"at least {cfg.description_min_chars} characters and {cfg.description_min_words} words"
-    message = ("the description is empty" if not text else
-               f"the description is too short to help a stranger ({_count(chars, 'character')}, "
-               f"{_count(words, 'word')})")
-    yield Violation("description-length", "description", f"{message}; this mesh asks for {need}",
-                    "say what one event means, where the data comes from, and how to use it (keys, joins, caveats)")
+    message = (
+        "the description is empty"
+        if not text
+        else f"the description is too short to help a stranger ({_count(chars, 'character')}, {_count(words, 'word')})"
+    )
+    yield Violation(
+        "description-length",
+        "description",
+        f"{message}; this mesh asks for {need}",
+        "say what one event means, where the data comes from, and how to use it (keys, joins, caveats)",
+    )
 
 
 def _schema_format(ctx: _Context) -> Iterator[Violation]:
@@ -179,29 +193,47 @@ def _schema_format(ctx: _Context) -> Iterator[Violation]:
     allowed = ctx.config.allowed_schema_formats
     if fmt not in registered:
         hint = _close(fmt, registered)
-        yield Violation("schema-format-allowed", "schema.format",
-                        f"unknown schema format {fmt!r}; registered formats: {', '.join(registered)}",
-                        f"set schema.format to {repr(hint) if hint else _or(allowed or registered)}")
+        yield Violation(
+            "schema-format-allowed",
+            "schema.format",
+            f"unknown schema format {fmt!r}; registered formats: {', '.join(registered)}",
+            f"set schema.format to {repr(hint) if hint else _or(allowed or registered)}",
+        )
     elif allowed is not None and fmt not in allowed:
         accepts = f"{allowed[0]} only" if len(allowed) == 1 else _or(allowed)
-        yield Violation("schema-format-allowed", "schema.format",
-                        f"schema format {fmt!r} is not allowed here: this mesh accepts {accepts}",
-                        f"write the schema in {_or(allowed)} and set schema.format accordingly")
+        yield Violation(
+            "schema-format-allowed",
+            "schema.format",
+            f"schema format {fmt!r} is not allowed here: this mesh accepts {accepts}",
+            f"write the schema in {_or(allowed)} and set schema.format accordingly",
+        )
 
 
 def _schema_valid(ctx: _Context) -> Iterator[Violation]:
     spec, error = ctx.contract.schema_, ctx.schema_error
     if error == "not read":
-        yield Violation("schema-valid", "schema.file", f"the schema file {spec.file!r} was not read",
-                        "load the contract with load_contract() or put the schema inline under schema.definition")
+        yield Violation(
+            "schema-valid",
+            "schema.file",
+            f"the schema file {spec.file!r} was not read",
+            "load the contract with load_contract() or put the schema inline under schema.definition",
+        )
     elif error is not None:
         if spec.format not in schema_formats.names() and "schema-format-allowed" in ctx.enabled:
             return  # already reported as an unknown format
-        yield Violation("schema-valid", "schema.definition", f"the schema does not parse: {error}",
-                        f"correct the {spec.format} definition as the message says")
+        yield Violation(
+            "schema-valid",
+            "schema.definition",
+            f"the schema does not parse: {error}",
+            f"correct the {spec.format} definition as the message says",
+        )
     elif not ctx.field_paths:
-        yield Violation("schema-valid", "schema.definition", "the schema declares no fields",
-                        "describe every field of an event: its name, type and meaning")
+        yield Violation(
+            "schema-valid",
+            "schema.definition",
+            "the schema declares no fields",
+            "describe every field of an event: its name, type and meaning",
+        )
 
 
 def _path_problem(ctx: _Context, value: str, what: str) -> tuple[str, str] | None:
@@ -261,7 +293,8 @@ def _personal_data(ctx: _Context) -> Iterator[Violation]:
             continue
         reported.append(f.path)
         yield Violation(
-            "personal-data-classified", f"classifications.{f.path}",
+            "personal-data-classified",
+            f"classifications.{f.path}",
             f"field {f.path!r} looks like personal data (matches {match!r}) but has no classification",
             f"add '{f.path}: pii' under classifications (or another of {', '.join(cfg.allowed_classifications)}, "
             "e.g. public if it is not personal)",
@@ -274,9 +307,12 @@ def _classification_values(ctx: _Context) -> Iterator[Violation]:
         if value in allowed:
             continue
         close = value.lower() if value.lower() in allowed else _close(value, allowed)
-        yield Violation("classification-allowed", f"classifications.{path}",
-                        f"classification {value!r} is not one of {', '.join(allowed)}",
-                        f"use '{close}'" if close else f"use one of {', '.join(allowed)}")
+        yield Violation(
+            "classification-allowed",
+            f"classifications.{path}",
+            f"classification {value!r} is not one of {', '.join(allowed)}",
+            f"use '{close}'" if close else f"use one of {', '.join(allowed)}",
+        )
 
 
 def _classified_fields(ctx: _Context) -> Iterator[Violation]:
@@ -287,9 +323,12 @@ def _classified_fields(ctx: _Context) -> Iterator[Violation]:
         if _plain(path) in plain:
             continue
         close = _close(path, list(plain.values()))
-        yield Violation("classified-fields-exist", f"classifications.{path}",
-                        f"classified field {path!r} is not in the schema; its fields are: {_field_list(ctx.field_paths)}",
-                        f"did you mean '{close}'?" if close else "remove it or correct the field path")
+        yield Violation(
+            "classified-fields-exist",
+            f"classifications.{path}",
+            f"classified field {path!r} is not in the schema; its fields are: {_field_list(ctx.field_paths)}",
+            f"did you mean '{close}'?" if close else "remove it or correct the field path",
+        )
 
 
 def _rule_fields(ctx: _Context) -> Iterator[Violation]:
@@ -299,57 +338,85 @@ def _rule_fields(ctx: _Context) -> Iterator[Violation]:
     for path in ctx.contract.rules:
         if _plain(path) not in plain:
             close = _close(path, list(plain.values()))
-            yield Violation("rule-fields-exist", f"rules.{path}",
-                            f"field rule for {path!r}, which is not in the schema; its fields are: "
-                            f"{_field_list(ctx.field_paths)}",
-                            f"did you mean '{close}'?" if close else "remove the rule or correct the field path")
+            yield Violation(
+                "rule-fields-exist",
+                f"rules.{path}",
+                f"field rule for {path!r}, which is not in the schema; its fields are: {_field_list(ctx.field_paths)}",
+                f"did you mean '{close}'?" if close else "remove the rule or correct the field path",
+            )
 
 
 def _quality(ctx: _Context) -> Iterator[Violation]:
     if ctx.contract.quality is None:
-        yield Violation("quality-level-set", "quality", "no quality level is set",
-                        "set quality: raw (as captured), curated (cleaned, checked) or authoritative "
-                        "(the source of truth)")
+        yield Violation(
+            "quality-level-set",
+            "quality",
+            "no quality level is set",
+            "set quality: raw (as captured), curated (cleaned, checked) or authoritative (the source of truth)",
+        )
 
 
 def _sla_tier(ctx: _Context) -> Iterator[Violation]:
     if ctx.contract.sla.tier is None:
-        yield Violation("sla-tier-set", "sla.tier", "no SLA tier is set",
-                        "set sla.tier: tier-1 (critical, 24x7), tier-2 (business hours) or tier-3 (best effort)")
+        yield Violation(
+            "sla-tier-set",
+            "sla.tier",
+            "no SLA tier is set",
+            "set sla.tier: tier-1 (critical, 24x7), tier-2 (business hours) or tier-3 (best effort)",
+        )
 
 
 def _sla_acknowledged(ctx: _Context) -> Iterator[Violation]:
     if not ctx.contract.sla.acknowledged:
-        yield Violation("sla-acknowledged", "sla.acknowledged",
-                        f"the owner {ctx.contract.owner} has not acknowledged the SLA",
-                        "agree the SLA within the owner team, then set sla.acknowledged: true")
+        yield Violation(
+            "sla-acknowledged",
+            "sla.acknowledged",
+            f"the owner {ctx.contract.owner} has not acknowledged the SLA",
+            "agree the SLA within the owner team, then set sla.acknowledged: true",
+        )
 
 
 def _on_call(ctx: _Context) -> Iterator[Violation]:
     tier = ctx.contract.sla.tier
     if tier in ctx.config.require_on_call_for_tiers and not (ctx.contract.support.on_call or "").strip():
-        yield Violation("on-call-required", "support.on_call", f"{tier} needs an on-call contact",
-                        "set support.on_call to a pager handle, e-mail address or rota URL")
+        yield Violation(
+            "on-call-required",
+            "support.on_call",
+            f"{tier} needs an on-call contact",
+            "set support.on_call to a pager handle, e-mail address or rota URL",
+        )
 
 
 def _support_channel(ctx: _Context) -> Iterator[Violation]:
     if ctx.config.require_support_channel and not any(ch.strip() for ch in ctx.contract.support.channels):
-        yield Violation("support-channel-required", "support.channels", "no support channel is listed",
-                        "add where consumers ask questions under support.channels, e.g. ['#sales-data']")
+        yield Violation(
+            "support-channel-required",
+            "support.channels",
+            "no support channel is listed",
+            "add where consumers ask questions under support.channels, e.g. ['#sales-data']",
+        )
 
 
 def _required_tags(ctx: _Context) -> Iterator[Violation]:
     missing = [t for t in ctx.config.required_tags if t not in ctx.contract.tags]
     if missing:
-        yield Violation("required-tags", "tags", f"missing required tag{'s' if len(missing) > 1 else ''}: "
-                        f"{', '.join(missing)}", f"add {', '.join(missing)} to tags")
+        yield Violation(
+            "required-tags",
+            "tags",
+            f"missing required tag{'s' if len(missing) > 1 else ''}: {', '.join(missing)}",
+            f"add {', '.join(missing)} to tags",
+        )
 
 
 def _min_partitions(ctx: _Context) -> Iterator[Violation]:
     need, has = ctx.config.min_partitions, ctx.contract.partitions
     if need is not None and has < need:
-        yield Violation("min-partitions", "partitions", f"{has} partitions are fewer than this mesh's minimum of {need}",
-                        f"set partitions: {need} or more")
+        yield Violation(
+            "min-partitions",
+            "partitions",
+            f"{has} partitions are fewer than this mesh's minimum of {need}",
+            f"set partitions: {need} or more",
+        )
 
 
 POLICIES: tuple[Policy, ...] = (

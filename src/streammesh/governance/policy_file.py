@@ -26,8 +26,11 @@ from streammesh.governance.personal_data import (
 from streammesh.plugins import schema_formats
 
 __all__ = [
-    "PolicyConfig", "load_policy_config", "write_default_policy_file", "DEFAULT_NAMING_PATTERN",
     "DEFAULT_CLASSIFICATIONS",
+    "DEFAULT_NAMING_PATTERN",
+    "PolicyConfig",
+    "load_policy_config",
+    "write_default_policy_file",
 ]
 
 DEFAULT_NAMING_PATTERN = r"^{domain}(\.[a-z][a-z0-9_]*)+$"
@@ -153,14 +156,18 @@ def load_policy_config(path: str | Path) -> PolicyConfig:
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise PolicyConfigError([ContractProblem(source, None, "", f"cannot read the file: {e}")], source=source) from None
+        raise PolicyConfigError(
+            [ContractProblem(source, None, "", f"cannot read the file: {e}")], source=source
+        ) from None
     doc = read_yaml(text, source=source)
     if doc.data is None and not doc.problems:
         return PolicyConfig()
     if doc.data is not None and not isinstance(doc.data, dict):
-        doc.problems.append(ContractProblem(
-            source, doc.line_of(()), "", "a policy file must be a mapping of settings (such as 'disabled: [...]')"
-        ))
+        doc.problems.append(
+            ContractProblem(
+                source, doc.line_of(()), "", "a policy file must be a mapping of settings (such as 'disabled: [...]')"
+            )
+        )
         doc.data = None
     return validate_located(PolicyConfig, doc, error=lambda problems: PolicyConfigError(problems, source=source))
 

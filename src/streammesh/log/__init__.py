@@ -1,4 +1,4 @@
 """Event logs: the port in ``base`` and one adapter per backend (``embedded``, ``kafka``)."""
 
-from streammesh.log.base import *  # noqa: F401,F403
+from streammesh.log.base import *  # noqa: F403
 from streammesh.log.base import __all__  # noqa: F401

@@ -99,8 +99,12 @@ def _murmur2_columns(data: np.ndarray, starts: np.ndarray, length: int) -> np.nd
     n4 = length >> 2
     for i in range(n4):
         at = starts + 4 * i
-        k = (data[at].astype(np.uint32) | (data[at + 1].astype(np.uint32) << 8)
-             | (data[at + 2].astype(np.uint32) << 16) | (data[at + 3].astype(np.uint32) << 24))
+        k = (
+            data[at].astype(np.uint32)
+            | (data[at + 1].astype(np.uint32) << 8)
+            | (data[at + 2].astype(np.uint32) << 16)
+            | (data[at + 3].astype(np.uint32) << 24)
+        )
         k = k * m
         k = (k ^ (k >> np.uint32(24))) * m
         h = (h * m) ^ k
@@ -133,7 +137,7 @@ def partitions_for_keys(keys: pa.Array, partitions: int) -> np.ndarray:
     if not pa.types.is_binary(keys.type):
         keys = keys.cast(pa.binary())
     _validity, offsets_buf, data_buf = keys.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[keys.offset:keys.offset + n + 1].astype(np.int64)
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[keys.offset : keys.offset + n + 1].astype(np.int64)
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
     lengths = np.diff(offsets)
     valid = np.ones(n, dtype=bool) if keys.null_count == 0 else np.asarray(keys.is_valid())

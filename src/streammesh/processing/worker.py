@@ -72,8 +72,9 @@ class ProcessorThread(threading.Thread):
             with Mesh(self.workspace) as mesh:
                 if partitioned_mode(mesh):
                     timeout = int(os.environ.get(SESSION_TIMEOUT_ENV, DEFAULT_SESSION_TIMEOUT_MS))
-                    self.processor = PartitionedRunner(mesh, self.query, app=self.app, state_dir=self.state_dir,
-                                                       session_timeout_ms=timeout)
+                    self.processor = PartitionedRunner(
+                        mesh, self.query, app=self.app, state_dir=self.state_dir, session_timeout_ms=timeout
+                    )
                 else:
                     self.processor = Processor(mesh, self.query, app=self.app, state_dir=self.state_dir)
                 self._snapshot()
@@ -83,7 +84,7 @@ class ProcessorThread(threading.Thread):
                 finally:
                     self._snapshot()
                     self.processor.close()
-        except BaseException as e:  # noqa: BLE001 - reported through the app record
+        except BaseException as e:
             self.error = f"{self.product}: {type(e).__name__}: {e}"
             traceback.print_exc()
         finally:
@@ -136,8 +137,9 @@ def _instance_file(workspace: Path, name: str, instance: int) -> Path:
     return workspace / "apps" / name / "instances" / f"{instance}.json"
 
 
-def _merged(workspace: Path, name: str, instance: int, mine: dict[str, dict[str, Any]],
-            guarantee: str) -> dict[str, Any]:
+def _merged(
+    workspace: Path, name: str, instance: int, mine: dict[str, dict[str, Any]], guarantee: str
+) -> dict[str, Any]:
     """This instance's metrics, written to its file, summed with the other live instances' files."""
     import orjson
 
@@ -155,8 +157,10 @@ def _merged(workspace: Path, name: str, instance: int, mine: dict[str, dict[str,
             continue
         if time.time() - data.get("at", 0) > 10 * METRICS_INTERVAL_S:
             continue  # a dead instance's last words
-        instances[f.stem] = {"pid": data.get("pid"), "partitions": {p: m.get("partitions") for p, m in
-                                                                    data.get("products", {}).items()}}
+        instances[f.stem] = {
+            "pid": data.get("pid"),
+            "partitions": {p: m.get("partitions") for p, m in data.get("products", {}).items()},
+        }
         for product, m in data.get("products", {}).items():
             into = per_product.setdefault(product, {})
             for k, v in m.items():
@@ -185,14 +189,25 @@ def _in_force(per_product: dict[str, dict[str, Any]], aimed: str) -> str:
     return next(iter(reported), aimed)
 
 
-def _report(store: Any, name: str, threads: list[ProcessorThread], *, workspace: Path | None = None,
-            instance: int = 0, guarantee: str = "", **changes: Any) -> None:
+def _report(
+    store: Any,
+    name: str,
+    threads: list[ProcessorThread],
+    *,
+    workspace: Path | None = None,
+    instance: int = 0,
+    guarantee: str = "",
+    **changes: Any,
+) -> None:
     try:
         mine = {t.product: t.metrics() for t in threads}
-        metrics = (_merged(workspace, name, instance, mine, guarantee) if workspace is not None
-                   else {**summarise(mine), "guarantee": _in_force(mine, guarantee)})
+        metrics = (
+            _merged(workspace, name, instance, mine, guarantee)
+            if workspace is not None
+            else {**summarise(mine), "guarantee": _in_force(mine, guarantee)}
+        )
         store.update_app(name, metrics=metrics, **changes)
-    except Exception as e:  # noqa: BLE001 - a busy catalog must not stop the processing
+    except Exception as e:
         _log(f"could not report metrics: {type(e).__name__}: {e}")
 
 
@@ -210,14 +225,13 @@ def run_app(workspace: Path, name: str, stop: threading.Event, *, instance: int 
             return 2
         try:
             planned = plan_app(mesh, app.sql, owner=app.owner, app=name)
-        except Exception as e:  # noqa: BLE001 - e.g. an input product was retired since the deploy
+        except Exception as e:
             message = f"the app no longer compiles: {e}"
             _log(message)
             mesh.store.update_app(name, status="failed", error=message, pid=0)
             return 1
         root = state_dir(mesh, name)
-        threads = [ProcessorThread(workspace, p.query, app=name, state_dir=root / p.name, stop=stop)
-                   for p in planned]
+        threads = [ProcessorThread(workspace, p.query, app=name, state_dir=root / p.name, stop=stop) for p in planned]
         for t in threads:
             t.start()
         shared = partitioned_mode(mesh)
@@ -231,8 +245,10 @@ def run_app(workspace: Path, name: str, stop: threading.Event, *, instance: int 
         failed: str | None = next((t.error for t in threads if t.error), None)
         if not failed and not stop.is_set():
             mesh.store.update_app(name, status="running", error="")
-            _log(f"app {name} running: {', '.join(t.product for t in threads)} (pid {os.getpid()}, instance "
-                 f"{instance}; {promise})")
+            _log(
+                f"app {name} running: {', '.join(t.product for t in threads)} (pid {os.getpid()}, instance "
+                f"{instance}; {promise})"
+            )
         while not failed and not stop.wait(METRICS_INTERVAL_S):
             failed = next((t.error for t in threads if t.error), None)
             if failed or not any(t.is_alive() for t in threads):
@@ -252,15 +268,22 @@ def run_app(workspace: Path, name: str, stop: threading.Event, *, instance: int 
             return 1
         if shared:
             _instance_file(workspace, name, instance).unlink(missing_ok=True)
-        _report(mesh.store, name, threads, **report,
-                **({"status": "stopped", "pid": 0} if instance == 0 or not shared else {}))
+        _report(
+            mesh.store,
+            name,
+            threads,
+            **report,
+            **({"status": "stopped", "pid": 0} if instance == 0 or not shared else {}),
+        )
         _log(f"app {name} stopped")
         return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m streammesh.processing.worker",
-                                     description="Run one deployed streaming-SQL app (started by 'apps deploy').")
+    parser = argparse.ArgumentParser(
+        prog="python -m streammesh.processing.worker",
+        description="Run one deployed streaming-SQL app (started by 'apps deploy').",
+    )
     parser.add_argument("--workspace", required=True, type=Path, help="the mesh's folder")
     parser.add_argument("--app", required=True, help="the app's name")
     parser.add_argument("--instance", type=int, default=0, help="which of the app's instances this is (Kafka)")
@@ -270,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, lambda *_: stop.set())
     try:
         return run_app(args.workspace, args.app, stop, instance=args.instance)
-    except Exception:  # noqa: BLE001 - the log is where an operator looks
+    except Exception:
         traceback.print_exc()
         return 1
 

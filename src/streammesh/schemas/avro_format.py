@@ -46,8 +46,12 @@ def _record_of(t: Any, named: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _walk(
-    record: dict[str, Any], prefix: str, out: list[SchemaField], prefixes: dict[str, str],
-    named: dict[str, Any], depth: int = 0,
+    record: dict[str, Any],
+    prefix: str,
+    out: list[SchemaField],
+    prefixes: dict[str, str],
+    named: dict[str, Any],
+    depth: int = 0,
 ) -> None:
     """Flatten a record's fields; ``named`` collects records by full name so that later uses of a
     name (fastavro keeps only the name after the first definition) are walked too."""

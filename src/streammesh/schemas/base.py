@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from streammesh.exceptions import ValidationError
 
-__all__ = ["SchemaField", "Issue", "Schema", "BaseSchemaFormat", "SchemaError", "RecordInvalidError"]
+__all__ = ["BaseSchemaFormat", "Issue", "RecordInvalidError", "Schema", "SchemaError", "SchemaField"]
 
 
 class SchemaError(ValidationError):

@@ -12,7 +12,7 @@ from jsonschema.exceptions import SchemaError as JsonSchemaDefinitionError
 
 from streammesh.schemas.base import BaseSchemaFormat, Issue, Schema, SchemaError, SchemaField
 
-__all__ = ["JsonSchemaFormat", "JsonSchema", "json_type"]
+__all__ = ["JsonSchema", "JsonSchemaFormat", "json_type"]
 
 
 def json_type(value: Any) -> str:
@@ -66,7 +66,7 @@ def _fast_check(definition: dict[str, Any]) -> Callable[[Any], bool] | None:
     library still explains failures, so messages do not depend on which engine said no."""
     try:
         return jsonschema_rs.validator_for(definition).is_valid
-    except Exception:  # noqa: BLE001 - a construct the compiled engine refuses: use the Python one alone
+    except Exception:
         return None
 
 

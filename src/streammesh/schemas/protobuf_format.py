@@ -17,7 +17,7 @@ __all__ = ["ProtobufFormat", "ProtobufSchema"]
 
 _INTS = {"int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32", "fixed64", "sfixed32", "sfixed64"}
 _SCALARS: dict[str, tuple[type, ...]] = {
-    **{t: (int,) for t in _INTS},
+    **dict.fromkeys(_INTS, (int,)),
     "double": (int, float),
     "float": (int, float),
     "bool": (bool,),

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["encode_key", "decode_key", "dump_json"]
+__all__ = ["decode_key", "dump_json", "encode_key"]
 
 
 def _json_default(value: Any) -> Any:

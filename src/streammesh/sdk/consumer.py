@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
+import orjson
+
 from streammesh.catalog.models import Product
 from streammesh.exceptions import StreammeshError, ValidationError
 from streammesh.log.base import BaseLog, BaseLogConsumer, GroupError, Record
-import orjson
-
 from streammesh.schemas import Schema, load_schema
 from streammesh.schemas.codecs import Deserializer
 from streammesh.schemas.registry import SchemaRegistry
@@ -45,8 +45,13 @@ class Event:
         return datetime.fromtimestamp(self.timestamp / 1000, UTC)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "value": self.value, "partition": self.partition, "offset": self.offset,
-                "timestamp": self.time.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+        return {
+            "key": self.key,
+            "value": self.value,
+            "partition": self.partition,
+            "offset": self.offset,
+            "timestamp": self.time.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
 
 
 def _projector(fields: Sequence[str]) -> Any:
@@ -106,10 +111,19 @@ class Consumer:
         ...     print(event.key, event.value)
     """
 
-    def __init__(self, log: BaseLog, product: Product, registry: SchemaRegistry, *, group: str | None = None,
-                 from_beginning: bool = False,
-                 fields: Sequence[str] | None = None, follow: bool = False, auto_commit: bool = True,
-                 session_timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self,
+        log: BaseLog,
+        product: Product,
+        registry: SchemaRegistry,
+        *,
+        group: str | None = None,
+        from_beginning: bool = False,
+        fields: Sequence[str] | None = None,
+        follow: bool = False,
+        auto_commit: bool = True,
+        session_timeout_ms: int = 10_000,
+    ) -> None:
         self.product = product
         self.fields = list(fields or [])
         reader = load_schema(product.contract.schema_)
@@ -120,7 +134,8 @@ class Consumer:
             if unknown:
                 raise ValidationError(
                     f"{product.name} has no field(s) {', '.join(unknown)}",
-                    hint="available: " + ", ".join(sorted(p for p in known if "[]" not in p)))
+                    hint="available: " + ", ".join(sorted(p for p in known if "[]" not in p)),
+                )
         notice = deprecation_notice(product)
         if notice:
             warnings.warn(notice, ProductDeprecatedWarning, stacklevel=3)
@@ -131,8 +146,12 @@ class Consumer:
         # The SDK commits what it has *handed to the caller*, not what the log prefetched, so a
         # caller that stops half-way through a batch resumes right after its last event.
         self._inner: BaseLogConsumer = log.consumer(
-            [product.stream], group=group, auto_offset_reset="earliest" if from_beginning else "latest",
-            auto_commit=False, session_timeout_ms=session_timeout_ms)
+            [product.stream],
+            group=group,
+            auto_offset_reset="earliest" if from_beginning else "latest",
+            auto_commit=False,
+            session_timeout_ms=session_timeout_ms,
+        )
         self._pending: deque[Record] = deque()
         self._delivered: dict[tuple[str, int], int] = {}
         self._committed: dict[tuple[str, int], int] = {}
@@ -142,8 +161,9 @@ class Consumer:
         try:
             value = self._decode(r.value)
         except (ValueError, StreammeshError) as e:
-            raise StreammeshError(f"{self.product.name} partition {r.partition} offset {r.offset} cannot be "
-                                  f"decoded: {e}") from None
+            raise StreammeshError(
+                f"{self.product.name} partition {r.partition} offset {r.offset} cannot be decoded: {e}"
+            ) from None
         if self._project is not None:
             value = self._project(value)
         return Event(decode_key(r.key), value, r.partition, r.offset, r.timestamp, dict(r.headers))

@@ -23,8 +23,8 @@ from streammesh.exceptions import ValidationError
 from streammesh.governance import Violation, load_policy_config, write_default_policy_file
 from streammesh.log.base import BaseLog, BaseLogConsumer, Record
 from streammesh.plugins import log_backends, metadata_stores
-from streammesh.schemas.registry import SchemaRegistry, subject_for
 from streammesh.schemas import load_schema
+from streammesh.schemas.registry import SchemaRegistry, subject_for
 from streammesh.schemas.serde import decode_key
 from streammesh.sdk.consumer import Consumer, Event, value_decoder
 from streammesh.sdk.producer import Producer, dead_letter_stream
@@ -58,8 +58,9 @@ def connect(path: Path | str | None = None, *, create: bool = True) -> Mesh:
     return Mesh(workspace)
 
 
-def _batches_to_end(consumer: BaseLogConsumer, stream: str, end: dict[int, int], *,
-                    wait: float = 5.0) -> Iterator[list[Record]]:
+def _batches_to_end(
+    consumer: BaseLogConsumer, stream: str, end: dict[int, int], *, wait: float = 5.0
+) -> Iterator[list[Record]]:
     """Batches until every partition of ``stream`` is read up to ``end`` (or nothing arrives for ``wait``
     seconds). A remote log's first fetch takes a moment, so an empty poll does not mean the end."""
     deadline = time.monotonic() + wait
@@ -116,12 +117,21 @@ class Mesh:
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            self._catalog = Catalog(self.store, self.log, self.policies, self.registry, cluster=mask_cluster(self.config.log))
+            self._catalog = Catalog(
+                self.store, self.log, self.policies, self.registry, cluster=mask_cluster(self.config.log)
+            )
         return self._catalog
 
     # -- teams ---------------------------------------------------------------------------------
-    def add_team(self, name: str, *, display_name: str = "", domain: str | None = None,
-                 on_call: str | None = None, channel: str | None = None) -> Team:
+    def add_team(
+        self,
+        name: str,
+        *,
+        display_name: str = "",
+        domain: str | None = None,
+        on_call: str | None = None,
+        channel: str | None = None,
+    ) -> Team:
         return self.catalog.add_team(name, display_name=display_name, domain=domain, on_call=on_call, channel=channel)
 
     def teams(self) -> list[Team]:
@@ -155,7 +165,9 @@ class Mesh:
         publishes yet (publishing a contract of the same name adopts one, events kept)."""
         return self.catalog.streams(unpublished=unpublished, domain=domain, sample=sample)
 
-    def search(self, query: str = "", *, limit: int = 20, offset: int = 0, **facets: str | Sequence[str]) -> SearchResult:
+    def search(
+        self, query: str = "", *, limit: int = 20, offset: int = 0, **facets: str | Sequence[str]
+    ) -> SearchResult:
         """Ranked full-text search; facets as keywords, e.g. ``search("orders", domain="sales", tier="tier-1")``."""
         filters = {k: [v] if isinstance(v, str) else list(v) for k, v in facets.items() if v}
         return self.catalog.search(query, filters=filters, limit=limit, offset=offset)
@@ -164,13 +176,15 @@ class Mesh:
         """Is a new contract's schema compatible with ``name``'s, what breaks, and who reads it?"""
         return self.catalog.assess(name, self._contract(contract))
 
-    def evolve(self, name: str, contract: Contract | dict[str, Any] | str | Path, *,
-               sunset: date | None = None) -> EvolveOutcome:
+    def evolve(
+        self, name: str, contract: Contract | dict[str, Any] | str | Path, *, sunset: date | None = None
+    ) -> EvolveOutcome:
         """Apply a new contract: in place when compatible, else as a new major version's stream."""
         return self.catalog.evolve(name, self._contract(contract), sunset=sunset)
 
-    def deprecate(self, name: str, *, sunset: date, replacement: str | None = None,
-                  reason: str | None = None) -> Product:
+    def deprecate(
+        self, name: str, *, sunset: date, replacement: str | None = None, reason: str | None = None
+    ) -> Product:
         return self.catalog.deprecate(name, sunset=sunset, replacement=replacement, reason=reason)
 
     def retire(self, name: str, *, force: bool = False) -> Product:
@@ -181,17 +195,33 @@ class Mesh:
         """A producer for product ``name`` (published or deprecated, not retired)."""
         return Producer(self.log, self.product(name), self.registry, linger=linger)
 
-    def consumer(self, name: str, *, group: str | None = None, from_beginning: bool = False,
-                 fields: Sequence[str] | None = None, follow: bool = False, auto_commit: bool = True,
-                 session_timeout_ms: int = 10_000) -> Consumer:
+    def consumer(
+        self,
+        name: str,
+        *,
+        group: str | None = None,
+        from_beginning: bool = False,
+        fields: Sequence[str] | None = None,
+        follow: bool = False,
+        auto_commit: bool = True,
+        session_timeout_ms: int = 10_000,
+    ) -> Consumer:
         """A consumer of product ``name``; see :class:`Consumer`. A group is remembered in the
         catalog with the fields it reads, so owners know who depends on what."""
         product = self.product(name)
         if product.status == "draft":
-            raise ValidationError(f"{name} is a draft and has no events yet",
-                                  hint="its owner must publish it first")
-        consumer = Consumer(self.log, product, self.registry, group=group, from_beginning=from_beginning, fields=fields,
-                            follow=follow, auto_commit=auto_commit, session_timeout_ms=session_timeout_ms)
+            raise ValidationError(f"{name} is a draft and has no events yet", hint="its owner must publish it first")
+        consumer = Consumer(
+            self.log,
+            product,
+            self.registry,
+            group=group,
+            from_beginning=from_beginning,
+            fields=fields,
+            follow=follow,
+            auto_commit=auto_commit,
+            session_timeout_ms=session_timeout_ms,
+        )
         if group:
             self.store.register_consumer(group, name, consumer.fields)
         return consumer
@@ -202,8 +232,10 @@ class Mesh:
         versions = self.store.subject_versions(subject)
         if not versions:
             return f"{subject}: not registered yet (it is when the product is published)"
-        return (f"{subject}: version{'s' if len(versions) > 1 else ''} {', '.join(str(v.version) for v in versions)}"
-                f" (latest id {versions[-1].schema.id}), compatibility {self.registry.compatibility(subject)}")
+        return (
+            f"{subject}: version{'s' if len(versions) > 1 else ''} {', '.join(str(v.version) for v in versions)}"
+            f" (latest id {versions[-1].schema.id}), compatibility {self.registry.compatibility(subject)}"
+        )
 
     def stats(self, name: str) -> dict[str, Any]:
         """Event count per partition and overall, and the time of the newest event."""
@@ -213,8 +245,11 @@ class Mesh:
         begin, end = self.log.begin_offsets(product.stream), self.log.end_offsets(product.stream)
         per_partition = {p: end[p] - begin.get(p, 0) for p in end}
         latest = self.latest(name, 1)
-        return {"events": sum(per_partition.values()), "partitions": per_partition,
-                "last_event_ms": latest[0].timestamp if latest else None}
+        return {
+            "events": sum(per_partition.values()),
+            "partitions": per_partition,
+            "last_event_ms": latest[0].timestamp if latest else None,
+        }
 
     def latest(self, name: str, n: int = 10) -> list[Event]:
         """The newest ``n`` events across partitions, newest first (for samples and freshness)."""
@@ -230,8 +265,10 @@ class Mesh:
                 if last > begin.get(p, 0):
                     inner.seek(product.stream, p, max(begin.get(p, 0), last - n))
             for batch in _batches_to_end(inner, product.stream, end):
-                events.extend(Event(decode_key(r.key), decode(r.value), r.partition, r.offset,
-                                    r.timestamp, dict(r.headers)) for r in batch)
+                events.extend(
+                    Event(decode_key(r.key), decode(r.value), r.partition, r.offset, r.timestamp, dict(r.headers))
+                    for r in batch
+                )
         events.sort(key=lambda e: (e.timestamp, e.partition, e.offset), reverse=True)
         return events[:n]
 
@@ -253,14 +290,28 @@ class Mesh:
                         value: Any = orjson.loads(r.value) if r.value is not None else None
                     except orjson.JSONDecodeError:
                         value = (r.value or b"").decode("utf-8", "replace")
-                    out.append({"offset": r.offset, "key": decode_key(r.key), "value": value,
-                                "reason": headers.get("dlq.reason"), "source_offset": headers.get("dlq.source.offset"),
-                                "schema_id": headers.get("dlq.schema.id"), "timestamp": r.timestamp})
+                    out.append(
+                        {
+                            "offset": r.offset,
+                            "key": decode_key(r.key),
+                            "value": value,
+                            "reason": headers.get("dlq.reason"),
+                            "source_offset": headers.get("dlq.source.offset"),
+                            "schema_id": headers.get("dlq.schema.id"),
+                            "timestamp": r.timestamp,
+                        }
+                    )
         return out[:limit] if limit is not None else out
 
     # -- scale-out -----------------------------------------------------------------------------
-    def migrate(self, *, log: str, metadata: str, into: Path | str | None = None,
-                progress: Callable[[str, int, int], None] | None = None) -> MigrationReport:
+    def migrate(
+        self,
+        *,
+        log: str,
+        metadata: str,
+        into: Path | str | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> MigrationReport:
         """Copy this mesh to other backends (catalog, schemas with their ids, every event at the same
         partition and offset, consumer offsets) and write the configuration that opens it there.
 

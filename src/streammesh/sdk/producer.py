@@ -21,7 +21,7 @@ from streammesh.schemas.codecs import Serializer
 from streammesh.schemas.registry import SchemaRegistry
 from streammesh.schemas.serde import encode_key
 
-__all__ = ["Producer", "event_time_ms", "key_extractor", "key_of", "dead_letter_stream"]
+__all__ = ["Producer", "dead_letter_stream", "event_time_ms", "key_extractor", "key_of"]
 
 _CHUNK = 5000
 
@@ -65,8 +65,10 @@ def event_time_ms(value: Any, field: str | None) -> int | None:
     try:
         return int(datetime.fromisoformat(str(raw).replace("Z", "+00:00")).timestamp() * 1000)
     except ValueError:
-        raise ValidationError(f"timestamp field {field!r} holds {raw!r}, not an ISO-8601 time or epoch number",
-                              hint="write e.g. 2026-11-22T10:15:00Z") from None
+        raise ValidationError(
+            f"timestamp field {field!r} holds {raw!r}, not an ISO-8601 time or epoch number",
+            hint="write e.g. 2026-11-22T10:15:00Z",
+        ) from None
 
 
 def _headers(headers: Headers | dict[str, Any] | None) -> Headers:
@@ -92,8 +94,11 @@ class Producer:
     def __init__(self, log: BaseLog, product: Product, registry: SchemaRegistry, *, linger: int = 1000) -> None:
         if product.status not in WRITABLE:
             verb = "is retired and accepts no writes" if product.status == "retired" else "is not published yet"
-            hint = ("write to its replacement" if product.status == "retired"
-                    else "publish it first: streammesh products publish <contract file>")
+            hint = (
+                "write to its replacement"
+                if product.status == "retired"
+                else "publish it first: streammesh products publish <contract file>"
+            )
             raise ConflictError(f"{product.name} {verb}", hint=hint)
         contract = product.contract
         self.product = product
@@ -119,8 +124,14 @@ class Producer:
         issues = self._schema.validate(value)
         return issues + check_rules(value, self._rules) if self._rules else issues
 
-    def _record(self, key: Any, value: Any, headers: Headers | dict[str, Any] | None, timestamp: int | None,
-                index: int | None = None) -> OutgoingRecord | None:
+    def _record(
+        self,
+        key: Any,
+        value: Any,
+        headers: Headers | dict[str, Any] | None,
+        timestamp: int | None,
+        index: int | None = None,
+    ) -> OutgoingRecord | None:
         issues = self.check(value)
         if issues:
             if self.dead_letter is None:
@@ -129,8 +140,12 @@ class Producer:
             return None
         if key is None:
             key = self._key_of(value)
-        return OutgoingRecord(value=self._serializer.serialize(value), key=encode_key(key), headers=_headers(headers),
-                              timestamp=timestamp if timestamp is not None else event_time_ms(value, self._ts_field))
+        return OutgoingRecord(
+            value=self._serializer.serialize(value),
+            key=encode_key(key),
+            headers=_headers(headers),
+            timestamp=timestamp if timestamp is not None else event_time_ms(value, self._ts_field),
+        )
 
     def _dead_record(self, key: Any, value: Any, issues: list[Issue], index: int | None) -> OutgoingRecord:
         try:
@@ -138,14 +153,21 @@ class Producer:
         except TypeError:
             raw = repr(value).encode()
         reason = "; ".join(str(i) for i in issues)
-        return OutgoingRecord(value=raw, key=encode_key(key if key is not None else self._key_of(value)),
-                              headers=(("dlq.reason", reason.encode()), ("dlq.product", self.product.name.encode()),
-                                       ("dlq.source.offset", str(index if index is not None else self.sent).encode()),
-                                       ("dlq.schema.id", str(self.schema_id).encode()),
-                                       ("dlq.time", str(int(time.time() * 1000)).encode())))
+        return OutgoingRecord(
+            value=raw,
+            key=encode_key(key if key is not None else self._key_of(value)),
+            headers=(
+                ("dlq.reason", reason.encode()),
+                ("dlq.product", self.product.name.encode()),
+                ("dlq.source.offset", str(index if index is not None else self.sent).encode()),
+                ("dlq.schema.id", str(self.schema_id).encode()),
+                ("dlq.time", str(int(time.time() * 1000)).encode()),
+            ),
+        )
 
-    def send(self, key: Any, value: Any, *, headers: Headers | dict[str, Any] | None = None,
-             timestamp: int | None = None) -> None:
+    def send(
+        self, key: Any, value: Any, *, headers: Headers | dict[str, Any] | None = None, timestamp: int | None = None
+    ) -> None:
         """Queue one event. ``key=None`` takes the key from the contract's key fields.
 
         Raises:

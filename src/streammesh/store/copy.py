@@ -24,9 +24,21 @@ __all__ = ["CATALOG_TABLES", "catalog_counts", "catalog_identity", "copy_catalog
 
 #: Tables in copy order (referenced tables first); ``schema_version`` is the target's own.
 CATALOG_TABLES: tuple[Table, ...] = (
-    t.teams, t.products, t.product_tags, t.product_classifications, t.product_fields, t.product_versions,
-    t.activity, t.consumers, t.schemas, t.subject_versions, t.compatibility_config, t.apps, t.lineage_edges,
-    t.task_batches, t.task_snapshots,  # empty from an embedded mesh; copied whole between SQL stores
+    t.teams,
+    t.products,
+    t.product_tags,
+    t.product_classifications,
+    t.product_fields,
+    t.product_versions,
+    t.activity,
+    t.consumers,
+    t.schemas,
+    t.subject_versions,
+    t.compatibility_config,
+    t.apps,
+    t.lineage_edges,
+    t.task_batches,
+    t.task_snapshots,  # empty from an embedded mesh; copied whole between SQL stores
 )
 _SEQUENCES = ((t.activity, "id"), (t.schemas, "id"), (t.lineage_edges, "id"))
 _CHUNK = 1_000
@@ -34,8 +46,10 @@ _CHUNK = 1_000
 
 def _sql(store: BaseCatalogStore, role: str) -> SqlCatalogStore:
     if not isinstance(store, SqlCatalogStore):
-        raise ValidationError(f"the {role} catalog ({type(store).__name__}) is not a SQL store; "
-                              "migrate copies catalogs between SQL stores (sqlite, postgresql)")
+        raise ValidationError(
+            f"the {role} catalog ({type(store).__name__}) is not a SQL store; "
+            "migrate copies catalogs between SQL stores (sqlite, postgresql)"
+        )
     return store
 
 
@@ -43,8 +57,9 @@ def catalog_counts(store: BaseCatalogStore) -> dict[str, int]:
     """Rows per catalog table (``teams``, ``products``, ``schemas``...)."""
     sql = _sql(store, "source")
     with sql.engine.connect() as conn:
-        return {table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-                for table in CATALOG_TABLES}
+        return {
+            table.name: conn.execute(select(func.count()).select_from(table)).scalar_one() for table in CATALOG_TABLES
+        }
 
 
 def catalog_identity(store: BaseCatalogStore) -> tuple[frozenset[str], frozenset[str], frozenset[tuple[int, str]]]:
@@ -96,10 +111,13 @@ def copy_catalog(source: BaseCatalogStore, target: BaseCatalogStore, *, cluster:
             dst.index_product(write, product, schema_fields(product.contract))
         if write.dialect.name == "postgresql":  # serial ids continue after the copied ones
             for table, column in _SEQUENCES:
-                write.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence(:table, :column), "
-                    f"COALESCE((SELECT MAX({column}) FROM {table.name}), 0) + 1, false)"),
-                    {"table": table.name, "column": column})
+                write.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence(:table, :column), "
+                        f"COALESCE((SELECT MAX({column}) FROM {table.name}), 0) + 1, false)"
+                    ),
+                    {"table": table.name, "column": column},
+                )
     return copied
 
 

@@ -18,8 +18,9 @@ __all__ = ["serialize", "upsert"]
 _INSERTS: dict[str, Callable[[Table], Any]] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
-def upsert(conn: Connection, table: Table, values: Mapping[str, Any], *, key: Sequence[str],
-           keep: Sequence[str] = ()) -> None:
+def upsert(
+    conn: Connection, table: Table, values: Mapping[str, Any], *, key: Sequence[str], keep: Sequence[str] = ()
+) -> None:
     """Insert ``values`` or, when a row with the same ``key`` exists, overwrite its other columns
     except those in ``keep`` (for example a first-seen time).
 
@@ -45,5 +46,4 @@ def serialize(conn: Connection, name: str) -> None:
     database's single write lock already lets one writer at a time commit.
     """
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/' || :name))"),
-                     {"name": name})
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/' || :name))"), {"name": name})

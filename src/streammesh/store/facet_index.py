@@ -47,8 +47,9 @@ class FacetIndex:
         get = self.number.get
         return np.fromiter((get(n, -1) for n in names), dtype=np.intp)
 
-    def select(self, matches: np.ndarray | None, filters: Mapping[str, Sequence[str]]
-               ) -> tuple[dict[str, dict[str, int]], np.ndarray]:
+    def select(
+        self, matches: np.ndarray | None, filters: Mapping[str, Sequence[str]]
+    ) -> tuple[dict[str, dict[str, int]], np.ndarray]:
         """Facet counts over ``matches`` (a boolean mask over products; None: all) and the numbers of
         the matches every filter lets through, in name order.
 

@@ -29,9 +29,13 @@ def search_document(product: Product, fields: list[SchemaField]) -> dict[str, st
     """The text of each column of :data:`SEARCH_COLUMNS` for ``product``."""
     c = product.contract
     return {
-        "name": c.name + " " + words(c.name), "title": c.title or "", "tags": words(" ".join(c.tags)),
-        "fields": words(" ".join(f.path for f in fields)), "domain": c.domain,
-        "owner": words(c.owner), "description": c.description,
+        "name": c.name + " " + words(c.name),
+        "title": c.title or "",
+        "tags": words(" ".join(c.tags)),
+        "fields": words(" ".join(f.path for f in fields)),
+        "domain": c.domain,
+        "owner": words(c.owner),
+        "description": c.description,
     }
 
 

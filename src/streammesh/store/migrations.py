@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, inspect, insert, select, update
+from sqlalchemy import Connection, insert, inspect, select, update
 
 from streammesh.exceptions import StreammeshError
 from streammesh.store import tables as t
@@ -19,11 +19,20 @@ from streammesh.store.dialects import serialize
 if TYPE_CHECKING:
     from streammesh.store.sql import SqlCatalogStore
 
-__all__ = ["MIGRATIONS", "migrate", "current_version"]
+__all__ = ["MIGRATIONS", "current_version", "migrate"]
 
 
-_V1_TABLES = ("schema_version", "teams", "products", "product_tags", "product_classifications", "product_fields",
-              "product_versions", "activity", "consumers")
+_V1_TABLES = (
+    "schema_version",
+    "teams",
+    "products",
+    "product_tags",
+    "product_classifications",
+    "product_fields",
+    "product_versions",
+    "activity",
+    "consumers",
+)
 _V2_TABLES = ("schemas", "subject_versions", "compatibility_config")
 _V3_TABLES = ("apps", "lineage_edges")
 _V5_TABLES = ("task_batches", "task_snapshots")
@@ -55,9 +64,13 @@ def _v5_task_state(conn: Connection, store: SqlCatalogStore) -> None:
     _create(conn, _V5_TABLES)
 
 
-MIGRATIONS: list[Callable[[Connection, SqlCatalogStore], None]] = [_v1_initial, _v2_schema_registry,
-                                                                   _v3_apps_and_lineage, _v4_products_revision_index,
-                                                                   _v5_task_state]
+MIGRATIONS: list[Callable[[Connection, SqlCatalogStore], None]] = [
+    _v1_initial,
+    _v2_schema_registry,
+    _v3_apps_and_lineage,
+    _v4_products_revision_index,
+    _v5_task_state,
+]
 
 
 def current_version(conn: Connection) -> int:
@@ -77,7 +90,9 @@ def migrate(conn: Connection, store: SqlCatalogStore) -> int:
     if version > len(MIGRATIONS):
         raise StreammeshError(
             f"the catalog database is at layout version {version}, newer than this streammesh knows "
-            f"({len(MIGRATIONS)})", hint="upgrade streammesh: pip install -U streammesh")
+            f"({len(MIGRATIONS)})",
+            hint="upgrade streammesh: pip install -U streammesh",
+        )
     for step in MIGRATIONS[version:]:
         step(conn, store)
     if version == 0:

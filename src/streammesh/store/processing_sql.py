@@ -20,9 +20,18 @@ __all__ = ["SqlProcessingStore"]
 
 
 def _app(row: Mapping[str, Any]) -> App:
-    return App(name=row["name"], sql=row["sql"], owner=row["owner"], products=list(row["products"]),
-               status=row["status"], pid=row["pid"], started_at=_aware(row["started_at"]),
-               updated_at=_aware(row["updated_at"]), metrics=dict(row["metrics"] or {}), error=row["error"])
+    return App(
+        name=row["name"],
+        sql=row["sql"],
+        owner=row["owner"],
+        products=list(row["products"]),
+        status=row["status"],
+        pid=row["pid"],
+        started_at=_aware(row["started_at"]),
+        updated_at=_aware(row["updated_at"]),
+        metrics=dict(row["metrics"] or {}),
+        error=row["error"],
+    )
 
 
 class SqlProcessingStore(BaseProcessingStore):
@@ -32,9 +41,18 @@ class SqlProcessingStore(BaseProcessingStore):
 
     def save_app(self, app: App) -> None:
         app.updated_at = datetime.now(UTC)
-        values = dict(name=app.name, sql=app.sql, owner=app.owner, products=list(app.products), status=app.status,
-                      pid=app.pid, started_at=app.started_at, updated_at=app.updated_at, metrics=app.metrics,
-                      error=app.error)
+        values = {
+            "name": app.name,
+            "sql": app.sql,
+            "owner": app.owner,
+            "products": list(app.products),
+            "status": app.status,
+            "pid": app.pid,
+            "started_at": app.started_at,
+            "updated_at": app.updated_at,
+            "metrics": app.metrics,
+            "error": app.error,
+        }
         with self.engine.begin() as conn:
             upsert(conn, t.apps, values, key=("name",))
 
@@ -47,8 +65,15 @@ class SqlProcessingStore(BaseProcessingStore):
         with self.engine.connect() as conn:
             return [_app(r) for r in conn.execute(select(t.apps).order_by(t.apps.c.name)).mappings()]
 
-    def update_app(self, name: str, *, status: str | None = None, pid: int | None = None,
-                   metrics: dict[str, Any] | None = None, error: str | None = None) -> None:
+    def update_app(
+        self,
+        name: str,
+        *,
+        status: str | None = None,
+        pid: int | None = None,
+        metrics: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
         values: dict[str, Any] = {"updated_at": datetime.now(UTC)}
         if status is not None:
             values["status"] = status
@@ -73,27 +98,49 @@ class SqlProcessingStore(BaseProcessingStore):
             serialize(conn, f"lineage/{product}")  # two replacements at once must not leave both edge sets
             conn.execute(delete(t.lineage_edges).where(t.lineage_edges.c.product == product))
             if edges:
-                conn.execute(insert(t.lineage_edges), [
-                    {"product": product, "input_product": e.input_product, "output_field": e.output_field,
-                     "input_field": e.input_field, "kind": e.kind} for e in edges])
+                conn.execute(
+                    insert(t.lineage_edges),
+                    [
+                        {
+                            "product": product,
+                            "input_product": e.input_product,
+                            "output_field": e.output_field,
+                            "input_field": e.input_field,
+                            "kind": e.kind,
+                        }
+                        for e in edges
+                    ],
+                )
 
     def lineage_edges(self, product: str | None = None) -> list[LineageEdge]:
         q = select(t.lineage_edges).order_by(t.lineage_edges.c.id)
         if product is not None:
             q = q.where(t.lineage_edges.c.product == product)
         with self.engine.connect() as conn:
-            return [LineageEdge(r["product"], r["input_product"], r["output_field"], r["input_field"], r["kind"])
-                    for r in conn.execute(q).mappings()]
+            return [
+                LineageEdge(r["product"], r["input_product"], r["output_field"], r["input_field"], r["kind"])
+                for r in conn.execute(q).mappings()
+            ]
 
     def upstream(self, product: str) -> list[str]:
         with self.engine.connect() as conn:
-            return sorted(set(conn.execute(select(t.lineage_edges.c.input_product)
-                                           .where(t.lineage_edges.c.product == product)).scalars()))
+            return sorted(
+                set(
+                    conn.execute(
+                        select(t.lineage_edges.c.input_product).where(t.lineage_edges.c.product == product)
+                    ).scalars()
+                )
+            )
 
     def downstream(self, product: str) -> list[str]:
         with self.engine.connect() as conn:
-            return sorted(set(conn.execute(select(t.lineage_edges.c.product)
-                                           .where(t.lineage_edges.c.input_product == product)).scalars()))
+            return sorted(
+                set(
+                    conn.execute(
+                        select(t.lineage_edges.c.product).where(t.lineage_edges.c.input_product == product)
+                    ).scalars()
+                )
+            )
 
     # -- partition tasks' state ------------------------------------------------------------------
     @staticmethod
@@ -101,41 +148,62 @@ class SqlProcessingStore(BaseProcessingStore):
         cond = (table.c.app == app) & (table.c.product == product)
         return cond if task is None else cond & (table.c.task == task)
 
-    def add_task_batch(self, app: str, product: str, task: str, batch: int, fingerprint: str,
-                       intent: dict[str, Any]) -> bool:
+    def add_task_batch(
+        self, app: str, product: str, task: str, batch: int, fingerprint: str, intent: dict[str, Any]
+    ) -> bool:
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(t.task_batches).values(app=app, product=product, task=task, batch=batch,
-                                                           fingerprint=fingerprint, intent=intent))
+                conn.execute(
+                    insert(t.task_batches).values(
+                        app=app, product=product, task=task, batch=batch, fingerprint=fingerprint, intent=intent
+                    )
+                )
         except IntegrityError:
             return False
         return True
 
     def task_batches(self, app: str, product: str, task: str, *, after: int) -> list[tuple[int, str, dict[str, Any]]]:
-        q = (select(t.task_batches.c.batch, t.task_batches.c.fingerprint, t.task_batches.c.intent)
-             .where(self._task(t.task_batches, app, product, task) & (t.task_batches.c.batch > after))
-             .order_by(t.task_batches.c.batch))
+        q = (
+            select(t.task_batches.c.batch, t.task_batches.c.fingerprint, t.task_batches.c.intent)
+            .where(self._task(t.task_batches, app, product, task) & (t.task_batches.c.batch > after))
+            .order_by(t.task_batches.c.batch)
+        )
         with self.engine.connect() as conn:
             return [(r[0], r[1], r[2]) for r in conn.execute(q)]
 
-    def save_task_snapshot(self, app: str, product: str, task: str, fingerprint: str, batch: int,
-                           data: bytes) -> bool:
+    def save_task_snapshot(self, app: str, product: str, task: str, fingerprint: str, batch: int, data: bytes) -> bool:
         with self.engine.begin() as conn:
             serialize(conn, f"task/{app}/{product}/{task}")
-            current = conn.execute(select(t.task_snapshots.c.batch).where(
-                self._task(t.task_snapshots, app, product, task))).scalar()
+            current = conn.execute(
+                select(t.task_snapshots.c.batch).where(self._task(t.task_snapshots, app, product, task))
+            ).scalar()
             if current is not None and current >= batch:  # an earlier owner's late snapshot must not win
                 return False
-            upsert(conn, t.task_snapshots, dict(app=app, product=product, task=task, fingerprint=fingerprint,
-                                                batch=batch, data=data, saved_at=datetime.now(UTC)),
-                   key=("app", "product", "task"))
-            conn.execute(delete(t.task_batches).where(self._task(t.task_batches, app, product, task)
-                                                      & (t.task_batches.c.batch <= batch)))
+            upsert(
+                conn,
+                t.task_snapshots,
+                {
+                    "app": app,
+                    "product": product,
+                    "task": task,
+                    "fingerprint": fingerprint,
+                    "batch": batch,
+                    "data": data,
+                    "saved_at": datetime.now(UTC),
+                },
+                key=("app", "product", "task"),
+            )
+            conn.execute(
+                delete(t.task_batches).where(
+                    self._task(t.task_batches, app, product, task) & (t.task_batches.c.batch <= batch)
+                )
+            )
         return True
 
     def task_snapshot(self, app: str, product: str, task: str) -> tuple[str, int, bytes] | None:
         q = select(t.task_snapshots.c.fingerprint, t.task_snapshots.c.batch, t.task_snapshots.c.data).where(
-            self._task(t.task_snapshots, app, product, task))
+            self._task(t.task_snapshots, app, product, task)
+        )
         with self.engine.connect() as conn:
             row = conn.execute(q).first()
         return (row[0], row[1], bytes(row[2])) if row else None

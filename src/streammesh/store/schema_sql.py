@@ -27,8 +27,9 @@ class SqlSchemaStore(BaseSchemaStore):
 
     engine: Engine
 
-    def add_subject_version(self, subject: str, fmt: str, text: str, fingerprint: str,
-                            references: Sequence[SchemaReference]) -> tuple[SubjectVersion, bool]:
+    def add_subject_version(
+        self, subject: str, fmt: str, text: str, fingerprint: str, references: Sequence[SchemaReference]
+    ) -> tuple[SubjectVersion, bool]:
         for _attempt in range(5):  # another process may insert the same schema at the same moment
             try:
                 return self._add_subject_version(subject, fmt, text, fingerprint, references)
@@ -36,29 +37,47 @@ class SqlSchemaStore(BaseSchemaStore):
                 continue
         raise RuntimeError(f"could not register a schema under {subject!r}: too much concurrent registration")
 
-    def _add_subject_version(self, subject: str, fmt: str, text: str, fingerprint: str,
-                             references: Sequence[SchemaReference]) -> tuple[SubjectVersion, bool]:
+    def _add_subject_version(
+        self, subject: str, fmt: str, text: str, fingerprint: str, references: Sequence[SchemaReference]
+    ) -> tuple[SubjectVersion, bool]:
         now = datetime.now(UTC)
         with self.engine.begin() as conn:
             # the next version number is read, then written: registrations take turns
             serialize(conn, "schema-registry")
             row = conn.execute(select(t.schemas).where(t.schemas.c.fingerprint == fingerprint)).mappings().first()
             if row is None:
-                new_id = conn.execute(insert(t.schemas).values(
-                    format=fmt, text=text, fingerprint=fingerprint, references=[r.to_dict() for r in references],
-                    created_at=now)).inserted_primary_key[0]
+                new_id = conn.execute(
+                    insert(t.schemas).values(
+                        format=fmt,
+                        text=text,
+                        fingerprint=fingerprint,
+                        references=[r.to_dict() for r in references],
+                        created_at=now,
+                    )
+                ).inserted_primary_key[0]
                 stored = StoredSchema(new_id, fmt, text, tuple(references))
             else:
                 stored = _schema(row)
-                existing = conn.execute(select(t.subject_versions.c.version).where(
-                    t.subject_versions.c.subject == subject, t.subject_versions.c.schema_id == stored.id,
-                    t.subject_versions.c.deleted == 0)).scalar()
+                existing = conn.execute(
+                    select(t.subject_versions.c.version).where(
+                        t.subject_versions.c.subject == subject,
+                        t.subject_versions.c.schema_id == stored.id,
+                        t.subject_versions.c.deleted == 0,
+                    )
+                ).scalar()
                 if existing is not None:
                     return SubjectVersion(subject, existing, stored), False
-            last = conn.execute(select(func.max(t.subject_versions.c.version))
-                                .where(t.subject_versions.c.subject == subject)).scalar() or 0
-            conn.execute(insert(t.subject_versions).values(subject=subject, version=last + 1, schema_id=stored.id,
-                                                           deleted=0, created_at=now))
+            last = (
+                conn.execute(
+                    select(func.max(t.subject_versions.c.version)).where(t.subject_versions.c.subject == subject)
+                ).scalar()
+                or 0
+            )
+            conn.execute(
+                insert(t.subject_versions).values(
+                    subject=subject, version=last + 1, schema_id=stored.id, deleted=0, created_at=now
+                )
+            )
             return SubjectVersion(subject, last + 1, stored), True
 
     def schema_by_id(self, schema_id: int) -> StoredSchema | None:
@@ -79,9 +98,12 @@ class SqlSchemaStore(BaseSchemaStore):
             return list(conn.execute(q).scalars())
 
     def subject_versions(self, subject: str, *, include_deleted: bool = False) -> list[SubjectVersion]:
-        q = (select(t.subject_versions.c.version, t.subject_versions.c.deleted, t.schemas)
-             .join(t.schemas, t.schemas.c.id == t.subject_versions.c.schema_id)
-             .where(t.subject_versions.c.subject == subject).order_by(t.subject_versions.c.version))
+        q = (
+            select(t.subject_versions.c.version, t.subject_versions.c.deleted, t.schemas)
+            .join(t.schemas, t.schemas.c.id == t.subject_versions.c.schema_id)
+            .where(t.subject_versions.c.subject == subject)
+            .order_by(t.subject_versions.c.version)
+        )
         if not include_deleted:
             q = q.where(t.subject_versions.c.deleted == 0)
         with self.engine.connect() as conn:
@@ -90,9 +112,11 @@ class SqlSchemaStore(BaseSchemaStore):
 
     def versions_of_schema(self, schema_id: int) -> list[tuple[str, int]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t.subject_versions.c.subject, t.subject_versions.c.version).where(
-                t.subject_versions.c.schema_id == schema_id, t.subject_versions.c.deleted == 0)
-                .order_by(t.subject_versions.c.subject, t.subject_versions.c.version)).all()
+            rows = conn.execute(
+                select(t.subject_versions.c.subject, t.subject_versions.c.version)
+                .where(t.subject_versions.c.schema_id == schema_id, t.subject_versions.c.deleted == 0)
+                .order_by(t.subject_versions.c.subject, t.subject_versions.c.version)
+            ).all()
         return [(s, v) for s, v in rows]
 
     def delete_versions(self, subject: str, versions: Sequence[int], *, permanent: bool) -> list[int]:
@@ -106,8 +130,9 @@ class SqlSchemaStore(BaseSchemaStore):
 
     def get_compatibility(self, subject: str | None) -> str | None:
         with self.engine.connect() as conn:
-            return conn.execute(select(t.compatibility_config.c.level)
-                                .where(t.compatibility_config.c.subject == (subject or ""))).scalar()
+            return conn.execute(
+                select(t.compatibility_config.c.level).where(t.compatibility_config.c.subject == (subject or ""))
+            ).scalar()
 
     def set_compatibility(self, subject: str | None, level: str | None) -> None:
         key = subject or ""

@@ -17,7 +17,15 @@ from sqlalchemy import Connection, Engine, Text, bindparam, cast, delete, func, 
 from sqlalchemy.exc import IntegrityError
 
 from streammesh.catalog.models import (
-    FACETS, Activity, ConsumerInfo, Domain, Product, ProductVersion, SearchHit, SearchResult, Team,
+    FACETS,
+    Activity,
+    ConsumerInfo,
+    Domain,
+    Product,
+    ProductVersion,
+    SearchHit,
+    SearchResult,
+    Team,
 )
 from streammesh.contracts.model import Contract
 from streammesh.exceptions import ConflictError, ValidationError
@@ -47,7 +55,8 @@ def schema_fields(contract: Contract) -> list[SchemaField]:
 # a page of search hits: the products' columns with the contract as its JSON text (parsed with orjson, several
 # times faster than the JSON type's json.loads), named through one cached statement with an expanding IN
 _PAGE = select(*(cast(c, Text).label(c.name) if c.name == "contract" else c for c in t.products.c)).where(
-    t.products.c.name.in_(bindparam("names", expanding=True)))
+    t.products.c.name.in_(bindparam("names", expanding=True))
+)
 #: what tells a search whether its cached facet values are still current (see SqlCatalogStore._search_state)
 _MARKER = select(func.count(), func.sum(t.products.c.revision), func.max(t.products.c.updated_at))
 
@@ -101,8 +110,9 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
         does not hold (saved since it was built)."""
         raise NotImplementedError
 
-    def combine_terms(self, conn: Connection, query: str, keys: list[Hashable], ranks: list[TermRanks],
-                      index: FacetIndex) -> tuple[np.ndarray, np.ndarray] | None:
+    def combine_terms(
+        self, conn: Connection, query: str, keys: list[Hashable], ranks: list[TermRanks], index: FacetIndex
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         """What :meth:`match_numbers` gives for ``query``, computed from its terms' rankings; None when the
         store cannot tell it exactly for this query."""
         raise NotImplementedError
@@ -112,9 +122,16 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
         team.created_at = team.created_at or utcnow()
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(t.teams).values(
-                    name=team.name, display_name=team.display_name, domain=team.domain,
-                    on_call=team.on_call, channel=team.channel, created_at=team.created_at))
+                conn.execute(
+                    insert(t.teams).values(
+                        name=team.name,
+                        display_name=team.display_name,
+                        domain=team.domain,
+                        on_call=team.on_call,
+                        channel=team.channel,
+                        created_at=team.created_at,
+                    )
+                )
         except IntegrityError:
             raise ConflictError(f"team {team.name!r} is already registered") from None
         return team
@@ -131,16 +148,27 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
 
     @staticmethod
     def _team(row: Mapping[str, Any]) -> Team:
-        return Team(name=row["name"], display_name=row["display_name"], domain=row["domain"],
-                    on_call=row["on_call"], channel=row["channel"], created_at=_aware(row["created_at"]))
+        return Team(
+            name=row["name"],
+            display_name=row["display_name"],
+            domain=row["domain"],
+            on_call=row["on_call"],
+            channel=row["channel"],
+            created_at=_aware(row["created_at"]),
+        )
 
     def list_domains(self) -> list[Domain]:
         with self.engine.connect() as conn:
-            team_counts = dict(conn.execute(
-                select(t.teams.c.domain, func.count()).where(t.teams.c.domain.is_not(None))
-                .group_by(t.teams.c.domain)).all())
-            product_counts = dict(conn.execute(
-                select(t.products.c.domain, func.count()).group_by(t.products.c.domain)).all())
+            team_counts = dict(
+                conn.execute(
+                    select(t.teams.c.domain, func.count())
+                    .where(t.teams.c.domain.is_not(None))
+                    .group_by(t.teams.c.domain)
+                ).all()
+            )
+            product_counts = dict(
+                conn.execute(select(t.products.c.domain, func.count()).group_by(t.products.c.domain)).all()
+            )
         names = sorted({*team_counts, *product_counts})
         return [Domain(n, team_counts.get(n, 0), product_counts.get(n, 0)) for n in names]
 
@@ -151,9 +179,14 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
         if isinstance(contract, str):  # read as text (search pages)
             contract = orjson.loads(contract)
         return Product(
-            contract=Contract.model_validate(contract), status=row["status"], revision=row["revision"],
-            stream=row["stream"], cluster=row["cluster"], created_at=_aware(row["created_at"]),
-            updated_at=_aware(row["updated_at"]), published_at=_aware(row["published_at"]),
+            contract=Contract.model_validate(contract),
+            status=row["status"],
+            revision=row["revision"],
+            stream=row["stream"],
+            cluster=row["cluster"],
+            created_at=_aware(row["created_at"]),
+            updated_at=_aware(row["updated_at"]),
+            published_at=_aware(row["published_at"]),
         )
 
     def get_product(self, name: str) -> Product | None:
@@ -161,8 +194,9 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
             row = conn.execute(select(t.products).where(t.products.c.name == name)).mappings().first()
         return self._product(row) if row else None
 
-    def list_products(self, *, domain: str | None = None, status: str | None = None,
-                      owner: str | None = None) -> list[Product]:
+    def list_products(
+        self, *, domain: str | None = None, status: str | None = None, owner: str | None = None
+    ) -> list[Product]:
         q = select(t.products).order_by(t.products.c.name)
         for column, value in (("domain", domain), ("status", status), ("owner", owner)):
             if value is not None:
@@ -174,11 +208,21 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
         now = utcnow()
         c = product.contract
         c.status = product.status  # type: ignore[assignment]
-        values = dict(
-            domain=c.domain, owner=c.owner, title=c.title, description=c.description, status=product.status,
-            version=c.version, tier=c.sla.tier, quality=c.quality, stream=product.stream or c.name,
-            cluster=product.cluster, contract=c.to_dict(), updated_at=now, published_at=product.published_at,
-        )
+        values = {
+            "domain": c.domain,
+            "owner": c.owner,
+            "title": c.title,
+            "description": c.description,
+            "status": product.status,
+            "version": c.version,
+            "tier": c.sla.tier,
+            "quality": c.quality,
+            "stream": product.stream or c.name,
+            "cluster": product.cluster,
+            "contract": c.to_dict(),
+            "updated_at": now,
+            "published_at": product.published_at,
+        }
         fields = schema_fields(c)
         with self.engine.begin() as conn:
             if expected_revision is None:
@@ -205,35 +249,57 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
             if c.tags:
                 conn.execute(insert(t.product_tags), [{"product": c.name, "tag": tag} for tag in set(c.tags)])
             if c.classifications:
-                conn.execute(insert(t.product_classifications), [
-                    {"product": c.name, "field": f, "classification": cls} for f, cls in c.classifications.items()])
+                conn.execute(
+                    insert(t.product_classifications),
+                    [{"product": c.name, "field": f, "classification": cls} for f, cls in c.classifications.items()],
+                )
             if fields:
-                conn.execute(insert(t.product_fields), [
-                    {"product": c.name, "path": f.path, "type": f.type, "doc": f.doc}
-                    for f in {f.path: f for f in fields}.values()])
+                conn.execute(
+                    insert(t.product_fields),
+                    [
+                        {"product": c.name, "path": f.path, "type": f.type, "doc": f.doc}
+                        for f in {f.path: f for f in fields}.values()
+                    ],
+                )
             self.index_product(conn, product, fields)
         return product
 
     def add_version(self, version: ProductVersion) -> None:
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(t.product_versions).values(
-                    product=version.name, version=version.version, contract=version.contract.to_dict(),
-                    created_at=version.created_at or utcnow()))
+                conn.execute(
+                    insert(t.product_versions).values(
+                        product=version.name,
+                        version=version.version,
+                        contract=version.contract.to_dict(),
+                        created_at=version.created_at or utcnow(),
+                    )
+                )
         except IntegrityError:
-            raise ConflictError(f"{version.name} version {version.version} is already recorded",
-                                hint="bump 'version' in the contract") from None
+            raise ConflictError(
+                f"{version.name} version {version.version} is already recorded", hint="bump 'version' in the contract"
+            ) from None
 
     def list_versions(self, name: str) -> list[ProductVersion]:
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t.product_versions).where(t.product_versions.c.product == name)
-                                .order_by(t.product_versions.c.created_at)).mappings().all()
-        return [ProductVersion(r["product"], r["version"], Contract.model_validate(r["contract"]),
-                               _aware(r["created_at"])) for r in rows]
+            rows = (
+                conn.execute(
+                    select(t.product_versions)
+                    .where(t.product_versions.c.product == name)
+                    .order_by(t.product_versions.c.created_at)
+                )
+                .mappings()
+                .all()
+            )
+        return [
+            ProductVersion(r["product"], r["version"], Contract.model_validate(r["contract"]), _aware(r["created_at"]))
+            for r in rows
+        ]
 
     # -- search --------------------------------------------------------------------------------
-    def search(self, query: str, *, filters: Mapping[str, Sequence[str]] | None = None,
-               limit: int = 20, offset: int = 0) -> SearchResult:
+    def search(
+        self, query: str, *, filters: Mapping[str, Sequence[str]] | None = None, limit: int = 20, offset: int = 0
+    ) -> SearchResult:
         filters = {k: list(v) for k, v in (filters or {}).items() if v}
         unknown = set(filters) - set(FACETS)
         if unknown:
@@ -258,12 +324,16 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
             facets, selected = index.select(matches, filters)
             # by name (the index's order), then best score first (a stable sort)
             ordered = index.ranked(selected, scores) if scores is not None else selected
-            page = ordered[offset:offset + limit]
+            page = ordered[offset : offset + limit]
             names = [index.names[i] for i in page]
-            found_products = {r["name"]: self._product(r) for r in conn.execute(
-                _PAGE, {"names": names}).mappings()} if names else {}
-        hits = [SearchHit(found_products[n], float(scores[i]) if scores is not None else 0.0)
-                for n, i in zip(names, page, strict=True) if n in found_products]
+            found_products = (
+                {r["name"]: self._product(r) for r in conn.execute(_PAGE, {"names": names}).mappings()} if names else {}
+            )
+        hits = [
+            SearchHit(found_products[n], float(scores[i]) if scores is not None else 0.0)
+            for n, i in zip(names, page, strict=True)
+            if n in found_products
+        ]
         return SearchResult(hits=hits, total=len(selected), facets=facets)
 
     def match_numbers(self, conn: Connection, query: str, index: FacetIndex) -> tuple[np.ndarray, np.ndarray]:
@@ -327,14 +397,24 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
         for name, tag in conn.execute(select(t.product_tags.c.product, t.product_tags.c.tag)):
             tags.setdefault(name, set()).add(tag)
         classes: dict[str, set[str]] = {}
-        for name, cls in conn.execute(select(t.product_classifications.c.product,
-                                             t.product_classifications.c.classification)):
+        for name, cls in conn.execute(
+            select(t.product_classifications.c.product, t.product_classifications.c.classification)
+        ):
             classes.setdefault(name, set()).add(cls)
         values = {
-            name: {"domain": {domain}, "tier": {tier} if tier else set(), "quality": {quality} if quality else set(),
-                   "status": {status}, "tag": tags.get(name, set()), "classification": classes.get(name, set())}
-            for name, domain, tier, quality, status in conn.execute(select(
-                t.products.c.name, t.products.c.domain, t.products.c.tier, t.products.c.quality, t.products.c.status))
+            name: {
+                "domain": {domain},
+                "tier": {tier} if tier else set(),
+                "quality": {quality} if quality else set(),
+                "status": {status},
+                "tag": tags.get(name, set()),
+                "classification": classes.get(name, set()),
+            }
+            for name, domain, tier, quality, status in conn.execute(
+                select(
+                    t.products.c.name, t.products.c.domain, t.products.c.tier, t.products.c.quality, t.products.c.status
+                )
+            )
         }
         return FacetIndex(values)
 
@@ -344,19 +424,34 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
         return tuple(conn.execute(_MARKER).one())
 
     # -- activity and consumers ----------------------------------------------------------------
-    def record_activity(self, kind: str, subject: str, *, actor: str | None = None, summary: str = "",
-                        details: dict[str, Any] | None = None) -> Activity:
+    def record_activity(
+        self,
+        kind: str,
+        subject: str,
+        *,
+        actor: str | None = None,
+        summary: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> Activity:
         at = utcnow()
         with self.engine.begin() as conn:
             # ids must become visible in order, or a reader polling with after_id could skip one
             serialize(conn, "activity")
-            new_id = conn.execute(insert(t.activity).values(
-                at=at, kind=kind, subject=subject, actor=actor, summary=summary, details=details or {},
-            )).inserted_primary_key[0]
+            new_id = conn.execute(
+                insert(t.activity).values(
+                    at=at,
+                    kind=kind,
+                    subject=subject,
+                    actor=actor,
+                    summary=summary,
+                    details=details or {},
+                )
+            ).inserted_primary_key[0]
         return Activity(new_id, at, kind, subject, actor, summary, details or {})
 
-    def list_activity(self, *, limit: int = 50, subject: str | None = None,
-                      after_id: int | None = None) -> list[Activity]:
+    def list_activity(
+        self, *, limit: int = 50, subject: str | None = None, after_id: int | None = None
+    ) -> list[Activity]:
         q = select(t.activity).order_by(t.activity.c.id.desc()).limit(limit)
         if subject is not None:
             q = q.where(t.activity.c.subject == subject)
@@ -364,15 +459,29 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
             q = q.where(t.activity.c.id > after_id)
         with self.engine.connect() as conn:
             rows = conn.execute(q).mappings().all()
-        return [Activity(r["id"], _aware(r["at"]), r["kind"], r["subject"], r["actor"], r["summary"],  # type: ignore[arg-type]
-                         r["details"]) for r in rows]
+        return [
+            Activity(
+                r["id"],
+                _aware(r["at"]),
+                r["kind"],
+                r["subject"],
+                r["actor"],
+                r["summary"],  # type: ignore[arg-type]
+                r["details"],
+            )
+            for r in rows
+        ]
 
     def register_consumer(self, group: str, product: str, fields: Sequence[str]) -> None:
         now = utcnow()
         with self.engine.begin() as conn:
-            upsert(conn, t.consumers, {"group_id": group, "product": product, "fields": list(fields),
-                                       "first_seen": now, "last_seen": now},
-                   key=("group_id", "product"), keep=("first_seen",))
+            upsert(
+                conn,
+                t.consumers,
+                {"group_id": group, "product": product, "fields": list(fields), "first_seen": now, "last_seen": now},
+                key=("group_id", "product"),
+                keep=("first_seen",),
+            )
 
     def list_consumers(self, product: str | None = None) -> list[ConsumerInfo]:
         q = select(t.consumers).order_by(t.consumers.c.product, t.consumers.c.group_id)
@@ -380,15 +489,18 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
             q = q.where(t.consumers.c.product == product)
         with self.engine.connect() as conn:
             rows = conn.execute(q).mappings().all()
-        return [ConsumerInfo(r["group_id"], r["product"], r["fields"], _aware(r["first_seen"]),
-                             _aware(r["last_seen"])) for r in rows]
+        return [
+            ConsumerInfo(r["group_id"], r["product"], r["fields"], _aware(r["first_seen"]), _aware(r["last_seen"]))
+            for r in rows
+        ]
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def _facet_counts(values: dict[str, dict[str, set[str]]],
-                  filters: dict[str, list[str]]) -> tuple[dict[str, dict[str, int]], list[str]]:
+def _facet_counts(
+    values: dict[str, dict[str, set[str]]], filters: dict[str, list[str]]
+) -> tuple[dict[str, dict[str, int]], list[str]]:
     """Count facet values over the matches; each facet is counted with every *other* filter applied,
     so a user who picked ``domain=sales`` still sees how many hits the other domains would give.
 

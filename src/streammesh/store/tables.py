@@ -3,13 +3,40 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
 )
 from sqlalchemy.types import TypeEngine
 
-__all__ = ["metadata", "teams", "products", "product_tags", "product_classifications", "product_fields",
-           "product_versions", "activity", "consumers", "schema_version", "schemas", "subject_versions",
-           "compatibility_config", "apps", "lineage_edges", "task_batches", "task_snapshots"]
+__all__ = [
+    "activity",
+    "apps",
+    "compatibility_config",
+    "consumers",
+    "lineage_edges",
+    "metadata",
+    "product_classifications",
+    "product_fields",
+    "product_tags",
+    "product_versions",
+    "products",
+    "schema_version",
+    "schemas",
+    "subject_versions",
+    "task_batches",
+    "task_snapshots",
+    "teams",
+]
 
 metadata = MetaData()
 
@@ -23,7 +50,8 @@ def _str(length: int) -> TypeEngine[str]:
 schema_version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
 
 teams = Table(
-    "teams", metadata,
+    "teams",
+    metadata,
     Column("name", _str(100), primary_key=True),
     Column("display_name", _str(200), nullable=False, default=""),
     Column("domain", _str(100)),
@@ -33,7 +61,8 @@ teams = Table(
 )
 
 products = Table(
-    "products", metadata,
+    "products",
+    metadata,
     Column("name", _str(249), primary_key=True),
     Column("domain", _str(100), nullable=False, index=True),
     Column("owner", _str(100), nullable=False, index=True),
@@ -57,32 +86,37 @@ products = Table(
 
 _product_fk = {"ondelete": "CASCADE"}
 product_tags = Table(
-    "product_tags", metadata,
+    "product_tags",
+    metadata,
     Column("product", _str(249), ForeignKey("products.name", **_product_fk), primary_key=True),
     Column("tag", _str(100), primary_key=True),
 )
 product_classifications = Table(
-    "product_classifications", metadata,
+    "product_classifications",
+    metadata,
     Column("product", _str(249), ForeignKey("products.name", **_product_fk), primary_key=True),
     Column("field", _str(300), primary_key=True),
     Column("classification", _str(50), nullable=False),
 )
 product_fields = Table(
-    "product_fields", metadata,
+    "product_fields",
+    metadata,
     Column("product", _str(249), ForeignKey("products.name", **_product_fk), primary_key=True),
     Column("path", _str(300), primary_key=True),
     Column("type", _str(200), nullable=False),
     Column("doc", Text),
 )
 product_versions = Table(
-    "product_versions", metadata,
+    "product_versions",
+    metadata,
     Column("product", _str(249), primary_key=True),
     Column("version", _str(50), primary_key=True),
     Column("contract", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 activity = Table(
-    "activity", metadata,
+    "activity",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("kind", _str(50), nullable=False),
@@ -93,7 +127,8 @@ activity = Table(
     Index("ix_activity_subject", "subject"),
 )
 consumers = Table(
-    "consumers", metadata,
+    "consumers",
+    metadata,
     Column("group_id", _str(249), primary_key=True),
     Column("product", _str(249), primary_key=True),
     Column("fields", JSON, nullable=False),
@@ -103,7 +138,8 @@ consumers = Table(
 
 # -- schema registry (layout version 2) ---------------------------------------------------------
 schemas = Table(
-    "schemas", metadata,
+    "schemas",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("format", _str(30), nullable=False),
     Column("text", Text, nullable=False),
@@ -112,7 +148,8 @@ schemas = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 subject_versions = Table(
-    "subject_versions", metadata,
+    "subject_versions",
+    metadata,
     Column("subject", _str(300), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("schema_id", Integer, ForeignKey("schemas.id"), nullable=False, index=True),
@@ -120,14 +157,16 @@ subject_versions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 compatibility_config = Table(
-    "compatibility_config", metadata,
+    "compatibility_config",
+    metadata,
     Column("subject", _str(300), primary_key=True),  # '' is the global default
     Column("level", _str(30), nullable=False),
 )
 
 # -- derived products: apps and lineage (layout version 3) ---------------------------------------
 apps = Table(
-    "apps", metadata,
+    "apps",
+    metadata,
     Column("name", _str(200), primary_key=True),
     Column("sql", Text, nullable=False),
     Column("owner", _str(100), nullable=False),
@@ -140,7 +179,8 @@ apps = Table(
     Column("error", Text),
 )
 lineage_edges = Table(
-    "lineage_edges", metadata,
+    "lineage_edges",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("product", _str(249), nullable=False, index=True),
     Column("input_product", _str(249), nullable=False, index=True),
@@ -153,7 +193,8 @@ lineage_edges = Table(
 #: each micro-batch's intent (input ranges, output bases, idle partitions), written before its outputs:
 #: a new owner replays these from the last snapshot; the primary key lets one owner write batch n
 task_batches = Table(
-    "task_batches", metadata,
+    "task_batches",
+    metadata,
     Column("app", _str(200), primary_key=True),
     Column("product", _str(249), primary_key=True),
     Column("task", _str(20), primary_key=True),
@@ -163,7 +204,8 @@ task_batches = Table(
 )
 #: the latest snapshot of a task's state tables (a DuckDB export), taken every so often after a commit
 task_snapshots = Table(
-    "task_snapshots", metadata,
+    "task_snapshots",
+    metadata,
     Column("app", _str(200), primary_key=True),
     Column("product", _str(249), primary_key=True),
     Column("task", _str(20), primary_key=True),

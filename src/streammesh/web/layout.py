@@ -7,13 +7,17 @@ from typing import Any, Literal
 
 import orjson
 
-__all__ = ["Section", "page", "badge", "esc", "json_script"]
+__all__ = ["Section", "badge", "esc", "json_script", "page"]
 
 Section = Literal["explore", "create", "publish", "mesh", "activity", "teams", ""]
 
 _NAV: tuple[tuple[Section, str, str], ...] = (
-    ("explore", "/", "Explore"), ("create", "/create", "Create"), ("publish", "/publish", "Publish"),
-    ("mesh", "/mesh", "Mesh map"), ("activity", "/activity", "Activity"), ("teams", "/teams", "Teams"),
+    ("explore", "/", "Explore"),
+    ("create", "/create", "Create"),
+    ("publish", "/publish", "Publish"),
+    ("mesh", "/mesh", "Mesh map"),
+    ("activity", "/activity", "Activity"),
+    ("teams", "/teams", "Teams"),
 )
 
 
@@ -35,13 +39,16 @@ def json_script(element_id: str, data: Any) -> str:
 def page(title: str, body: str, *, section: Section = "", scripts: tuple[str, ...] = ()) -> str:
     """A whole HTML document: the navigation with ``section`` current, ``body`` in ``<main>``, then the
     page's ES modules from ``/static``."""
-    nav = "".join(f"<a href='{href}'{' aria-current=page' if key == section else ''}>{label}</a>"
-                  for key, href, label in _NAV)
+    nav = "".join(
+        f"<a href='{href}'{' aria-current=page' if key == section else ''}>{label}</a>" for key, href, label in _NAV
+    )
     js = "".join(f"<script type=module src='/static/{esc(s)}'></script>" for s in scripts)
-    return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
-            "<meta name=viewport content='width=device-width,initial-scale=1'>"
-            f"<title>{esc(title)} · streammesh</title><link rel=stylesheet href='/static/style.css'>"
-            "<link rel=icon href='data:,'>"
-            f"</head><body><a class=skip href='#main'>Skip to content</a><header class=top>"
-            f"<a class=brand href='/'>streammesh</a><nav aria-label=Sections>{nav}</nav></header>"
-            f"<main id=main tabindex=-1>{body}</main>{js}</body></html>")
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width,initial-scale=1'>"
+        f"<title>{esc(title)} · streammesh</title><link rel=stylesheet href='/static/style.css'>"
+        "<link rel=icon href='data:,'>"
+        f"</head><body><a class=skip href='#main'>Skip to content</a><header class=top>"
+        f"<a class=brand href='/'>streammesh</a><nav aria-label=Sections>{nav}</nav></header>"
+        f"<main id=main tabindex=-1>{body}</main>{js}</body></html>"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["mask_value", "MASKED_CLASSES"]
+__all__ = ["MASKED_CLASSES", "mask_value"]
 
 MASKED_CLASSES = frozenset({"pii", "confidential", "restricted"})
 

@@ -12,10 +12,16 @@ from streammesh.contracts.durations import format_duration
 from streammesh.schemas.serde import dump_json
 from streammesh.web.layout import badge, esc, json_script, page
 
-__all__ = ["search_page", "product_page", "error_page", "FACET_LABELS"]
+__all__ = ["FACET_LABELS", "error_page", "product_page", "search_page"]
 
-FACET_LABELS = {"domain": "Domain", "tag": "Tag", "tier": "SLA tier", "quality": "Quality", "status": "Status",
-                "classification": "Classification"}
+FACET_LABELS = {
+    "domain": "Domain",
+    "tag": "Tag",
+    "tier": "SLA tier",
+    "quality": "Quality",
+    "status": "Status",
+    "classification": "Classification",
+}
 
 
 def search_page(result: SearchResult, query: str, filters: dict[str, list[str]]) -> str:
@@ -29,7 +35,9 @@ def search_page(result: SearchResult, query: str, filters: dict[str, list[str]])
             continue
         boxes = "".join(
             f"<label><input type=checkbox name='{esc(f)}' value='{esc(v)}'{' checked' if v in chosen else ''}>"
-            f"{esc(v)}<span class=count>{n}</span></label>" for v, n in list(values.items())[:15])
+            f"{esc(v)}<span class=count>{n}</span></label>"
+            for v, n in list(values.items())[:15]
+        )
         facets.append(f"<fieldset><legend>{esc(FACET_LABELS.get(f, f))}</legend>{boxes}</fieldset>")
     rows = "".join(
         f"<tr><td><a href='/products/{esc(h.product.name)}'>{esc(h.product.name)}</a>"
@@ -40,7 +48,8 @@ def search_page(result: SearchResult, query: str, filters: dict[str, list[str]])
         f"<td>{esc(h.product.contract.sla.tier or '')}</td><td>{esc(h.product.contract.quality or '')}</td>"
         f"<td class=small>{esc(h.product.contract.description[:140])}"
         f"{'…' if len(h.product.contract.description) > 140 else ''}</td></tr>"
-        for h in result.hits)
+        for h in result.hits
+    )
     empty = "" if result.hits else "<p>No product matches. Remove a filter or try other words.</p>"
     clear = "<a href='/'>clear filters</a>" if filters or query else ""
     body = (
@@ -57,48 +66,79 @@ def search_page(result: SearchResult, query: str, filters: dict[str, list[str]])
         "<table id=results><caption class=visually-hidden>Matching data products</caption><thead><tr>"
         "<th scope=col>product</th><th scope=col>status</th><th scope=col>domain</th><th scope=col>owner</th>"
         "<th scope=col>SLA tier</th><th scope=col>quality</th><th scope=col>description</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>{empty}</div></div></form>")
+        f"<tbody>{rows}</tbody></table>{empty}</div></div></form>"
+    )
     return page("Explore", body, section="explore", scripts=("explore.js",))
 
 
 def _sla_text(c: Any) -> str:
     sla = c.sla
-    return ", ".join(x for x in [
-        sla.tier or "", f"{sla.availability}% availability" if sla.availability else "",
-        f"freshness {format_duration(sla.freshness)}" if sla.freshness else "",
-        f"time to restore {format_duration(sla.time_to_restore)}" if sla.time_to_restore else "",
-        sla.support_hours or "", "acknowledged by the owner" if sla.acknowledged else "not acknowledged"] if x)
+    return ", ".join(
+        x
+        for x in [
+            sla.tier or "",
+            f"{sla.availability}% availability" if sla.availability else "",
+            f"freshness {format_duration(sla.freshness)}" if sla.freshness else "",
+            f"time to restore {format_duration(sla.time_to_restore)}" if sla.time_to_restore else "",
+            sla.support_hours or "",
+            "acknowledged by the owner" if sla.acknowledged else "not acknowledged",
+        ]
+        if x
+    )
 
 
 def _snippets(p: Product, base_url: str) -> str:
     c = p.contract
     fields = ", ".join(repr(f) for f in list(c.key)[:1]) or "'...'"
-    sdk = (f"import streammesh\n\nmesh = streammesh.connect()  # the workspace of this mesh\n"
-           f"with mesh.consumer({c.name!r}, group='my-app', from_beginning=True,\n"
-           f"                   fields=[{fields}]) as events:\n    for event in events:\n"
-           "        print(event.key, event.value)")
-    cli = (f"streammesh consume {c.name} --from-beginning --limit 10\n"
-           f"streammesh lineage {c.name} --upstream --fields\n"
-           f"curl -s '{base_url}/api/v1/products/{c.name}/events?limit=5'")
-    kafka = (f"# {mask_cluster(p.cluster)}: topic {p.stream}, {c.partitions} partitions, Confluent wire format\n"
-             f"bootstrap.servers=<the mesh's Kafka brokers>\ngroup.id=my-app\nauto.offset.reset=earliest\n"
-             f"schema.registry.url={base_url}\n# value subject: {p.stream}-value ({c.schema_.format})")
-    return (f"<div class='grid cols-2'><div><h3>Python SDK</h3><pre>{esc(sdk)}</pre></div>"
-            f"<div><h3>CLI and HTTP</h3><pre>{esc(cli)}</pre><h3>Kafka client configuration</h3>"
-            f"<pre>{esc(kafka)}</pre></div></div>")
+    sdk = (
+        f"import streammesh\n\nmesh = streammesh.connect()  # the workspace of this mesh\n"
+        f"with mesh.consumer({c.name!r}, group='my-app', from_beginning=True,\n"
+        f"                   fields=[{fields}]) as events:\n    for event in events:\n"
+        "        print(event.key, event.value)"
+    )
+    cli = (
+        f"streammesh consume {c.name} --from-beginning --limit 10\n"
+        f"streammesh lineage {c.name} --upstream --fields\n"
+        f"curl -s '{base_url}/api/v1/products/{c.name}/events?limit=5'"
+    )
+    kafka = (
+        f"# {mask_cluster(p.cluster)}: topic {p.stream}, {c.partitions} partitions, Confluent wire format\n"
+        f"bootstrap.servers=<the mesh's Kafka brokers>\ngroup.id=my-app\nauto.offset.reset=earliest\n"
+        f"schema.registry.url={base_url}\n# value subject: {p.stream}-value ({c.schema_.format})"
+    )
+    return (
+        f"<div class='grid cols-2'><div><h3>Python SDK</h3><pre>{esc(sdk)}</pre></div>"
+        f"<div><h3>CLI and HTTP</h3><pre>{esc(cli)}</pre><h3>Kafka client configuration</h3>"
+        f"<pre>{esc(kafka)}</pre></div></div>"
+    )
 
 
-def product_page(p: Product, fields: list[Any], stats: dict[str, Any], samples: list[dict[str, Any]],
-                 versions: list[Any], consumers: list[Any], registry: str = "", *, team: Any = None,
-                 base_url: str = "", lineage: dict[str, list[str]] | None = None) -> str:
+def product_page(
+    p: Product,
+    fields: list[Any],
+    stats: dict[str, Any],
+    samples: list[dict[str, Any]],
+    versions: list[Any],
+    consumers: list[Any],
+    registry: str = "",
+    *,
+    team: Any = None,
+    base_url: str = "",
+    lineage: dict[str, list[str]] | None = None,
+) -> str:
     c = p.contract
     owner = esc(c.owner) + (f" · {esc(team.display_name)}" if team and team.display_name else "")
     support = ", ".join(c.support.channels) or (team.channel if team and team.channel else "")
     facts = [
-        ("owner", owner), ("domain", esc(c.domain)), ("version", esc(c.version)),
-        ("quality", esc(c.quality or "not set")), ("SLA", esc(_sla_text(c))),
-        ("support", esc(support)), ("on call", esc(c.support.on_call or (team.on_call if team else "") or "")),
-        ("key", esc(", ".join(c.key))), ("tags", " ".join(badge(t, "tag") for t in c.tags)),
+        ("owner", owner),
+        ("domain", esc(c.domain)),
+        ("version", esc(c.version)),
+        ("quality", esc(c.quality or "not set")),
+        ("SLA", esc(_sla_text(c))),
+        ("support", esc(support)),
+        ("on call", esc(c.support.on_call or (team.on_call if team else "") or "")),
+        ("key", esc(", ".join(c.key))),
+        ("tags", " ".join(badge(t, "tag") for t in c.tags)),
         ("stream", esc(f"{p.stream} · {c.partitions} partitions · {mask_cluster(p.cluster)}")),
     ]
     if c.support.docs:
@@ -107,23 +147,42 @@ def product_page(p: Product, fields: list[Any], stats: dict[str, Any], samples: 
         facts.append(("derived by", f"app {esc(c.derived_from.app or '')}"))
     if c.deprecation:
         d = c.deprecation
-        facts.append(("deprecation", esc(f"sunset {d.sunset}" + (f"; use {d.replacement}" if d.replacement else "")
-                                          + (f" ({d.reason})" if getattr(d, "reason", None) else ""))))
+        facts.append(
+            (
+                "deprecation",
+                esc(
+                    f"sunset {d.sunset}"
+                    + (f"; use {d.replacement}" if d.replacement else "")
+                    + (f" ({d.reason})" if getattr(d, "reason", None) else "")
+                ),
+            )
+        )
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     schema_rows = "".join(
         f"<tr><td><code>{esc(f.path)}</code>{' ' + badge('key', 'tag') if f.path in c.key else ''}</td><td>{esc(f.type)}</td>"
         f"<td>{badge(c.classifications[f.path], 'pii' if c.classifications[f.path] != 'public' else 'ok') if f.path in c.classifications else ''}</td>"
-        f"<td>{esc(f.doc or '')}</td></tr>" for f in fields)
-    sample_rows = "".join(f"<pre class=sample>{esc(dump_json(s, indent=True).decode())}</pre>"
-                          for s in samples) or "<p id=no-samples>No events yet.</p>"
+        f"<td>{esc(f.doc or '')}</td></tr>"
+        for f in fields
+    )
+    sample_rows = (
+        "".join(f"<pre class=sample>{esc(dump_json(s, indent=True).decode())}</pre>" for s in samples)
+        or "<p id=no-samples>No events yet.</p>"
+    )
     consumer_rows = "".join(
         f"<tr><td>{esc(x.group)}</td><td>{esc(', '.join(x.fields) or 'all fields')}</td>"
-        f"<td>{esc(f'{x.last_seen:%Y-%m-%d %H:%M}' if x.last_seen else '')}</td></tr>" for x in consumers)
-    consumers_html = (f"<table><thead><tr><th>consumer group</th><th>fields it reads</th><th>last seen (UTC)</th>"
-                      f"</tr></thead><tbody>{consumer_rows}</tbody></table>" if consumers
-                      else "<p>No consumer registered yet.</p>")
-    version_rows = "".join(f"<li>{esc(v.version)} · {v.created_at:%Y-%m-%d %H:%M} UTC</li>"
-                           for v in versions) or "<li>not published yet</li>"
+        f"<td>{esc(f'{x.last_seen:%Y-%m-%d %H:%M}' if x.last_seen else '')}</td></tr>"
+        for x in consumers
+    )
+    consumers_html = (
+        f"<table><thead><tr><th>consumer group</th><th>fields it reads</th><th>last seen (UTC)</th>"
+        f"</tr></thead><tbody>{consumer_rows}</tbody></table>"
+        if consumers
+        else "<p>No consumer registered yet.</p>"
+    )
+    version_rows = (
+        "".join(f"<li>{esc(v.version)} · {v.created_at:%Y-%m-%d %H:%M} UTC</li>" for v in versions)
+        or "<li>not published yet</li>"
+    )
     lineage = lineage or {}
     up = ", ".join(f"<a href='/products/{esc(n)}'>{esc(n)}</a>" for n in lineage.get("upstream", [])) or "none"
     down = ", ".join(f"<a href='/products/{esc(n)}'>{esc(n)}</a>" for n in lineage.get("downstream", [])) or "none"
@@ -160,8 +219,8 @@ def product_page(p: Product, fields: list[Any], stats: dict[str, Any], samples: 
         f"<p class=small id=live-status aria-live=polite></p><div class=samples id=sample-list>{sample_rows}</div>"
         f"<h2 id=consumers>Consumers</h2>{consumers_html}"
         f"<h2 id=versions>Versions</h2><ul>{version_rows}</ul>"
-        f"<h2 id=consume>How to consume</h2>{_snippets(p, base_url)}"
-        + json_script("product-data", data))
+        f"<h2 id=consume>How to consume</h2>{_snippets(p, base_url)}" + json_script("product-data", data)
+    )
     return page(c.name, body, section="explore", scripts=("product.js",))
 
 

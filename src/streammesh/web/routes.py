@@ -3,7 +3,6 @@
 No ``from __future__ import annotations`` here: FastAPI must see the router-local ``MeshDep`` type.
 """
 
-
 from collections import Counter
 from importlib.resources import files
 from typing import Annotated, Any
@@ -19,13 +18,13 @@ from streammesh.web.masking import mask_value
 from streammesh.web.pages import product_page, search_page
 from streammesh.web.workbench import activity_page, create_page, manage_page, mesh_page, publish_page, teams_page
 
-__all__ = ["pages_router", "STATIC_TYPES"]
+__all__ = ["STATIC_TYPES", "pages_router"]
 
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
 
 
 def _static(name: str) -> tuple[bytes, str] | None:
-    suffix = name[name.rfind("."):] if "." in name else ""
+    suffix = name[name.rfind(".") :] if "." in name else ""
     if "/" in name or "\\" in name or name.startswith(".") or suffix not in STATIC_TYPES:
         return None
     resource = files("streammesh.web").joinpath("static", name)
@@ -58,13 +57,21 @@ def pages_router(mesh: Any) -> APIRouter:
             fields = load_schema(p.contract.schema_).fields
         except SchemaError:
             fields = []
-        samples = [{**e.to_dict(), "value": mask_value(e.value, p.contract.classifications)}
-                   for e in m.latest(name, 5)]
+        samples = [{**e.to_dict(), "value": mask_value(e.value, p.contract.classifications)} for e in m.latest(name, 5)]
         registry = m.schema_summary(name) if p.status != "draft" else ""
         lineage = {"upstream": m.store.upstream(name), "downstream": m.store.downstream(name)}
-        return product_page(p, fields, m.stats(name), samples, m.store.list_versions(name),
-                            m.store.list_consumers(name), registry, team=m.store.get_team(p.owner),
-                            base_url=str(request.base_url).rstrip("/"), lineage=lineage)
+        return product_page(
+            p,
+            fields,
+            m.stats(name),
+            samples,
+            m.store.list_versions(name),
+            m.store.list_consumers(name),
+            registry,
+            team=m.store.get_team(p.owner),
+            base_url=str(request.base_url).rstrip("/"),
+            lineage=lineage,
+        )
 
     @router.get("/create")
     def create(m: MeshDep) -> str:

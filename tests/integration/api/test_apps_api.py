@@ -54,8 +54,11 @@ def test_deploy_status_stop_restart(client, orders_mesh):
     assert stopped["status"] == "stopped" and stopped["pid"] is None
     again = client.post("/api/v1/apps/big/restart").json()
     assert again["status"] == "running"
-    assert_problem(client.post("/api/v1/apps", json={"name": "big", "sql": BIG.replace("100", "200")}), 409,
-                   detail="different script")
+    assert_problem(
+        client.post("/api/v1/apps", json={"name": "big", "sql": BIG.replace("100", "200")}),
+        409,
+        detail="different script",
+    )
     assert assert_problem(client.get("/api/v1/apps/nope"), 404, detail="no app named")["hint"] == "deployed apps: big"
     assert_problem(client.post("/api/v1/apps/nope/stop"), 404)
     kinds = {a["kind"] for a in client.get("/api/v1/activity").json()["items"]}
@@ -66,8 +69,9 @@ def test_pull_query(client, orders_mesh):
     orders_mesh.publish(contract_dict("sales.order_state", compacted=True))
     with orders_mesh.producer("sales.order_state") as p:
         p.send_many([order(3, total=1.0), order(4), order(3)])
-    r = client.post("/api/v1/sql", json={"sql": "SELECT order_id, total FROM sales.order_state "
-                                                "WHERE order_id = 'O000003'"})
+    r = client.post(
+        "/api/v1/sql", json={"sql": "SELECT order_id, total FROM sales.order_state WHERE order_id = 'O000003'"}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["mode"] == "pull" and body["rows"] == [{"order_id": "O000003", "total": 14.5}]
@@ -83,8 +87,9 @@ def test_push_preview_is_bounded(client, orders_mesh):
     thread = threading.Thread(target=produce_later)
     thread.start()
     started = time.monotonic()
-    r = client.post("/api/v1/sql", json={"sql": "SELECT order_id FROM sales.orders WHERE total > 700",
-                                         "seconds": 10, "limit": 2})
+    r = client.post(
+        "/api/v1/sql", json={"sql": "SELECT order_id FROM sales.orders WHERE total > 700", "seconds": 10, "limit": 2}
+    )
     thread.join()
     assert r.status_code == 200, r.text
     assert r.json()["mode"] == "push" and r.json()["rows"] == [{"order_id": "O000500"}, {"order_id": "O000501"}]
@@ -93,7 +98,5 @@ def test_push_preview_is_bounded(client, orders_mesh):
 
 def test_sql_refusals(client, orders_mesh):
     assert_problem(client.post("/api/v1/sql", json={"sql": BIG}), 422, detail="defines a derived product")
-    assert_problem(client.post("/api/v1/sql", json={"sql": "SELECT nope FROM sales.orders"}), 422,
-                   slug="invalid-sql")
-    assert_problem(client.post("/api/v1/sql", json={"sql": "SELECT 1", "seconds": 60}), 422,
-                   slug="invalid-request")
+    assert_problem(client.post("/api/v1/sql", json={"sql": "SELECT nope FROM sales.orders"}), 422, slug="invalid-sql")
+    assert_problem(client.post("/api/v1/sql", json={"sql": "SELECT 1", "seconds": 60}), 422, slug="invalid-request")

@@ -28,8 +28,11 @@ def test_produce_json_array_acknowledges_positions(client, mesh):
 def test_produce_ndjson_partial_failure_keeps_the_valid_events(client, mesh):
     mesh.publish(contract_dict())
     lines = [orjson.dumps(order(1)), b"{broken", orjson.dumps(order(2, total=-5)), b"", orjson.dumps(order(3))]
-    r = client.post("/api/v1/products/sales.orders/events", content=b"\n".join(lines),
-                    headers={"Content-Type": "application/x-ndjson"})
+    r = client.post(
+        "/api/v1/products/sales.orders/events",
+        content=b"\n".join(lines),
+        headers={"Content-Type": "application/x-ndjson"},
+    )
     assert r.status_code == 207, r.text
     body = r.json()
     assert body["accepted"] == 2 and body["rejected"] == 2
@@ -43,8 +46,9 @@ def test_produce_ndjson_partial_failure_keeps_the_valid_events(client, mesh):
 
 def test_produce_atomic_or_all_invalid_appends_nothing(client, mesh):
     mesh.publish(contract_dict())
-    r = client.post("/api/v1/products/sales.orders/events", params={"atomic": "true"},
-                    json=[order(1), order(2, status="lost")])
+    r = client.post(
+        "/api/v1/products/sales.orders/events", params={"atomic": "true"}, json=[order(1), order(2, status="lost")]
+    )
     body = assert_problem(r, 422, detail="nothing was appended", slug="invalid-event")
     assert body["errors"][0]["index"] == 1 and body["errors"][0]["location"] == "[1].status"
     assert_problem(client.post("/api/v1/products/sales.orders/events", json=[{"nope": 1}]), 422)
@@ -54,8 +58,9 @@ def test_produce_atomic_or_all_invalid_appends_nothing(client, mesh):
 def test_produce_bad_bodies(client, mesh):
     mesh.publish(contract_dict())
     url = "/api/v1/products/sales.orders/events"
-    assert_problem(client.post(url, content=b"[1,", headers={"Content-Type": "application/json"}), 400,
-                   detail="not valid JSON")
+    assert_problem(
+        client.post(url, content=b"[1,", headers={"Content-Type": "application/json"}), 400, detail="not valid JSON"
+    )
     assert_problem(client.post(url, json={"order_id": "O1"}), 400, detail="array")
     assert_problem(client.post(url, json=[]), 400, detail="no events")
     assert_problem(client.post(url, content=b"a,b", headers={"Content-Type": "text/csv"}), 415)
@@ -64,8 +69,9 @@ def test_produce_bad_bodies(client, mesh):
 
 def test_produce_to_draft_or_retired_is_a_conflict(client, mesh):
     mesh.publish(contract_dict(), draft=True)
-    assert_problem(client.post("/api/v1/products/sales.orders/events", json=[order(1)]), 409,
-                   detail="not published yet")
+    assert_problem(
+        client.post("/api/v1/products/sales.orders/events", json=[order(1)]), 409, detail="not published yet"
+    )
 
 
 def test_dead_letter_contract_keeps_invalid_events(client, mesh):
@@ -114,8 +120,9 @@ def test_follow_live_as_server_sent_events(client, orders):
     thread = threading.Thread(target=produce_later)
     thread.start()
     received: list[dict] = []
-    with client.stream("GET", "/api/v1/products/sales.orders/events/live",
-                       params={"limit": 2, "seconds": 20, "fields": "order_id"}) as r:
+    with client.stream(
+        "GET", "/api/v1/products/sales.orders/events/live", params={"limit": 2, "seconds": 20, "fields": "order_id"}
+    ) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
         event = None
         for line in r.iter_lines():
@@ -128,8 +135,9 @@ def test_follow_live_as_server_sent_events(client, orders):
 
 
 def test_follow_ends_after_seconds_and_replays_from_beginning(client, orders):
-    with client.stream("GET", "/api/v1/products/sales.orders/events/live",
-                       params={"from_beginning": "true", "seconds": 1}) as r:
+    with client.stream(
+        "GET", "/api/v1/products/sales.orders/events/live", params={"from_beginning": "true", "seconds": 1}
+    ) as r:
         text = "".join(r.iter_text())
     assert text.count("event: event") == 20 and text.rstrip().endswith("data: {}")
     assert_problem(client.get("/api/v1/products/sales.orders/events/live", params={"seconds": 0}), 422)

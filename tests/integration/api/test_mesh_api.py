@@ -48,23 +48,32 @@ def test_schema_subjects_versions_and_compatibility(client, mesh):
     subjects = client.get("/api/v1/schemas/subjects").json()["items"]
     assert subjects[0]["subject"] == "sales.orders-value" and subjects[0]["compatibility"] == "BACKWARD"
     versions = client.get("/api/v1/schemas/subjects/sales.orders-value/versions").json()
-    assert versions[0]["version"] == 1 and versions[0]["format"] == "json-schema" and "order_id" in versions[0]["schema"]
+    assert (
+        versions[0]["version"] == 1 and versions[0]["format"] == "json-schema" and "order_id" in versions[0]["schema"]
+    )
     assert client.get("/api/v1/schemas/subjects/sales.orders-value/versions/latest").json()["id"] == versions[0]["id"]
     widened = copy.deepcopy(ORDERS_SCHEMA)
     widened["properties"]["note"] = {"type": "string"}
-    ok = client.post("/api/v1/schemas/subjects/sales.orders-value/compatibility",
-                     json={"schema": widened, "format": "json-schema"}).json()
+    ok = client.post(
+        "/api/v1/schemas/subjects/sales.orders-value/compatibility", json={"schema": widened, "format": "json-schema"}
+    ).json()
     assert ok["compatible"] is True and ok["level"] == "BACKWARD"
     narrowed = copy.deepcopy(ORDERS_SCHEMA)
     narrowed["required"].append("currency")
-    bad = client.post("/api/v1/schemas/subjects/sales.orders-value/compatibility",
-                      json={"schema": narrowed, "format": "json-schema", "version": 1}).json()
+    bad = client.post(
+        "/api/v1/schemas/subjects/sales.orders-value/compatibility",
+        json={"schema": narrowed, "format": "json-schema", "version": 1},
+    ).json()
     assert bad["compatible"] is False and bad["issues"]
     assert_problem(client.get("/api/v1/schemas/subjects/nope-value/versions"), 404, detail="nope-value")
     assert_problem(client.get("/api/v1/schemas/subjects/sales.orders-value/versions/9"), 404)
     assert_problem(client.get("/api/v1/schemas/subjects/sales.orders-value/versions/abc"), 422)
-    assert_problem(client.post("/api/v1/schemas/subjects/sales.orders-value/compatibility",
-                               json={"schema": "{not json", "format": "avro"}), 422)
+    assert_problem(
+        client.post(
+            "/api/v1/schemas/subjects/sales.orders-value/compatibility", json={"schema": "{not json", "format": "avro"}
+        ),
+        422,
+    )
     assert_problem(client.post("/api/v1/schemas/subjects/nope/compatibility", json={"schema": "{}"}), 404)
 
 
@@ -76,10 +85,16 @@ def test_lineage_of_a_derived_product(client, mesh):
     assert [n["name"] for n in up["upstream"]] == ["sales.orders"] and up["downstream"] == []
     assert up["upstream"][0]["kind"] == "source" and up["upstream"][0]["depth"] == 1
     assert {(e["output_field"], e["input_field"], e["kind"]) for e in up["field_edges"]} >= {
-        ("order_id", "order_id", "identity"), ("total", "total", "identity")}
+        ("order_id", "order_id", "identity"),
+        ("total", "total", "identity"),
+    }
     down = client.get("/api/v1/products/sales.orders/lineage").json()
-    assert down["downstream"][0] == {**down["downstream"][0], "name": "sales.big_orders", "kind": "derived",
-                                     "app": "big"}
+    assert down["downstream"][0] == {
+        **down["downstream"][0],
+        "name": "sales.big_orders",
+        "kind": "derived",
+        "app": "big",
+    }
     assert {(e["product"], e["input_product"]) for e in down["edges"]} == {("sales.big_orders", "sales.orders")}
     graph = client.get("/api/v1/lineage").json()
     assert {n["name"] for n in graph["nodes"]} == {"sales.orders", "sales.big_orders"}
@@ -92,6 +107,7 @@ def test_schema_check_with_huge_integers_is_not_a_server_error(client, mesh):
     mesh.publish(contract_dict())
     huge = copy.deepcopy(ORDERS_SCHEMA)
     huge["properties"]["total"]["maximum"] = 2**70  # found by schemathesis: orjson cannot encode it
-    r = client.post("/api/v1/schemas/subjects/sales.orders-value/compatibility",
-                    json={"schema": huge, "format": "json-schema"})
+    r = client.post(
+        "/api/v1/schemas/subjects/sales.orders-value/compatibility", json={"schema": huge, "format": "json-schema"}
+    )
     assert r.status_code < 500, r.text

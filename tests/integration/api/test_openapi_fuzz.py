@@ -19,7 +19,6 @@ import streammesh
 from streammesh.api.app import create_app
 from tests.factories import contract_dict, order
 
-
 #: generated requests per operation (and as many again breaking the schema on purpose).
 EXAMPLES = int(os.environ.get("STREAMMESH_FUZZ_EXAMPLES", "8"))
 
@@ -32,7 +31,8 @@ def _schema(tmp_path: Path) -> schemathesis.BaseSchema:
         with mesh.producer("sales.orders") as p:
             p.send_many(order(i) for i in range(10))
     return schemathesis.openapi.from_asgi("/openapi.json", create_app(workspace)).exclude(
-        path=["/api/v1/products/{name}/events/live", "/api/v1/products/{name}/samples/live"])
+        path=["/api/v1/products/{name}/events/live", "/api/v1/products/{name}/samples/live"]
+    )
 
 
 def test_no_server_errors(tmp_path: Path) -> None:
@@ -42,8 +42,13 @@ def test_no_server_errors(tmp_path: Path) -> None:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
-                      derandomize=True, database=None)
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                derandomize=True,
+                database=None,
+            )
             def run(case: schemathesis.Case) -> None:
                 case.call_and_validate(checks=[not_a_server_error])
 
@@ -51,6 +56,6 @@ def test_no_server_errors(tmp_path: Path) -> None:
                 run()
             except Unsatisfiable:  # nothing to break on purpose: the operation takes no input
                 continue
-            except Exception as e:  # noqa: BLE001 - collect every operation's failure, then report them all
+            except Exception as e:
                 failures.append(f"{operation.label} ({mode.value}): {str(e).strip()[:1500]}")
     assert not failures, "\n\n".join(failures)

@@ -25,7 +25,9 @@ def test_publish_yaml_then_get_with_etag(client, mesh):
     got = client.get("/api/v1/products/sales.orders")
     assert got.status_code == 200 and got.json()["contract"]["owner"] == "@sales-team"
     assert got.json()["stats"]["events"] == 0 and got.headers["ETag"] == r.headers["ETag"]
-    assert client.get("/api/v1/products/sales.orders", headers={"If-None-Match": got.headers["ETag"]}).status_code == 304
+    assert (
+        client.get("/api/v1/products/sales.orders", headers={"If-None-Match": got.headers["ETag"]}).status_code == 304
+    )
     assert mesh.product("sales.orders").status == "published"
 
 
@@ -40,8 +42,10 @@ def test_publish_json_draft_then_live(client):
 def test_policy_violations_are_located_and_nothing_is_published(client, mesh):
     r = client.post("/api/v1/products", json=contract_dict(owner="@nobody", description="short"))
     body = assert_problem(r, 422, detail="breaks 2 policies", slug="policy-violation")
-    assert {(e["location"], e["policy"]) for e in body["errors"]} == {("owner", "owner-registered"),
-                                                                       ("description", "description-length")}
+    assert {(e["location"], e["policy"]) for e in body["errors"]} == {
+        ("owner", "owner-registered"),
+        ("description", "description-length"),
+    }
     assert all(e["fix"] for e in body["errors"])
     assert mesh.store.get_product("sales.orders") is None
 
@@ -49,8 +53,11 @@ def test_policy_violations_are_located_and_nothing_is_published(client, mesh):
 def test_check_does_not_publish(client, mesh):
     ok = client.post("/api/v1/products/check", json=contract_dict()).json()
     assert ok == {"name": "sales.orders", "ok": True, "violations": []}
-    bad = client.post("/api/v1/products/check", content=_yaml(contract_dict(classifications={})),
-                      headers={"Content-Type": "application/yaml"}).json()
+    bad = client.post(
+        "/api/v1/products/check",
+        content=_yaml(contract_dict(classifications={})),
+        headers={"Content-Type": "application/yaml"},
+    ).json()
     assert not bad["ok"] and bad["violations"][0]["path"] == "classifications.customer_email"
     assert mesh.store.get_product("sales.orders") is None
 
@@ -62,14 +69,26 @@ def test_malformed_contracts_are_4xx_with_locations(client):
     wrong = client.post("/api/v1/products", json=contract_dict(partitions="many"))
     body = assert_problem(wrong, 422, slug="invalid-contract")
     assert body["errors"][0]["location"] == "partitions"
-    assert_problem(client.post("/api/v1/products", content=b"{not json", headers={"Content-Type": "application/json"}),
-                   400, detail="not valid JSON", slug="bad-request")
-    assert_problem(client.post("/api/v1/products", content=b"", headers={"Content-Type": "application/yaml"}),
-                   400, detail="empty")
-    assert_problem(client.post("/api/v1/products", content=b"x", headers={"Content-Type": "image/png"}),
-                   415, detail="image/png", slug="unsupported-media-type")
-    assert_problem(client.post("/api/v1/products", content=b"\xff\xfe", headers={"Content-Type": "application/yaml"}),
-                   400, detail="UTF-8")
+    assert_problem(
+        client.post("/api/v1/products", content=b"{not json", headers={"Content-Type": "application/json"}),
+        400,
+        detail="not valid JSON",
+        slug="bad-request",
+    )
+    assert_problem(
+        client.post("/api/v1/products", content=b"", headers={"Content-Type": "application/yaml"}), 400, detail="empty"
+    )
+    assert_problem(
+        client.post("/api/v1/products", content=b"x", headers={"Content-Type": "image/png"}),
+        415,
+        detail="image/png",
+        slug="unsupported-media-type",
+    )
+    assert_problem(
+        client.post("/api/v1/products", content=b"\xff\xfe", headers={"Content-Type": "application/yaml"}),
+        400,
+        detail="UTF-8",
+    )
 
 
 def test_search_facets_filters_and_pagination(client, mesh):
@@ -80,8 +99,12 @@ def test_search_facets_filters_and_pagination(client, mesh):
     assert page["total"] == 4 and len(page["items"]) == 2 and page["facets"]["domain"] == {"sales": 3, "web": 1}
     following = client.get(page["next"]).json()
     assert len(following["items"]) == 2 and following["next"] is None
-    assert {i["name"] for i in page["items"] + following["items"]} == {"sales.orders_0", "sales.orders_1",
-                                                                        "sales.orders_2", "web.page_views"}
+    assert {i["name"] for i in page["items"] + following["items"]} == {
+        "sales.orders_0",
+        "sales.orders_1",
+        "sales.orders_2",
+        "web.page_views",
+    }
     web = client.get("/api/v1/products", params={"domain": "web"}).json()
     assert [i["name"] for i in web["items"]] == ["web.page_views"] and web["items"][0]["tier"] == "tier-2"
     hits = client.get("/api/v1/products", params={"q": "page views"}).json()
@@ -108,8 +131,9 @@ def test_bad_query_parameters_are_422_problems(client):
 
 
 def test_unknown_product_and_route(client, orders):
-    body = assert_problem(client.get("/api/v1/products/sales.order"), 404, detail="no data product named",
-                          slug="not-found")
+    body = assert_problem(
+        client.get("/api/v1/products/sales.order"), 404, detail="no data product named", slug="not-found"
+    )
     assert "sales.orders" in body["hint"]
     for path in ("/versions", "/consumers", "/contract", "/lineage", "/samples", "/events"):
         assert_problem(client.get(f"/api/v1/products/sales.nothing{path}"), 404)
@@ -133,11 +157,17 @@ def test_update_honours_if_match(client, orders):
     assert ok.status_code == 200 and ok.json()["action"] == "updated"
     assert ok.headers["ETag"] != etag
     assert_problem(client.put("/api/v1/products/sales.orders", json=v2, headers={"If-Match": etag}), 412)
-    assert_problem(client.put("/api/v1/products/sales.orders", json=v2, headers={"If-Match": "yesterday"}), 422,
-                   detail="not an ETag")
+    assert_problem(
+        client.put("/api/v1/products/sales.orders", json=v2, headers={"If-Match": "yesterday"}),
+        422,
+        detail="not an ETag",
+    )
     assert_problem(client.put("/api/v1/products/sales.other", json=v2), 422, detail="URL names 'sales.other'")
-    assert_problem(client.put("/api/v1/products/sales.orders", json=contract_dict(version="1.1.0", title="Other")),
-                   409, detail="already published with different content")
+    assert_problem(
+        client.put("/api/v1/products/sales.orders", json=contract_dict(version="1.1.0", title="Other")),
+        409,
+        detail="already published with different content",
+    )
     versions = client.get("/api/v1/products/sales.orders/versions").json()
     assert [v["version"] for v in versions["items"]] == ["1.0.0", "1.1.0"] and versions["total"] == 2
 
@@ -154,14 +184,21 @@ def test_contract_as_yaml_and_json(client, orders):
 def test_deprecate_and_retire_with_if_match(client, orders):
     etag = client.get("/api/v1/products/sales.orders").headers["ETag"]
     sunset = (date.today() + timedelta(days=30)).isoformat()
-    assert_problem(client.post("/api/v1/products/sales.orders/deprecate", json={"sunset": sunset},
-                               headers={"If-Match": '"0"'}), 412)
-    assert_problem(client.post("/api/v1/products/sales.orders/deprecate", json={"sunset": "2001-01-01"}), 422,
-                   detail="in the past")
-    assert_problem(client.post("/api/v1/products/sales.orders/deprecate", json={"sunset": "soon"}), 422,
-                   detail="sunset")
-    r = client.post("/api/v1/products/sales.orders/deprecate", json={"sunset": sunset, "reason": "moving"},
-                    headers={"If-Match": etag})
+    assert_problem(
+        client.post("/api/v1/products/sales.orders/deprecate", json={"sunset": sunset}, headers={"If-Match": '"0"'}),
+        412,
+    )
+    assert_problem(
+        client.post("/api/v1/products/sales.orders/deprecate", json={"sunset": "2001-01-01"}), 422, detail="in the past"
+    )
+    assert_problem(
+        client.post("/api/v1/products/sales.orders/deprecate", json={"sunset": "soon"}), 422, detail="sunset"
+    )
+    r = client.post(
+        "/api/v1/products/sales.orders/deprecate",
+        json={"sunset": sunset, "reason": "moving"},
+        headers={"If-Match": etag},
+    )
     assert r.status_code == 200 and r.json()["status"] == "deprecated"
     assert r.json()["contract"]["deprecation"]["sunset"] == sunset
     early = client.post("/api/v1/products/sales.orders/retire", headers={"If-Match": r.headers["ETag"]})
@@ -185,9 +222,11 @@ def test_compatibility_verdict_and_evolve(client, orders):
     refused = client.post("/api/v1/products/sales.orders/evolve", json=breaking)
     body = assert_problem(refused, 409, detail="not BACKWARD compatible", slug="incompatible-schema")
     assert body["change"]["impacted_consumers"][0]["group"] == "billing" and body["errors"]
-    major = client.post("/api/v1/products/sales.orders/evolve",
-                        json=contract_dict(version="2.0.0", schema={"format": "json-schema", "definition": schema}),
-                        params={"sunset": (date.today() + timedelta(days=60)).isoformat()})
+    major = client.post(
+        "/api/v1/products/sales.orders/evolve",
+        json=contract_dict(version="2.0.0", schema={"format": "json-schema", "definition": schema}),
+        params={"sunset": (date.today() + timedelta(days=60)).isoformat()},
+    )
     assert major.status_code == 200, major.text
     out = major.json()
     assert out["action"] == "new-major" and out["product"]["name"] == "sales.orders.v2"
@@ -198,8 +237,9 @@ def test_compatibility_verdict_and_evolve(client, orders):
 
 def test_draft_has_no_compatibility(client, mesh):
     mesh.publish(contract_dict(), draft=True)
-    assert_problem(client.post("/api/v1/products/sales.orders/compatibility", json=contract_dict()), 409,
-                   detail="draft")
+    assert_problem(
+        client.post("/api/v1/products/sales.orders/compatibility", json=contract_dict()), 409, detail="draft"
+    )
 
 
 def test_a_serving_app_keeps_the_collector_off_the_requests(client):

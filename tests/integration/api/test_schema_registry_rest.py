@@ -13,8 +13,12 @@ from tests.stores import every_store
 
 pytestmark = every_store
 
-ORDER_V1 = {"type": "record", "name": "Order", "namespace": "shop", "fields": [
-    {"name": "order_id", "type": "string"}, {"name": "total", "type": "double"}]}
+ORDER_V1 = {
+    "type": "record",
+    "name": "Order",
+    "namespace": "shop",
+    "fields": [{"name": "order_id", "type": "string"}, {"name": "total", "type": "double"}],
+}
 ORDER_V2 = {**ORDER_V1, "fields": [*ORDER_V1["fields"], {"name": "note", "type": ["null", "string"], "default": None}]}
 ORDER_BAD = {**ORDER_V1, "fields": [*ORDER_V1["fields"], {"name": "coupon", "type": "string"}]}  # no default
 
@@ -87,19 +91,32 @@ def test_products_register_their_schema_on_publish(mesh, client):
     mesh.publish(contract_dict())
     latest = client.get_latest_version("sales.orders-value")
     assert latest.schema.schema_type == "JSON"
-    assert json.loads(latest.schema.schema_str)["properties"]["order_id"] == {"type": "string",
-                                                                              "description": "Order identifier"}
+    assert json.loads(latest.schema.schema_str)["properties"]["order_id"] == {
+        "type": "string",
+        "description": "Order identifier",
+    }
 
 
 def test_avro_references_resolve_across_subjects(mesh, client):
     from confluent_kafka.schema_registry import SchemaReference
 
-    address = {"type": "record", "name": "Address", "namespace": "shop",
-               "fields": [{"name": "city", "type": "string"}, {"name": "country", "type": "string"}]}
+    address = {
+        "type": "record",
+        "name": "Address",
+        "namespace": "shop",
+        "fields": [{"name": "city", "type": "string"}, {"name": "country", "type": "string"}],
+    }
     client.register_schema("address-value", Schema(json.dumps(address), "AVRO"))
-    order = {"type": "record", "name": "Order", "namespace": "shop", "fields": [
-        {"name": "order_id", "type": "string"}, {"name": "ship_to", "type": "shop.Address"},
-        {"name": "bill_to", "type": ["null", "Address"], "default": None}]}
+    order = {
+        "type": "record",
+        "name": "Order",
+        "namespace": "shop",
+        "fields": [
+            {"name": "order_id", "type": "string"},
+            {"name": "ship_to", "type": "shop.Address"},
+            {"name": "bill_to", "type": ["null", "Address"], "default": None},
+        ],
+    }
     refs = [SchemaReference("shop.Address", "address-value", 1)]
     schema_id = client.register_schema("orders-value", Schema(json.dumps(order), "AVRO", refs))
     served = client.get_schema(schema_id)
@@ -108,6 +125,7 @@ def test_avro_references_resolve_across_subjects(mesh, client):
     assert {"ship_to.city", "bill_to.country"} <= {f.path for f in parsed.fields}
     assert parsed.validate({"order_id": "O1", "ship_to": {"city": "Lyon", "country": "FR"}, "bill_to": None}) == []
     with pytest.raises(SchemaRegistryError) as info:  # a reference to nothing
-        client.register_schema("other-value", Schema(json.dumps(order), "AVRO",
-                                                      [SchemaReference("shop.Address", "missing-value", 1)]))
+        client.register_schema(
+            "other-value", Schema(json.dumps(order), "AVRO", [SchemaReference("shop.Address", "missing-value", 1)])
+        )
     assert info.value.error_code == 42201 and "missing-value" in info.value.error_message

@@ -18,10 +18,18 @@ from streammesh.schemas.codecs.protobuf_descriptors import build_file
 from tests.factories import ORDERS_SCHEMA, contract_dict
 from tests.servers import serve
 
-AVRO_ORDER = {"type": "record", "name": "Order", "namespace": "shop", "fields": [
-    {"name": "order_id", "type": "string"}, {"name": "customer_email", "type": "string"},
-    {"name": "total", "type": "double"}, {"name": "items", "type": {"type": "array", "items": "string"}},
-    {"name": "note", "type": ["null", "string"], "default": None}]}
+AVRO_ORDER = {
+    "type": "record",
+    "name": "Order",
+    "namespace": "shop",
+    "fields": [
+        {"name": "order_id", "type": "string"},
+        {"name": "customer_email", "type": "string"},
+        {"name": "total", "type": "double"},
+        {"name": "items", "type": {"type": "array", "items": "string"}},
+        {"name": "note", "type": ["null", "string"], "default": None},
+    ],
+}
 PROTO_ORDER = """syntax = "proto3";
 package shop;
 // An order, as the shop's checkout emits it.
@@ -34,12 +42,36 @@ message Order {
 }
 """
 VALUES = {
-    "avro": [{"order_id": f"O{i}", "customer_email": f"c{i}@example.com", "total": i * 1.5, "items": ["a", "b"],
-              "note": None if i % 2 else "gift"} for i in range(5)],
-    "json-schema": [{"order_id": f"O{i}", "customer_id": "C1", "customer_email": f"c{i}@example.com",
-                     "total": i * 1.5, "status": "placed"} for i in range(5)],
-    "protobuf": [{"order_id": f"O{i}", "customer_email": f"c{i}@example.com", "total": i * 1.5, "items": ["a"],
-                  "placed_at": 1_795_000_000_000 + i} for i in range(5)],
+    "avro": [
+        {
+            "order_id": f"O{i}",
+            "customer_email": f"c{i}@example.com",
+            "total": i * 1.5,
+            "items": ["a", "b"],
+            "note": None if i % 2 else "gift",
+        }
+        for i in range(5)
+    ],
+    "json-schema": [
+        {
+            "order_id": f"O{i}",
+            "customer_id": "C1",
+            "customer_email": f"c{i}@example.com",
+            "total": i * 1.5,
+            "status": "placed",
+        }
+        for i in range(5)
+    ],
+    "protobuf": [
+        {
+            "order_id": f"O{i}",
+            "customer_email": f"c{i}@example.com",
+            "total": i * 1.5,
+            "items": ["a"],
+            "placed_at": 1_795_000_000_000 + i,
+        }
+        for i in range(5)
+    ],
 }
 
 
@@ -66,9 +98,12 @@ def _confluent(fmt: str, client: SchemaRegistryClient):
     cls = _proto_class()
     ser = ProtobufSerializer(cls, client, {"use.deprecated.format": False})
     de = ProtobufDeserializer(cls, {"use.deprecated.format": False})
-    return (lambda v, ctx: ser(json_format.ParseDict(v, cls()), ctx),
-            lambda b, ctx: json_format.MessageToDict(de(b, ctx), preserving_proto_field_name=True,
-                                                     always_print_fields_with_no_presence=True))
+    return (
+        lambda v, ctx: ser(json_format.ParseDict(v, cls()), ctx),
+        lambda b, ctx: json_format.MessageToDict(
+            de(b, ctx), preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+        ),
+    )
 
 
 def _normal(fmt: str, value: dict) -> dict:
@@ -96,7 +131,8 @@ def test_confluent_reads_what_streammesh_writes_and_back(mesh, fmt):
         assert decoded == values
 
         # Confluent's serializer writes; streammesh's consumer decodes
-        mesh.log.append("sales.orders", [OutgoingRecord(value=serialize(v, ctx), key=v["order_id"].encode())
-                                         for v in values])
+        mesh.log.append(
+            "sales.orders", [OutgoingRecord(value=serialize(v, ctx), key=v["order_id"].encode()) for v in values]
+        )
         seen = [_normal(fmt, e.value) for e in mesh.consumer("sales.orders", from_beginning=True)]
         assert sorted(seen, key=lambda v: v["order_id"]) == sorted(values * 2, key=lambda v: v["order_id"])

@@ -101,7 +101,7 @@ def _stop_workers(workspace: Path) -> None:
             if pid_alive(a.pid, a.name):
                 try:
                     stop(mesh, a.name, timeout=15)
-                except Exception:  # noqa: BLE001,S110 - fall through to the kill below
+                except Exception:
                     pass
             if pid_alive(a.pid, a.name):
                 os.kill(a.pid, signal.SIGKILL)
@@ -132,6 +132,7 @@ def cli(workspace: Path) -> Callable[..., Any]:
 @pytest.fixture
 def script(tmp_path: Path) -> Callable[[str, str], Path]:
     """Write an app script to a file."""
+
     def write(text: str, name: str = "high_value.sql") -> Path:
         path = tmp_path / name
         path.write_text(text)

@@ -37,8 +37,7 @@ def test_validate_prints_contracts_without_deploying(cli, mesh, script):
 
 
 def test_validate_shows_the_error_position_with_a_caret(cli, script):
-    bad = script("CREATE STREAM sales.big AS\nSELECT order_id, total\nFROM sales.orders WHERE totl > 100;\n",
-                 "bad.sql")
+    bad = script("CREATE STREAM sales.big AS\nSELECT order_id, total\nFROM sales.orders WHERE totl > 100;\n", "bad.sql")
     result = cli("apps", "validate", str(bad), "--owner", "@sales-team", ok=False)
     assert result.exit_code == 1
     err = result.stderr
@@ -84,12 +83,16 @@ def test_lineage_upstream_downstream_and_fields(cli, script):
 
 def test_sql_pull_query(cli, mesh):
     customer = read_all(mesh, "customers.profiles")[-1].value
-    result = cli("sql", f"SELECT customer_id, region FROM customers.profiles "
-                        f"WHERE customer_id = '{customer['customer_id']}'", "--json")
+    result = cli(
+        "sql",
+        f"SELECT customer_id, region FROM customers.profiles WHERE customer_id = '{customer['customer_id']}'",
+        "--json",
+    )
     rows = [orjson.loads(line) for line in result.stdout.splitlines()]
     assert rows == [{"customer_id": customer["customer_id"], "region": customer["region"]}]
-    table = cli("sql", f"SELECT customer_id, region FROM customers.profiles "
-                       f"WHERE customer_id = '{customer['customer_id']}'").output
+    table = cli(
+        "sql", f"SELECT customer_id, region FROM customers.profiles WHERE customer_id = '{customer['customer_id']}'"
+    ).output
     assert customer["customer_id"] in table and "1 row" in table
 
 
@@ -110,8 +113,9 @@ def test_sql_push_preview_prints_live_rows(cli, mesh):
     thread = threading.Thread(target=produce, daemon=True)
     thread.start()
     try:
-        result = cli("sql", "SELECT order_id, total FROM sales.orders WHERE total = 777", "--seconds", "20",
-                     "--limit", "3")
+        result = cli(
+            "sql", "SELECT order_id, total FROM sales.orders WHERE total = 777", "--seconds", "20", "--limit", "3"
+        )
     finally:
         stop.set()
         thread.join(5)

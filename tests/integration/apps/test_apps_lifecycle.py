@@ -35,8 +35,13 @@ def _more_orders(mesh, n: int, *, start: int) -> int:
     qualifying = 0
     with mesh.producer("sales.orders") as producer:
         for i in range(n):
-            order = {**template, "order_id": f"O{90_000_000 + start + i}", "status": "placed",
-                     "total": 5000.0 if i % 2 == 0 else 10.0, "item_count": 1}
+            order = {
+                **template,
+                "order_id": f"O{90_000_000 + start + i}",
+                "status": "placed",
+                "total": 5000.0 if i % 2 == 0 else 10.0,
+                "item_count": 1,
+            }
             qualifying += is_high_value(order)
             producer.send(order["order_id"], order)
     return qualifying

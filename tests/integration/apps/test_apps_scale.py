@@ -48,8 +48,15 @@ FROM shop.orders GROUP BY order_id;
 def _orders(start: int, count: int, rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
     out = []
     for i in range(start, start + count):
-        order = {"order_id": f"O{i % 400:04d}", "customer_id": f"C{rng.randrange(12)}", "amount": float(i % 50),
-                 "quantity": 1 + i % 4, "status": "placed", "channel": None, "placed_at": iso(BASE_MS + i * 1000)}
+        order = {
+            "order_id": f"O{i % 400:04d}",
+            "customer_id": f"C{rng.randrange(12)}",
+            "amount": float(i % 50),
+            "quantity": 1 + i % 4,
+            "status": "placed",
+            "channel": None,
+            "placed_at": iso(BASE_MS + i * 1000),
+        }
         out.append((order["order_id"], order))
     return out
 
@@ -69,7 +76,7 @@ def kafka_mesh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, metadata_factory
         finally:
             try:
                 stop(mesh, "scale", timeout=10)
-            except Exception:  # noqa: BLE001,S110 - not deployed
+            except Exception:
                 pass
             mesh.close()
 
@@ -103,13 +110,26 @@ def test_two_instances_split_the_partitions_and_one_takes_over_when_the_other_is
     mesh, rng = kafka_mesh, random.Random(5)
     mesh.publish(orders_contract(partitions=4))
     mesh.publish(customers_contract(partitions=2))
-    produce(mesh, "shop.customers", [{"customer_id": f"C{i}", "label": f"c{i}", "region": f"r{i % 3}", "tier": 1,
-                                      "updated_at": iso(BASE_MS - 60_000)} for i in range(10)])
+    produce(
+        mesh,
+        "shop.customers",
+        [
+            {
+                "customer_id": f"C{i}",
+                "label": f"c{i}",
+                "region": f"r{i % 3}",
+                "tier": 1,
+                "updated_at": iso(BASE_MS - 60_000),
+            }
+            for i in range(10)
+        ],
+    )
     produce(mesh, "shop.orders", _orders(0, 600, rng))
     app = deploy(mesh, APP, name="scale", owner="@analytics-team", instances=2)
     assert app.status == "running", app.error
     queries = compile_script(APP, catalog_of(mesh))
     assert [parallelism(mesh, q)[0] for q in queries] == [4, 4]
+
     # the two instances split the 4 partitions of each statement
     def split() -> tuple[dict[str, list[int]], ...] | None:
         owned = (_owned(mesh, 0), _owned(mesh, 1))
@@ -120,8 +140,9 @@ def test_two_instances_split_the_partitions_and_one_takes_over_when_the_other_is
         assert sorted(both[0][q.name] + both[1][q.name]) == [0, 1, 2, 3]
     guarantee = status(mesh, "scale").metrics.get("guarantee", "")
     assert guarantee.startswith("exactly-once (Kafka transactions")  # Tansu has transactions
-    shown = CliRunner().invoke(cli, ["-w", str(mesh.workspace), "apps", "status", "scale"],
-                               env={"COLUMNS": "200"}).output
+    shown = (
+        CliRunner().invoke(cli, ["-w", str(mesh.workspace), "apps", "status", "scale"], env={"COLUMNS": "200"}).output
+    )
     assert "guarantee exactly-once (Kafka transactions" in shown
     assert "instance 0" in shown and "instance 1" in shown and "4 tasks" in shown
     produce(mesh, "shop.orders", _orders(600, 600, rng))  # more arrives while both run
@@ -130,8 +151,11 @@ def test_two_instances_split_the_partitions_and_one_takes_over_when_the_other_is
     os.kill(victim, signal.SIGKILL)
     produce(mesh, "shop.orders", _orders(1200, 600, rng))
     # the survivor takes the killed instance's partitions over and catches up to the batch result
-    wait_for(lambda: all(sorted(_owned(mesh, 0).get(q.name, [])) == [0, 1, 2, 3] for q in queries),
-             timeout=30, what="instance 0 to own every partition")
+    wait_for(
+        lambda: all(sorted(_owned(mesh, 0).get(q.name, [])) == [0, 1, 2, 3] for q in queries),
+        timeout=30,
+        what="instance 0 to own every partition",
+    )
     wait_for(lambda: _matches(mesh, queries), timeout=60, what="the outputs to equal the batch result")
     for q in queries:  # and nothing twice: every stream event once, the table's latest values equal the batch's
         events = list(mesh.consumer(q.name, from_beginning=True))
@@ -146,8 +170,13 @@ def test_the_embedded_log_refuses_several_instances(tmp_path: Path) -> None:
     mesh.add_team("@analytics-team", domain="analytics")
     mesh.publish(orders_contract(partitions=4))
     with pytest.raises(ValidationError, match="embedded log runs an app as one instance") as e:
-        deploy(mesh, "CREATE STREAM analytics.o AS SELECT order_id FROM shop.orders", name="two",
-               owner="@analytics-team", instances=2)
+        deploy(
+            mesh,
+            "CREATE STREAM analytics.o AS SELECT order_id FROM shop.orders",
+            name="two",
+            owner="@analytics-team",
+            instances=2,
+        )
     assert "kafka" in (e.value.hint or "")
     assert mesh.store.get_app("two") is None
     mesh.close()

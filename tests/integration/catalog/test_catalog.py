@@ -86,15 +86,26 @@ def test_unknown_product_suggests_close_names(mesh):
 
 def _publish_many(mesh):
     mesh.publish(contract_dict())
-    mesh.publish(contract_dict("web.page_views", title="Page views",
-                               description="Every page a visitor opens on the shop, including orders pages; "
-                                           "use it for funnels and product interest.",
-                               tags=["clickstream"], quality="raw", sla={**contract_dict()["sla"], "tier": "tier-3"}))
+    mesh.publish(
+        contract_dict(
+            "web.page_views",
+            title="Page views",
+            description="Every page a visitor opens on the shop, including orders pages; "
+            "use it for funnels and product interest.",
+            tags=["clickstream"],
+            quality="raw",
+            sla={**contract_dict()["sla"], "tier": "tier-3"},
+        )
+    )
     customers = contract_dict(
-        "customers.profiles", title="Customer profiles",
+        "customers.profiles",
+        title="Customer profiles",
         description="The current profile of each customer with contact details and region; one event per change.",
-        tags=["customers", "crm"], quality="authoritative", key=["customer_id"],
-        sla={**contract_dict()["sla"], "tier": "tier-1"})
+        tags=["customers", "crm"],
+        quality="authoritative",
+        key=["customer_id"],
+        sla={**contract_dict()["sla"], "tier": "tier-1"},
+    )
     mesh.publish(customers)
 
 
@@ -110,8 +121,11 @@ def test_search_ranks_name_hits_above_description_hits(mesh):
 def test_search_matches_field_names_owner_and_prefixes(mesh):
     _publish_many(mesh)
     # 'email' appears only as the field name customer_email, which all three schemas have
-    assert {h.product.name for h in mesh.search("email").hits} == {"sales.orders", "web.page_views",
-                                                                    "customers.profiles"}
+    assert {h.product.name for h in mesh.search("email").hits} == {
+        "sales.orders",
+        "web.page_views",
+        "customers.profiles",
+    }
     assert mesh.search("@web-team").hits[0].product.name == "web.page_views"
     assert {h.product.name for h in mesh.search("custom").hits} >= {"customers.profiles"}
     assert mesh.search("nonexistentword").total == 0

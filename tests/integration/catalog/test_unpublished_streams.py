@@ -11,6 +11,7 @@ from streammesh.sdk.mesh import Mesh
 from tests.factories import contract_dict
 from tests.raw_streams import raw_streams, returns
 
+
 def test_lists_unpublished_streams_with_their_schema(mesh: Mesh):
     raw_streams(mesh)
     found = {s.name: s for s in mesh.streams(unpublished=True)}
@@ -49,8 +50,15 @@ def test_an_unknown_schema_id_is_reported_not_guessed(mesh: Mesh):
 def test_publishing_an_existing_stream_adopts_it_with_its_events(mesh: Mesh):
     raw_streams(mesh)
     [info] = [s for s in mesh.streams(unpublished=True) if s.name == "sales.returns"]
-    contract = contract_dict("sales.returns", title="Returns", key=info.suggested_key, partitions=info.partitions,
-                             schema=info.schema, classifications={}, timestamp_field="received_at")
+    contract = contract_dict(
+        "sales.returns",
+        title="Returns",
+        key=info.suggested_key,
+        partitions=info.partitions,
+        schema=info.schema,
+        classifications={},
+        timestamp_field="received_at",
+    )
     outcome = mesh.publish(contract)
     assert outcome.action == "created"
     assert mesh.stats("sales.returns")["events"] == 30

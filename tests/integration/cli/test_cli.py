@@ -64,8 +64,9 @@ def test_publish_search_show_produce_consume(cli, tmp_path):
     limited = cli("consume", "sales.orders", "--from-beginning", "--limit", "7").stdout.splitlines()
     assert len(limited) == 7
 
-    table = cli("consume", "sales.orders", "--from-beginning", "--limit", "3", "--format", "table",
-                "--fields", "order_id").output
+    table = cli(
+        "consume", "sales.orders", "--from-beginning", "--limit", "3", "--format", "table", "--fields", "order_id"
+    ).output
     assert "3 events" in table and "order_id" in table
 
     shown = cli("products", "show", "sales.orders").output
@@ -98,8 +99,10 @@ def test_policy_violations_are_listed_and_nothing_is_published(cli, tmp_path):
 
 def test_bad_contract_file_gives_located_error(cli, tmp_path):
     path = tmp_path / "broken.yaml"
-    path.write_text("name: sales.orders\ndomain: sales\nowner: '@sales-team'\nsla:\n  tier: tier-9\n"
-                    "schema: {format: json-schema, definition: {type: object}}\n")
+    path.write_text(
+        "name: sales.orders\ndomain: sales\nowner: '@sales-team'\nsla:\n  tier: tier-9\n"
+        "schema: {format: json-schema, definition: {type: object}}\n"
+    )
     result = cli("products", "publish", str(path), ok=False)
     assert result.exit_code == 1
     assert "broken.yaml:5" in result.stderr and "sla.tier" in result.stderr

@@ -59,8 +59,7 @@ def test_products_evolve_major_release(cli, tmp_path):
     assert "version: 2.0.0" in refused.stderr
     broken["version"] = "2.0.0"
     sunset = (date.today() + timedelta(days=60)).isoformat()
-    released = cli("products", "evolve", "sales.orders", str(_write(tmp_path, "v2.yaml", broken)),
-                   "--sunset", sunset)
+    released = cli("products", "evolve", "sales.orders", str(_write(tmp_path, "v2.yaml", broken)), "--sunset", sunset)
     assert "Released sales.orders.v2 2.0.0" in released.stdout and sunset in released.stdout
     assert "deprecated" in cli("products", "show", "sales.orders").stdout
 
@@ -92,8 +91,21 @@ def test_output_closed_early_is_not_an_error(cli, tmp_path):
     import sys
 
     cli("products", "publish", str(_write(tmp_path, "v1.yaml", contract_dict())))
-    proc = subprocess.Popen([sys.executable, "-m", "streammesh.cli.main", "-w", str(tmp_path / "ws"), "generate",
-                             "sales.orders", "--count", "200000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streammesh.cli.main",
+            "-w",
+            str(tmp_path / "ws"),
+            "generate",
+            "sales.orders",
+            "--count",
+            "200000",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout is not None
     first = proc.stdout.readline()
     proc.stdout.close()  # like '| head -1'

@@ -41,9 +41,20 @@ def test_streams_lists_unpublished_ones_and_publishing_adopts_one(tmp_path: Path
     assert returns["schema"]["definition"]["properties"]["lines"]["type"] == "array"
 
     contract = tmp_path / "returns.yaml"
-    contract.write_text(yaml.safe_dump(contract_dict(
-        "sales.returns", title="Returns", key=returns["suggested_key"], partitions=returns["partitions"],
-        schema=returns["schema"], classifications={}, timestamp_field="received_at"), sort_keys=False))
+    contract.write_text(
+        yaml.safe_dump(
+            contract_dict(
+                "sales.returns",
+                title="Returns",
+                key=returns["suggested_key"],
+                partitions=returns["partitions"],
+                schema=returns["schema"],
+                classifications={},
+                timestamp_field="received_at",
+            ),
+            sort_keys=False,
+        )
+    )
     assert "Published sales.returns" in _run(workspace, "products", "publish", str(contract)).output
     assert "sales.returns" not in _run(workspace, "streams", "--unpublished").output
     consumed = _run(workspace, "consume", "sales.returns", "--from-beginning").stdout.splitlines()

@@ -30,9 +30,13 @@ embedded_only = pytest.mark.parametrize("backend", ["embedded"])
 def tansu_gap(gap: str) -> pytest.MarkDecorator:
     """Run on every backend, the Kafka one marked xfail(strict) for a documented Tansu shortcoming."""
     reason = TANSU_GAPS[gap]
-    return pytest.mark.parametrize("backend", [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason)) if name == "kafka" else name
-        for name in log_backends.names()])
+    return pytest.mark.parametrize(
+        "backend",
+        [
+            pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason)) if name == "kafka" else name
+            for name in log_backends.names()
+        ],
+    )
 
 
 def unique(prefix: str) -> str:

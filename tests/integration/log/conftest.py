@@ -87,8 +87,9 @@ def start_worker() -> Iterator[Callable[..., subprocess.Popen]]:
 
     def start(*args: str) -> subprocess.Popen:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        proc = subprocess.Popen([sys.executable, str(WORKERS), *args], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, str(WORKERS), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
         procs.append(proc)
         return proc
 

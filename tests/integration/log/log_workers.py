@@ -1,9 +1,9 @@
 """Worker processes for the multi-process tests of the embedded log (run as a script).
 
-    log_workers.py acked-producer ROOT TOPIC          append forever, print "ACK p base first_seq count"
-    log_workers.py producer ROOT TOPIC ID COUNT       append COUNT events "ID:seq" keyed by seq, then exit
-    log_workers.py consumer ROOT TOPIC GROUP OUT STOP consume in GROUP, write "ID:seq p offset" lines to OUT
-                                                      (pausing 2 ms per poll) until the file STOP exists
+log_workers.py acked-producer ROOT TOPIC          append forever, print "ACK p base first_seq count"
+log_workers.py producer ROOT TOPIC ID COUNT       append COUNT events "ID:seq" keyed by seq, then exit
+log_workers.py consumer ROOT TOPIC GROUP OUT STOP consume in GROUP, write "ID:seq p offset" lines to OUT
+                                                  (pausing 2 ms per poll) until the file STOP exists
 """
 
 from __future__ import annotations
@@ -25,15 +25,20 @@ def acked_producer(root: str, topic: str) -> None:
     parts = log.topic_spec(topic).partitions
     rnd = random.Random(os.getpid())
     blob = os.urandom(1 << 20)
-    pool = [blob[i:i + rnd.randint(0, 8000)] for i in range(0, 3000 * 300, 300)]
+    pool = [blob[i : i + rnd.randint(0, 8000)] for i in range(0, 3000 * 300, 300)]
     seq = 0
     while True:
         n = rnd.randint(1, 500)
         p = rnd.randrange(parts)
         first = rnd.randrange(len(pool) - n)
-        values = pool[first:first + n]
-        pos = log.append(topic, [OutgoingRecord(v, key=b"k%d" % (seq + i), headers=(("len", b"%d" % len(v)),),
-                                                partition=p) for i, v in enumerate(values)])
+        values = pool[first : first + n]
+        pos = log.append(
+            topic,
+            [
+                OutgoingRecord(v, key=b"k%d" % (seq + i), headers=(("len", b"%d" % len(v)),), partition=p)
+                for i, v in enumerate(values)
+            ],
+        )
         print(f"ACK {p} {pos[0].offset} {seq} {n}", flush=True)
         seq += n
 
@@ -45,8 +50,9 @@ def producer(root: str, topic: str, ident: str, count: int) -> None:
     seq = 0
     while seq < count:
         n = min(rnd.randint(1, 40), count - seq)
-        log.append(topic, [OutgoingRecord(f"{ident}:{seq + i}".encode(), key=b"key-%d" % rnd.randrange(50))
-                           for i in range(n)])
+        log.append(
+            topic, [OutgoingRecord(f"{ident}:{seq + i}".encode(), key=b"key-%d" % rnd.randrange(50)) for i in range(n)]
+        )
         seq += n
         time.sleep(rnd.uniform(0, 0.02))
     log.close()

@@ -18,8 +18,9 @@ def produce(log: BaseLog, topic: str, partitions: int, per_partition: int) -> No
         log.append(topic, [OutgoingRecord(b"%d:%d" % (p, i), partition=p) for i in range(per_partition)])
 
 
-def drain(consumers: list[BaseLogConsumer], until: int, got: list[Record], *, max_records: int = 7,
-          seconds: float = 20.0) -> None:
+def drain(
+    consumers: list[BaseLogConsumer], until: int, got: list[Record], *, max_records: int = 7, seconds: float = 20.0
+) -> None:
     deadline = time.monotonic() + seconds
     while len(got) < until and time.monotonic() < deadline:
         for c in consumers:
@@ -42,9 +43,9 @@ def test_group_resumes_after_restart(log: BaseLog, topic_factory) -> None:
     assert len(first) == 45
     c.close()  # auto-commit: the positions of everything returned
     with log.consumer([topic], group=group, session_timeout_ms=SESSION_MS) as reader:
-        assert reader.committed() == {
-            (topic, p): n for p, n in Counter(r.partition for r in first).items()} | {
-            (topic, p): 0 for p in (0, 1) if p not in {r.partition for r in first}}
+        assert reader.committed() == {(topic, p): n for p, n in Counter(r.partition for r in first).items()} | {
+            (topic, p): 0 for p in (0, 1) if p not in {r.partition for r in first}
+        }
     c2 = log.consumer([topic], group=group, session_timeout_ms=SESSION_MS)
     rest: list[Record] = []
     drain([c2], 55, rest)

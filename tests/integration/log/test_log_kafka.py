@@ -63,8 +63,10 @@ def test_topics_carry_retention_and_compaction_as_kafka_configs(log: KafkaEventL
     log.create_topic(TopicSpec(stream, partitions=3, retention_ms=86_400_000))
     admin = AdminClient({"bootstrap.servers": kafka_bootstrap})
     resources = [ConfigResource(ConfigResource.Type.TOPIC, t) for t in (table, stream)]
-    found = {r.name: {k: e.value for k, e in f.result(timeout=10).items()}
-             for r, f in admin.describe_configs(resources).items()}
+    found = {
+        r.name: {k: e.value for k, e in f.result(timeout=10).items()}
+        for r, f in admin.describe_configs(resources).items()
+    }
     assert found[table]["retention.ms"] == "-1" and found[table]["cleanup.policy"] == "compact"
     assert found[stream]["retention.ms"] == "86400000" and found[stream]["cleanup.policy"] == "delete"
     partitions = admin.list_topics(timeout=10).topics
@@ -95,8 +97,9 @@ def test_placement_matches_other_kafka_clients(log: KafkaEventLog, kafka_bootstr
     assert {(m.timestamp()[1], tuple(m.headers())) for m in seen} == {(1_000, (("h", b"1"),))}
 
 
-def test_records_read_headers_on_first_access_and_behave_as_plain_records(log: KafkaEventLog,
-                                                                          kafka_bootstrap: str) -> None:
+def test_records_read_headers_on_first_access_and_behave_as_plain_records(
+    log: KafkaEventLog, kafka_bootstrap: str
+) -> None:
     # another client's records: a null header value (the port reads it as b""), no headers at all
     topic = unique("headers")
     log.create_topic(TopicSpec(topic, partitions=2))
@@ -109,9 +112,11 @@ def test_records_read_headers_on_first_access_and_behave_as_plain_records(log: K
         got = sorted(take(consumer, 3), key=lambda r: (r.partition, r.offset))
         assert consumer.position() == {(topic, 0): 2, (topic, 1): 1}
     # read after the consumer closed: a record keeps what it needs
-    expected = [Record(topic, 0, 0, 1_000, b"k1", b"a", (("trace", b""), ("n", b"1"))),
-                Record(topic, 0, 1, 3_000, b"k1", None, (("n", b"2"),)),
-                Record(topic, 1, 0, 2_000, None, b"b", ())]
+    expected = [
+        Record(topic, 0, 0, 1_000, b"k1", b"a", (("trace", b""), ("n", b"1"))),
+        Record(topic, 0, 1, 3_000, b"k1", None, (("n", b"2"),)),
+        Record(topic, 1, 0, 2_000, None, b"b", ()),
+    ]
     assert got == expected and expected == got
     assert [type(r.headers) for r in got] == [tuple] * 3
     first = got[0]
@@ -131,9 +136,15 @@ def test_a_poll_reads_a_batch_across_partitions_and_topics(log: KafkaEventLog) -
     a, b = unique("cols-a"), unique("cols-b")
     log.create_topic(TopicSpec(a, partitions=3))
     log.create_topic(TopicSpec(b, partitions=1))
-    sent = {a: [OutgoingRecord(b"a%d" % i, key=b"k%d" % i, headers=(("i", b"%d" % i),), timestamp=10_000 + i,
-                               partition=i % 3) for i in range(300)],
-            b: [OutgoingRecord(b"b%d" % i, timestamp=20_000 + i) for i in range(50)]}
+    sent = {
+        a: [
+            OutgoingRecord(
+                b"a%d" % i, key=b"k%d" % i, headers=(("i", b"%d" % i),), timestamp=10_000 + i, partition=i % 3
+            )
+            for i in range(300)
+        ],
+        b: [OutgoingRecord(b"b%d" % i, timestamp=20_000 + i) for i in range(50)],
+    }
     for topic, records in sent.items():
         log.append(topic, records)
     with log.consumer([a, b]) as consumer:
@@ -143,15 +154,18 @@ def test_a_poll_reads_a_batch_across_partitions_and_topics(log: KafkaEventLog) -
     for r in got:
         i = int(r.value[1:])
         s = sent[r.topic][i]
-        assert (r.partition, r.key, r.timestamp, r.headers) == (s.partition if r.topic == a else 0, s.key,
-                                                                 s.timestamp, s.headers)
+        assert (r.partition, r.key, r.timestamp, r.headers) == (
+            s.partition if r.topic == a else 0,
+            s.key,
+            s.timestamp,
+            s.headers,
+        )
         assert r.offset == (i // 3 if r.topic == a else i)
 
 
 def test_init_refuses_an_unreachable_cluster_and_writes_nothing(tmp_path: Path, backend: str) -> None:
     port = free_port()
-    result = CliRunner().invoke(app, ["-w", str(tmp_path / "ws"), "init", "--log",
-                                      f"kafka://127.0.0.1:{port}"])
+    result = CliRunner().invoke(app, ["-w", str(tmp_path / "ws"), "init", "--log", f"kafka://127.0.0.1:{port}"])
     assert result.exit_code == 1
     assert f"cannot reach the Kafka cluster at 127.0.0.1:{port}" in result.output + result.stderr
     assert not (tmp_path / "ws" / CONFIG_FILE).exists()
@@ -195,8 +209,22 @@ def test_sasl_settings_reach_the_client_and_refusals_say_so(secured_bootstrap: s
 def test_a_scram_user_can_use_a_secured_cluster(secured_bootstrap: str, backend: str) -> None:
     binary = tansu_binary()
     assert binary is not None
-    subprocess.run([str(binary), "user", "create", "--broker", f"tcp://{secured_bootstrap}", "--mechanism",
-                    "scram512", "mesh", "s3cret"], capture_output=True, timeout=20, check=False)
+    subprocess.run(
+        [
+            str(binary),
+            "user",
+            "create",
+            "--broker",
+            f"tcp://{secured_bootstrap}",
+            "--mechanism",
+            "scram512",
+            "mesh",
+            "s3cret",
+        ],
+        capture_output=True,
+        timeout=20,
+        check=False,
+    )
     log = KafkaEventLog(f"kafka://{secured_bootstrap}?{SCRAM}", config={"sasl.password": "s3cret"}, timeout=3)
     try:
         topic = unique("secured")

@@ -69,6 +69,7 @@ def test_four_producers_two_consumers_every_event_once(tmp_path: Path, log: Embe
     per_producer = 4000
     stop = tmp_path / "stop"
     outs = [tmp_path / f"consumer-{i}.txt" for i in range(2)]
+
     def start_consumer(out: Path) -> subprocess.Popen:
         proc = start_worker("consumer", str(log.root), "busy", "grp", str(out), str(stop))
         assert proc.stdout is not None and proc.stdout.readline().strip() == "STARTED"

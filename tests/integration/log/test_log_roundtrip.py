@@ -201,8 +201,7 @@ def test_delete_topic_removes_records_and_offsets(log: BaseLog, topic_factory) -
 
 def _timestamped(log: BaseLog, topic: str) -> None:
     for p in (0, 1):  # timestamps 1000..10000: librdkafka cannot send 0, it means "now"
-        log.append(topic, [OutgoingRecord(b"%d-%d" % (p, i), partition=p, timestamp=1000 * (i + 1))
-                           for i in range(10)])
+        log.append(topic, [OutgoingRecord(b"%d-%d" % (p, i), partition=p, timestamp=1000 * (i + 1)) for i in range(10)])
 
 
 def test_offsets_and_seeks(log: BaseLog, topic_factory) -> None:
@@ -246,8 +245,11 @@ def test_offsets_for_timestamp_and_seek_to_timestamp(log: BaseLog, topic_factory
 def test_explicit_timestamps_must_be_sendable(log: BaseLog, topic_factory) -> None:
     topic = topic_factory()
     log.append(topic, [OutgoingRecord(b"x", timestamp=1)])
-    with pytest.raises(LogError, match="timestamp must be positive") if not isinstance(log, EmbeddedLog) else \
-            pytest.raises(AssertionError):
+    with (
+        pytest.raises(LogError, match="timestamp must be positive")
+        if not isinstance(log, EmbeddedLog)
+        else pytest.raises(AssertionError)
+    ):
         log.append(topic, [OutgoingRecord(b"x", timestamp=0)])
         raise AssertionError("the embedded log stores timestamp 0 as it is")
 
@@ -334,7 +336,8 @@ def test_one_record_appends_read_back_exactly(log: BaseLog, topic_factory, read_
     got = read_all(log, topic)
     expected = sent + sent[:5]
     assert [(r.key, r.value, r.headers, r.timestamp) for r in got] == [
-        (s.key, s.value, s.headers, s.timestamp) for s in expected]
+        (s.key, s.value, s.headers, s.timestamp) for s in expected
+    ]
     with log.consumer([topic]) as c:
         c.seek(topic, 0, 30)
         assert [r.value for r in take(c, 4)] == [s.value for s in sent[30:34]]

@@ -24,11 +24,17 @@ def pdir(log: EmbeddedLog, topic: str, partition: int = 0) -> Path:
     return log.root / "topics" / topic / str(partition)
 
 
-def fill(log: EmbeddedLog, topic: str, n: int, *, per_append: int = 7, size: int = 100, t0: int = 0,
-         step: int = 10) -> None:
+def fill(
+    log: EmbeddedLog, topic: str, n: int, *, per_append: int = 7, size: int = 100, t0: int = 0, step: int = 10
+) -> None:
     for start in range(0, n, per_append):
-        log.append(topic, [OutgoingRecord(b"%06d:" % i + b"x" * size, key=b"k%d" % i, timestamp=t0 + i * step)
-                           for i in range(start, min(n, start + per_append))])
+        log.append(
+            topic,
+            [
+                OutgoingRecord(b"%06d:" % i + b"x" * size, key=b"k%d" % i, timestamp=t0 + i * step)
+                for i in range(start, min(n, start + per_append))
+            ],
+        )
 
 
 def test_segments_roll_and_reads_cross_them(log: EmbeddedLog, read_all: ReadAll) -> None:
@@ -57,7 +63,7 @@ def test_timestamps_out_of_order(log: EmbeddedLog) -> None:
     log.create_topic(TopicSpec("late", config=SMALL))
     stamps = [100, 50, 300, 200, 250, 900, 10, 400] * 30
     for i in range(0, len(stamps), 4):
-        log.append("late", [OutgoingRecord(b"x" * 200, timestamp=t) for t in stamps[i:i + 4]])
+        log.append("late", [OutgoingRecord(b"x" * 200, timestamp=t) for t in stamps[i : i + 4]])
     for target in (0, 60, 101, 260, 301, 401, 901):
         expected = next((i for i, t in enumerate(stamps) if t >= target), len(stamps))
         assert log.offsets_for_timestamp("late", target) == {0: expected}
@@ -110,7 +116,13 @@ def test_complete_unpublished_batch_is_adopted(log_factory, read_all: ReadAll) -
         f.write(enc.frame(2))
     assert log.end_offsets("adopt") == {0: 2}
     log.append("adopt", [OutgoingRecord(b"e")])
-    assert [(r.offset, r.value) for r in read_all(log, "adopt")] == [(0, b"a"), (1, b"b"), (2, b"c"), (3, b"d"), (4, b"e")]
+    assert [(r.offset, r.value) for r in read_all(log, "adopt")] == [
+        (0, b"a"),
+        (1, b"b"),
+        (2, b"c"),
+        (3, b"d"),
+        (4, b"e"),
+    ]
 
 
 def test_opening_the_log_recovers_a_torn_tail(log_factory, read_all: ReadAll) -> None:

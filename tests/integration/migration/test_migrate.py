@@ -79,8 +79,12 @@ def _build_source(workspace: Path) -> None:
         deploy(mesh, HIGH_VALUE, name="high-value", owner="@sales-team", start=False)
         with mesh.producer("web.page_views") as p:
             for i in range(5):
-                p.send(None, _page_view(mesh, i), headers={"trace-id": f"t-{i}", "source": "migrate-test"},
-                       timestamp=1_790_000_000_000 + i)
+                p.send(
+                    None,
+                    _page_view(mesh, i),
+                    headers={"trace-id": f"t-{i}", "source": "migrate-test"},
+                    timestamp=1_790_000_000_000 + i,
+                )
         mesh.deprecate("web.page_views", sunset=date(2031, 1, 1), reason="replaced by sessions")
         with mesh.consumer("sales.orders", group="billing", from_beginning=True, auto_commit=False) as c:
             seen, deadline = 0, time.monotonic() + 20
@@ -106,14 +110,12 @@ def _records(log: BaseLog, topic: str, ends: dict[int, int]) -> list[Record]:
 
 
 @pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory, brokers: list[str],
-             postgres_database: str) -> dict:
+def migrated(tmp_path_factory: pytest.TempPathFactory, brokers: list[str], postgres_database: str) -> dict:
     root = tmp_path_factory.mktemp("migrate")
     source, into = root / "source", root / "on-kafka"
     _build_source(source)
     to, metadata = f"kafka://{brokers[0]}?{BROKER_QUERY}", _schema_url(postgres_database)
-    code, output = _cli("--workspace", str(source), "migrate", "--to", to, "--metadata", metadata,
-                        "--into", str(into))
+    code, output = _cli("--workspace", str(source), "migrate", "--to", to, "--metadata", metadata, "--into", str(into))
     assert code == 0, output
     return {"source": source, "into": into, "to": to, "metadata": metadata, "output": output}
 
@@ -122,32 +124,45 @@ def test_the_migrated_mesh_opens_on_kafka_and_postgresql_with_the_same_catalog(m
     config = yaml.safe_load((migrated["into"] / CONFIG_FILE).read_text())
     assert (config["log"], config["metadata"]) == (migrated["to"], migrated["metadata"])
     assert (migrated["into"] / "policies.yaml").is_file()
-    with streammesh.connect(migrated["source"], create=False) as old, \
-            streammesh.connect(migrated["into"], create=False) as new:
+    with (
+        streammesh.connect(migrated["source"], create=False) as old,
+        streammesh.connect(migrated["into"], create=False) as new,
+    ):
         assert type(new.log).__name__ == "KafkaEventLog" and type(new.store).__name__ == "PostgresqlCatalogStore"
-        assert [(t.name, t.display_name, t.domain, t.on_call, t.created_at) for t in old.teams()] == \
-               [(t.name, t.display_name, t.domain, t.on_call, t.created_at) for t in new.teams()]
+        assert [(t.name, t.display_name, t.domain, t.on_call, t.created_at) for t in old.teams()] == [
+            (t.name, t.display_name, t.domain, t.on_call, t.created_at) for t in new.teams()
+        ]
         olds, news = old.products(), new.products()
         assert [p.name for p in olds] == [p.name for p in news] and len(olds) == 12
         for a, b in zip(olds, news, strict=True):
-            assert (a.status, a.revision, a.stream, a.created_at, a.published_at, a.contract.to_dict()) == \
-                   (b.status, b.revision, b.stream, b.created_at, b.published_at, b.contract.to_dict())
+            assert (a.status, a.revision, a.stream, a.created_at, a.published_at, a.contract.to_dict()) == (
+                b.status,
+                b.revision,
+                b.stream,
+                b.created_at,
+                b.published_at,
+                b.contract.to_dict(),
+            )
             assert (a.cluster, b.cluster) == ("embedded", mask_cluster(migrated["to"]))
-            assert [(v.version, v.contract.to_dict()) for v in old.store.list_versions(a.name)] == \
-                   [(v.version, v.contract.to_dict()) for v in new.store.list_versions(b.name)]
+            assert [(v.version, v.contract.to_dict()) for v in old.store.list_versions(a.name)] == [
+                (v.version, v.contract.to_dict()) for v in new.store.list_versions(b.name)
+            ]
         assert {p.status for p in news} >= {"published", "deprecated"}
         # schema ids and subjects: what Kafka serializers embed in every event
         assert old.store.subjects() == new.store.subjects() and old.store.subjects()
         for subject in old.store.subjects():
-            assert [(v.version, v.schema.id, v.schema.text) for v in old.store.subject_versions(subject)] == \
-                   [(v.version, v.schema.id, v.schema.text) for v in new.store.subject_versions(subject)]
+            assert [(v.version, v.schema.id, v.schema.text) for v in old.store.subject_versions(subject)] == [
+                (v.version, v.schema.id, v.schema.text) for v in new.store.subject_versions(subject)
+            ]
         assert old.registry.compatibility(None) == new.registry.compatibility(None)
         # apps, lineage, consumers, activity (plus the migration's own entry)
-        assert [(a.name, a.sql, a.owner, a.products) for a in old.store.list_apps()] == \
-               [(a.name, a.sql, a.owner, a.products) for a in new.store.list_apps()]
+        assert [(a.name, a.sql, a.owner, a.products) for a in old.store.list_apps()] == [
+            (a.name, a.sql, a.owner, a.products) for a in new.store.list_apps()
+        ]
         assert old.store.lineage_edges() == new.store.lineage_edges() and old.store.lineage_edges()
-        assert [(c.group, c.product, c.fields) for c in old.store.list_consumers()] == \
-               [(c.group, c.product, c.fields) for c in new.store.list_consumers()]
+        assert [(c.group, c.product, c.fields) for c in old.store.list_consumers()] == [
+            (c.group, c.product, c.fields) for c in new.store.list_consumers()
+        ]
         old_activity = [(a.id, a.kind, a.subject, a.at) for a in old.store.list_activity(limit=10_000)]
         new_activity = new.store.list_activity(limit=10_000)
         assert [(a.id, a.kind, a.subject, a.at) for a in new_activity[1:]] == old_activity
@@ -157,8 +172,10 @@ def test_the_migrated_mesh_opens_on_kafka_and_postgresql_with_the_same_catalog(m
 
 
 def test_every_event_keeps_its_partition_offset_key_timestamp_and_headers(migrated: dict) -> None:
-    with streammesh.connect(migrated["source"], create=False) as old, \
-            streammesh.connect(migrated["into"], create=False) as new:
+    with (
+        streammesh.connect(migrated["source"], create=False) as old,
+        streammesh.connect(migrated["into"], create=False) as new,
+    ):
         topics = old.log.topics()
         assert new.log.topics() == topics
         total = 0
@@ -167,8 +184,9 @@ def test_every_event_keeps_its_partition_offset_key_timestamp_and_headers(migrat
             ends = old.log.end_offsets(topic)
             assert new.log.end_offsets(topic) == ends
             mine, theirs = _records(old.log, topic, ends), _records(new.log, topic, ends)
-            assert [(r.partition, r.offset, r.key, r.value, r.timestamp, tuple(r.headers)) for r in mine] == \
-                   [(r.partition, r.offset, r.key, r.value, r.timestamp, tuple(r.headers)) for r in theirs]
+            assert [(r.partition, r.offset, r.key, r.value, r.timestamp, tuple(r.headers)) for r in mine] == [
+                (r.partition, r.offset, r.key, r.value, r.timestamp, tuple(r.headers)) for r in theirs
+            ]
             total += len(mine)
             if topic == "web.page_views":
                 traced = sorted(dict(r.headers)["trace-id"] for r in theirs if "trace-id" in dict(r.headers))
@@ -176,10 +194,11 @@ def test_every_event_keeps_its_partition_offset_key_timestamp_and_headers(migrat
         assert total > 4_000
 
 
-
 def test_committed_offsets_move_and_the_group_resumes_there(migrated: dict) -> None:
-    with streammesh.connect(migrated["source"], create=False) as old, \
-            streammesh.connect(migrated["into"], create=False) as new:
+    with (
+        streammesh.connect(migrated["source"], create=False) as old,
+        streammesh.connect(migrated["into"], create=False) as new,
+    ):
         committed = old.log.group_offsets()["billing"]
         assert sum(committed.values()) == 20
         assert new.log.group_offsets()["billing"] == committed
@@ -207,19 +226,31 @@ def test_the_report_and_products_show_name_the_new_cluster(migrated: dict) -> No
 
 
 def test_running_it_again_is_idempotent(migrated: dict) -> None:
-    code, output = _cli("--workspace", str(migrated["source"]), "migrate", "--to", migrated["to"],
-                        "--metadata", migrated["metadata"], "--into", str(migrated["into"]))
+    code, output = _cli(
+        "--workspace",
+        str(migrated["source"]),
+        "migrate",
+        "--to",
+        migrated["to"],
+        "--metadata",
+        migrated["metadata"],
+        "--into",
+        str(migrated["into"]),
+    )
     assert code == 0, output
     assert "catalog (already there)" in output and "already there" in output
-    with streammesh.connect(migrated["source"], create=False) as old, \
-            streammesh.connect(migrated["into"], create=False) as new:
+    with (
+        streammesh.connect(migrated["source"], create=False) as old,
+        streammesh.connect(migrated["into"], create=False) as new,
+    ):
         for topic in old.log.topics():
             assert new.log.end_offsets(topic) == old.log.end_offsets(topic)  # nothing appended twice
         assert [a.kind for a in new.store.list_activity(limit=10_000)].count("mesh.migrated") == 1
 
 
-def test_another_mesh_is_refused_before_anything_is_written(migrated: dict, tmp_path: Path,
-                                                            postgres_database: str) -> None:
+def test_another_mesh_is_refused_before_anything_is_written(
+    migrated: dict, tmp_path: Path, postgres_database: str
+) -> None:
     other = tmp_path / "other"
     with init(other) as mesh:
         mesh.add_team("@sales-team", domain="sales")
@@ -228,8 +259,17 @@ def test_another_mesh_is_refused_before_anything_is_written(migrated: dict, tmp_
             p.send(None, order(1))
     before = (other / CONFIG_FILE).read_text()
     # into this mesh's catalog: another mesh's teams and products are there
-    code, output = _cli("--workspace", str(other), "migrate", "--to", migrated["to"], "--metadata",
-                        migrated["metadata"], "--into", str(tmp_path / "x"))
+    code, output = _cli(
+        "--workspace",
+        str(other),
+        "migrate",
+        "--to",
+        migrated["to"],
+        "--metadata",
+        migrated["metadata"],
+        "--into",
+        str(tmp_path / "x"),
+    )
     assert code == 1 and "target catalog" in output and "is not empty and is not this mesh's" in output
     # an empty catalog, but the cluster's sales.orders holds records that are not this mesh's
     empty = _schema_url(postgres_database)
@@ -238,14 +278,20 @@ def test_another_mesh_is_refused_before_anything_is_written(migrated: dict, tmp_
     assert "delete topic 'sales.orders' on the target" in output
     with psycopg.connect(migrated["metadata"].split("?")[0], autocommit=True) as conn:
         schema = empty.rsplit("%3D", 1)[1]
-        assert conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = %s "
-                            "AND table_name = 'products'", (schema,)).fetchone()[0] == 1  # opened, migrated layout
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s AND table_name = 'products'",
+                (schema,),
+            ).fetchone()[0]
+            == 1
+        )  # opened, migrated layout
         assert conn.execute(f'SELECT count(*) FROM "{schema}".products').fetchone()[0] == 0  # nothing copied
     assert (other / CONFIG_FILE).read_text() == before and not (tmp_path / "x").exists()
 
 
-def test_in_place_migration_rewrites_mesh_yaml_and_keeps_the_old_one(brokers: list[str], tmp_path: Path,
-                                                                     postgres_database: str) -> None:
+def test_in_place_migration_rewrites_mesh_yaml_and_keeps_the_old_one(
+    brokers: list[str], tmp_path: Path, postgres_database: str
+) -> None:
     workspace = tmp_path / "mesh"
     with init(workspace) as mesh:
         mesh.add_team("@sales-team", domain="sales")
@@ -269,11 +315,14 @@ def test_in_place_migration_rewrites_mesh_yaml_and_keeps_the_old_one(brokers: li
     assert code == 1 and "already runs on" in output and "nothing to migrate" in output
 
 
-@pytest.mark.parametrize("target, message", [
-    ("kafka", "cannot reach the Kafka cluster at 127.0.0.1:{port}"),
-    ("postgresql", "cannot open the PostgreSQL catalog postgresql://postgres@127.0.0.1:{port}/mesh"),
-    ("embedded", "migrate moves a mesh to shared backends"),
-])
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("kafka", "cannot reach the Kafka cluster at 127.0.0.1:{port}"),
+        ("postgresql", "cannot open the PostgreSQL catalog postgresql://postgres@127.0.0.1:{port}/mesh"),
+        ("embedded", "migrate moves a mesh to shared backends"),
+    ],
+)
 def test_bad_targets_give_one_clear_line(target: str, message: str, brokers: list[str], tmp_path: Path) -> None:
     workspace = tmp_path / "mesh"
     init(workspace).close()
@@ -290,8 +339,9 @@ def test_bad_targets_give_one_clear_line(target: str, message: str, brokers: lis
 
 def test_secrets_in_the_cluster_url_are_masked() -> None:
     url = "kafka://b1:9092,b2:9092?security.protocol=SASL_SSL&sasl.username=mesh&sasl.password=s3cret"
-    assert mask_cluster(url) == ("kafka://b1:9092,b2:9092?security.protocol=SASL_SSL&sasl.username=mesh"
-                                 "&sasl.password=***")
+    assert mask_cluster(url) == (
+        "kafka://b1:9092,b2:9092?security.protocol=SASL_SSL&sasl.username=mesh&sasl.password=***"
+    )
     assert mask_cluster("postgresql://mesh:pw@db:5432/mesh") == "postgresql://mesh:***@db:5432/mesh"
     assert mask_cluster("embedded") == "embedded"
 

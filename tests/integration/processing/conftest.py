@@ -54,6 +54,7 @@ def broker(log_backend: str) -> Iterator[str | None]:
     with tansu_broker(binary) as bootstrap:
         yield bootstrap
 
+
 #: the demo products the tests read (the generator feeds more; they are not loaded, to keep it quick)
 DEMO_INPUTS = ("customers.profiles", "catalog.products", "sales.orders", "sales.order_lines")
 
@@ -61,8 +62,9 @@ _names = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def demo_mesh(tmp_path_factory: pytest.TempPathFactory, log_backend: str,
-              request: pytest.FixtureRequest) -> Iterator[Mesh]:
+def demo_mesh(
+    tmp_path_factory: pytest.TempPathFactory, log_backend: str, request: pytest.FixtureRequest
+) -> Iterator[Mesh]:
     path = tmp_path_factory.mktemp("demo") / "mesh"
     if log_backend == "kafka":
         init(path, config=MeshConfig(log=kafka_url(request.getfixturevalue("kafka_bootstrap"))))
@@ -71,8 +73,9 @@ def demo_mesh(tmp_path_factory: pytest.TempPathFactory, log_backend: str,
         mesh.add_team(t.name, domain=t.domain)
     for c in load_demo_contracts():
         mesh.publish(c)
-    gen = DemoGenerator(seed=11, start=datetime(2024, 5, 1, 12, tzinfo=UTC), backlog=timedelta(minutes=45),
-                        rate=6, seasonality=False)
+    gen = DemoGenerator(
+        seed=11, start=datetime(2024, 5, 1, 12, tzinfo=UTC), backlog=timedelta(minutes=45), rate=6, seasonality=False
+    )
     by_product: dict[str, list[tuple[str, dict]]] = {}
     for e in gen.initial_events():
         if e.product in DEMO_INPUTS:

@@ -18,8 +18,13 @@ from pathlib import Path
 
 
 def main() -> None:
-    workspace, state_dir, batch_size, product, sql = (sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4],
-                                                      sys.argv[5])
+    workspace, state_dir, batch_size, product, sql = (
+        sys.argv[1],
+        Path(sys.argv[2]),
+        int(sys.argv[3]),
+        sys.argv[4],
+        sys.argv[5],
+    )
     import streammesh
     from streammesh.processing.runtime import Processor
     from streammesh.processing.runtime.partitioned import (

@@ -85,26 +85,46 @@ PAYMENTS: dict[str, Any] = {
 
 
 def payments_contract(*, partitions: int = 2, name: str = "shop.payments") -> dict[str, Any]:
-    return contract_dict(name, title="Shop payments", key=["payment_id"], timestamp_field="paid_at",
-                         partitions=partitions, classifications={},
-                         schema={"format": "json-schema", "definition": copy.deepcopy(PAYMENTS)})
+    return contract_dict(
+        name,
+        title="Shop payments",
+        key=["payment_id"],
+        timestamp_field="paid_at",
+        partitions=partitions,
+        classifications={},
+        schema={"format": "json-schema", "definition": copy.deepcopy(PAYMENTS)},
+    )
 
 
 def iso(ms: int) -> str:
     from streammesh.demo.generators.events import iso as _iso
+
     return _iso(ms)
 
 
 def orders_contract(*, partitions: int = 1, name: str = "shop.orders") -> dict[str, Any]:
-    return contract_dict(name, title="Shop orders", key=["order_id"], timestamp_field="placed_at",
-                         partitions=partitions, classifications={},
-                         schema={"format": "json-schema", "definition": copy.deepcopy(ORDERS)})
+    return contract_dict(
+        name,
+        title="Shop orders",
+        key=["order_id"],
+        timestamp_field="placed_at",
+        partitions=partitions,
+        classifications={},
+        schema={"format": "json-schema", "definition": copy.deepcopy(ORDERS)},
+    )
 
 
 def customers_contract(*, partitions: int = 1, name: str = "shop.customers") -> dict[str, Any]:
-    return contract_dict(name, title="Shop customers", key=["customer_id"], timestamp_field="updated_at",
-                         partitions=partitions, compacted=True, classifications={},
-                         schema={"format": "json-schema", "definition": copy.deepcopy(CUSTOMERS)})
+    return contract_dict(
+        name,
+        title="Shop customers",
+        key=["customer_id"],
+        timestamp_field="updated_at",
+        partitions=partitions,
+        compacted=True,
+        classifications={},
+        schema={"format": "json-schema", "definition": copy.deepcopy(CUSTOMERS)},
+    )
 
 
 def catalog_of(mesh: Mesh) -> SqlCatalog:
@@ -186,7 +206,7 @@ def shuffled_locally(items: list[Any], *, window: int, seed: int = 1) -> list[An
     rng = random.Random(seed)
     out = list(items)
     for i in range(0, len(out), window):
-        chunk = out[i:i + window]
+        chunk = out[i : i + window]
         rng.shuffle(chunk)
-        out[i:i + window] = chunk
+        out[i : i + window] = chunk
     return out

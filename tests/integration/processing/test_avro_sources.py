@@ -20,28 +20,44 @@ from tests.integration.processing.helpers import (
 )
 
 READINGS = {
-    "type": "record", "name": "Reading", "namespace": "plant", "fields": [
+    "type": "record",
+    "name": "Reading",
+    "namespace": "plant",
+    "fields": [
         {"name": "sensor", "type": "string"},
         {"name": "value", "type": "double"},
         {"name": "ok", "type": "boolean"},
         {"name": "unit", "type": {"type": "enum", "name": "Unit", "symbols": ["C", "F"]}},
         {"name": "note", "type": ["null", "string"], "default": None},
         {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
-    ]}
+    ],
+}
 
 
 def _contract(version: str, schema: dict) -> dict:
-    return contract_dict("plant.readings", title="Sensor readings", key=["sensor"], timestamp_field="at",
-                         partitions=2, classifications={}, version=version,
-                         schema={"format": "avro", "definition": schema})
+    return contract_dict(
+        "plant.readings",
+        title="Sensor readings",
+        key=["sensor"],
+        timestamp_field="at",
+        partitions=2,
+        classifications={},
+        version=version,
+        schema={"format": "avro", "definition": schema},
+    )
 
 
 def _readings(start: int, count: int, rng: random.Random, *, site: bool) -> list[tuple[str, dict]]:
     out = []
     for i in range(start, start + count):
-        value = {"sensor": f"s{rng.randrange(7)}", "value": rng.uniform(-20, 40), "ok": rng.random() < 0.9,
-                 "unit": rng.choice("CF"), "note": rng.choice([None, "recalibrated", "é"]),
-                 "at": BASE_MS + i * 1000}
+        value = {
+            "sensor": f"s{rng.randrange(7)}",
+            "value": rng.uniform(-20, 40),
+            "ok": rng.random() < 0.9,
+            "unit": rng.choice("CF"),
+            "note": rng.choice([None, "recalibrated", "é"]),
+            "at": BASE_MS + i * 1000,
+        }
         if site:
             value["site"] = rng.choice(["north", "south"])
         out.append((value["sensor"], value))
@@ -62,11 +78,16 @@ def test_two_writer_schemas_and_a_damaged_record(mesh_factory, state):
     good = io.BytesIO()
     schemaless_writer(good, parse_schema(v2), _readings(260, 1, rng, site=True)[0][1])
     schema_id = mesh.registry.register_contract_schema(mesh.product("plant.readings")).schema.id
-    mesh.log.append(mesh.product("plant.readings").stream,
-                    [OutgoingRecord(b"\x00" + schema_id.to_bytes(4, "big") + good.getvalue()[:-4], b"s1")])
+    mesh.log.append(
+        mesh.product("plant.readings").stream,
+        [OutgoingRecord(b"\x00" + schema_id.to_bytes(4, "big") + good.getvalue()[:-4], b"s1")],
+    )
     produce(mesh, "plant.readings", _readings(261, 100, rng, site=True))
-    query = deploy(mesh, "CREATE STREAM analytics.warm AS SELECT sensor, value, unit, note, site, at "
-                         "FROM plant.readings WHERE ok AND value > 10")
+    query = deploy(
+        mesh,
+        "CREATE STREAM analytics.warm AS SELECT sensor, value, unit, note, site, at "
+        "FROM plant.readings WHERE ok AND value > 10",
+    )
     run(mesh, query, state(), batch_size=100)
     rows = assert_matches_batch(mesh, query)
     sites = {r["site"] for r in rows}

@@ -19,14 +19,24 @@ from tests.integration.processing.helpers import (
 
 
 def _order(i: int, customer: str, amount: float) -> dict:
-    return {"order_id": f"O{i:04d}", "customer_id": customer, "amount": amount, "quantity": 1, "status": "placed",
-            "channel": "web", "placed_at": iso(BASE_MS + i * 1000)}
+    return {
+        "order_id": f"O{i:04d}",
+        "customer_id": customer,
+        "amount": amount,
+        "quantity": 1,
+        "status": "placed",
+        "channel": "web",
+        "placed_at": iso(BASE_MS + i * 1000),
+    }
 
 
 def test_pull_query_returns_the_current_row_of_a_key(shop, state):
     shop.publish(orders_contract(partitions=2))
-    table = deploy(shop, "CREATE TABLE analytics.spend AS SELECT customer_id, SUM(amount) AS spent, COUNT(*) AS n "
-                         "FROM shop.orders GROUP BY customer_id")
+    table = deploy(
+        shop,
+        "CREATE TABLE analytics.spend AS SELECT customer_id, SUM(amount) AS spent, COUNT(*) AS n "
+        "FROM shop.orders GROUP BY customer_id",
+    )
     produce(shop, "shop.orders", [_order(i, f"C{i % 4}", 10.0) for i in range(20)])
     run(shop, table, state())
     query = compile_sql("SELECT * FROM analytics.spend WHERE customer_id = 'C1'", catalog_of(shop))
@@ -42,8 +52,10 @@ def test_pull_query_returns_the_current_row_of_a_key(shop, state):
 def test_preview_shows_live_rows_from_now_on(shop):
     shop.publish(orders_contract())
     produce(shop, "shop.orders", [_order(i, "C1", 500.0) for i in range(5)])  # history: not shown
-    query = compile_sql("SELECT order_id, amount * 2 AS doubled FROM shop.orders WHERE amount > 100 "
-                        "EMIT CHANGES LIMIT 3", catalog_of(shop))
+    query = compile_sql(
+        "SELECT order_id, amount * 2 AS doubled FROM shop.orders WHERE amount > 100 EMIT CHANGES LIMIT 3",
+        catalog_of(shop),
+    )
 
     def later() -> None:
         time.sleep(0.6)
@@ -52,8 +64,11 @@ def test_preview_shows_live_rows_from_now_on(shop):
     threading.Thread(target=later, daemon=True).start()
     started = time.monotonic()
     rows = list(preview(shop, query, seconds=10, max_rows=100))
-    assert rows == [{"order_id": "O0011", "doubled": 300.0}, {"order_id": "O0012", "doubled": 500.0},
-                    {"order_id": "O0013", "doubled": 700.0}]
+    assert rows == [
+        {"order_id": "O0011", "doubled": 300.0},
+        {"order_id": "O0012", "doubled": 500.0},
+        {"order_id": "O0013", "doubled": 700.0},
+    ]
     assert time.monotonic() - started < 5, "stops at the LIMIT"
 
 

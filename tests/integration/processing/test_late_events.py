@@ -22,19 +22,26 @@ SECOND = 1000
 
 
 def _order(i: int, at_s: int, customer: str = "C1", amount: float = 10.0) -> dict:
-    return {"order_id": f"O{i:04d}", "customer_id": customer, "amount": amount, "quantity": 1, "status": "placed",
-            "channel": None, "placed_at": iso(BASE_MS + at_s * SECOND)}
+    return {
+        "order_id": f"O{i:04d}",
+        "customer_id": customer,
+        "amount": amount,
+        "quantity": 1,
+        "status": "placed",
+        "channel": None,
+        "placed_at": iso(BASE_MS + at_s * SECOND),
+    }
 
 
 def _timeline() -> list[dict]:
     """Orders every 5 s for 5 minutes, a few out of order within the grace period, then two late ones."""
     times = list(range(0, 300, 5))
-    times[10], times[11] = times[11], times[10]          # 55 s before 50 s: within grace
-    times[30], times[33] = times[33], times[30]          # 165 s before 150 s: within grace
+    times[10], times[11] = times[11], times[10]  # 55 s before 50 s: within grace
+    times[30], times[33] = times[33], times[30]  # 165 s before 150 s: within grace
     out = [_order(i, t, customer=f"C{i % 3}") for i, t in enumerate(times)]
-    out.append(_order(900, 30, customer="C0"))           # 270 s behind: its minute closed long ago
-    out.append(_order(901, 236, customer="C1"))          # window [180, 240) ended at 240 <= 295 - 10
-    out.append(_order(902, 290, customer="C2"))          # within grace: counted
+    out.append(_order(900, 30, customer="C0"))  # 270 s behind: its minute closed long ago
+    out.append(_order(901, 236, customer="C1"))  # window [180, 240) ended at 240 <= 295 - 10
+    out.append(_order(902, 290, customer="C2"))  # within grace: counted
     return out
 
 
@@ -42,9 +49,12 @@ def _timeline() -> list[dict]:
 @pytest.mark.parametrize("window", ["TUMBLING (SIZE 1 MINUTE)", "HOPPING (SIZE 1 MINUTE, ADVANCE BY 20 SECONDS)"])
 def test_late_events_go_to_the_dead_letter_stream(shop, state, window, emit):
     shop.publish(orders_contract())
-    query = deploy(shop, "CREATE TABLE analytics.orders_per_minute AS SELECT customer_id, WINDOWSTART AS ws, "
-                         f"COUNT(*) AS n, SUM(amount) AS total FROM shop.orders WINDOW {window} "
-                         f"GRACE PERIOD 10 SECONDS GROUP BY customer_id EMIT {emit}")
+    query = deploy(
+        shop,
+        "CREATE TABLE analytics.orders_per_minute AS SELECT customer_id, WINDOWSTART AS ws, "
+        f"COUNT(*) AS n, SUM(amount) AS total FROM shop.orders WINDOW {window} "
+        f"GRACE PERIOD 10 SECONDS GROUP BY customer_id EMIT {emit}",
+    )
     produce(shop, "shop.orders", _timeline())
     with Processor(shop, query, app="late", state_dir=state(), batch_size=4) as proc:
         drain(proc)
@@ -62,8 +72,11 @@ def test_late_events_go_to_the_dead_letter_stream(shop, state, window, emit):
 
 def test_late_events_of_sessions(shop, state):
     shop.publish(orders_contract())
-    query = deploy(shop, "CREATE TABLE analytics.sessions AS SELECT customer_id, COUNT(*) AS n FROM shop.orders "
-                         "WINDOW SESSION (30 SECONDS) GRACE PERIOD 20 SECONDS GROUP BY customer_id EMIT FINAL")
+    query = deploy(
+        shop,
+        "CREATE TABLE analytics.sessions AS SELECT customer_id, COUNT(*) AS n FROM shop.orders "
+        "WINDOW SESSION (30 SECONDS) GRACE PERIOD 20 SECONDS GROUP BY customer_id EMIT FINAL",
+    )
     produce(shop, "shop.orders", _timeline())
     run(shop, query, state(), batch_size=5)
     dead = shop.dead_letters("analytics.sessions")
@@ -74,8 +87,11 @@ def test_late_events_of_sessions(shop, state):
 
 def test_having_that_stops_matching_deletes_the_row(shop, state):
     shop.publish(orders_contract())
-    query = deploy(shop, "CREATE TABLE analytics.cheap_free AS SELECT customer_id, MIN(amount) AS cheapest, "
-                         "COUNT(*) AS n FROM shop.orders GROUP BY customer_id HAVING MIN(amount) > 15 EMIT CHANGES")
+    query = deploy(
+        shop,
+        "CREATE TABLE analytics.cheap_free AS SELECT customer_id, MIN(amount) AS cheapest, "
+        "COUNT(*) AS n FROM shop.orders GROUP BY customer_id HAVING MIN(amount) > 15 EMIT CHANGES",
+    )
     produce(shop, "shop.orders", [_order(1, 0, "C1", 30.0), _order(2, 1, "C2", 40.0)])
     run(shop, query, state())
     assert {r["customer_id"] for r in output_rows(shop, query)} == {"C1", "C2"}

@@ -41,9 +41,20 @@ def _orders(n: int, *, seed: int = 3) -> list[tuple[str, dict]]:
     out = []
     for i in range(n):
         oid = f"O{i % 90:03d}"  # repeated ids: a group (or join key) has several records
-        out.append((oid, {"order_id": oid, "customer_id": f"C{rng.randrange(7)}", "amount": float(i % 40),
-                          "quantity": 1 + i % 4, "status": "placed", "channel": None,
-                          "placed_at": iso(BASE_MS + i * 700)}))
+        out.append(
+            (
+                oid,
+                {
+                    "order_id": oid,
+                    "customer_id": f"C{rng.randrange(7)}",
+                    "amount": float(i % 40),
+                    "quantity": 1 + i % 4,
+                    "status": "placed",
+                    "channel": None,
+                    "placed_at": iso(BASE_MS + i * 700),
+                },
+            )
+        )
     return shuffled_locally(out, window=15)
 
 
@@ -51,9 +62,12 @@ def _orders(n: int, *, seed: int = 3) -> list[tuple[str, dict]]:
 def test_a_co_partitioned_aggregation_runs_one_task_per_partition(shop: Mesh, state, log_backend: str) -> None:
     shop.publish(orders_contract(partitions=4))
     produce(shop, "shop.orders", _orders(900))
-    query = deploy(shop, "CREATE TABLE analytics.per_order AS SELECT order_id, WINDOWSTART AS ws, COUNT(*) AS n, "
-                         "SUM(amount) AS total FROM shop.orders WINDOW TUMBLING (SIZE 1 MINUTE) GRACE PERIOD 5 SECONDS "
-                         "GROUP BY order_id EMIT FINAL")
+    query = deploy(
+        shop,
+        "CREATE TABLE analytics.per_order AS SELECT order_id, WINDOWSTART AS ws, COUNT(*) AS n, "
+        "SUM(amount) AS total FROM shop.orders WINDOW TUMBLING (SIZE 1 MINUTE) GRACE PERIOD 5 SECONDS "
+        "GROUP BY order_id EMIT FINAL",
+    )
     assert parallelism(shop, query)[0] == 4 and require_parallel(shop, query) == 4
     run(shop, query, state(), batch_size=40)
     assert sorted(p.name for p in state().iterdir()) == ["p0", "p1", "p2", "p3"]
@@ -61,19 +75,26 @@ def test_a_co_partitioned_aggregation_runs_one_task_per_partition(shop: Mesh, st
 
 
 def test_statements_that_are_not_co_partitioned_run_as_one_task_and_say_how_to_re_key(
-        shop: Mesh, state, log_backend: str) -> None:
+    shop: Mesh, state, log_backend: str
+) -> None:
     shop.publish(orders_contract(partitions=4))
     shop.publish(payments_contract(partitions=4))
     produce(shop, "shop.orders", _orders(300))
-    by_customer = deploy(shop, "CREATE TABLE analytics.per_customer AS SELECT customer_id, COUNT(*) AS n "
-                               "FROM shop.orders GROUP BY customer_id")
+    by_customer = deploy(
+        shop,
+        "CREATE TABLE analytics.per_customer AS SELECT customer_id, COUNT(*) AS n "
+        "FROM shop.orders GROUP BY customer_id",
+    )
     n, why = parallelism(shop, by_customer)
     assert n == 1 and "keyed by order_id" in why and "PARTITION BY" in why
     with pytest.raises(UnsupportedQueryError, match="cannot run partition-parallel") as e:
         require_parallel(shop, by_customer)
     assert "PARTITION BY" in (e.value.hint or "")
-    paid = deploy(shop, "CREATE STREAM analytics.paid AS SELECT o.order_id, p.paid FROM shop.orders o "
-                        "JOIN shop.payments p WITHIN 1 MINUTE ON o.order_id = p.order_id")
+    paid = deploy(
+        shop,
+        "CREATE STREAM analytics.paid AS SELECT o.order_id, p.paid FROM shop.orders o "
+        "JOIN shop.payments p WITHIN 1 MINUTE ON o.order_id = p.order_id",
+    )
     n, why = parallelism(shop, paid)
     assert n == 1 and "keyed by payment_id" in why
     run(shop, by_customer, state("c"), batch_size=50)
@@ -95,10 +116,14 @@ def batched_mesh(tmp_path: Path, log_backend: str) -> Iterator[Mesh]:
         mesh.close()
 
 
-@pytest.mark.xfail(strict=True, reason=TANSU_GAPS["batched_high_watermark"] + ": a replay reads its tagged "
-                                       "events back only up to the end offsets, so it finds too few and repeats some")
-def test_a_replay_after_batched_appends_finds_every_event_it_wrote(batched_mesh: Mesh, tmp_path: Path,
-                                                                   log_backend: str) -> None:
+@pytest.mark.xfail(
+    strict=True,
+    reason=TANSU_GAPS["batched_high_watermark"] + ": a replay reads its tagged "
+    "events back only up to the end offsets, so it finds too few and repeats some",
+)
+def test_a_replay_after_batched_appends_finds_every_event_it_wrote(
+    batched_mesh: Mesh, tmp_path: Path, log_backend: str
+) -> None:
     mesh = batched_mesh
     mesh.publish(orders_contract(partitions=2))
     produce(mesh, "shop.orders", _orders(200))
@@ -136,8 +161,10 @@ def test_a_task_whose_state_another_process_holds_waits_for_it(shop: Mesh, state
     produce(shop, "shop.orders", _orders(100))
     query = deploy(shop, "CREATE STREAM analytics.copy AS SELECT order_id, amount, placed_at FROM shop.orders")
     run(shop, query, state(), batch_size=30)  # both tasks' state exists
-    hold = (f"import duckdb, time; c = duckdb.connect({str(state() / 'p1' / 'state.duckdb')!r}); "
-            "print('held', flush=True); time.sleep(60)")
+    hold = (
+        f"import duckdb, time; c = duckdb.connect({str(state() / 'p1' / 'state.duckdb')!r}); "
+        "print('held', flush=True); time.sleep(60)"
+    )
     holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"  # type: ignore[union-attr]

@@ -24,8 +24,9 @@ def test_both_statements_equal_the_batch_reference(tmp_path):
         for c in load_demo_contracts():
             if c.name in INPUTS:
                 mesh.publish(c)
-        gen = DemoGenerator(seed=5, start=datetime(2024, 5, 1, 12, tzinfo=UTC), backlog=timedelta(hours=6),
-                            rate=6, seasonality=False)
+        gen = DemoGenerator(
+            seed=5, start=datetime(2024, 5, 1, 12, tzinfo=UTC), backlog=timedelta(hours=6), rate=6, seasonality=False
+        )
         by_product: dict[str, list] = {}
         for e in gen.initial_events():
             if e.product in INPUTS:

@@ -13,18 +13,18 @@ from tests.integration.processing.helpers import (
 
 QUERIES = {
     "filter": "SELECT order_id, customer_id, total, updated_at FROM sales.orders "
-              "WHERE status = 'placed' AND (total >= 100 OR item_count >= 3)",
+    "WHERE status = 'placed' AND (total >= 100 OR item_count >= 3)",
     "functions": "SELECT order_id, UPPER(channel) AS ch, CASE WHEN total > 200 THEN 'big' ELSE 'small' END AS size, "
-                 "COALESCE(promo_code, 'none') AS promo, CAST(total AS BIGINT) AS whole, "
-                 "ROUND(total * 1.19, 2) AS gross, HASH(customer_id) AS who, MASK(order_id) AS masked, "
-                 "EXTRACT(HOUR FROM placed_at) AS h, DATE_TRUNC('hour', placed_at) AS hour_start, "
-                 "LENGTH(order_id) AS n, SUBSTRING(order_id, 2, 4) AS part, CONCAT(currency, '-', status) AS cs, "
-                 "total / item_count AS per_item, items FROM sales.orders",
+    "COALESCE(promo_code, 'none') AS promo, CAST(total AS BIGINT) AS whole, "
+    "ROUND(total * 1.19, 2) AS gross, HASH(customer_id) AS who, MASK(order_id) AS masked, "
+    "EXTRACT(HOUR FROM placed_at) AS h, DATE_TRUNC('hour', placed_at) AS hour_start, "
+    "LENGTH(order_id) AS n, SUBSTRING(order_id, 2, 4) AS part, CONCAT(currency, '-', status) AS cs, "
+    "total / item_count AS per_item, items FROM sales.orders",
     "rekey": "SELECT customer_id, order_id, total FROM sales.orders PARTITION BY customer_id",
     "rowtime": "SELECT l.order_id, l.line, l.sku, l.line_total, l.ROWTIME AS t FROM sales.order_lines l "
-               "WHERE l.quantity > 1",
+    "WHERE l.quantity > 1",
     "table_copy": "CREATE TABLE {name} AS SELECT customer_id, region, loyalty_tier, address.city AS city, "
-                  "updated_at FROM customers.profiles WHERE region = 'DACH'",
+    "updated_at FROM customers.profiles WHERE region = 'DACH'",
 }
 
 
@@ -42,8 +42,11 @@ def test_incremental_equals_batch(demo_mesh, unique, state, case):
 
 
 def test_rekeyed_stream_is_partitioned_by_the_new_key(demo_mesh, unique, state):
-    query = deploy(demo_mesh, f"CREATE STREAM {unique('analytics.by_customer')} AS "
-                              "SELECT customer_id, order_id FROM sales.orders PARTITION BY customer_id")
+    query = deploy(
+        demo_mesh,
+        f"CREATE STREAM {unique('analytics.by_customer')} AS "
+        "SELECT customer_id, order_id FROM sales.orders PARTITION BY customer_id",
+    )
     run(demo_mesh, query, state())
     events = list(demo_mesh.consumer(query.name, from_beginning=True))
     assert events and all(e.key == e.value["customer_id"] for e in events)
@@ -54,8 +57,10 @@ def test_rekeyed_stream_is_partitioned_by_the_new_key(demo_mesh, unique, state):
 
 
 def test_a_second_run_resumes_without_duplicates(demo_mesh, unique, state):
-    query = deploy(demo_mesh, f"CREATE STREAM {unique('analytics.resume')} AS "
-                              "SELECT order_id, total FROM sales.orders WHERE total > 50")
+    query = deploy(
+        demo_mesh,
+        f"CREATE STREAM {unique('analytics.resume')} AS SELECT order_id, total FROM sales.orders WHERE total > 50",
+    )
     first = run(demo_mesh, query, state(), batch_size=200)
     again = run(demo_mesh, query, state(), batch_size=200)
     assert first > 0 and again == 0

@@ -36,9 +36,20 @@ def _orders(n: int, *, seed: int = 5) -> list[tuple[str, dict]]:
     out = []
     for i in range(n):
         oid = f"O{i % 60:03d}"
-        out.append((oid, {"order_id": oid, "customer_id": f"C{rng.randrange(5)}", "amount": float(i % 30),
-                          "quantity": 1 + i % 3, "status": "placed", "channel": None,
-                          "placed_at": iso(BASE_MS + i * 500)}))
+        out.append(
+            (
+                oid,
+                {
+                    "order_id": oid,
+                    "customer_id": f"C{rng.randrange(5)}",
+                    "amount": float(i % 30),
+                    "quantity": 1 + i % 3,
+                    "status": "placed",
+                    "channel": None,
+                    "placed_at": iso(BASE_MS + i * 500),
+                },
+            )
+        )
     return shuffled_locally(out, window=10)
 
 
@@ -66,20 +77,38 @@ def _crash_in_a_task(runner: PartitionedRunner) -> int:
 
 @pytest.mark.parametrize("snapshot_every_s", [0.0, 3600.0], ids=["snapshot-every-batch", "replay-every-batch"])
 def test_an_instance_without_local_state_takes_tasks_over_from_the_metadata_store(
-        shop: Mesh, state, log_backend: str, snapshot_every_s: float) -> None:
+    shop: Mesh, state, log_backend: str, snapshot_every_s: float
+) -> None:
     shop.publish(orders_contract(partitions=3))
     produce(shop, "shop.orders", _orders(600))
-    totals = deploy(shop, "CREATE TABLE analytics.order_totals AS SELECT order_id, COUNT(*) AS n, "
-                          "SUM(amount) AS total FROM shop.orders GROUP BY order_id")
-    first = PartitionedRunner(shop, totals, app="x", state_dir=state("machine-a"), batch_size=40, group=False,
-                              snapshot_every_s=snapshot_every_s)
+    totals = deploy(
+        shop,
+        "CREATE TABLE analytics.order_totals AS SELECT order_id, COUNT(*) AS n, "
+        "SUM(amount) AS total FROM shop.orders GROUP BY order_id",
+    )
+    first = PartitionedRunner(
+        shop,
+        totals,
+        app="x",
+        state_dir=state("machine-a"),
+        batch_size=40,
+        group=False,
+        snapshot_every_s=snapshot_every_s,
+    )
     victim = _crash_in_a_task(first)
     recorded = shop.store.task_batches("x", "analytics.order_totals", f"p{victim}", after=0)
     # snapshots after every batch leave only the half-done batch to replay; without, the whole history is there
     assert [b for b, _f, _i in recorded] == ([3] if snapshot_every_s == 0 else [1, 2, 3])
     produce(shop, "shop.orders", _orders(150, seed=9))  # more arrives while no one runs the app
-    with PartitionedRunner(shop, totals, app="x", state_dir=state("machine-b"), batch_size=40, group=False,
-                           snapshot_every_s=snapshot_every_s) as second:
+    with PartitionedRunner(
+        shop,
+        totals,
+        app="x",
+        state_dir=state("machine-b"),
+        batch_size=40,
+        group=False,
+        snapshot_every_s=snapshot_every_s,
+    ) as second:
         while not second.caught_up():
             second.step(timeout=0.05)
     # the counts only add up if machine B started from machine A's state, not from nothing
@@ -91,8 +120,9 @@ def test_a_copy_taken_over_mid_batch_holds_every_event_once(shop: Mesh, state, l
     shop.publish(orders_contract(partitions=2))
     produce(shop, "shop.orders", _orders(300))
     copy = deploy(shop, "CREATE STREAM analytics.copy AS SELECT order_id, amount, placed_at FROM shop.orders")
-    first = PartitionedRunner(shop, copy, app="x", state_dir=state("a"), batch_size=25, group=False,
-                              snapshot_every_s=3600.0)
+    first = PartitionedRunner(
+        shop, copy, app="x", state_dir=state("a"), batch_size=25, group=False, snapshot_every_s=3600.0
+    )
     victim = _crash_in_a_task(first)
     with PartitionedRunner(shop, copy, app="x", state_dir=state("b"), batch_size=25, group=False) as second:
         second._sync()
@@ -109,8 +139,9 @@ def _history(mesh: Mesh, fingerprint: str = "f1") -> TaskHistory:
     return TaskHistory(mesh.store, app="x", product="analytics.copy", task="p0", fingerprint=fingerprint)
 
 
-def test_two_owners_cannot_record_the_same_batch_and_a_late_snapshot_loses(shop: Mesh, tmp_path: Path,
-                                                                            log_backend: str) -> None:
+def test_two_owners_cannot_record_the_same_batch_and_a_late_snapshot_loses(
+    shop: Mesh, tmp_path: Path, log_backend: str
+) -> None:
     one, other = _history(shop), _history(shop)
     intent = Intent(1, {"o": {0: (0, 10)}}, {"analytics.copy": {0: (0, 0)}}, {"o": []})
     one.record(intent)
@@ -135,8 +166,9 @@ def test_two_owners_cannot_record_the_same_batch_and_a_late_snapshot_loses(shop:
     assert shop.store.delete_task_state("x") == 1 and shop.store.task_snapshot("x", "analytics.copy", "p0") is None
 
 
-def test_a_former_owner_that_wakes_up_mid_batch_is_fenced_and_appends_nothing(shop: Mesh, state,
-                                                                               log_backend: str) -> None:
+def test_a_former_owner_that_wakes_up_mid_batch_is_fenced_and_appends_nothing(
+    shop: Mesh, state, log_backend: str
+) -> None:
     # the zombie: A recorded its batch, stalled before appending; B took the task over and recomputed that
     # batch; when A wakes, the transaction B started has fenced it
     shop.publish(orders_contract(partitions=1))

@@ -38,6 +38,7 @@ def test_incompatible_change_lists_breaks_and_impacted_consumers(mesh):
 
     def breaking(d):
         d["properties"]["total"] = {"type": "string"}  # number -> string
+
     new = _with_schema(breaking, version="1.1.0")
     change = mesh.assess("sales.orders", new)
     assert not change.compatible
@@ -59,6 +60,7 @@ def test_major_version_is_released_as_a_new_stream(mesh):
     def breaking(d):
         d["properties"]["total"] = {"type": "string"}
         d["required"] = [*d["required"]]
+
     new = _with_schema(breaking, version="2.0.0")
     sunset = date.today() + timedelta(days=30)
     outcome = mesh.evolve("sales.orders", new, sunset=sunset)
@@ -92,7 +94,7 @@ def test_derived_products_reading_affected_fields_are_listed(mesh):
 
     mesh.publish(contract_dict())
     mesh.add_team("@analytics-team", domain="analytics")
-    sql = ("CREATE STREAM sales.big_orders AS SELECT order_id, total FROM sales.orders WHERE total > 100")
+    sql = "CREATE STREAM sales.big_orders AS SELECT order_id, total FROM sales.orders WHERE total > 100"
     catalog = SqlCatalog.from_contracts([p.contract for p in mesh.products()])
     query = compile_sql(sql, catalog)
     derivation = derive(query, catalog)

@@ -8,8 +8,12 @@ from streammesh.schemas import RecordInvalidError
 from streammesh.schemas.wire import decode_wire
 from tests.factories import contract_dict, order
 
-RULES = {"total": {"min": 1, "max": 10_000}, "customer_email": {"pattern": r"^[^@]+@[^@]+$", "not_null": True},
-         "status": {"enum": ["placed", "paid"]}, "customer_id": {"required": True}}
+RULES = {
+    "total": {"min": 1, "max": 10_000},
+    "customer_email": {"pattern": r"^[^@]+@[^@]+$", "not_null": True},
+    "status": {"enum": ["placed", "paid"]},
+    "customer_id": {"required": True},
+}
 
 
 def test_rules_refuse_with_field_path_and_reason(mesh):
@@ -29,8 +33,8 @@ def test_rules_refuse_with_field_path_and_reason(mesh):
 def test_dead_letter_keeps_valid_events_and_explains_invalid_ones(mesh):
     mesh.publish(contract_dict(rules=RULES, on_invalid="dead-letter"))
     values = [order(i) for i in range(10)]
-    values[3] = order(3, total=-1)           # breaks the schema (minimum 0) and the rule
-    values[7] = order(7, currency="DOGE")    # breaks the schema's enum
+    values[3] = order(3, total=-1)  # breaks the schema (minimum 0) and the rule
+    values[7] = order(7, currency="DOGE")  # breaks the schema's enum
     with mesh.producer("sales.orders") as p:
         assert p.send_many(values) == 8
     assert p.dead_lettered == 2

@@ -23,11 +23,14 @@ def _init(workspace: Path, metadata: str):
     return CliRunner().invoke(app, ["-w", str(workspace), "init", "--metadata", metadata])
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("postgresql://127.0.0.1:5432", "names no database"),
-    ("mysql://root@127.0.0.1/mesh", "not a PostgreSQL URL"),
-    ("postgresql://[::1:5432/x", "not a URL"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://127.0.0.1:5432", "names no database"),
+        ("mysql://root@127.0.0.1/mesh", "not a PostgreSQL URL"),
+        ("postgresql://[::1:5432/x", "not a URL"),
+    ],
+)
 def test_malformed_urls_name_the_value_and_the_form(url, message):
     with pytest.raises(ValidationError, match=message) as info:
         PostgresqlCatalogStore(url)

@@ -42,8 +42,10 @@ def test_rebuilt_ranks_equal_postgresql_or_are_left_to_it(pg):
     decided = undecided = 0
     for _ in range(400):
         positions = iter(range(1, 10_000))
-        vector = " ".join(f"'{w}':" + ",".join(str(next(positions)) for _ in range(rng.randint(1, 5)))
-                          for w in rng.sample(_LEXEMES, rng.randint(1, 7)))
+        vector = " ".join(
+            f"'{w}':" + ",".join(str(next(positions)) for _ in range(rng.randint(1, 5)))
+            for w in rng.sample(_LEXEMES, rng.randint(1, 7))
+        )
         words = rng.sample(_LEXEMES, rng.randint(1, 3))
         terms = [(w, i == len(words) - 1 and rng.random() < 0.7) for i, w in enumerate(words)]
         alone = [np.array([[_rank(pg, vector, _query([t]))]], dtype=np.float32) for t in terms]

@@ -24,8 +24,7 @@ pytestmark = every_store
 
 
 def _product(name: str = "sales.orders", **overrides) -> Product:
-    return Product(contract=Contract.model_validate(contract_dict(name, **overrides)), status="published",
-                   stream=name)
+    return Product(contract=Contract.model_validate(contract_dict(name, **overrides)), status="published", stream=name)
 
 
 def _register(store, subject: str, text: str):
@@ -41,7 +40,7 @@ def _run_together(*jobs) -> None:
         try:
             start.wait()
             job()
-        except BaseException as e:  # noqa: BLE001 - reported below
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
@@ -140,10 +139,16 @@ def test_apps_and_lineage(store_factory):
     store.delete_app("high-value")
     assert store.list_apps() == []
 
-    store.save_lineage("sales.big", [LineageEdge("sales.big", "sales.orders"),
-                                     LineageEdge("sales.big", "sales.orders", "total", "total", "identity")])
-    store.save_lineage("sales.big", [LineageEdge("sales.big", "sales.orders"),
-                                     LineageEdge("sales.big", "customers.profiles")])
+    store.save_lineage(
+        "sales.big",
+        [
+            LineageEdge("sales.big", "sales.orders"),
+            LineageEdge("sales.big", "sales.orders", "total", "total", "identity"),
+        ],
+    )
+    store.save_lineage(
+        "sales.big", [LineageEdge("sales.big", "sales.orders"), LineageEdge("sales.big", "customers.profiles")]
+    )
     assert len(store.lineage_edges("sales.big")) == 2
     assert store.upstream("sales.big") == ["customers.profiles", "sales.orders"]
     assert store.downstream("sales.orders") == ["sales.big"]
@@ -186,6 +191,7 @@ def test_concurrent_writers_neither_fail_nor_lose_anything(store_factory):
                 store.register_consumer("billing", "sales.orders", [f"f{n}"])
                 store.set_compatibility("orders-value", "FULL" if n % 2 else "NONE")
                 store.save_lineage("sales.big", [LineageEdge("sales.big", f"in{n}")])
+
         return job
 
     _run_together(*(writer(n) for n in range(4)))
@@ -207,8 +213,12 @@ with Mesh(sys.argv[1]) as mesh:
 
 def test_processes_sharing_a_mesh_write_concurrently(mesh_factory):
     mesh = mesh_factory()  # each worker finds the catalog through mesh.yaml, as apps and servers do
-    workers = [subprocess.Popen([sys.executable, "-c", _WORKER, str(mesh.workspace), f"w{n}"],
-                                stderr=subprocess.PIPE, text=True) for n in range(3)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER, str(mesh.workspace), f"w{n}"], stderr=subprocess.PIPE, text=True
+        )
+        for n in range(3)
+    ]
     for worker in workers:
         _, err = worker.communicate(timeout=120)
         assert worker.returncode == 0, err
@@ -237,8 +247,9 @@ def test_a_newer_layout_is_refused_with_the_fix(store_factory):
 
 def test_search_prefixes_accents_and_every_term(store_factory):
     store = store_factory()
-    store.save_product(_product(title="Café orders", description="Orders of the café chain. " * 2000),
-                       expected_revision=None)
+    store.save_product(
+        _product(title="Café orders", description="Orders of the café chain. " * 2000), expected_revision=None
+    )
     store.save_product(_product("web.page_views", title="Page views", tags=["clickstream"]), expected_revision=None)
     for query in ("cafe", "CAFÉ", "caf", "sales ord", "sales.orders"):
         assert [h.product.name for h in store.search(query).hits] == ["sales.orders"], query
@@ -289,10 +300,13 @@ def test_search_facets_when_most_of_the_catalog_matches(store_factory):
     """Counted as the catalog's counts minus the products that do not match: the same counts."""
     store = store_factory()
     store.save_product(_product(tags=["orders", "revenue"]), expected_revision=None)
-    store.save_product(_product("sales.returns", title="Returns", tags=["orders"], classifications={}),
-                       expected_revision=None)
-    store.save_product(_product("web.clicks", title="Clicks", tags=["clickstream"], description="Clicks " * 20,
-                                classifications={}), expected_revision=None)
+    store.save_product(
+        _product("sales.returns", title="Returns", tags=["orders"], classifications={}), expected_revision=None
+    )
+    store.save_product(
+        _product("web.clicks", title="Clicks", tags=["clickstream"], description="Clicks " * 20, classifications={}),
+        expected_revision=None,
+    )
     result = store.search("sales")
     assert result.total == 2 and {h.product.name for h in result.hits} == {"sales.orders", "sales.returns"}
     assert result.facets["domain"] == {"sales": 2}

@@ -17,8 +17,12 @@ def _client(mesh):
 
 
 def test_metrics_rate_freshness_and_invalid_rate(mesh):
-    mesh.publish(contract_dict(sla={"tier": "tier-2", "freshness": "5m", "availability": 99.5, "acknowledged": True},
-                               on_invalid="dead-letter"))
+    mesh.publish(
+        contract_dict(
+            sla={"tier": "tier-2", "freshness": "5m", "availability": 99.5, "acknowledged": True},
+            on_invalid="dead-letter",
+        )
+    )
     client = _client(mesh)
     empty = client.get("/api/v1/products/sales.orders/metrics").json()
     assert empty["events"] == 0 and empty["age_seconds"] is None and empty["fresh"] is None
@@ -60,16 +64,36 @@ def test_live_samples_are_masked_server_sent_events(mesh):
 def test_every_page_renders_and_assets_are_served(mesh):
     mesh.publish(contract_dict())
     client = _client(mesh)
-    for path in ("/", "/products/sales.orders", "/create", "/publish", "/publish/sales.orders", "/mesh",
-                 "/activity", "/teams"):
+    for path in (
+        "/",
+        "/products/sales.orders",
+        "/create",
+        "/publish",
+        "/publish/sales.orders",
+        "/mesh",
+        "/activity",
+        "/teams",
+    ):
         r = client.get(path)
         assert r.status_code == 200 and "<main id=main" in r.text, path
-    for asset in ("style.css", "ui.js", "graph.js", "product.js", "create.js", "publish.js", "manage.js", "mesh.js",
-                  "activity.js", "explore.js"):
+    for asset in (
+        "style.css",
+        "ui.js",
+        "graph.js",
+        "product.js",
+        "create.js",
+        "publish.js",
+        "manage.js",
+        "mesh.js",
+        "activity.js",
+        "explore.js",
+    ):
         assert client.get(f"/static/{asset}").status_code == 200, asset
     assert client.get("/static/..%2Fpages.py").status_code == 404
-    assert client.get("/publish/go", params={"name": "sales.orders"}, follow_redirects=False).headers["location"] \
+    assert (
+        client.get("/publish/go", params={"name": "sales.orders"}, follow_redirects=False).headers["location"]
         == "/publish/sales.orders"
+    )
 
 
 def test_product_page_masks_secrets_in_a_recorded_cluster(mesh):

@@ -12,9 +12,14 @@ from streammesh.store.sql import _facet_counts
 
 
 def _catalog(rng: random.Random, n: int) -> dict[str, dict[str, set[str]]]:
-    pick = {"domain": ["sales", "web", "finance", "ops"], "tag": [f"t{i}" for i in range(12)],
-            "tier": ["tier-1", "tier-2", "tier-3"], "quality": ["raw", "curated"],
-            "status": ["draft", "published", "deprecated"], "classification": ["pii", "confidential"]}
+    pick = {
+        "domain": ["sales", "web", "finance", "ops"],
+        "tag": [f"t{i}" for i in range(12)],
+        "tier": ["tier-1", "tier-2", "tier-3"],
+        "quality": ["raw", "curated"],
+        "status": ["draft", "published", "deprecated"],
+        "classification": ["pii", "confidential"],
+    }
     catalog = {}
     for i in range(n):
         catalog[f"p{rng.randrange(10 * n)}.x{i}"] = {
@@ -39,7 +44,7 @@ def test_counts_totals_and_order_match_the_plain_python_search():
         scores = {n: float(rng.choice([1.0, 0.5, 0.5, 0.25, 2.0])) for n in matched_names}
         filters = {}
         for facet in rng.sample(FACETS, rng.randrange(0, 3)):
-            values = sorted({v for a in catalog.values() for v in a[facet]}) + ["unknown"]
+            values = [*sorted({v for a in catalog.values() for v in a[facet]}), "unknown"]
             filters[facet] = rng.sample(values, rng.randrange(1, 3))
         expected_facets, expected = _facet_counts({n: catalog[n] for n in matched_names}, filters)
         expected = sorted(expected)

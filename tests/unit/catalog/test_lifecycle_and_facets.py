@@ -9,18 +9,27 @@ from streammesh.exceptions import ConflictError
 from streammesh.store.sql import _facet_counts
 
 
-@pytest.mark.parametrize(("current", "target"), [
-    ("draft", "published"), ("published", "deprecated"), ("deprecated", "retired"), ("deprecated", "published"),
-])
+@pytest.mark.parametrize(
+    ("current", "target"),
+    [
+        ("draft", "published"),
+        ("published", "deprecated"),
+        ("deprecated", "retired"),
+        ("deprecated", "published"),
+    ],
+)
 def test_allowed_transitions(current, target):
     check_transition("x.y", current, target)
 
 
-@pytest.mark.parametrize(("current", "target", "hint"), [
-    ("published", "retired", "deprecate it first"),
-    ("draft", "deprecated", "publish it"),
-    ("retired", "published", "publish a new product"),
-])
+@pytest.mark.parametrize(
+    ("current", "target", "hint"),
+    [
+        ("published", "retired", "deprecate it first"),
+        ("draft", "deprecated", "publish it"),
+        ("retired", "published", "publish a new product"),
+    ],
+)
 def test_refused_transitions_say_what_to_do(current, target, hint):
     with pytest.raises(ConflictError) as info:
         check_transition("x.y", current, target)
@@ -33,12 +42,30 @@ def test_retired_is_final():
 
 def test_facets_count_each_facet_with_the_other_filters():
     values = {
-        "a": {"domain": {"sales"}, "tag": {"x", "y"}, "tier": {"tier-1"}, "quality": set(), "status": {"published"},
-              "classification": {"pii"}},
-        "b": {"domain": {"web"}, "tag": {"x"}, "tier": {"tier-2"}, "quality": set(), "status": {"published"},
-              "classification": set()},
-        "c": {"domain": {"sales"}, "tag": set(), "tier": {"tier-2"}, "quality": set(), "status": {"draft"},
-              "classification": set()},
+        "a": {
+            "domain": {"sales"},
+            "tag": {"x", "y"},
+            "tier": {"tier-1"},
+            "quality": set(),
+            "status": {"published"},
+            "classification": {"pii"},
+        },
+        "b": {
+            "domain": {"web"},
+            "tag": {"x"},
+            "tier": {"tier-2"},
+            "quality": set(),
+            "status": {"published"},
+            "classification": set(),
+        },
+        "c": {
+            "domain": {"sales"},
+            "tag": set(),
+            "tier": {"tier-2"},
+            "quality": set(),
+            "status": {"draft"},
+            "classification": set(),
+        },
     }
     facets, matched = _facet_counts(values, {"domain": ["sales"], "tier": ["tier-2"]})
     assert matched == ["c"]

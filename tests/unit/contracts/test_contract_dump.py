@@ -28,8 +28,13 @@ def test_customers_example_reads_its_schema_file() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [EXAMPLES / "orders.contract.yaml", EXAMPLES / "customers.contract.yaml",
-             FIXTURES / "valid.contract.yaml", FIXTURES / "proto_file.contract.yaml"],
+    "path",
+    [
+        EXAMPLES / "orders.contract.yaml",
+        EXAMPLES / "customers.contract.yaml",
+        FIXTURES / "valid.contract.yaml",
+        FIXTURES / "proto_file.contract.yaml",
+    ],
 )
 def test_round_trip_dump_then_parse_is_equal(path: Path) -> None:
     contract = load_contract(path)
@@ -46,11 +51,15 @@ def test_round_trip_keeping_schema_in_its_file() -> None:
 
 
 def test_dump_is_readable_without_nulls_or_empty_sections() -> None:
-    contract = Contract.model_validate({
-        "name": "sales.orders", "domain": "sales", "owner": "@sales-team",
-        "description": "First line.\nSecond line.\n",
-        "schema": {"format": "json-schema", "definition": {"type": "object"}},
-    })
+    contract = Contract.model_validate(
+        {
+            "name": "sales.orders",
+            "domain": "sales",
+            "owner": "@sales-team",
+            "description": "First line.\nSecond line.\n",
+            "schema": {"format": "json-schema", "definition": {"type": "object"}},
+        }
+    )
     text = dump_contract(contract)
     data = yaml.safe_load(text)
     assert list(data)[:6] == ["apiVersion", "name", "version", "domain", "owner", "status"]

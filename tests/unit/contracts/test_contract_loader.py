@@ -267,8 +267,13 @@ def test_contract_from_dict_uses_the_same_messages() -> None:
 
 
 def test_contract_from_dict_accepts_plain_data() -> None:
-    data = {"name": "sales.orders", "domain": "sales", "owner": "@sales-team",
-            "schema": {"format": "json-schema", "definition": {"type": "object"}}, "key": "order_id"}
+    data = {
+        "name": "sales.orders",
+        "domain": "sales",
+        "owner": "@sales-team",
+        "schema": {"format": "json-schema", "definition": {"type": "object"}},
+        "key": "order_id",
+    }
     contract = contract_from_dict(data)
     assert isinstance(contract, Contract)
     assert contract.key == ["order_id"]

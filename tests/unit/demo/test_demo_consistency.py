@@ -94,8 +94,9 @@ def test_payments_reference_orders_and_match_their_totals(by_product: Events) ->
 
 
 def test_shipments_follow_paid_orders(by_product: Events) -> None:
-    captured_at = {e.value["order_id"]: e.timestamp_ms for e in by_product["payments.payments"]
-                   if e.value["status"] == "CAPTURED"}
+    captured_at = {
+        e.value["order_id"]: e.timestamp_ms for e in by_product["payments.payments"] if e.value["status"] == "CAPTURED"
+    }
     orders = _latest(by_product["sales.orders"], "order_id")
     shipped = Counter()
     for e in by_product["fulfilment.shipments"]:
@@ -129,8 +130,9 @@ def test_parcel_tracking_follows_each_shipment_in_time_order(by_product: Events)
 def test_dispatches_tie_to_shipments_with_a_little_shrinkage(by_product: Events) -> None:
     shipments = _latest(by_product["fulfilment.shipments"], "shipment_id")
     orders = _latest(by_product["sales.orders"], "order_id")
-    cancelled_at = {e.value["order_id"]: e.timestamp_ms for e in by_product["sales.orders"]
-                    if e.value["status"] == "cancelled"}
+    cancelled_at = {
+        e.value["order_id"]: e.timestamp_ms for e in by_product["sales.orders"] if e.value["status"] == "cancelled"
+    }
     shrinkage = ghosts = 0
     dispatches = by_product["warehouse.goods_dispatched"]
     for e in dispatches:
@@ -151,8 +153,11 @@ def test_dispatches_tie_to_shipments_with_a_little_shrinkage(by_product: Events)
 
 
 def test_receipts_reference_suppliers_or_returned_shipments(by_product: Events) -> None:
-    returned = {e.value["shipment_id"] for e in by_product["fulfilment.parcel_tracking"]
-                if e.value["status"] == "RETURNED_TO_SENDER"}
+    returned = {
+        e.value["shipment_id"]
+        for e in by_product["fulfilment.parcel_tracking"]
+        if e.value["status"] == "RETURNED_TO_SENDER"
+    }
     skus = set(_latest(by_product["catalog.products"], "sku"))
     reasons = Counter()
     for e in by_product["warehouse.goods_received"]:
@@ -168,8 +173,11 @@ def test_receipts_reference_suppliers_or_returned_shipments(by_product: Events) 
 
 def test_receivables_balance_per_invoice(by_product: Events) -> None:
     orders = _latest(by_product["sales.orders"], "order_id")
-    captured = {e.value["order_id"]: e.value["payment_id"] for e in by_product["payments.payments"]
-                if e.value["status"] == "CAPTURED"}
+    captured = {
+        e.value["order_id"]: e.value["payment_id"]
+        for e in by_product["payments.payments"]
+        if e.value["status"] == "CAPTURED"
+    }
     entries: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in by_product["finance.accounts_receivable"]:
         entries[e.value["invoice_id"]].append(e.value)

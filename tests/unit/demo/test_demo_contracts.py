@@ -17,8 +17,21 @@ from streammesh.schemas import load_schema
 NAMES = sorted(DEMO_PRODUCTS)
 TABLE_LIKE = {"customers.profiles", "catalog.products"}
 # field names that identify a person, wherever they appear
-PERSONAL = {"email", "phone", "first_name", "last_name", "recipient_name", "signed_by", "birth_date",
-            "ip_address", "line1", "city", "postcode", "address", "ship_to"}
+PERSONAL = {
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "recipient_name",
+    "signed_by",
+    "birth_date",
+    "ip_address",
+    "line1",
+    "city",
+    "postcode",
+    "address",
+    "ship_to",
+}
 # city is only personal as part of an address, not as a depot or warehouse location
 PERSONAL_PARENTS = {"address", "ship_to"}
 
@@ -95,10 +108,15 @@ def test_every_field_is_documented(contracts: dict[str, Contract], name: str) ->
 
 def test_contracts_pass_a_strict_governance_check(contracts: dict[str, Contract]) -> None:
     strict = PolicyConfig(
-        require_on_call_for_tiers=["tier-1", "tier-2", "tier-3"], require_support_channel=True, min_partitions=3,
-        description_min_chars=200, description_min_words=30, allowed_classifications=["pii", "confidential"],
+        require_on_call_for_tiers=["tier-1", "tier-2", "tier-3"],
+        require_support_channel=True,
+        min_partitions=3,
+        description_min_chars=200,
+        description_min_words=30,
+        allowed_classifications=["pii", "confidential"],
     )
     teams = [t.name for t in TEAMS]
-    violations = {name: [str(v) for v in check_contract(c, config=strict, teams=teams)]
-                  for name, c in contracts.items()}
+    violations = {
+        name: [str(v) for v in check_contract(c, config=strict, teams=teams)] for name, c in contracts.items()
+    }
     assert not {name: v for name, v in violations.items() if v}

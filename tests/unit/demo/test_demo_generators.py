@@ -100,8 +100,12 @@ def test_a_gap_starts_nothing_new_but_completes_what_was_under_way() -> None:
     later_ms, hour_after_start_ms = int(later.timestamp() * 1000), int(START.timestamp() * 1000) + 3_600_000
     gap = [e for e in gen.tick(later, 1) if e.timestamp_ms <= later_ms - 1000]
     assert any(e.product == "fulfilment.parcel_tracking" for e in gap)  # parcels kept travelling
-    started_late = [e for e in gap if e.timestamp_ms > hour_after_start_ms and (
-        e.product == "web.page_views" or (e.product == "sales.orders" and e.value["status"] == "placed"))]
+    started_late = [
+        e
+        for e in gap
+        if e.timestamp_ms > hour_after_start_ms
+        and (e.product == "web.page_views" or (e.product == "sales.orders" and e.value["status"] == "placed"))
+    ]
     assert not started_late
 
 

@@ -36,8 +36,10 @@ def base_contract() -> dict[str, Any]:
                     },
                     "items": {
                         "type": "array",
-                        "items": {"type": "object", "properties": {"sku": {"type": "string"},
-                                                                   "product_name": {"type": "string"}}},
+                        "items": {
+                            "type": "object",
+                            "properties": {"sku": {"type": "string"}, "product_name": {"type": "string"}},
+                        },
                     },
                     "amount": {"type": "number"},
                     "placed_at": {"type": "string", "format": "date-time"},

@@ -42,10 +42,24 @@ def test_the_base_contract_passes(contract_factory, teams) -> None:
 
 def test_policy_ids_are_stable_and_unique() -> None:
     assert policy_ids() == [
-        "naming-convention", "owner-registered", "description-length", "schema-format-allowed", "schema-valid",
-        "key-fields-exist", "timestamp-field-exists", "personal-data-classified", "classification-allowed",
-        "classified-fields-exist", "rule-fields-exist", "quality-level-set", "sla-tier-set", "sla-acknowledged", "on-call-required",
-        "support-channel-required", "required-tags", "min-partitions",
+        "naming-convention",
+        "owner-registered",
+        "description-length",
+        "schema-format-allowed",
+        "schema-valid",
+        "key-fields-exist",
+        "timestamp-field-exists",
+        "personal-data-classified",
+        "classification-allowed",
+        "classified-fields-exist",
+        "rule-fields-exist",
+        "quality-level-set",
+        "sla-tier-set",
+        "sla-acknowledged",
+        "on-call-required",
+        "support-channel-required",
+        "required-tags",
+        "min-partitions",
     ]
     assert len({p.id for p in POLICIES}) == len(POLICIES)
 
@@ -53,17 +67,22 @@ def test_policy_ids_are_stable_and_unique() -> None:
 # ------------------------------------------------------------------------------------------------ naming-convention
 
 
-@pytest.mark.parametrize(("name", "fix"), [
-    ("orders", "rename it to 'sales.orders'"),
-    ("sales.Orders", "rename it to 'sales.orders'"),
-    ("sales.order-lines", "rename it to 'sales.order_lines'"),
-    ("web.orders", "rename it to 'sales.orders', or set domain: web if the product belongs to that domain"),
-])
+@pytest.mark.parametrize(
+    ("name", "fix"),
+    [
+        ("orders", "rename it to 'sales.orders'"),
+        ("sales.Orders", "rename it to 'sales.orders'"),
+        ("sales.order-lines", "rename it to 'sales.order_lines'"),
+        ("web.orders", "rename it to 'sales.orders', or set domain: web if the product belongs to that domain"),
+    ],
+)
 def test_naming_convention_fails(contract_factory, teams, name: str, fix: str) -> None:
     v = only(check(contract_factory(name=name), teams), "naming-convention")
     assert v.path == "name"
-    assert v.message == (f"name {name!r} does not follow the naming convention <domain>.<name> in snake_case, "
-                         "e.g. sales.orders or sales.orders.v2")
+    assert v.message == (
+        f"name {name!r} does not follow the naming convention <domain>.<name> in snake_case, "
+        "e.g. sales.orders or sales.orders.v2"
+    )
     assert v.fix == fix
 
 
@@ -117,14 +136,18 @@ def test_owner_passes_when_registered(contract_factory) -> None:
 def test_description_too_short(contract_factory, teams) -> None:
     v = only(check(contract_factory(description="Orders."), teams), "description-length")
     assert v.path == "description"
-    assert v.message == ("the description is too short to help a stranger (7 characters, 1 word); "
-                         "this mesh asks for at least 40 characters and 6 words")
+    assert v.message == (
+        "the description is too short to help a stranger (7 characters, 1 word); "
+        "this mesh asks for at least 40 characters and 6 words"
+    )
     assert v.fix.startswith("say what one event means")
 
 
 def test_description_long_but_too_few_words(contract_factory, teams) -> None:
-    v = only(check(contract_factory(description="Supercalifragilisticexpialidocious orders stream"), teams),
-             "description-length")
+    v = only(
+        check(contract_factory(description="Supercalifragilisticexpialidocious orders stream"), teams),
+        "description-length",
+    )
     assert "3 words" in v.message
 
 
@@ -144,8 +167,12 @@ def test_description_thresholds_are_configurable(contract_factory, teams) -> Non
 
 
 def _proto_contract(contract_factory) -> Contract:
-    return contract_factory(schema={"format": "protobuf", "definition": PROTO, "message": "Order"},
-                            key=["order_id"], timestamp_field=None, classifications={"customer_email": "pii"})
+    return contract_factory(
+        schema={"format": "protobuf", "definition": PROTO, "message": "Order"},
+        key=["order_id"],
+        timestamp_field=None,
+        classifications={"customer_email": "pii"},
+    )
 
 
 def test_protobuf_only(contract_factory, teams) -> None:
@@ -179,8 +206,9 @@ def test_schema_that_does_not_parse(contract_factory, teams) -> None:
 
 
 def test_schema_without_fields(contract_factory, teams) -> None:
-    contract = contract_factory(schema={"definition": {"type": "object"}}, key=[], timestamp_field=None,
-                                classifications={})
+    contract = contract_factory(
+        schema={"definition": {"type": "object"}}, key=[], timestamp_field=None, classifications={}
+    )
     v = only(check(contract, teams), "schema-valid")
     assert v.message == "the schema declares no fields"
 
@@ -197,8 +225,10 @@ def test_schema_file_not_read(contract_factory, teams) -> None:
 def test_key_field_not_in_schema(contract_factory, teams) -> None:
     v = only(check(contract_factory(key=["order_idd"]), teams), "key-fields-exist")
     assert v.path == "key[0]"
-    assert v.message == ("key field 'order_idd' is not in the schema; its fields are: order_id, customer, "
-                         "customer.id, customer.email, items, items[].sku, items[].product_name, amount, placed_at")
+    assert v.message == (
+        "key field 'order_idd' is not in the schema; its fields are: order_id, customer, "
+        "customer.id, customer.email, items, items[].sku, items[].product_name, amount, placed_at"
+    )
     assert v.fix == "did you mean 'order_id'?"
 
 
@@ -241,20 +271,36 @@ def test_classifying_the_parent_record_covers_its_fields(contract_factory, teams
     assert check(contract_factory(classifications={"customer": "pii"}), teams) == []
 
 
-@pytest.mark.parametrize(("field", "pattern"), [
-    ("name", "name"), ("customer_name", "name"), ("firstName", "first_name"), ("phone_number", "phone"),
-    ("shipping_address", "address"), ("postcode", "postcode"), ("zip", "zip"), ("date_of_birth", "birth"),
-    ("dob", "dob"), ("client_ip_address", "ip_address"), ("ssn", "ssn"), ("national_id", "national_id"),
-    ("passport_number", "passport"), ("iban", "iban"), ("card_number", "card_number"), ("street", "street"),
-])
+@pytest.mark.parametrize(
+    ("field", "pattern"),
+    [
+        ("name", "name"),
+        ("customer_name", "name"),
+        ("firstName", "first_name"),
+        ("phone_number", "phone"),
+        ("shipping_address", "address"),
+        ("postcode", "postcode"),
+        ("zip", "zip"),
+        ("date_of_birth", "birth"),
+        ("dob", "dob"),
+        ("client_ip_address", "ip_address"),
+        ("ssn", "ssn"),
+        ("national_id", "national_id"),
+        ("passport_number", "passport"),
+        ("iban", "iban"),
+        ("card_number", "card_number"),
+        ("street", "street"),
+    ],
+)
 def test_personal_looking_names_are_flagged(contract_factory, teams, field: str, pattern: str) -> None:
     v = only(check(_with_fields(contract_factory, {field: {"type": "string"}}), teams), "personal-data-classified")
     assert v.path == f"classifications.{field}"
     assert f"(matches {pattern!r})" in v.message
 
 
-@pytest.mark.parametrize("field", ["product_name", "category_name", "amount_total", "tip", "shipping_cost",
-                                   "email_verified", "order_status"])
+@pytest.mark.parametrize(
+    "field", ["product_name", "category_name", "amount_total", "tip", "shipping_cost", "email_verified", "order_status"]
+)
 def test_non_personal_names_are_not_flagged(contract_factory, teams, field: str) -> None:
     field_type = "boolean" if field == "email_verified" else "string"
     assert check(_with_fields(contract_factory, {field: {"type": field_type}}), teams) == []
@@ -262,11 +308,13 @@ def test_non_personal_names_are_not_flagged(contract_factory, teams, field: str)
 
 def test_product_name_field_of_a_products_product_is_not_personal(contract_factory, teams) -> None:
     definition = {"type": "object", "properties": {"sku": {"type": "string"}, "name": {"type": "string"}}}
-    contract = contract_factory(name="sales.products", key=["sku"], timestamp_field=None, classifications={},
-                                schema={"definition": definition})
+    contract = contract_factory(
+        name="sales.products", key=["sku"], timestamp_field=None, classifications={}, schema={"definition": definition}
+    )
     assert check(contract, teams) == []
-    profiles = contract_factory(name="sales.profiles", key=["sku"], timestamp_field=None, classifications={},
-                                schema={"definition": definition})
+    profiles = contract_factory(
+        name="sales.profiles", key=["sku"], timestamp_field=None, classifications={}, schema={"definition": definition}
+    )
     assert only(check(profiles, teams), "personal-data-classified").path == "classifications.name"
 
 
@@ -278,8 +326,15 @@ def test_nested_fields_of_a_flagged_record_are_reported_once(contract_factory, t
 
 def test_personal_data_patterns_are_configurable(contract_factory, teams) -> None:
     contract = _with_fields(contract_factory, {"loyalty_card": {"type": "string"}, "course_name": {"type": "string"}})
-    v = only(check(contract, teams, extra_personal_data_patterns=["loyalty_card"],
-                   extra_personal_data_exclusions=["course_name"]), "personal-data-classified")
+    v = only(
+        check(
+            contract,
+            teams,
+            extra_personal_data_patterns=["loyalty_card"],
+            extra_personal_data_exclusions=["course_name"],
+        ),
+        "personal-data-classified",
+    )
     assert v.path == "classifications.loyalty_card"
     assert check(contract, teams, personal_data_patterns=["email"]) == []
 
@@ -344,8 +399,10 @@ def test_tier_1_needs_on_call(contract_factory, teams) -> None:
     v = only(check(tier1, teams, **config), "on-call-required")
     assert (v.path, v.message) == ("support.on_call", "tier-1 needs an on-call contact")
     assert check(contract_factory(sla={"tier": "tier-2"}), teams, **config) == []
-    assert check(contract_factory(sla={"tier": "tier-1"}, support={"on_call": "oncall@acme.example"}),
-                 teams, **config) == []
+    assert (
+        check(contract_factory(sla={"tier": "tier-1"}, support={"on_call": "oncall@acme.example"}), teams, **config)
+        == []
+    )
 
 
 def test_support_channel_required(contract_factory, teams) -> None:
@@ -384,8 +441,15 @@ def test_unknown_disabled_id_lists_valid_ids() -> None:
 
 
 def test_every_violation_is_reported_at_once(contract_factory) -> None:
-    contract = contract_factory(name="Orders", owner="@ghost", description="tbd", quality=None,
-                                sla={"tier": None, "acknowledged": False}, key=["id"], classifications={})
+    contract = contract_factory(
+        name="Orders",
+        owner="@ghost",
+        description="tbd",
+        quality=None,
+        sla={"tier": None, "acknowledged": False},
+        key=["id"],
+        classifications={},
+    )
     violations = check_contract(contract, config=PolicyConfig(), teams=["@sales-team"])
     assert [(v.policy, v.path) for v in violations] == [
         ("naming-convention", "name"),
@@ -421,8 +485,9 @@ def test_enforce_passes_silently(contract_factory, teams) -> None:
 # ------------------------------------------------------------------------------------------------------- examples
 
 
-@pytest.mark.parametrize(("file", "team"), [("orders.contract.yaml", "@sales-team"),
-                                             ("customers.contract.yaml", "@customers-team")])
+@pytest.mark.parametrize(
+    ("file", "team"), [("orders.contract.yaml", "@sales-team"), ("customers.contract.yaml", "@customers-team")]
+)
 def test_examples_pass_every_default_policy_and_the_example_policy_file(file: str, team: str) -> None:
     contract = load_contract(EXAMPLES / file)
     assert check_contract(contract, config=PolicyConfig(), teams=[team]) == []

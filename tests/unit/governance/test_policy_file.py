@@ -87,9 +87,14 @@ def test_yaml_syntax_error_and_non_mapping(tmp_path: Path) -> None:
 
 
 def test_dump_then_load_is_equal(tmp_path: Path) -> None:
-    config = PolicyConfig(disabled=["sla-acknowledged"], allowed_schema_formats=["protobuf"],
-                          require_on_call_for_tiers=["tier-1"], required_tags=["gdpr"], min_partitions=3,
-                          naming_pattern=r"^{domain}\.[a-z_]+$")
+    config = PolicyConfig(
+        disabled=["sla-acknowledged"],
+        allowed_schema_formats=["protobuf"],
+        require_on_call_for_tiers=["tier-1"],
+        required_tags=["gdpr"],
+        min_partitions=3,
+        naming_pattern=r"^{domain}\.[a-z_]+$",
+    )
     path = tmp_path / "policies.yaml"
     path.write_text(config.dump())
     assert load_policy_config(path) == config

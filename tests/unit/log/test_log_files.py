@@ -71,8 +71,11 @@ def test_round_robin_assignment_is_deterministic_and_fair() -> None:
     out = round_robin_assign(members, {"orders": 4, "payments": 2})
     assert out == round_robin_assign(dict(reversed(list(members.items()))), {"orders": 4, "payments": 2})
     # Kafka's RoundRobinAssignor: deal sorted partitions to sorted members, skipping unsubscribed ones.
-    assert out == {"a": [("orders", 0), ("orders", 3), ("payments", 0), ("payments", 1)],
-                   "b": [("orders", 1)], "c": [("orders", 2)]}
+    assert out == {
+        "a": [("orders", 0), ("orders", 3), ("payments", 0), ("payments", 1)],
+        "b": [("orders", 1)],
+        "c": [("orders", 2)],
+    }
     even = round_robin_assign({"m2": ["t"], "m1": ["t"]}, {"t": 5})
     assert even == {"m1": [("t", 0), ("t", 2), ("t", 4)], "m2": [("t", 1), ("t", 3)]}
     assert round_robin_assign({"m": ["gone"]}, {}) == {"m": []}

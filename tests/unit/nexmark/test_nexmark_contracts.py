@@ -28,7 +28,12 @@ def test_contracts_declare_what_the_benchmarks_rely_on(contracts: dict[str, Cont
     assert [c.key for c in contracts.values()] == [["id"], ["id"], ["auction"]]
     for c in contracts.values():
         assert (c.owner, c.domain, c.quality, c.partitions, c.timestamp_field) == (
-            "@nexmark-team", "nexmark", "raw", 4, "date_time")
+            "@nexmark-team",
+            "nexmark",
+            "raw",
+            4,
+            "date_time",
+        )
         assert c.schema_.format == "avro" and c.sla.acknowledged
     assert {"name", "email_address", "credit_card", "city", "state"} <= set(contracts["persons"].classifications)
 
@@ -53,13 +58,16 @@ def test_load_appends_the_run_and_continues_after_it(tmp_path, batch: Batch):
         report = load_events(mesh, 1_000, seed=3, batch_size=400)
         assert report.counts == {"persons": 20, "auctions": 60, "bids": 920} and loaded_events(mesh) == 1_000
         with mesh.consumer("nexmark.bid", from_beginning=True) as consumer:
-            got = sorted((e.value for e in consumer.poll(max_records=2_000, timeout=1.0)),
-                         key=lambda v: (v["date_time"], v["auction"], v["bidder"], v["price"]))
+            got = sorted(
+                (e.value for e in consumer.poll(max_records=2_000, timeout=1.0)),
+                key=lambda v: (v["date_time"], v["auction"], v["bidder"], v["price"]),
+            )
         want = sorted(batch.bids[:920], key=lambda v: (v["date_time"], v["auction"], v["bidder"], v["price"]))
         assert len(got) == 920
         assert got[0]["date_time"] == datetime.fromtimestamp(want[0]["date_time"] / 1000, UTC)
         assert [(v["auction"], v["price"], v["extra"]) for v in got] == [
-            (v["auction"], v["price"], v["extra"]) for v in want]
+            (v["auction"], v["price"], v["extra"]) for v in want
+        ]
     main(["--workspace", str(tmp_path / "mesh"), "--events", "100", "--seed", "3"])  # reopens, continues
     with prepare_mesh(tmp_path / "mesh") as mesh:
         assert loaded_events(mesh) == 1_100

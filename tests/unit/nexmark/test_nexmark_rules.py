@@ -8,8 +8,15 @@ import pytest
 
 from benchmarks.nexmark import Batch, GeneratorConfig, NexmarkGenerator
 from benchmarks.nexmark.config import (
-    AUCTION_ID_LEAD, FIRST_AUCTION_ID, FIRST_PERSON_ID, PERSON_ID_LEAD, auction_count, kind_of,
-    last_base0_auction_id, last_base0_person_id, person_count,
+    AUCTION_ID_LEAD,
+    FIRST_AUCTION_ID,
+    FIRST_PERSON_ID,
+    PERSON_ID_LEAD,
+    auction_count,
+    kind_of,
+    last_base0_auction_id,
+    last_base0_person_id,
+    person_count,
 )
 
 Row = tuple[int, str, dict[str, Any]]
@@ -83,8 +90,9 @@ def test_hot_auctions_bidders_and_sellers(by_id: list[Row], config: GeneratorCon
     assert abs(hot_seller / auctions - (1 - 1 / config.hot_sellers_ratio)) < 0.04
 
 
-def test_event_times_follow_the_rate_and_auctions_last_about_the_in_flight_horizon(by_id: list[Row],
-                                                                                  config: GeneratorConfig):
+def test_event_times_follow_the_rate_and_auctions_last_about_the_in_flight_horizon(
+    by_id: list[Row], config: GeneratorConfig
+):
     times = [v["date_time"] for _, _, v in by_id]
     assert times[0] == config.base_time_ms and times == sorted(times)
     assert times[-1] - times[0] == (len(times) - 1) * 1000 // config.first_event_rate  # 10,000 events/s

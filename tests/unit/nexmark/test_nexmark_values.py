@@ -9,7 +9,13 @@ import pytest
 from benchmarks.nexmark import Batch, GeneratorConfig, NexmarkGenerator
 from benchmarks.nexmark.config import kind_of
 from benchmarks.nexmark.strings import (
-    CHANNELS_NUMBER, FIRST_NAMES, HOT_CHANNELS, LAST_NAMES, US_CITIES, US_STATES, java_abs_reverse,
+    CHANNELS_NUMBER,
+    FIRST_NAMES,
+    HOT_CHANNELS,
+    LAST_NAMES,
+    US_CITIES,
+    US_STATES,
+    java_abs_reverse,
 )
 
 
@@ -64,8 +70,10 @@ def test_strings_follow_next_string_lengths(batch: Batch):
 def test_extra_brings_events_to_the_configured_average_size(rate: int):
     """Beam's size accounting: 8 bytes per number and time, the length of each string, plus extra."""
     b = NexmarkGenerator(5, config=GeneratorConfig(first_event_rate=rate)).events(0, 10_000)
-    person = [8 + sum(len(p[f]) for f in ("name", "email_address", "credit_card", "city", "state", "extra"))
-              for p in b.persons]
+    person = [
+        8 + sum(len(p[f]) for f in ("name", "email_address", "credit_card", "city", "state", "extra"))
+        for p in b.persons
+    ]
     auction = [8 + len(a["item_name"]) + len(a["description"]) + 40 + len(a["extra"]) for a in b.auctions]
     bid = [32 + len(x["extra"]) for x in b.bids]
     for sizes, target in ((person, 200), (auction, 500), (bid, 100)):
@@ -75,7 +83,7 @@ def test_extra_brings_events_to_the_configured_average_size(rate: int):
 
 def test_same_seed_same_events_other_seed_other_events(batch: Batch):
     again = NexmarkGenerator(3).events(0, 2_000)
-    assert again.bids == batch.bids[:len(again.bids)] and again.persons == batch.persons[:40]
+    assert again.bids == batch.bids[: len(again.bids)] and again.persons == batch.persons[:40]
     assert again.auctions == batch.auctions[:120]
     other = NexmarkGenerator(4).events(0, 2_000)
     assert other.bids != again.bids and other.persons != again.persons

@@ -37,10 +37,12 @@ def compile_all(catalog: SqlCatalog) -> Callable[[str], list[Query]]:
 @pytest.fixture
 def error_of(catalog: SqlCatalog) -> Callable[[str], SqlError]:
     """The SqlError a script raises (the test fails if it compiles)."""
+
     def run(sql: str) -> SqlError:
         with pytest.raises(SqlError) as info:
             compile_script(sql, catalog)
         return info.value
+
     return run
 
 
@@ -75,10 +77,12 @@ def run_batch(query: Query, inputs: dict[str, list[dict[str, Any]]]) -> list[dic
     for j in query.joins:
         assert j.mode == "stream-table", "the test evaluator joins tables only"
         a = j.source.alias
-        latest = (f'SELECT * FROM "in_{a}" QUALIFY row_number() OVER (PARTITION BY '
-                  f'{", ".join(k.to_duckdb() for k in j.right_keys)} ORDER BY "{a}__$seq" DESC) = 1')
+        latest = (
+            f'SELECT * FROM "in_{a}" QUALIFY row_number() OVER (PARTITION BY '
+            f'{", ".join(k.to_duckdb() for k in j.right_keys)} ORDER BY "{a}__$seq" DESC) = 1'
+        )
         on = " AND ".join(f"{lk.to_duckdb()} = {rk.to_duckdb()}" for lk, rk in zip(j.left_keys, j.right_keys))
-        rel = f'SELECT * FROM ({rel}) {"LEFT " if j.kind == "left" else ""}JOIN ({latest}) ON {on}'
+        rel = f"SELECT * FROM ({rel}) {'LEFT ' if j.kind == 'left' else ''}JOIN ({latest}) ON {on}"
     where = f" WHERE {query.filter.to_duckdb()}" if query.filter else ""
     if not query.group_by:
         select = ", ".join(f'{p.expr.to_duckdb()} AS "{p.name}"' for p in query.projections)
@@ -88,9 +92,11 @@ def run_batch(query: Query, inputs: dict[str, list[dict[str, Any]]]) -> list[dic
         if w is not None:
             assert w.kind in ("tumbling", "hopping"), "the test evaluator assigns tumbling/hopping windows"
             size, adv = w.size_ms, w.advance_ms
-            starts = (f"unnest(generate_series(time_bucket(INTERVAL '{adv} milliseconds', \"$rowtime\") - "
-                      f"INTERVAL '{size - adv} milliseconds', time_bucket(INTERVAL '{adv} milliseconds', \"$rowtime\"), "
-                      f"INTERVAL '{adv} milliseconds'))")
+            starts = (
+                f"unnest(generate_series(time_bucket(INTERVAL '{adv} milliseconds', \"$rowtime\") - "
+                f"INTERVAL '{size - adv} milliseconds', time_bucket(INTERVAL '{adv} milliseconds', \"$rowtime\"), "
+                f"INTERVAL '{adv} milliseconds'))"
+            )
             rel = f'SELECT *, {starts} AS "$window_start" FROM ({rel}){where}'
             rel = f'SELECT *, "$window_start" + INTERVAL \'{size} milliseconds\' AS "$window_end" FROM ({rel})'
             where, win_cols = "", ', "$window_start", "$window_end"'

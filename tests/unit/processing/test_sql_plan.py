@@ -17,22 +17,27 @@ from streammesh.processing.sql.types import from_schema_type
 
 
 def test_partition_by_rekeys_a_stream(compile_one: Callable[[str], Query]) -> None:
-    q = compile_one("CREATE STREAM analytics.orders_by_customer AS SELECT customer_id AS cid, order_id, total "
-                    "FROM sales.orders PARTITION BY cid")
+    q = compile_one(
+        "CREATE STREAM analytics.orders_by_customer AS SELECT customer_id AS cid, order_id, total "
+        "FROM sales.orders PARTITION BY cid"
+    )
     assert [e.sql for e in q.partition_by] == ["orders.customer_id"]
     assert q.key_fields == ("cid",)
 
 
 def test_event_time_property_overrides_the_contract(compile_one: Callable[[str], Query]) -> None:
-    q = compile_one("CREATE STREAM analytics.x WITH (TIMESTAMP = 'placed_at') AS SELECT order_id, ROWTIME AS t "
-                    "FROM sales.orders")
+    q = compile_one(
+        "CREATE STREAM analytics.x WITH (TIMESTAMP = 'placed_at') AS SELECT order_id, ROWTIME AS t FROM sales.orders"
+    )
     ts = q.sources[0].timestamp
     assert (ts.field, ts.origin, ts.type) == ("placed_at", "property", "timestamp")
     assert q.properties == (("TIMESTAMP", "placed_at"),)
     assert q.projections[1].expr.to_duckdb() == '"orders__$rowtime"'
     assert q.output("t").type == "timestamp"
-    j = compile_one("CREATE STREAM analytics.y WITH (TIMESTAMP = 'c.created_at') AS SELECT o.order_id, c.region "
-                    "FROM sales.orders o JOIN customers.profiles c ON o.customer_id = c.customer_id")
+    j = compile_one(
+        "CREATE STREAM analytics.y WITH (TIMESTAMP = 'c.created_at') AS SELECT o.order_id, c.region "
+        "FROM sales.orders o JOIN customers.profiles c ON o.customer_id = c.customer_id"
+    )
     assert (j.source("o").timestamp.field, j.source("c").timestamp.field) == ("updated_at", "created_at")
     assert "created_at" in [c.path for c in j.source("c").columns]
 
@@ -55,14 +60,24 @@ def test_group_by_an_output_alias_and_a_computed_key(compile_one: Callable[[str]
 
 
 def test_session_window_and_select_push_query(compile_one: Callable[[str], Query]) -> None:
-    q = compile_one("SELECT session_id, COUNT(*) AS views, WINDOWSTART AS started FROM web.page_views "
-                    "WINDOW SESSION (30 MINUTES) GROUP BY session_id EMIT CHANGES")
-    assert (q.kind, q.mode, q.window.kind, q.window.gap_ms, q.window.size_ms) == ("select", "push", "session", 1_800_000, None)
+    q = compile_one(
+        "SELECT session_id, COUNT(*) AS views, WINDOWSTART AS started FROM web.page_views "
+        "WINDOW SESSION (30 MINUTES) GROUP BY session_id EMIT CHANGES"
+    )
+    assert (q.kind, q.mode, q.window.kind, q.window.gap_ms, q.window.size_ms) == (
+        "select",
+        "push",
+        "session",
+        1_800_000,
+        None,
+    )
     assert q.key_fields == ("session_id", "started")
     assert [f.name for f in q.output_schema] == ["session_id", "views", "started", "window_end"]
 
 
-def test_stream_table_join_against_a_derived_table_in_the_same_script(compile_all: Callable[[str], list[Query]]) -> None:
+def test_stream_table_join_against_a_derived_table_in_the_same_script(
+    compile_all: Callable[[str], list[Query]],
+) -> None:
     stats, enriched = compile_all("""
         CREATE TABLE analytics.customer_orders AS
           SELECT customer_id, COUNT(*) AS orders, SUM(total) AS spent FROM sales.orders GROUP BY customer_id;
@@ -71,19 +86,27 @@ def test_stream_table_join_against_a_derived_table_in_the_same_script(compile_al
           FROM sales.orders o JOIN analytics.customer_orders s ON o.customer_id = s.customer_id;""")
     assert stats.key_fields == ("customer_id",)
     assert (enriched.join.mode, enriched.join.source.role, enriched.join.source.key) == (
-        "stream-table", "table", ("customer_id",))
+        "stream-table",
+        "table",
+        ("customer_id",),
+    )
     assert enriched.output("spent").type == "double"
 
 
 def test_table_over_a_compacted_product_is_keyed_by_its_key(compile_one: Callable[[str], Query]) -> None:
-    q = compile_one("CREATE TABLE catalog.electronics AS SELECT sku, name, price_eur FROM catalog.products "
-                    "WHERE category = 'Electronics' AND active")
+    q = compile_one(
+        "CREATE TABLE catalog.electronics AS SELECT sku, name, price_eur FROM catalog.products "
+        "WHERE category = 'Electronics' AND active"
+    )
     assert (q.kind, q.key_fields, q.group_by) == ("table", ("sku",), ())
 
 
 def test_default_domain_names_an_unqualified_product(catalog: SqlCatalog) -> None:
-    q = compile_sql("CREATE STREAM big_orders AS SELECT order_id FROM sales.orders WHERE total > 500", catalog,
-                    default_domain="analytics")
+    q = compile_sql(
+        "CREATE STREAM big_orders AS SELECT order_id FROM sales.orders WHERE total > 500",
+        catalog,
+        default_domain="analytics",
+    )
     assert q.name == "analytics.big_orders"
 
 
@@ -94,35 +117,73 @@ def test_compile_sql_takes_exactly_one_statement(catalog: SqlCatalog) -> None:
     assert len(compile_script("SELECT order_id FROM sales.orders; SELECT sku FROM catalog.products;", catalog)) == 2
 
 
-def test_star_expands_every_top_level_field_and_plain_select_names_expressions(compile_one: Callable[[str], Query]) -> None:
+def test_star_expands_every_top_level_field_and_plain_select_names_expressions(
+    compile_one: Callable[[str], Query],
+) -> None:
     q = compile_one("SELECT *, line_total * 2 FROM sales.order_lines")
     assert [f.name for f in q.output_schema] == [
-        "order_id", "line", "customer_id", "sku", "category", "quantity", "unit_price", "line_total", "currency",
-        "channel", "placed_at", "col2"]
+        "order_id",
+        "line",
+        "customer_id",
+        "sku",
+        "category",
+        "quantity",
+        "unit_price",
+        "line_total",
+        "currency",
+        "channel",
+        "placed_at",
+        "col2",
+    ]
     assert q.output("placed_at").description == (
-        "When the order was placed (UTC, ISO-8601); the event time. From sales.order_lines.placed_at.")
+        "When the order was placed (UTC, ISO-8601); the event time. From sales.order_lines.placed_at."
+    )
 
 
 def test_input_columns_are_what_the_executor_decodes(compile_one: Callable[[str], Query]) -> None:
-    q = compile_one("CREATE STREAM analytics.x AS SELECT o.order_id FROM sales.orders o "
-                    "JOIN customers.profiles c ON o.customer_id = c.customer_id WHERE c.region = 'DACH'")
+    q = compile_one(
+        "CREATE STREAM analytics.x AS SELECT o.order_id FROM sales.orders o "
+        "JOIN customers.profiles c ON o.customer_id = c.customer_id WHERE c.region = 'DACH'"
+    )
     assert [(c.path, c.column, c.type) for c in q.source("o").columns] == [
-        ("order_id", "o__order_id", "string"), ("customer_id", "o__customer_id", "string"),
-        ("updated_at", "o__updated_at", "timestamp")]
+        ("order_id", "o__order_id", "string"),
+        ("customer_id", "o__customer_id", "string"),
+        ("updated_at", "o__updated_at", "timestamp"),
+    ]
     assert [c.path for c in q.source("c").columns] == ["region", "customer_id", "updated_at"]
 
 
-@pytest.mark.parametrize(("schema_type", "expected"), [
-    ("string", ("string", False)), ("string|null", ("string", True)), ("null|string", ("string", True)),
-    ("string(date-time)", ("timestamp", False)), ("string(date)", ("date", False)), ("string(email)", ("string", False)),
-    ("integer", ("int", False)), ("int32", ("int", False)), ("long(timestamp-millis)", ("timestamp", False)),
-    ("int(date)", ("date", False)), ("number", ("double", False)), ("double|null", ("double", True)),
-    ("integer|number", ("double", False)), ("boolean", ("boolean", False)), ("bool", ("boolean", False)),
-    ("object", ("record", False)), ("record Address", ("record", False)), ("map<string,int64>", ("record", False)),
-    ("array<object>", ("array", False)), ("repeated Item", ("array", False)), ("enum ParcelStatus", ("string", False)),
-    ("enum", ("string", False)), ("bytes(decimal)", ("double", False)), ("string|integer", ("any", False)),
-    ("Mystery", ("any", False)), ("null", ("any", True)),
-])
+@pytest.mark.parametrize(
+    ("schema_type", "expected"),
+    [
+        ("string", ("string", False)),
+        ("string|null", ("string", True)),
+        ("null|string", ("string", True)),
+        ("string(date-time)", ("timestamp", False)),
+        ("string(date)", ("date", False)),
+        ("string(email)", ("string", False)),
+        ("integer", ("int", False)),
+        ("int32", ("int", False)),
+        ("long(timestamp-millis)", ("timestamp", False)),
+        ("int(date)", ("date", False)),
+        ("number", ("double", False)),
+        ("double|null", ("double", True)),
+        ("integer|number", ("double", False)),
+        ("boolean", ("boolean", False)),
+        ("bool", ("boolean", False)),
+        ("object", ("record", False)),
+        ("record Address", ("record", False)),
+        ("map<string,int64>", ("record", False)),
+        ("array<object>", ("array", False)),
+        ("repeated Item", ("array", False)),
+        ("enum ParcelStatus", ("string", False)),
+        ("enum", ("string", False)),
+        ("bytes(decimal)", ("double", False)),
+        ("string|integer", ("any", False)),
+        ("Mystery", ("any", False)),
+        ("null", ("any", True)),
+    ],
+)
 def test_schema_types_map_to_sql_types(schema_type: str, expected: tuple[str, bool]) -> None:
     assert from_schema_type(schema_type) == expected
 

@@ -28,10 +28,20 @@ def test_event_time_from_iso_and_epochs():
         event_time_ms({"t": "yesterday"}, "t")
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("500ms", 0.5), ("30s", 30), ("5m", 300), ("1h30m", 5400), ("7d", 604800), ("2w", 1209600), ("PT5M", 300),
-    ("P1DT2H", 93600), (90, 90),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("500ms", 0.5),
+        ("30s", 30),
+        ("5m", 300),
+        ("1h30m", 5400),
+        ("7d", 604800),
+        ("2w", 1209600),
+        ("PT5M", 300),
+        ("P1DT2H", 93600),
+        (90, 90),
+    ],
+)
 def test_parse_duration(text, seconds):
     assert parse_duration(text).total_seconds() == seconds
 
@@ -55,10 +65,18 @@ def test_dump_json_handles_decoded_avro_and_protobuf_types():
 
     from streammesh.schemas.serde import dump_json
 
-    value = {"price": Decimal("12.50"), "blob": b"\x00\x01", "tags": {"b", "a"},
-             "at": datetime(2026, 11, 22, 10, 0, tzinfo=UTC)}
-    assert orjson.loads(dump_json(value)) == {"price": "12.50", "blob": "AAE=", "tags": ["a", "b"],
-                                              "at": "2026-11-22T10:00:00+00:00"}
+    value = {
+        "price": Decimal("12.50"),
+        "blob": b"\x00\x01",
+        "tags": {"b", "a"},
+        "at": datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
+    }
+    assert orjson.loads(dump_json(value)) == {
+        "price": "12.50",
+        "blob": "AAE=",
+        "tags": ["a", "b"],
+        "at": "2026-11-22T10:00:00+00:00",
+    }
     with pytest.raises(TypeError):
         dump_json({"x": object()})
 

@@ -10,4 +10,4 @@ from streammesh.demo.generators.events import DEMO_PRODUCTS, DemoEvent
 from streammesh.demo.generators.generator import DemoGenerator
 from streammesh.demo.organisation import load_demo_contracts
 
-__all__ = ["DemoGenerator", "DemoEvent", "DEMO_PRODUCTS", "load_demo_contracts"]
+__all__ = ["DEMO_PRODUCTS", "DemoEvent", "DemoGenerator", "load_demo_contracts"]

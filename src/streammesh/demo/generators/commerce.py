@@ -13,7 +13,7 @@ from streammesh.demo.generators.events import ORDER_LINES, ORDERS, PAYMENTS, REC
 from streammesh.demo.generators.population import Customer, Line, Order, Product
 from streammesh.demo.generators.simulation import Sim
 
-__all__ = ["place_order", "other_channel_order", "refund_returned", "order_value"]
+__all__ = ["order_value", "other_channel_order", "place_order", "refund_returned"]
 
 _DAY_MS = 86_400_000
 _PROMOS = (("WELCOME10", 10), ("SEASON15", 15), ("LOYALTY5", 5))
@@ -34,18 +34,34 @@ def order_value(order: Order, now_ms: int, cancel_reason: str | None = None) -> 
     total = order.total_cents
     vat = order.customer.market.vat_percent
     return {
-        "order_id": order.order_id, "customer_id": order.customer.customer_id, "status": order.status,
-        "channel": order.channel, "session_id": order.session_id, "currency": order.currency,
+        "order_id": order.order_id,
+        "customer_id": order.customer.customer_id,
+        "status": order.status,
+        "channel": order.channel,
+        "session_id": order.session_id,
+        "currency": order.currency,
         "items": [
-            {"line": i, "sku": line.product.sku, "quantity": line.quantity, "unit_price": money(line.unit_cents),
-             "line_total": money(line.total_cents)}
+            {
+                "line": i,
+                "sku": line.product.sku,
+                "quantity": line.quantity,
+                "unit_price": money(line.unit_cents),
+                "line_total": money(line.total_cents),
+            }
             for i, line in enumerate(order.lines, 1)
         ],
-        "item_count": sum(line.quantity for line in order.lines), "subtotal": money(order.subtotal_cents),
-        "discount": money(order.discount_cents), "promo_code": order.promo_code,
-        "shipping_fee": money(order.shipping_cents), "shipping_method": order.shipping_method, "total": money(total),
-        "vat_included": money(round(total * vat / (100 + vat))), "delivery_country": order.customer.market.country,
-        "cancel_reason": cancel_reason, "placed_at": iso(order.placed_ms), "updated_at": iso(now_ms),
+        "item_count": sum(line.quantity for line in order.lines),
+        "subtotal": money(order.subtotal_cents),
+        "discount": money(order.discount_cents),
+        "promo_code": order.promo_code,
+        "shipping_fee": money(order.shipping_cents),
+        "shipping_method": order.shipping_method,
+        "total": money(total),
+        "vat_included": money(round(total * vat / (100 + vat))),
+        "delivery_country": order.customer.market.country,
+        "cancel_reason": cancel_reason,
+        "placed_at": iso(order.placed_ms),
+        "updated_at": iso(now_ms),
     }
 
 
@@ -63,8 +79,9 @@ def _basket(sim: Sim) -> list[Product]:
     return chosen
 
 
-def place_order(sim: Sim, customer: Customer, channel: str, session_id: str | None = None,
-                products: list[Product] | None = None) -> Order:
+def place_order(
+    sim: Sim, customer: Customer, channel: str, session_id: str | None = None, products: list[Product] | None = None
+) -> Order:
     """Place an order now (``sales.orders`` + ``sales.order_lines``) and start paying for it."""
     rng = sim.rng
     currency = customer.market.currency
@@ -80,9 +97,17 @@ def place_order(sim: Sim, customer: Customer, channel: str, session_id: str | No
     free = subtotal - discount >= (4000 if gbp else 5000) or customer.loyalty_tier in ("gold", "platinum")
     shipping = (695 if gbp else 795) if express else (0 if free else (395 if gbp else 495))
     order = Order(
-        order_id=sim.next_id("O"), customer=customer, channel=channel, session_id=session_id, currency=currency,
-        lines=lines, discount_cents=discount, promo_code=promo[0] if promo else None, shipping_cents=shipping,
-        shipping_method="express" if express else "standard", placed_ms=sim.now,
+        order_id=sim.next_id("O"),
+        customer=customer,
+        channel=channel,
+        session_id=session_id,
+        currency=currency,
+        lines=lines,
+        discount_cents=discount,
+        promo_code=promo[0] if promo else None,
+        shipping_cents=shipping,
+        shipping_method="express" if express else "standard",
+        placed_ms=sim.now,
     )
     weights = _METHOD_WEIGHTS.get(customer.market.country, _DEFAULT_WEIGHTS)
     if channel == "phone":  # the call centre takes cards only
@@ -90,12 +115,23 @@ def place_order(sim: Sim, customer: Customer, channel: str, session_id: str | No
     order.method = rng.choices(_METHODS, weights)[0]
     sim.emit(ORDERS, order.order_id, order_value(order, sim.now))
     for i, line in enumerate(lines, 1):
-        sim.emit(ORDER_LINES, order.order_id, {
-            "order_id": order.order_id, "line": i, "customer_id": customer.customer_id, "sku": line.product.sku,
-            "category": line.product.category.name, "quantity": line.quantity, "unit_price": money(line.unit_cents),
-            "line_total": money(line.total_cents), "currency": currency, "channel": channel,
-            "placed_at": iso(sim.now),
-        })
+        sim.emit(
+            ORDER_LINES,
+            order.order_id,
+            {
+                "order_id": order.order_id,
+                "line": i,
+                "customer_id": customer.customer_id,
+                "sku": line.product.sku,
+                "category": line.product.category.name,
+                "quantity": line.quantity,
+                "unit_price": money(line.unit_cents),
+                "line_total": money(line.total_cents),
+                "currency": currency,
+                "channel": channel,
+                "placed_at": iso(sim.now),
+            },
+        )
     if order.method == "BANK_TRANSFER":  # pay by invoice: the invoice comes first
         sim.after(sim.delay(3, 0.3), _invoice, order, 14)
     sim.after(sim.delay(8, 0.6, low=1, high=120), _attempt, order, 1)
@@ -113,17 +149,30 @@ def other_channel_order(sim: Sim) -> None:
 
 def _payment(sim: Sim, order: Order, payment_id: str, attempt: int, status: str, failure: str = "") -> None:
     card = order.customer.card if order.method == "CARD" else None
-    sim.emit(PAYMENTS, payment_id, {
-        "payment_id": payment_id, "order_id": order.order_id, "customer_id": order.customer.customer_id,
-        "attempt": attempt, "method": order.method, "status": status, "amount": money(order.total_cents),
-        "currency": order.currency, "card_brand": card[0] if card else "", "card_last4": card[1] if card else "",
-        "failure_reason": failure, "psp_reference": order.psp_reference, "occurred_at": iso(sim.now),
-    })
+    sim.emit(
+        PAYMENTS,
+        payment_id,
+        {
+            "payment_id": payment_id,
+            "order_id": order.order_id,
+            "customer_id": order.customer.customer_id,
+            "attempt": attempt,
+            "method": order.method,
+            "status": status,
+            "amount": money(order.total_cents),
+            "currency": order.currency,
+            "card_brand": card[0] if card else "",
+            "card_last4": card[1] if card else "",
+            "failure_reason": failure,
+            "psp_reference": order.psp_reference,
+            "occurred_at": iso(sim.now),
+        },
+    )
 
 
 def _attempt(sim: Sim, order: Order, attempt: int) -> None:
     rng, customer = sim.rng, order.customer
-    if order.method == "CARD" and (customer.card is None or attempt > 1 and rng.random() < 0.5):
+    if order.method == "CARD" and (customer.card is None or (attempt > 1 and rng.random() < 0.5)):
         customer.card = (rng.choices(("VISA", "MASTERCARD", "AMEX"), (55, 38, 7))[0], f"{rng.randrange(10000):04d}")
     payment_id = sim.next_id("PAY")
     order.psp_reference = f"PSP{rng.getrandbits(48):012X}"
@@ -171,15 +220,28 @@ def refund_returned(sim: Sim, order: Order) -> None:
 # -- receivables ----------------------------------------------------------------------------------------------
 
 
-def _entry(sim: Sim, order: Order, entry_type: str, amount: int, outstanding: int, status: str,
-           payment_id: str | None) -> None:
+def _entry(
+    sim: Sim, order: Order, entry_type: str, amount: int, outstanding: int, status: str, payment_id: str | None
+) -> None:
     assert order.invoice_id is not None
-    sim.emit(RECEIVABLES, order.invoice_id, {
-        "entry_id": sim.next_id("ARE"), "invoice_id": order.invoice_id, "order_id": order.order_id,
-        "customer_id": order.customer.customer_id, "entry_type": entry_type, "amount": money(amount),
-        "outstanding": money(outstanding), "currency": order.currency, "status": status, "payment_id": payment_id,
-        "due_date": iso_date(order.due_ms), "posted_at": iso(sim.now),
-    })
+    sim.emit(
+        RECEIVABLES,
+        order.invoice_id,
+        {
+            "entry_id": sim.next_id("ARE"),
+            "invoice_id": order.invoice_id,
+            "order_id": order.order_id,
+            "customer_id": order.customer.customer_id,
+            "entry_type": entry_type,
+            "amount": money(amount),
+            "outstanding": money(outstanding),
+            "currency": order.currency,
+            "status": status,
+            "payment_id": payment_id,
+            "due_date": iso_date(order.due_ms),
+            "posted_at": iso(sim.now),
+        },
+    )
 
 
 def _invoice(sim: Sim, order: Order, due_days: int) -> None:

@@ -7,9 +7,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
-    "DemoEvent", "DEMO_PRODUCTS", "PROFILES", "PRODUCTS", "ORDERS", "ORDER_LINES", "PAYMENTS", "SHIPMENTS",
-    "TRACKING", "PAGE_VIEWS", "GOODS_RECEIVED", "GOODS_DISPATCHED", "RECEIVABLES",
-    "iso", "iso_date", "to_ms", "money",
+    "DEMO_PRODUCTS",
+    "GOODS_DISPATCHED",
+    "GOODS_RECEIVED",
+    "ORDERS",
+    "ORDER_LINES",
+    "PAGE_VIEWS",
+    "PAYMENTS",
+    "PRODUCTS",
+    "PROFILES",
+    "RECEIVABLES",
+    "SHIPMENTS",
+    "TRACKING",
+    "DemoEvent",
+    "iso",
+    "iso_date",
+    "money",
+    "to_ms",
 ]
 
 PROFILES = "customers.profiles"
@@ -26,8 +40,17 @@ RECEIVABLES = "finance.accounts_receivable"
 
 #: every product the generators feed, in the order a runner should create them (reference data first)
 DEMO_PRODUCTS: tuple[str, ...] = (
-    PROFILES, PRODUCTS, GOODS_RECEIVED, PAGE_VIEWS, ORDERS, ORDER_LINES, PAYMENTS, RECEIVABLES, SHIPMENTS,
-    TRACKING, GOODS_DISPATCHED,
+    PROFILES,
+    PRODUCTS,
+    GOODS_RECEIVED,
+    PAGE_VIEWS,
+    ORDERS,
+    ORDER_LINES,
+    PAYMENTS,
+    RECEIVABLES,
+    SHIPMENTS,
+    TRACKING,
+    GOODS_DISPATCHED,
 )
 
 

@@ -41,15 +41,22 @@ class DemoGenerator:
         seasonality: vary traffic by hour of day.
     """
 
-    def __init__(self, *, seed: int = 7, start: datetime | None = None, rate: float = _BASE_RATE,
-                 customers: int = 500, products: int = 160, backlog: timedelta = timedelta(hours=1),
-                 seasonality: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 7,
+        start: datetime | None = None,
+        rate: float = _BASE_RATE,
+        customers: int = 500,
+        products: int = 160,
+        backlog: timedelta = timedelta(hours=1),
+        seasonality: bool = True,
+    ) -> None:
         if rate <= 0:
             raise ValueError(f"rate must be positive (events per second), got {rate!r}")
         self.start_ms = to_ms(start or datetime.now(UTC))
         self.backlog_start_ms = self.start_ms - int(backlog.total_seconds() * 1000)
-        population = Population.build(seed=seed, customers=customers, products=products,
-                                      now_ms=self.backlog_start_ms)
+        population = Population.build(seed=seed, customers=customers, products=products, now_ms=self.backlog_start_ms)
         self._sim = Sim(population, seasonality=seasonality)
         scale = rate / _EVENTS_AT_SCALE_1
         self._orders_per_hour = (_SESSIONS * _WEB_CONVERSION + _OTHER_ORDERS) * scale * 3600

@@ -13,18 +13,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from streammesh.demo.generators.events import (
-    GOODS_DISPATCHED, GOODS_RECEIVED, SHIPMENTS, TRACKING, iso, iso_date, money,
+    GOODS_DISPATCHED,
+    GOODS_RECEIVED,
+    SHIPMENTS,
+    TRACKING,
+    iso,
+    iso_date,
+    money,
 )
 from streammesh.demo.generators.population import Order, Product
 from streammesh.demo.generators.reference import CARRIER_CODES, CATEGORIES, HUBS, MARKETS, WAREHOUSES, Warehouse
 from streammesh.demo.generators.simulation import Sim
 
-__all__ = ["Parcel", "stock_up", "ship", "ghost_dispatch", "stock_count"]
+__all__ = ["Parcel", "ghost_dispatch", "ship", "stock_count", "stock_up"]
 
 _DAY_MS = 86_400_000
 _BRANDS = [b for c in CATEGORIES for b in c.brands]
-_FAILURES = ("recipient not at home", "address not found", "no safe place to leave the parcel",
-             "access to the building not possible")
+_FAILURES = (
+    "recipient not at home",
+    "address not found",
+    "no safe place to leave the parcel",
+    "access to the building not possible",
+)
 
 Returned = Callable[[Sim, Order], None]
 
@@ -79,23 +89,44 @@ def _receive(sim: Sim, warehouse: str, p: Product, quantity: int) -> None:
     """A supplier delivery against a purchase order."""
     sim.state.setdefault("reordering", {}).pop((warehouse, p.sku), None)
     _stock(sim)[(warehouse, p.sku)] = _stock(sim).get((warehouse, p.sku), 0) + quantity
-    sim.emit(GOODS_RECEIVED, p.sku, {
-        "receipt_id": sim.next_id("GR"), "warehouse_id": warehouse, "sku": p.sku, "quantity": quantity,
-        "reason": "PURCHASE_ORDER", "supplier_id": f"SUP-{_BRANDS.index(p.brand) + 1:04d}",
-        "purchase_order_id": sim.next_id("PO", 7), "shipment_id": None,
-        "unit_cost": money(round(p.price_eur_cents / 1.2 * sim.rng.uniform(0.40, 0.52))), "received_at": iso(sim.now),
-    })
+    sim.emit(
+        GOODS_RECEIVED,
+        p.sku,
+        {
+            "receipt_id": sim.next_id("GR"),
+            "warehouse_id": warehouse,
+            "sku": p.sku,
+            "quantity": quantity,
+            "reason": "PURCHASE_ORDER",
+            "supplier_id": f"SUP-{_BRANDS.index(p.brand) + 1:04d}",
+            "purchase_order_id": sim.next_id("PO", 7),
+            "shipment_id": None,
+            "unit_cost": money(round(p.price_eur_cents / 1.2 * sim.rng.uniform(0.40, 0.52))),
+            "received_at": iso(sim.now),
+        },
+    )
 
 
-def _dispatch(sim: Sim, warehouse: str, p: Product, quantity: int, reason: str, order_id: str | None,
-              shipment_id: str | None) -> None:
+def _dispatch(
+    sim: Sim, warehouse: str, p: Product, quantity: int, reason: str, order_id: str | None, shipment_id: str | None
+) -> None:
     key = (warehouse, p.sku)
     stock = _stock(sim)
     stock[key] = stock.get(key, 0) - quantity
-    sim.emit(GOODS_DISPATCHED, p.sku, {
-        "dispatch_id": sim.next_id("GD"), "warehouse_id": warehouse, "sku": p.sku, "quantity": quantity,
-        "reason": reason, "order_id": order_id, "shipment_id": shipment_id, "dispatched_at": iso(sim.now),
-    })
+    sim.emit(
+        GOODS_DISPATCHED,
+        p.sku,
+        {
+            "dispatch_id": sim.next_id("GD"),
+            "warehouse_id": warehouse,
+            "sku": p.sku,
+            "quantity": quantity,
+            "reason": reason,
+            "order_id": order_id,
+            "shipment_id": shipment_id,
+            "dispatched_at": iso(sim.now),
+        },
+    )
     target = sim.state.get("targets", {}).get(key, 12)
     reordering: dict[tuple[str, str], bool] = sim.state.setdefault("reordering", {})
     if stock[key] < target * 0.4 and key not in reordering:
@@ -106,8 +137,9 @@ def _dispatch(sim: Sim, warehouse: str, p: Product, quantity: int, reason: str, 
 def ghost_dispatch(sim: Sim, order: Order) -> None:
     """Goods picked and gone for an order the warehouse did not know was cancelled: no shipment, no invoice."""
     for line in order.lines:
-        _dispatch(sim, order.customer.market.warehouse, line.product, line.quantity, "customer_order",
-                  order.order_id, None)
+        _dispatch(
+            sim, order.customer.market.warehouse, line.product, line.quantity, "customer_order", order.order_id, None
+        )
 
 
 def stock_count(sim: Sim) -> None:
@@ -133,37 +165,78 @@ def ship(sim: Sim, order: Order, on_returned: Returned) -> None:
     tracking = f"{code}{rng.randrange(10**9, 10**10)}" + ("GB" if carrier == "Royal Mail" else "")
     parcel = Parcel(sim.next_id("SHP"), order, wh, carrier, tracking, on_returned)
     days = (1 if order.shipping_method == "express" else 2) + (wh.country != c.market.country)
-    sim.emit(SHIPMENTS, parcel.shipment_id, {
-        "shipment_id": parcel.shipment_id, "order_id": order.order_id, "customer_id": c.customer_id,
-        "warehouse_id": wh.warehouse_id, "carrier": carrier, "service_level": order.shipping_method,
-        "tracking_number": tracking,
-        "items": [{"sku": line.product.sku, "quantity": line.quantity} for line in order.lines],
-        "weight_grams": 150 + sum(line.product.grams * line.quantity for line in order.lines),
-        "ship_to": {"recipient_name": c.full_name, "line1": c.line1, "city": c.city, "postcode": c.postcode,
-                    "country": c.market.country},
-        "created_at": iso(sim.now), "promised_delivery_date": iso_date(sim.now + days * _DAY_MS),
-    })
+    sim.emit(
+        SHIPMENTS,
+        parcel.shipment_id,
+        {
+            "shipment_id": parcel.shipment_id,
+            "order_id": order.order_id,
+            "customer_id": c.customer_id,
+            "warehouse_id": wh.warehouse_id,
+            "carrier": carrier,
+            "service_level": order.shipping_method,
+            "tracking_number": tracking,
+            "items": [{"sku": line.product.sku, "quantity": line.quantity} for line in order.lines],
+            "weight_grams": 150 + sum(line.product.grams * line.quantity for line in order.lines),
+            "ship_to": {
+                "recipient_name": c.full_name,
+                "line1": c.line1,
+                "city": c.city,
+                "postcode": c.postcode,
+                "country": c.market.country,
+            },
+            "created_at": iso(sim.now),
+            "promised_delivery_date": iso_date(sim.now + days * _DAY_MS),
+        },
+    )
     _scan(sim, parcel, "LABEL_CREATED", wh.city, wh.country)
     fast = order.shipping_method == "express"
     sim.after(sim.delay(10 * 60 if fast else 15 * 60, 0.5, low=120), _pick_up, parcel)
 
 
-def _scan(sim: Sim, parcel: Parcel, status: str, location: str, country: str, *, signed_by: str | None = None,
-          failure: str | None = None) -> None:
+def _scan(
+    sim: Sim,
+    parcel: Parcel,
+    status: str,
+    location: str,
+    country: str,
+    *,
+    signed_by: str | None = None,
+    failure: str | None = None,
+) -> None:
     parcel.sequence += 1
-    sim.emit(TRACKING, parcel.shipment_id, {
-        "event_id": sim.uuid(), "shipment_id": parcel.shipment_id, "tracking_number": parcel.tracking_number,
-        "carrier": parcel.carrier, "status": status, "sequence": parcel.sequence, "location": location,
-        "country": country, "signed_by": signed_by, "failure_reason": failure, "occurred_at": iso(sim.now),
-    })
+    sim.emit(
+        TRACKING,
+        parcel.shipment_id,
+        {
+            "event_id": sim.uuid(),
+            "shipment_id": parcel.shipment_id,
+            "tracking_number": parcel.tracking_number,
+            "carrier": parcel.carrier,
+            "status": status,
+            "sequence": parcel.sequence,
+            "location": location,
+            "country": country,
+            "signed_by": signed_by,
+            "failure_reason": failure,
+            "occurred_at": iso(sim.now),
+        },
+    )
 
 
 def _pick_up(sim: Sim, parcel: Parcel) -> None:
     wh = parcel.warehouse
     _scan(sim, parcel, "PICKED_UP", wh.city, wh.country)
     for line in parcel.order.lines:
-        _dispatch(sim, wh.warehouse_id, line.product, line.quantity, "customer_order", parcel.order.order_id,
-                  parcel.shipment_id)
+        _dispatch(
+            sim,
+            wh.warehouse_id,
+            line.product,
+            line.quantity,
+            "customer_order",
+            parcel.order.order_id,
+            parcel.shipment_id,
+        )
     dest = parcel.order.customer.market.country
     hubs: list[tuple[str, str]] = []
     if wh.country != dest:
@@ -198,8 +271,9 @@ def _deliver(sim: Sim, parcel: Parcel) -> None:
 
 def _return_to_sender(sim: Sim, parcel: Parcel) -> None:
     dest = parcel.order.customer.market.country
-    _scan(sim, parcel, "RETURNED_TO_SENDER", sim.rng.choice(HUBS[dest]), dest,
-          failure="undeliverable after two attempts")
+    _scan(
+        sim, parcel, "RETURNED_TO_SENDER", sim.rng.choice(HUBS[dest]), dest, failure="undeliverable after two attempts"
+    )
     sim.after(sim.delay(30 * 60, 0.4, low=600), _receive_return, parcel)
 
 
@@ -210,9 +284,15 @@ def _receive_return(sim: Sim, parcel: Parcel) -> None:
         p = line.product
         _stock(sim)[(wh, p.sku)] = _stock(sim).get((wh, p.sku), 0) + line.quantity
         value: dict[str, Any] = {
-            "receipt_id": sim.next_id("GR"), "warehouse_id": wh, "sku": p.sku, "quantity": line.quantity,
-            "reason": "CUSTOMER_RETURN", "supplier_id": None, "purchase_order_id": None,
-            "shipment_id": parcel.shipment_id, "unit_cost": money(round(p.price_eur_cents / 1.2 * 0.46)),
+            "receipt_id": sim.next_id("GR"),
+            "warehouse_id": wh,
+            "sku": p.sku,
+            "quantity": line.quantity,
+            "reason": "CUSTOMER_RETURN",
+            "supplier_id": None,
+            "purchase_order_id": None,
+            "shipment_id": parcel.shipment_id,
+            "unit_cost": money(round(p.price_eur_cents / 1.2 * 0.46)),
             "received_at": iso(sim.now),
         }
         sim.emit(GOODS_RECEIVED, p.sku, value)

@@ -12,7 +12,7 @@ from streammesh.demo.generators.events import PRODUCTS, PROFILES
 from streammesh.demo.generators.population import price_point, product_value, profile_value
 from streammesh.demo.generators.simulation import Sim
 
-__all__ = ["emit_reference", "sign_up", "edit_profile", "change_price"]
+__all__ = ["change_price", "edit_profile", "emit_reference", "sign_up"]
 
 
 def emit_reference(sim: Sim) -> None:

@@ -21,7 +21,15 @@ from streammesh.demo.generators.events import iso, iso_date
 from streammesh.demo.generators.reference import CATEGORIES, EMAIL_DOMAINS, MARKETS, Category, Market
 
 __all__ = [
-    "Customer", "Product", "Line", "Order", "Population", "profile_value", "product_value", "slug", "price_point",
+    "Customer",
+    "Line",
+    "Order",
+    "Population",
+    "Product",
+    "price_point",
+    "product_value",
+    "profile_value",
+    "slug",
 ]
 
 _DAY_MS = 86_400_000
@@ -123,7 +131,7 @@ def price_point(cents: float) -> int:
     """Round to a retail price point ending in .99 (or .49 under 10)."""
     if cents < 1000:
         return max(199, int(cents // 50) * 50 + 49)
-    return max(999, int(round(cents / 100)) * 100 - 1)
+    return max(999, round(cents / 100) * 100 - 1)
 
 
 def _phone(fake: Faker) -> str:
@@ -189,12 +197,22 @@ class Population:
                 seen.add(name)
                 eur = price_point(cat.median_eur * 100 * math.exp(rng.gauss(0, cat.sigma)))
                 listed = now_ms - int(rng.uniform(1, 2 * 365) * _DAY_MS)
-                items.append(Product(
-                    sku=f"{cat.code}-{len(items) + 1:05d}", name=name, brand=brand, category=cat,
-                    subcategory=sub, price_eur_cents=eur, price_gbp_cents=price_point(eur * 0.86),
-                    grams=_weight(cat, eur, rng), active=rng.random() > 0.03, popularity=0.0,
-                    listed_ms=listed, updated_ms=rng.randint(listed, now_ms - 3_600_000),
-                ))
+                items.append(
+                    Product(
+                        sku=f"{cat.code}-{len(items) + 1:05d}",
+                        name=name,
+                        brand=brand,
+                        category=cat,
+                        subcategory=sub,
+                        price_eur_cents=eur,
+                        price_gbp_cents=price_point(eur * 0.86),
+                        grams=_weight(cat, eur, rng),
+                        active=rng.random() > 0.03,
+                        popularity=0.0,
+                        listed_ms=listed,
+                        updated_ms=rng.randint(listed, now_ms - 3_600_000),
+                    )
+                )
             ranks = list(range(1, len(items) + 1))
             rng.shuffle(ranks)
             for p, rank in zip(items, ranks, strict=True):
@@ -231,13 +249,20 @@ class Population:
             handle += str(rng.randint(1, 99))
         age_days = int(rng.uniform(18, 85) * 365.25)
         c = Customer(
-            customer_id=f"C{len(self.customers) + 1:06d}", market=market, first_name=first, last_name=last,
+            customer_id=f"C{len(self.customers) + 1:06d}",
+            market=market,
+            first_name=first,
+            last_name=last,
             email=f"{handle}@{rng.choice(EMAIL_DOMAINS)}",
             phone=_phone(fake) if rng.random() < 0.85 else None,
             birth_date=iso_date(created_ms - age_days * _DAY_MS) if rng.random() < 0.7 else None,
-            line1=fake.street_address().replace("\n", ", "), city=rng.choice(market.cities), postcode=fake.postcode(),
+            line1=fake.street_address().replace("\n", ", "),
+            city=rng.choice(market.cities),
+            postcode=fake.postcode(),
             loyalty_tier=rng.choices(("none", "silver", "gold", "platinum"), (70, 18, 9, 3))[0],
-            marketing_opt_in=rng.random() < 0.55, created_ms=created_ms, updated_ms=created_ms,
+            marketing_opt_in=rng.random() < 0.55,
+            created_ms=created_ms,
+            updated_ms=created_ms,
             activity=rng.lognormvariate(0, 1),
         )
         self.customers.append(c)
@@ -249,8 +274,11 @@ class Population:
         rng, fake = self.rng, self.fakers[c.market.locale]
         kind = rng.choices(("move", "phone", "consent", "loyalty"), (35, 20, 30, 15))[0]
         if kind == "move":
-            c.line1, c.city, c.postcode = fake.street_address().replace("\n", ", "), rng.choice(c.market.cities), \
-                fake.postcode()
+            c.line1, c.city, c.postcode = (
+                fake.street_address().replace("\n", ", "),
+                rng.choice(c.market.cities),
+                fake.postcode(),
+            )
         elif kind == "phone":
             c.phone = _phone(fake)
         elif kind == "consent":
@@ -265,19 +293,36 @@ def profile_value(c: Customer) -> dict[str, Any]:
     """The ``customers.profiles`` value of a customer."""
     m = c.market
     return {
-        "customer_id": c.customer_id, "email": c.email, "first_name": c.first_name, "last_name": c.last_name,
-        "phone": c.phone, "birth_date": c.birth_date,
+        "customer_id": c.customer_id,
+        "email": c.email,
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "phone": c.phone,
+        "birth_date": c.birth_date,
         "address": {"line1": c.line1, "city": c.city, "postcode": c.postcode, "country": m.country},
-        "country": m.country, "region": m.region, "preferred_language": m.language, "loyalty_tier": c.loyalty_tier,
-        "marketing_opt_in": c.marketing_opt_in, "status": "active",
-        "created_at": iso(c.created_ms), "updated_at": iso(c.updated_ms),
+        "country": m.country,
+        "region": m.region,
+        "preferred_language": m.language,
+        "loyalty_tier": c.loyalty_tier,
+        "marketing_opt_in": c.marketing_opt_in,
+        "status": "active",
+        "created_at": iso(c.created_ms),
+        "updated_at": iso(c.updated_ms),
     }
 
 
 def product_value(p: Product) -> dict[str, Any]:
     """The ``catalog.products`` value of a product."""
     return {
-        "sku": p.sku, "name": p.name, "brand": p.brand, "category": p.category.name, "subcategory": p.subcategory,
-        "price_eur": p.price_eur_cents / 100, "price_gbp": p.price_gbp_cents / 100, "weight_grams": p.grams,
-        "active": p.active, "listed_at": iso(p.listed_ms), "updated_at": iso(p.updated_ms),
+        "sku": p.sku,
+        "name": p.name,
+        "brand": p.brand,
+        "category": p.category.name,
+        "subcategory": p.subcategory,
+        "price_eur": p.price_eur_cents / 100,
+        "price_gbp": p.price_gbp_cents / 100,
+        "weight_grams": p.grams,
+        "active": p.active,
+        "listed_at": iso(p.listed_ms),
+        "updated_at": iso(p.updated_ms),
     }

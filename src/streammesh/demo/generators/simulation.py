@@ -18,13 +18,37 @@ from typing import Any
 from streammesh.demo.generators.events import DemoEvent
 from streammesh.demo.generators.population import Population
 
-__all__ = ["Sim", "Process", "Handler", "diurnal_factor"]
+__all__ = ["Handler", "Process", "Sim", "diurnal_factor"]
 
 Handler = Callable[..., None]
 
 # relative traffic by hour of day (Central European time): quiet nights, lunch and evening peaks
-_HOURLY = (0.35, 0.25, 0.2, 0.18, 0.2, 0.3, 0.5, 0.7, 0.85, 0.95, 1.0, 1.05,
-           1.1, 1.05, 1.0, 1.0, 1.05, 1.15, 1.3, 1.4, 1.35, 1.15, 0.85, 0.55)
+_HOURLY = (
+    0.35,
+    0.25,
+    0.2,
+    0.18,
+    0.2,
+    0.3,
+    0.5,
+    0.7,
+    0.85,
+    0.95,
+    1.0,
+    1.05,
+    1.1,
+    1.05,
+    1.0,
+    1.0,
+    1.05,
+    1.15,
+    1.3,
+    1.4,
+    1.35,
+    1.15,
+    0.85,
+    0.55,
+)
 _MEAN = sum(_HOURLY) / 24
 
 

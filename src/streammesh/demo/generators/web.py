@@ -17,11 +17,18 @@ from streammesh.demo.generators.population import Customer, Product, slug
 from streammesh.demo.generators.reference import USER_AGENTS, Category
 from streammesh.demo.generators.simulation import Sim
 
-__all__ = ["Session", "start_session", "SITE"]
+__all__ = ["SITE", "Session", "start_session"]
 
 SITE = "https://www.larkspur.example"
-_REFERRERS = (None, "https://www.google.com/", "https://www.bing.com/", "https://www.instagram.com/",
-              "https://www.facebook.com/", "https://newsletter.larkspur.example/", "https://www.idealo.de/")
+_REFERRERS = (
+    None,
+    "https://www.google.com/",
+    "https://www.bing.com/",
+    "https://www.instagram.com/",
+    "https://www.facebook.com/",
+    "https://newsletter.larkspur.example/",
+    "https://www.idealo.de/",
+)
 _REFERRER_WEIGHTS = (30, 38, 5, 8, 5, 9, 5)
 
 
@@ -48,10 +55,16 @@ def start_session(sim: Sim) -> None:
     device = rng.choices(("mobile", "desktop", "tablet"), (58, 35, 7))[0]
     converts = customer is not None and rng.random() < 0.2
     s = Session(
-        session_id=sim.uuid(), customer=customer, country=market.country, device=device,
-        user_agent=rng.choice(USER_AGENTS[device]), ip=pop.fakers[market.locale].ipv4_public(), converts=converts,
+        session_id=sim.uuid(),
+        customer=customer,
+        country=market.country,
+        device=device,
+        user_agent=rng.choice(USER_AGENTS[device]),
+        ip=pop.fakers[market.locale].ipv4_public(),
+        converts=converts,
         views_left=min(40, 1 + int(rng.expovariate(1 / 4.5))) + (2 if converts else 0),
-        category=pop.pick_category(), last_url=rng.choices(_REFERRERS, _REFERRER_WEIGHTS)[0],
+        category=pop.pick_category(),
+        last_url=rng.choices(_REFERRERS, _REFERRER_WEIGHTS)[0],
     )
     _browse(sim, s, first=True)
 
@@ -59,10 +72,20 @@ def start_session(sim: Sim) -> None:
 def _emit(sim: Sim, s: Session, page_type: str, path: str, *, sku: str | None = None, query: str | None = None) -> None:
     url = SITE + path + (f"?q={quote_plus(query)}" if query else "")
     value: dict[str, Any] = {
-        "view_id": sim.uuid(), "session_id": s.session_id,
-        "customer_id": s.customer.customer_id if s.customer else None, "page_type": page_type, "url": url,
-        "path": path, "sku": sku, "search_query": query, "referrer": s.last_url, "ip_address": s.ip,
-        "user_agent": s.user_agent, "device_type": s.device, "country": s.country, "viewed_at": iso(sim.now),
+        "view_id": sim.uuid(),
+        "session_id": s.session_id,
+        "customer_id": s.customer.customer_id if s.customer else None,
+        "page_type": page_type,
+        "url": url,
+        "path": path,
+        "sku": sku,
+        "search_query": query,
+        "referrer": s.last_url,
+        "ip_address": s.ip,
+        "user_agent": s.user_agent,
+        "device_type": s.device,
+        "country": s.country,
+        "viewed_at": iso(sim.now),
     }
     s.last_url = url
     sim.emit(PAGE_VIEWS, s.session_id, value)
@@ -81,8 +104,9 @@ def _browse(sim: Sim, s: Session, first: bool = False) -> None:
     if first:
         kind = "home" if s.last_url is None else rng.choices(("home", "product", "category"), (30, 45, 25))[0]
     else:
-        kind = rng.choices(("product", "category", "search", "home", "account", "cart"),
-                           (50, 20, 14, 6, 4 if s.customer else 0, 6))[0]
+        kind = rng.choices(
+            ("product", "category", "search", "home", "account", "cart"), (50, 20, 14, 6, 4 if s.customer else 0, 6)
+        )[0]
     if kind == "product" or (s.converts and s.views_left == 1 and not s.viewed):
         _product_page(sim, s)
     elif kind == "category":

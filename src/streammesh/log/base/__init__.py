@@ -1,13 +1,31 @@
 """The log port: records, topics and the abstract log and consumer."""
 
 from streammesh.log.base.exceptions import (
-    CorruptLogError, FencedError, GroupError, LogError, TopicExistsError, TopicNotFoundError,
+    CorruptLogError,
+    FencedError,
+    GroupError,
+    LogError,
+    TopicExistsError,
+    TopicNotFoundError,
 )
 from streammesh.log.base.log import BaseLog, BaseLogConsumer, LogTransaction, TopicPartition
 from streammesh.log.base.records import Headers, OffsetReset, OutgoingRecord, Record, RecordPosition, TopicSpec
 
 __all__ = [
-    "BaseLog", "BaseLogConsumer", "TopicPartition", "Headers", "OffsetReset", "OutgoingRecord", "Record",
-    "RecordPosition", "TopicSpec", "LogError", "TopicNotFoundError", "TopicExistsError", "GroupError",
-    "CorruptLogError", "FencedError", "LogTransaction",
+    "BaseLog",
+    "BaseLogConsumer",
+    "CorruptLogError",
+    "FencedError",
+    "GroupError",
+    "Headers",
+    "LogError",
+    "LogTransaction",
+    "OffsetReset",
+    "OutgoingRecord",
+    "Record",
+    "RecordPosition",
+    "TopicExistsError",
+    "TopicNotFoundError",
+    "TopicPartition",
+    "TopicSpec",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streammesh.exceptions import ConflictError, NotFoundError, StreammeshError
 
-__all__ = ["LogError", "TopicNotFoundError", "TopicExistsError", "GroupError", "CorruptLogError", "FencedError"]
+__all__ = ["CorruptLogError", "FencedError", "GroupError", "LogError", "TopicExistsError", "TopicNotFoundError"]
 
 
 class LogError(StreammeshError):

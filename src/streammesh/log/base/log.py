@@ -129,8 +129,10 @@ class BaseLog(ABC):
         The mesh builds every backend through this one signature, so it never needs to know which
         backend it opens; an adapter takes what concerns it (a folder in ``workspace``, the URL).
         """
-        raise NotImplementedError(f"{cls.__name__} cannot be opened from a mesh configuration: "
-                                  f"it needs a from_config(url, workspace, *, fsync) classmethod")
+        raise NotImplementedError(
+            f"{cls.__name__} cannot be opened from a mesh configuration: "
+            f"it needs a from_config(url, workspace, *, fsync) classmethod"
+        )
 
     @abstractmethod
     def create_topic(self, spec: TopicSpec) -> None:
@@ -164,8 +166,9 @@ class BaseLog(ABC):
         round-robin. Raises TopicNotFoundError.
         """
 
-    def append_columns(self, topic: str, partition: int, *, keys: pa.Array, values: pa.Array,
-                       timestamps: pa.Array) -> int:
+    def append_columns(
+        self, topic: str, partition: int, *, keys: pa.Array, values: pa.Array, timestamps: pa.Array
+    ) -> int:
         """Append one partition's records given as Arrow columns and return once they are durable; returns
         how many were appended.
 
@@ -177,8 +180,10 @@ class BaseLog(ABC):
             keys: binary (or null) keys; values: binary values, null for tombstones;
             timestamps: int64 milliseconds since the epoch, never null.
         """
-        records = [OutgoingRecord(v, k, (), t, partition)
-                   for k, v, t in zip(keys.to_pylist(), values.to_pylist(), timestamps.to_pylist())]
+        records = [
+            OutgoingRecord(v, k, (), t, partition)
+            for k, v, t in zip(keys.to_pylist(), values.to_pylist(), timestamps.to_pylist())
+        ]
         if records:
             self.append(topic, records)
         return len(records)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Headers", "Record", "OutgoingRecord", "RecordPosition", "TopicSpec", "OffsetReset"]
+__all__ = ["Headers", "OffsetReset", "OutgoingRecord", "Record", "RecordPosition", "TopicSpec"]
 
 Headers = tuple[tuple[str, bytes], ...]
 OffsetReset = Literal["earliest", "latest"]

@@ -181,8 +181,9 @@ def encode_headers(headers: Headers) -> bytes:
 
 def _valid_headers(headers: Headers) -> bool:
     try:
-        return all(isinstance(k, str) and (v is None or isinstance(v, (bytes, bytearray, memoryview)))
-                   for k, v in headers)
+        return all(
+            isinstance(k, str) and (v is None or isinstance(v, (bytes, bytearray, memoryview))) for k, v in headers
+        )
     except (TypeError, ValueError):
         return False
 
@@ -193,14 +194,14 @@ def decode_headers(raw: bytes) -> Headers:
     pos, end = 0, len(raw)
     while pos < end:
         (nlen,) = _HNAME.unpack_from(raw, pos)
-        name = raw[pos + 2:pos + 2 + nlen].decode()
+        name = raw[pos + 2 : pos + 2 + nlen].decode()
         pos += 2 + nlen
         (vlen,) = _HVALUE.unpack_from(raw, pos)
         pos += 4
         if vlen < 0:
             out.append((name, None))  # type: ignore[arg-type]
         else:
-            out.append((name, raw[pos:pos + vlen]))
+            out.append((name, raw[pos : pos + vlen]))
             pos += vlen
     return tuple(out)
 
@@ -265,8 +266,15 @@ def encode_arrow_batch(keys: pa.Array, values: pa.Array, timestamps: pa.Array) -
     if timestamps.null_count or not pa.types.is_integer(timestamps.type):
         raise LogError("record timestamps must be non-null integer milliseconds since the epoch")
     stamps = np.asarray(timestamps.cast(pa.int64()), dtype="<i8")
-    return _encode(n, stamps.tobytes(), int(stamps[0]), int(stamps.max()), _arrow_column(keys, "key"),
-                   _arrow_column(values, "value"), None)
+    return _encode(
+        n,
+        stamps.tobytes(),
+        int(stamps[0]),
+        int(stamps.max()),
+        _arrow_column(keys, "key"),
+        _arrow_column(values, "value"),
+        None,
+    )
 
 
 def encode_batch(
@@ -305,8 +313,9 @@ def encode_batch(
     return _encode(n, ts_bytes, ts_first, ts_max, keys_column, values_column, headers)
 
 
-def _encode(n: int, ts_bytes: bytes, ts_first: int, ts_max: int, keys: _Column, values: _Column,
-            headers: list[Headers] | None) -> EncodedBatch:
+def _encode(
+    n: int, ts_bytes: bytes, ts_first: int, ts_max: int, keys: _Column, values: _Column, headers: list[Headers] | None
+) -> EncodedBatch:
     """The batch's sections in layout order, its length and its CRC."""
     koffs, kdata, kb, kbitmap = keys
     voffs, vdata, vb, vbitmap = values

@@ -50,8 +50,17 @@ class _Assigned:
 class EmbeddedLogConsumer(BaseLogConsumer):
     """Consumer of an :class:`EmbeddedLog` (create it with :meth:`EmbeddedLog.consumer`)."""
 
-    def __init__(self, log: EmbeddedLog, topics: list[str], *, group: str | None, auto_offset_reset: OffsetReset,
-                 auto_commit: bool, session_timeout_ms: int, fetch_max_bytes: int) -> None:
+    def __init__(
+        self,
+        log: EmbeddedLog,
+        topics: list[str],
+        *,
+        group: str | None,
+        auto_offset_reset: OffsetReset,
+        auto_commit: bool,
+        session_timeout_ms: int,
+        fetch_max_bytes: int,
+    ) -> None:
         if auto_offset_reset not in ("earliest", "latest"):
             raise LogError(f"auto_offset_reset must be 'earliest' or 'latest', got {auto_offset_reset!r}")
         if session_timeout_ms <= 0:
@@ -73,8 +82,14 @@ class EmbeddedLogConsumer(BaseLogConsumer):
                 for p in range(log.partitions_for(topic)):
                     self._add((topic, p), None)
             return
-        self._member = GroupMember(log.groups_db, group, self.topics, session_timeout_ms=session_timeout_ms,
-                                   partitions_of=log.partitions_for, fsync=log.fsync)
+        self._member = GroupMember(
+            log.groups_db,
+            group,
+            self.topics,
+            session_timeout_ms=session_timeout_ms,
+            partitions_of=log.partitions_for,
+            fsync=log.fsync,
+        )
         self._heartbeat = min(session_timeout_ms / 4000, 1.0)
         self._next_sync = 0.0
         self._next_gen_check = 0.0
@@ -219,8 +234,10 @@ class EmbeddedLogConsumer(BaseLogConsumer):
     def _get(self, topic: str, partition: int) -> _Assigned:
         a = self._assigned.get((topic, partition))
         if a is None:
-            raise LogError(f"{topic}[{partition}] is not assigned to this consumer; assigned: "
-                           f"{', '.join(f'{t}[{p}]' for t, p in self._order) or 'none (poll first to join the group)'}")
+            raise LogError(
+                f"{topic}[{partition}] is not assigned to this consumer; assigned: "
+                f"{', '.join(f'{t}[{p}]' for t, p in self._order) or 'none (poll first to join the group)'}"
+            )
         return a
 
     def seek(self, topic: str, partition: int, offset: int) -> None:
@@ -251,8 +268,10 @@ class EmbeddedLogConsumer(BaseLogConsumer):
             GroupError: no group, or a partition is no longer owned by this member.
         """
         if self._member is None:
-            raise GroupError("this consumer has no group, so there is nothing to commit offsets for",
-                             hint="pass group='...' to consumer() to commit and resume")
+            raise GroupError(
+                "this consumer has no group, so there is nothing to commit offsets for",
+                hint="pass group='...' to consumer() to commit and resume",
+            )
         todo = dict(offsets) if offsets is not None else self.position()
         self._member.commit(todo, strict=True)
         self._committed_positions.update({tp: o for tp, o in todo.items() if tp in self._assigned})

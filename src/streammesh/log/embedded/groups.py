@@ -29,8 +29,16 @@ from pathlib import Path
 from streammesh.log.base.exceptions import GroupError
 from streammesh.log.base.log import TopicPartition
 
-__all__ = ["GroupMember", "SyncResult", "all_committed", "forget_topic", "init_group_db", "new_member_id",
-           "round_robin_assign", "write_committed"]
+__all__ = [
+    "GroupMember",
+    "SyncResult",
+    "all_committed",
+    "forget_topic",
+    "init_group_db",
+    "new_member_id",
+    "round_robin_assign",
+    "write_committed",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS groups (
@@ -94,8 +102,9 @@ def all_committed(path: Path) -> dict[str, dict[TopicPartition, int]]:
         return {}
     conn = _connect(path, fsync=False)
     try:
-        rows = conn.execute("SELECT group_id, topic, partition, next_offset FROM offsets "
-                            "ORDER BY group_id, topic, partition").fetchall()
+        rows = conn.execute(
+            "SELECT group_id, topic, partition, next_offset FROM offsets ORDER BY group_id, topic, partition"
+        ).fetchall()
     finally:
         conn.close()
     found: dict[str, dict[TopicPartition, int]] = {}
@@ -109,20 +118,24 @@ def write_committed(path: Path, group: str, offsets: Mapping[TopicPartition, int
     conn = _connect(path, fsync=fsync)
     try:
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT INTO groups(group_id, generation) VALUES (?, 0) ON CONFLICT(group_id) DO NOTHING",
-                     (group,))
+        conn.execute(
+            "INSERT INTO groups(group_id, generation) VALUES (?, 0) ON CONFLICT(group_id) DO NOTHING", (group,)
+        )
         now = _now_ms()
         conn.executemany(
             "INSERT INTO offsets(group_id, topic, partition, next_offset, committed_ms) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset, "
             "committed_ms = excluded.committed_ms",
-            [(group, t, p, o, now) for (t, p), o in offsets.items()])
+            [(group, t, p, o, now) for (t, p), o in offsets.items()],
+        )
         conn.execute("COMMIT")
     finally:
         conn.close()
 
 
-def round_robin_assign(members: Mapping[str, Iterable[str]], partitions: Mapping[str, int]) -> dict[str, list[TopicPartition]]:
+def round_robin_assign(
+    members: Mapping[str, Iterable[str]], partitions: Mapping[str, int]
+) -> dict[str, list[TopicPartition]]:
     """Kafka's ``RoundRobinAssignor``: deal sorted partitions to sorted members, skipping members
     not subscribed to a partition's topic. Every member computes the same answer from the same rows.
 
@@ -169,8 +182,16 @@ class SyncResult:
 class GroupMember:
     """One consumer's membership of a group (one SQLite connection; not shared between threads)."""
 
-    def __init__(self, db_path: Path, group: str, topics: list[str], *, session_timeout_ms: int,
-                 partitions_of: Callable[[str], int], fsync: bool = False) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        group: str,
+        topics: list[str],
+        *,
+        session_timeout_ms: int,
+        partitions_of: Callable[[str], int],
+        fsync: bool = False,
+    ) -> None:
         self.group = group
         self.member_id = new_member_id()
         self.topics = sorted(set(topics))
@@ -190,8 +211,11 @@ class GroupMember:
         return result
 
     def _bump(self, conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT INTO groups(group_id, generation) VALUES (?, 1) "
-                     "ON CONFLICT(group_id) DO UPDATE SET generation = generation + 1", (self.group,))
+        conn.execute(
+            "INSERT INTO groups(group_id, generation) VALUES (?, 1) "
+            "ON CONFLICT(group_id) DO UPDATE SET generation = generation + 1",
+            (self.group,),
+        )
 
     def generation(self) -> int:
         """The group's membership generation (a read; no lock taken)."""
@@ -199,8 +223,9 @@ class GroupMember:
         return row[0] if row else 0
 
     def _owned_in_db(self, conn: sqlite3.Connection) -> set[TopicPartition]:
-        rows = conn.execute("SELECT topic, partition FROM owners WHERE group_id = ? AND member_id = ?",
-                            (self.group, self.member_id))
+        rows = conn.execute(
+            "SELECT topic, partition FROM owners WHERE group_id = ? AND member_id = ?", (self.group, self.member_id)
+        )
         return {(t, p) for t, p in rows}
 
     def _write_offsets(self, conn: sqlite3.Connection, offsets: Mapping[TopicPartition, int]) -> None:
@@ -209,7 +234,8 @@ class GroupMember:
             "INSERT INTO offsets(group_id, topic, partition, next_offset, committed_ms) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset, "
             "committed_ms = excluded.committed_ms",
-            [(self.group, t, p, o, now) for (t, p), o in offsets.items()])
+            [(self.group, t, p, o, now) for (t, p), o in offsets.items()],
+        )
 
     def sync(self, believed: set[TopicPartition], positions: Mapping[TopicPartition, int] | None) -> SyncResult:
         """Heartbeat, expire dead members, release and claim partitions, in one transaction.
@@ -222,47 +248,70 @@ class GroupMember:
         def run(conn: sqlite3.Connection) -> SyncResult:
             now = _now_ms()
             g = self.group
-            joined = conn.execute("SELECT 1 FROM members WHERE group_id = ? AND member_id = ?",
-                                  (g, self.member_id)).fetchone() is None
+            joined = (
+                conn.execute(
+                    "SELECT 1 FROM members WHERE group_id = ? AND member_id = ?", (g, self.member_id)
+                ).fetchone()
+                is None
+            )
             conn.execute(
                 "INSERT INTO members(group_id, member_id, topics, heartbeat_ms, session_timeout_ms) VALUES (?,?,?,?,?) "
                 "ON CONFLICT(group_id, member_id) DO UPDATE SET heartbeat_ms = excluded.heartbeat_ms",
-                (g, self.member_id, json.dumps(self.topics), now, self.session_timeout_ms))
-            expired = [m for (m,) in conn.execute(
-                "SELECT member_id FROM members WHERE group_id = ? AND heartbeat_ms + session_timeout_ms < ?", (g, now))]
+                (g, self.member_id, json.dumps(self.topics), now, self.session_timeout_ms),
+            )
+            expired = [
+                m
+                for (m,) in conn.execute(
+                    "SELECT member_id FROM members WHERE group_id = ? AND heartbeat_ms + session_timeout_ms < ?",
+                    (g, now),
+                )
+            ]
             for m in expired:
                 conn.execute("DELETE FROM members WHERE group_id = ? AND member_id = ?", (g, m))
                 conn.execute("DELETE FROM owners WHERE group_id = ? AND member_id = ?", (g, m))
             if joined or expired:
                 self._bump(conn)
-            members = {m: json.loads(t) for m, t in conn.execute(
-                "SELECT member_id, topics FROM members WHERE group_id = ?", (g,))}
+            members = {
+                m: json.loads(t)
+                for m, t in conn.execute("SELECT member_id, topics FROM members WHERE group_id = ?", (g,))
+            }
             counts = {t: self._partitions_of(t) for t in {t for ts in members.values() for t in ts}}
             target = set(round_robin_assign(members, counts).get(self.member_id, []))
-            owners = {(t, p): m for t, p, m in conn.execute(
-                "SELECT topic, partition, member_id FROM owners WHERE group_id = ?", (g,))}
+            owners = {
+                (t, p): m
+                for t, p, m in conn.execute("SELECT topic, partition, member_id FROM owners WHERE group_id = ?", (g,))
+            }
             mine = {tp for tp, m in owners.items() if m == self.member_id}
             if positions:
                 self._write_offsets(conn, {tp: o for tp, o in positions.items() if tp in mine})
             release = mine - target
-            conn.executemany("DELETE FROM owners WHERE group_id = ? AND topic = ? AND partition = ?",
-                             [(g, t, p) for t, p in release])
+            conn.executemany(
+                "DELETE FROM owners WHERE group_id = ? AND topic = ? AND partition = ?", [(g, t, p) for t, p in release]
+            )
             free = [tp for tp in sorted(target - mine) if tp not in owners]
-            conn.executemany("INSERT INTO owners(group_id, topic, partition, member_id) VALUES (?, ?, ?, ?)",
-                             [(g, t, p, self.member_id) for t, p in free])
+            conn.executemany(
+                "INSERT INTO owners(group_id, topic, partition, member_id) VALUES (?, ?, ?, ?)",
+                [(g, t, p, self.member_id) for t, p in free],
+            )
             committed = self._committed(conn, free)
             gen = conn.execute("SELECT generation FROM groups WHERE group_id = ?", (g,)).fetchone()
             owned = (mine - release) | set(free)
-            return SyncResult(owned=owned, claimed={tp: committed.get(tp) for tp in free},
-                              lost=believed - mine, pending=target - owned, generation=gen[0] if gen else 0)
+            return SyncResult(
+                owned=owned,
+                claimed={tp: committed.get(tp) for tp in free},
+                lost=believed - mine,
+                pending=target - owned,
+                generation=gen[0] if gen else 0,
+            )
 
         return self._tx(run)  # type: ignore[return-value]
 
     def _committed(self, conn: sqlite3.Connection, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
         out: dict[TopicPartition, int] = {}
         for t, p in tps:
-            row = conn.execute("SELECT next_offset FROM offsets WHERE group_id = ? AND topic = ? AND partition = ?",
-                               (self.group, t, p)).fetchone()
+            row = conn.execute(
+                "SELECT next_offset FROM offsets WHERE group_id = ? AND topic = ? AND partition = ?", (self.group, t, p)
+            ).fetchone()
             if row:
                 out[(t, p)] = row[0]
         return out
@@ -279,12 +328,16 @@ class GroupMember:
             foreign = set(offsets) - mine
             if foreign and strict:
                 names = ", ".join(f"{t}[{p}]" for t, p in sorted(foreign))
-                raise GroupError(f"cannot commit {names} for group {self.group!r}: this consumer no longer owns "
-                                 f"them (they were reassigned to another member)",
-                                 hint="poll again: the consumer rejoins and continues from the committed offsets")
+                raise GroupError(
+                    f"cannot commit {names} for group {self.group!r}: this consumer no longer owns "
+                    f"them (they were reassigned to another member)",
+                    hint="poll again: the consumer rejoins and continues from the committed offsets",
+                )
             self._write_offsets(conn, {tp: o for tp, o in offsets.items() if tp in mine})
-            conn.execute("UPDATE members SET heartbeat_ms = ? WHERE group_id = ? AND member_id = ?",
-                         (_now_ms(), self.group, self.member_id))
+            conn.execute(
+                "UPDATE members SET heartbeat_ms = ? WHERE group_id = ? AND member_id = ?",
+                (_now_ms(), self.group, self.member_id),
+            )
             return foreign
 
         return self._tx(run)  # type: ignore[return-value]

@@ -89,10 +89,14 @@ class _Topic:
                 part = self._parts[number]
                 if part is None:
                     part = self._parts[number] = PartitionWriter(
-                        self.dir / str(number), self.spec.name, number, fsync=self._log.fsync,
+                        self.dir / str(number),
+                        self.spec.name,
+                        number,
+                        fsync=self._log.fsync,
                         segment_bytes=config_int(self.spec, "segment.bytes", self._log.segment_bytes),
                         index_interval=config_int(self.spec, "index.interval.bytes", self._log.index_interval),
-                        retention_ms=self.spec.retention_ms)
+                        retention_ms=self.spec.retention_ms,
+                    )
         return part
 
     def next_sticky(self) -> int:
@@ -119,8 +123,14 @@ class EmbeddedLog(BaseLog):
         index_interval_bytes: bytes between sparse-index entries (topic config ``index.interval.bytes``).
     """
 
-    def __init__(self, root: Path | str, *, fsync: bool = False, segment_bytes: int = DEFAULT_SEGMENT_BYTES,
-                 index_interval_bytes: int = DEFAULT_INDEX_INTERVAL) -> None:
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        fsync: bool = False,
+        segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+        index_interval_bytes: int = DEFAULT_INDEX_INTERVAL,
+    ) -> None:
         self.root = Path(root).expanduser().absolute()
         self.fsync = fsync
         self.segment_bytes = segment_bytes
@@ -183,7 +193,8 @@ class EmbeddedLog(BaseLog):
                 if existing.partitions != spec.partitions:
                     raise TopicExistsError(
                         f"topic {spec.name!r} exists with {existing.partitions} partitions, not {spec.partitions}",
-                        hint="partition counts are fixed at creation; use another name or delete the old topic")
+                        hint="partition counts are fixed at creation; use another name or delete the old topic",
+                    )
                 return
             scratch = self.root / "tmp" / f"create-{uuid.uuid4().hex}"
             scratch.mkdir(parents=True)
@@ -241,8 +252,10 @@ class EmbeddedLog(BaseLog):
         """
         t = self._topic(topic)
         if not isinstance(number, int) or not 0 <= number < t.count:
-            raise LogError(f"partition {number!r} is out of range for topic {topic!r}, which has {t.count} "
-                           f"partition{'s' if t.count != 1 else ''} (0..{t.count - 1})")
+            raise LogError(
+                f"partition {number!r} is out of range for topic {topic!r}, which has {t.count} "
+                f"partition{'s' if t.count != 1 else ''} (0..{t.count - 1})"
+            )
         return t.partition(number)
 
     # -- appending ---------------------------------------------------------------------------------
@@ -291,25 +304,30 @@ class EmbeddedLog(BaseLog):
         for p, idx in _group(parts):
             pick = itemgetter(*idx) if len(idx) > 1 else lambda seq, i=idx[0]: (seq[i],)
             sub_stamps = list(pick(stamps))
-            batch = encode_batch(list(pick(keys)), list(pick(values)), sub_stamps,
-                                 None if headers is None else list(pick(headers)))
+            batch = encode_batch(
+                list(pick(keys)), list(pick(values)), sub_stamps, None if headers is None else list(pick(headers))
+            )
             runs.append(Run(p, t.partition(p).append(batch), sub_stamps, idx))
         return AppendResult(topic, runs, n)
 
-    def append_columns(self, topic: str, partition: int, *, keys: pa.Array, values: pa.Array,
-                       timestamps: pa.Array) -> int:
+    def append_columns(
+        self, topic: str, partition: int, *, keys: pa.Array, values: pa.Array, timestamps: pa.Array
+    ) -> int:
         """One batch straight from Arrow columns (see :meth:`BaseLog.append_columns`): no record objects."""
         t = self._topic(topic)
         if not isinstance(partition, int) or not 0 <= partition < t.count:
-            raise LogError(f"partition {partition!r} is out of range for topic {topic!r}, which has {t.count} "
-                           f"partition{'s' if t.count != 1 else ''} (0..{t.count - 1})")
+            raise LogError(
+                f"partition {partition!r} is out of range for topic {topic!r}, which has {t.count} "
+                f"partition{'s' if t.count != 1 else ''} (0..{t.count - 1})"
+            )
         if len(values) == 0:
             return 0
         t.partition(partition).append(encode_arrow_batch(keys, values, timestamps))
         return len(values)
 
-    def _append_run(self, t: _Topic, p: int, keys: list, values: list, stamps: list[int], headers: list | None,
-                    n: int) -> AppendResult:
+    def _append_run(
+        self, t: _Topic, p: int, keys: list, values: list, stamps: list[int], headers: list | None, n: int
+    ) -> AppendResult:
         base = t.partition(p).append(encode_batch(keys, values, stamps, headers))
         return AppendResult(t.spec.name, [Run(p, base, stamps, None)], n)
 
@@ -326,8 +344,10 @@ class EmbeddedLog(BaseLog):
                         sticky = t.next_sticky()
                     p = sticky
             elif not isinstance(p, int) or not 0 <= p < count:
-                raise LogError(f"partition {p!r} is out of range for topic {t.spec.name!r}, which has {count} "
-                               f"partition{'s' if count != 1 else ''} (0..{count - 1})")
+                raise LogError(
+                    f"partition {p!r} is out of range for topic {t.spec.name!r}, which has {count} "
+                    f"partition{'s' if count != 1 else ''} (0..{count - 1})"
+                )
             parts.append(p)
         return parts
 
@@ -347,8 +367,9 @@ class EmbeddedLog(BaseLog):
         t = self._topic(topic)
         return {p: t.partition(p).offset_for_timestamp(timestamp_ms) for p in range(t.count)}
 
-    def read_batches(self, topic: str, partition: int, offset: int = 0, *,
-                     max_bytes: int = 1 << 20) -> list[RecordBatch]:
+    def read_batches(
+        self, topic: str, partition: int, offset: int = 0, *, max_bytes: int = 1 << 20
+    ) -> list[RecordBatch]:
         """Columnar read of about ``max_bytes`` from ``offset`` (for tools and replay; no consumer needed)."""
         part = self.partition(topic, partition)
         return part.fetch(max(offset, part.begin_offset()), Cursor(), max_bytes)
@@ -360,9 +381,16 @@ class EmbeddedLog(BaseLog):
             t.partition(p).enforce_retention()
 
     # -- consumers ---------------------------------------------------------------------------------
-    def consumer(self, topics: Sequence[str], *, group: str | None = None, auto_offset_reset: OffsetReset = "earliest",
-                 auto_commit: bool = True, session_timeout_ms: int = 10_000,
-                 fetch_max_bytes: int = 1 << 20) -> EmbeddedLogConsumer:
+    def consumer(
+        self,
+        topics: Sequence[str],
+        *,
+        group: str | None = None,
+        auto_offset_reset: OffsetReset = "earliest",
+        auto_commit: bool = True,
+        session_timeout_ms: int = 10_000,
+        fetch_max_bytes: int = 1 << 20,
+    ) -> EmbeddedLogConsumer:
         """Open a consumer; with ``group``, partitions are shared with the group's other members in
         any process. ``fetch_max_bytes`` bounds each read of a partition (at least one batch is read)."""
         names = [topics] if isinstance(topics, str) else list(topics)
@@ -373,9 +401,15 @@ class EmbeddedLog(BaseLog):
         if group is not None and not self._groups_ready:
             self._root_locked(lambda: init_group_db(self.groups_db))
             self._groups_ready = True
-        return EmbeddedLogConsumer(self, names, group=group, auto_offset_reset=auto_offset_reset,
-                                   auto_commit=auto_commit, session_timeout_ms=session_timeout_ms,
-                                   fetch_max_bytes=fetch_max_bytes)
+        return EmbeddedLogConsumer(
+            self,
+            names,
+            group=group,
+            auto_offset_reset=auto_offset_reset,
+            auto_commit=auto_commit,
+            session_timeout_ms=session_timeout_ms,
+            fetch_max_bytes=fetch_max_bytes,
+        )
 
     def group_offsets(self) -> dict[str, dict[TopicPartition, int]]:
         """Committed offsets of every consumer group of this log, per group."""

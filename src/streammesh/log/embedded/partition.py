@@ -104,7 +104,7 @@ class PartitionReader:
         if not segs or segs[-1] < st.active_base:
             segs = self.segments(refresh=True)
         if segs and segs[-1] > st.active_base:
-            segs = segs[:bisect_right(segs, st.active_base)]
+            segs = segs[: bisect_right(segs, st.active_base)]
         return segs
 
     def _read_fd(self, seg: int) -> int:
@@ -158,8 +158,10 @@ class PartitionReader:
             while len(buf) - p >= HEADER_SIZE:
                 h = read_header(buf, p)
                 if h.length < HEADER_SIZE or h.length & 7:
-                    raise CorruptLogError(f"invalid batch length {h.length} in {self.where}, "
-                                          f"file {segment_path(self.dir, seg)} position {pos + p}")
+                    raise CorruptLogError(
+                        f"invalid batch length {h.length} in {self.where}, "
+                        f"file {segment_path(self.dir, seg)} position {pos + p}"
+                    )
                 yield pos + p, h
                 p += h.length
             if p == 0 and len(buf) < HEADER_SIZE:
@@ -299,8 +301,8 @@ class PartitionReader:
                 key_at = pos + _SINGLE_KEY_AT
                 value_at = key_at + ((h.key_bytes + 7) & ~7) + 8
                 stamps.append(h.first_timestamp)
-                keys.append(buf[key_at:key_at + h.key_bytes])
-                values.append(buf[value_at:value_at + h.value_bytes])
+                keys.append(buf[key_at : key_at + h.key_bytes])
+                values.append(buf[value_at : value_at + h.value_bytes])
                 continue
             if stamps:
                 views.append(RecordBatch.from_columns(topic, number, run_base, stamps, keys, values))

@@ -58,8 +58,15 @@ class AppendResult(Sequence[RecordPosition]):
             if len(self.runs) == 1 and self.runs[0].indexes is None:
                 r = self.runs[0]
                 n = len(r.timestamps)
-                items = list(map(RecordPosition, repeat(topic, n), repeat(r.partition, n),
-                                 range(r.base_offset, r.base_offset + n), r.timestamps))
+                items = list(
+                    map(
+                        RecordPosition,
+                        repeat(topic, n),
+                        repeat(r.partition, n),
+                        range(r.base_offset, r.base_offset + n),
+                        r.timestamps,
+                    )
+                )
             else:
                 slots: list[Any] = [None] * self._count
                 for r in self.runs:

@@ -57,14 +57,16 @@ def check_batch(buf: bytes | memoryview, pos: int, end: int, expected_offset: in
         return None
     if expected_offset is not None and h.base_offset != expected_offset:
         return None
-    if zlib.crc32(memoryview(buf)[pos + 16:pos + h.length]) != h.crc:
+    if zlib.crc32(memoryview(buf)[pos + 16 : pos + h.length]) != h.crc:
         return None
     if layout(h.count, h.flags, h.key_bytes, h.value_bytes, h.header_bytes).end != h.length:
         return None
     return h
 
 
-def iter_batches(buf: bytes, pos: int, end: int, *, where: str = "", verify: bool = True) -> Iterator[tuple[int, BatchHeader]]:
+def iter_batches(
+    buf: bytes, pos: int, end: int, *, where: str = "", verify: bool = True
+) -> Iterator[tuple[int, BatchHeader]]:
     """Yield ``(position, header)`` of each complete batch in ``buf[pos:end]``, stopping at a partial one.
 
     Raises:
@@ -78,7 +80,7 @@ def iter_batches(buf: bytes, pos: int, end: int, *, where: str = "", verify: boo
             raise CorruptLogError(f"invalid batch length {h.length} at {where} position {pos}")
         if pos + h.length > end:
             return
-        if verify and zlib.crc32(memoryview(buf)[pos + 16:pos + h.length]) != h.crc:
+        if verify and zlib.crc32(memoryview(buf)[pos + 16 : pos + h.length]) != h.crc:
             raise CorruptLogError(f"CRC mismatch in batch at {where} position {pos} (offset {h.base_offset})")
         yield pos, h
         pos += h.length
@@ -114,8 +116,16 @@ class RecordBatch:
         "topic",
     )
 
-    def __init__(self, topic: str, partition: int, buf: bytes, pos: int, header: BatchHeader | None,
-                 lo: int = 0, hi: int | None = None) -> None:
+    def __init__(
+        self,
+        topic: str,
+        partition: int,
+        buf: bytes,
+        pos: int,
+        header: BatchHeader | None,
+        lo: int = 0,
+        hi: int | None = None,
+    ) -> None:
         self.topic = topic
         self.partition = partition
         self._buf = buf
@@ -132,8 +142,15 @@ class RecordBatch:
         self._headers: list[Headers] | None = None
 
     @classmethod
-    def from_columns(cls, topic: str, partition: int, base_offset: int, timestamps: list[int],
-                     keys: list[bytes | None], values: list[bytes | None]) -> RecordBatch:
+    def from_columns(
+        cls,
+        topic: str,
+        partition: int,
+        base_offset: int,
+        timestamps: list[int],
+        keys: list[bytes | None],
+        values: list[bytes | None],
+    ) -> RecordBatch:
         """A view over already decoded columns without headers (runs of one-record batches)."""
         self = cls.__new__(cls)
         self.topic, self.partition, self.base_offset, self.count = topic, partition, base_offset, len(values)
@@ -155,8 +172,14 @@ class RecordBatch:
     def slice(self, lo: int, hi: int) -> RecordBatch:
         """A view of records ``lo..hi-1`` of this view (no bytes are copied)."""
         if self._h is None:
-            return RecordBatch.from_columns(self.topic, self.partition, self.base_offset + lo, self._ts[lo:hi],  # type: ignore[index]
-                                            self._keys[lo:hi], self._values[lo:hi])  # type: ignore[index]
+            return RecordBatch.from_columns(
+                self.topic,
+                self.partition,
+                self.base_offset + lo,
+                self._ts[lo:hi],  # type: ignore[index]
+                self._keys[lo:hi],
+                self._values[lo:hi],
+            )  # type: ignore[index]
         return RecordBatch(self.topic, self.partition, self._buf, self._pos, self._h, self._lo + lo, self._lo + hi)
 
     def _layout(self) -> Layout:
@@ -182,7 +205,7 @@ class RecordBatch:
     def _binary(self, offsets_at: int, data_at: int, size: int, validity_at: int) -> list[bytes | None]:
         lo, hi, base = self._lo, self._hi, self._pos
         offs = struct.unpack_from(f"<{hi - lo + 1}i", self._buf, base + offsets_at + 4 * lo)
-        data = self._buf[base + data_at:base + data_at + size]
+        data = self._buf[base + data_at : base + data_at + size]
         out = [data[a:b] for a, b in zip(offs, offs[1:])]  # noqa: RUF007 (faster than pairwise)
         if validity_at >= 0:
             valid = unpack_bitmap(self._buf, base + validity_at, lo, hi)
@@ -213,8 +236,15 @@ class RecordBatch:
         lay, h, base = self._layout(), self._h, self._pos
         buf = pa.py_buffer(self._buf)
         validity = None if lay.value_validity < 0 else buf.slice(base + lay.value_validity, (h.count + 7) >> 3)
-        whole = pa.Array.from_buffers(pa.binary(), h.count, [validity, buf.slice(base + lay.value_offsets, 4 * (h.count + 1)),
-                                                             buf.slice(base + lay.value_data, h.value_bytes)])
+        whole = pa.Array.from_buffers(
+            pa.binary(),
+            h.count,
+            [
+                validity,
+                buf.slice(base + lay.value_offsets, 4 * (h.count + 1)),
+                buf.slice(base + lay.value_data, h.value_bytes),
+            ],
+        )
         return whole.slice(self._lo, self.count)
 
     def timestamp_array(self) -> pa.Array:
@@ -222,7 +252,9 @@ class RecordBatch:
         if self._h is None:
             return pa.array(self._ts, pa.int64())
         start = self._pos + self._layout().timestamps + 8 * self._lo
-        return pa.Array.from_buffers(pa.int64(), self.count, [None, pa.py_buffer(self._buf).slice(start, 8 * self.count)])
+        return pa.Array.from_buffers(
+            pa.int64(), self.count, [None, pa.py_buffer(self._buf).slice(start, 8 * self.count)]
+        )
 
     @property
     def headers(self) -> list[Headers]:
@@ -268,14 +300,17 @@ class RecordBatch:
         n, off_len = h.count, 4 * (h.count + 1)
 
         def sec(at: int, size: int) -> memoryview | None:
-            return None if at < 0 else mv[p + at:p + at + size]
+            return None if at < 0 else mv[p + at : p + at + size]
 
         bitmap = (n + 7) >> 3
         return {
             "timestamps": sec(lay.timestamps, 8 * n),
-            "key_offsets": sec(lay.key_offsets, off_len), "key_data": sec(lay.key_data, h.key_bytes),
+            "key_offsets": sec(lay.key_offsets, off_len),
+            "key_data": sec(lay.key_data, h.key_bytes),
             "key_validity": sec(lay.key_validity, bitmap),
-            "value_offsets": sec(lay.value_offsets, off_len), "value_data": sec(lay.value_data, h.value_bytes),
+            "value_offsets": sec(lay.value_offsets, off_len),
+            "value_data": sec(lay.value_data, h.value_bytes),
             "value_validity": sec(lay.value_validity, bitmap),
-            "header_offsets": sec(lay.header_offsets, off_len), "header_data": sec(lay.header_data, h.header_bytes),
+            "header_offsets": sec(lay.header_offsets, off_len),
+            "header_data": sec(lay.header_data, h.header_bytes),
         }

@@ -184,7 +184,7 @@ class DurableFile:
         b = _SLOT.unpack_from(raw, _SLOT_SIZE)
         order = ((a, 0), (b, _SLOT_SIZE)) if a[0] >= b[0] else ((b, _SLOT_SIZE), (a, 0))
         for slot, at in order:
-            if slot[0] and _CRC.unpack_from(raw, at + _SLOT.size)[0] == zlib.crc32(raw[at:at + _SLOT.size]):
+            if slot[0] and _CRC.unpack_from(raw, at + _SLOT.size)[0] == zlib.crc32(raw[at : at + _SLOT.size]):
                 return DurableState._make(slot)
         return None
 
@@ -192,7 +192,7 @@ class DurableFile:
         """Publish ``state`` (its ``seq`` must exceed the current one) into the older slot."""
         raw = _SLOT.pack(*state)
         at = (state.seq & 1) * _SLOT_SIZE
-        self._map[at:at + _SLOT.size + 4] = raw + _CRC.pack(zlib.crc32(raw))
+        self._map[at : at + _SLOT.size + 4] = raw + _CRC.pack(zlib.crc32(raw))
 
     def sync(self) -> None:
         """Flush the mapping to disk (``fsync=True`` logs)."""

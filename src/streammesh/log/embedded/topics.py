@@ -53,7 +53,9 @@ def validate_topic_name(name: str) -> str:
     if name in (".", ".."):
         raise InvalidTopicError(f"topic name cannot be {name!r}")
     if len(name) > MAX_TOPIC_NAME:
-        raise InvalidTopicError(f"topic name is {len(name)} characters long; the limit is {MAX_TOPIC_NAME}: {name[:40]}...")
+        raise InvalidTopicError(
+            f"topic name is {len(name)} characters long; the limit is {MAX_TOPIC_NAME}: {name[:40]}..."
+        )
     if not _LEGAL.fullmatch(name):
         bad = sorted({c for c in name if not _LEGAL.fullmatch(c)})
         raise InvalidTopicError(
@@ -65,8 +67,14 @@ def validate_topic_name(name: str) -> str:
 
 def spec_to_json(spec: TopicSpec) -> dict:
     """The JSON-able form of ``spec``."""
-    return {"name": spec.name, "partitions": spec.partitions, "retention_ms": spec.retention_ms,
-            "compacted": spec.compacted, "config": dict(spec.config), "format": 1}
+    return {
+        "name": spec.name,
+        "partitions": spec.partitions,
+        "retention_ms": spec.retention_ms,
+        "compacted": spec.compacted,
+        "config": dict(spec.config),
+        "format": 1,
+    }
 
 
 def write_spec(directory: Path, spec: TopicSpec) -> None:
@@ -81,8 +89,13 @@ def read_spec(directory: Path) -> TopicSpec:
         FileNotFoundError: the topic does not exist.
     """
     data = json.loads((directory / SPEC_FILE).read_text())
-    return TopicSpec(name=data["name"], partitions=int(data["partitions"]), retention_ms=data.get("retention_ms"),
-                     compacted=bool(data.get("compacted", False)), config=dict(data.get("config") or {}))
+    return TopicSpec(
+        name=data["name"],
+        partitions=int(data["partitions"]),
+        retention_ms=data.get("retention_ms"),
+        compacted=bool(data.get("compacted", False)),
+        config=dict(data.get("config") or {}),
+    )
 
 
 def config_int(spec: TopicSpec, key: str, default: int) -> int:
@@ -110,5 +123,7 @@ def unknown_topic(name: str, topics_dir: Path) -> TopicNotFoundError:
     except FileNotFoundError:
         existing = []
     known = ", ".join(existing[:20]) + (", ..." if len(existing) > 20 else "") if existing else "none yet"
-    return TopicNotFoundError(f"unknown topic {name!r}; existing topics: {known}",
-                              hint="publish the data product first (publishing creates its stream), or check the name")
+    return TopicNotFoundError(
+        f"unknown topic {name!r}; existing topics: {known}",
+        hint="publish the data product first (publishing creates its stream), or check the name",
+    )

@@ -75,8 +75,17 @@ def create_partition(directory: Path) -> None:
 class PartitionWriter(PartitionReader):
     """Read and append side of one partition (see the module docstring for the protocol)."""
 
-    def __init__(self, directory: Path, topic: str, number: int, *, fsync: bool, segment_bytes: int,
-                 index_interval: int, retention_ms: int | None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        topic: str,
+        number: int,
+        *,
+        fsync: bool,
+        segment_bytes: int,
+        index_interval: int,
+        retention_ms: int | None,
+    ) -> None:
         super().__init__(directory, topic, number)
         self.fsync = fsync
         self.segment_bytes = segment_bytes
@@ -145,8 +154,11 @@ class PartitionWriter(PartitionReader):
                     os.write(self._ifd, INDEX_ENTRY.pack(base, pos, st.seg_max_ts))
                     last_index = pos
                 seg_max = max(st.seg_max_ts, batch.max_timestamp)
-                self._durable.write(DurableState(st.seq + 1, base + batch.count, pos + batch.length,
-                                                 st.active_base, seg_max, last_index))
+                self._durable.write(
+                    DurableState(
+                        st.seq + 1, base + batch.count, pos + batch.length, st.active_base, seg_max, last_index
+                    )
+                )
                 return base
             finally:
                 fcntl.flock(lock_fd, fcntl.LOCK_UN)
@@ -186,7 +198,11 @@ class PartitionWriter(PartitionReader):
         if not segs:
             raise CorruptLogError(f"{self.where} has no segment files in {self.dir}")
         seq = st.seq if st else 0
-        if st is None or st.active_base not in segs or os.path.getsize(segment_path(self.dir, st.active_base)) < st.end_pos:
+        if (
+            st is None
+            or st.active_base not in segs
+            or os.path.getsize(segment_path(self.dir, st.active_base)) < st.end_pos
+        ):
             base = st.active_base if st is not None and st.active_base in segs else segs[-1]
             st = DurableState(seq, base, 0, base, MIN_TIMESTAMP, 0)  # rescan this segment from its start
             rewrite_index(index_path(self.dir, base), [])
@@ -197,8 +213,10 @@ class PartitionWriter(PartitionReader):
             if not later:
                 break
             if later[0] != st.next_offset:
-                raise CorruptLogError(f"{self.where}: segment {segment_path(self.dir, later[0])} does not continue "
-                                      f"{segment_path(self.dir, st.active_base)} (which ends at offset {st.next_offset})")
+                raise CorruptLogError(
+                    f"{self.where}: segment {segment_path(self.dir, later[0])} does not continue "
+                    f"{segment_path(self.dir, st.active_base)} (which ends at offset {st.next_offset})"
+                )
             st = DurableState(st.seq, st.next_offset, 0, later[0], MIN_TIMESTAMP, 0)
         st = st._replace(seq=seq + 1)
         self._durable.write(st)

@@ -53,8 +53,16 @@ PRIVATE_GROUP = "streammesh-reader-"
 class KafkaEventLogConsumer(BaseLogConsumer):
     """Consumer of a :class:`KafkaEventLog` (create it with :meth:`KafkaEventLog.consumer`)."""
 
-    def __init__(self, log: KafkaEventLog, topics: list[str], *, group: str | None, auto_offset_reset: OffsetReset,
-                 auto_commit: bool, session_timeout_ms: int) -> None:
+    def __init__(
+        self,
+        log: KafkaEventLog,
+        topics: list[str],
+        *,
+        group: str | None,
+        auto_offset_reset: OffsetReset,
+        auto_commit: bool,
+        session_timeout_ms: int,
+    ) -> None:
         if auto_offset_reset not in ("earliest", "latest"):
             raise LogError(f"auto_offset_reset must be 'earliest' or 'latest', got {auto_offset_reset!r}")
         if session_timeout_ms <= 0:
@@ -67,17 +75,21 @@ class KafkaEventLogConsumer(BaseLogConsumer):
         self._positions: dict[TopicPartition, int] = {}
         self._stored: dict[TopicPartition, int] = {}
         self._closed = False
-        self._consumer = Consumer(log.consumer_config(**{
-            "group.id": group if group is not None else f"{PRIVATE_GROUP}{uuid.uuid4().hex}",
-            "enable.auto.commit": self.auto_commit,
-            "enable.auto.offset.store": False,
-            "auto.offset.reset": auto_offset_reset,
-            "session.timeout.ms": session_timeout_ms,
-            "heartbeat.interval.ms": max(100, min(3000, session_timeout_ms // 4)),
-            # an end-of-partition event carries the end offset: past offsets no record is read from (a
-            # transaction's commit marker, compacted records), which the last record's offset cannot tell
-            "enable.partition.eof": True,
-        }))
+        self._consumer = Consumer(
+            log.consumer_config(
+                **{
+                    "group.id": group if group is not None else f"{PRIVATE_GROUP}{uuid.uuid4().hex}",
+                    "enable.auto.commit": self.auto_commit,
+                    "enable.auto.offset.store": False,
+                    "auto.offset.reset": auto_offset_reset,
+                    "session.timeout.ms": session_timeout_ms,
+                    "heartbeat.interval.ms": max(100, min(3000, session_timeout_ms // 4)),
+                    # an end-of-partition event carries the end offset: past offsets no record is read from (a
+                    # transaction's commit marker, compacted records), which the last record's offset cannot tell
+                    "enable.partition.eof": True,
+                }
+            )
+        )
         if group is None:
             tps = [(t, p) for t in self.topics for p in range(log.partitions_for(t))]
             self._positions = self._reset_positions(tps)
@@ -88,7 +100,9 @@ class KafkaEventLogConsumer(BaseLogConsumer):
         return translate(exc, servers=self._log.servers, doing=doing, group=self.group)
 
     # -- assignment --------------------------------------------------------------------------------
-    def _offsets(self, tps: Iterable[TopicPartition], which: Literal["begin", "end"] | int) -> dict[TopicPartition, int]:
+    def _offsets(
+        self, tps: Iterable[TopicPartition], which: Literal["begin", "end"] | int
+    ) -> dict[TopicPartition, int]:
         """Begin offsets, end offsets or the offsets for timestamp ``which`` of ``tps``, one request per topic."""
         tps = list(tps)
         out: dict[TopicPartition, int] = {}
@@ -175,8 +189,7 @@ class KafkaEventLogConsumer(BaseLogConsumer):
         if not self._subscribed:
             # joining here, not in __init__, lets a consumer opened only to read committed() stay out
             # of the group (it would hold partitions without ever reading them)
-            consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke,
-                               on_lost=self._on_lost)
+            consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
             self._subscribed = True
         if self.auto_commit:
             self._store()
@@ -221,8 +234,9 @@ class KafkaEventLogConsumer(BaseLogConsumer):
                     continue
                 if err.retriable() and not err.fatal():
                     continue
-                raise translate(KafkaException(err), servers=self._log.servers, doing="reading",
-                                topic=m.topic(), group=self.group)
+                raise translate(
+                    KafkaException(err), servers=self._log.servers, doing="reading", topic=m.topic(), group=self.group
+                )
             # one pass per message: a pass per field (map over Message.value...) measured slower, each
             # walking the batch's scattered messages again
             append(KafkaRecord(m.topic(), m.partition(), m.offset(), m.timestamp()[1], m.key(), m.value(), m))
@@ -256,8 +270,10 @@ class KafkaEventLogConsumer(BaseLogConsumer):
         """Continue ``partition`` from ``offset``, clamped to the retained range."""
         tp = (topic, partition)
         if tp not in self._positions:
-            raise LogError(f"{topic}[{partition}] is not assigned to this consumer; assigned: "
-                           f"{_names(self._positions) or 'none (poll first to join the group)'}")
+            raise LogError(
+                f"{topic}[{partition}] is not assigned to this consumer; assigned: "
+                f"{_names(self._positions) or 'none (poll first to join the group)'}"
+            )
         begin, end = self._offsets([tp], "begin")[tp], self._offsets([tp], "end")[tp]
         self._move({tp: min(max(offset, begin), end)})
 
@@ -281,14 +297,18 @@ class KafkaEventLogConsumer(BaseLogConsumer):
             GroupError: no group, or a partition is no longer assigned to this member.
         """
         if self.group is None:
-            raise GroupError("this consumer has no group, so there is nothing to commit offsets for",
-                             hint="pass group='...' to consumer() to commit and resume")
+            raise GroupError(
+                "this consumer has no group, so there is nothing to commit offsets for",
+                hint="pass group='...' to consumer() to commit and resume",
+            )
         todo = dict(offsets) if offsets is not None else self.position()
         foreign = set(todo) - set(self._positions)
         if foreign:
-            raise GroupError(f"cannot commit {_names(foreign)} for group {self.group!r}: this consumer no longer owns "
-                             f"them (they were reassigned to another member)",
-                             hint="poll again: the consumer rejoins and continues from the committed offsets")
+            raise GroupError(
+                f"cannot commit {_names(foreign)} for group {self.group!r}: this consumer no longer owns "
+                f"them (they were reassigned to another member)",
+                hint="poll again: the consumer rejoins and continues from the committed offsets",
+            )
         try:
             self._commit_now(todo)
         except KafkaException as e:

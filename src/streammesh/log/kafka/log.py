@@ -109,11 +109,19 @@ class KafkaEventLog(BaseLog):
         >>> log.create_topic(TopicSpec("sales.orders", partitions=6))         # doctest: +SKIP
     """
 
-    def __init__(self, url: str, *, config: Mapping[str, SettingValue] | None = None, timeout: float = 10.0,
-                 delivery_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        config: Mapping[str, SettingValue] | None = None,
+        timeout: float = 10.0,
+        delivery_timeout: float = 30.0,
+    ) -> None:
         if url.strip() in ("", "kafka"):
-            raise ValidationError(f"the Kafka log needs the cluster's brokers, got {url!r}",
-                                  hint="write it as kafka://HOST:PORT (several brokers: kafka://h1:9092,h2:9092)")
+            raise ValidationError(
+                f"the Kafka log needs the cluster's brokers, got {url!r}",
+                hint="write it as kafka://HOST:PORT (several brokers: kafka://h1:9092,h2:9092)",
+            )
         servers, from_url = parse_kafka_url(url if "://" in url else f"kafka://{url}")
         self.settings = KafkaSettings(servers, {**from_url, **(config or {})})
         self.timeout = timeout
@@ -166,9 +174,18 @@ class KafkaEventLog(BaseLog):
                 if self._producer is None:
                     # murmur2_random: librdkafka places keyed records with the Java client's murmur2, as
                     # streammesh.log.partitioner does (test_placement_matches_other_kafka_clients)
-                    self._producer = Producer(self.settings.client("producer", **{
-                        "enable.idempotence": True, "acks": "all", "linger.ms": 5, "partitioner": "murmur2_random",
-                        "message.timeout.ms": int(self.delivery_timeout * 1000)}))
+                    self._producer = Producer(
+                        self.settings.client(
+                            "producer",
+                            **{
+                                "enable.idempotence": True,
+                                "acks": "all",
+                                "linger.ms": 5,
+                                "partitioner": "murmur2_random",
+                                "message.timeout.ms": int(self.delivery_timeout * 1000),
+                            },
+                        )
+                    )
         return self._producer
 
     def consumer_config(self, **own: SettingValue) -> dict[str, Any]:
@@ -225,8 +242,9 @@ class KafkaEventLog(BaseLog):
         """Partition count of ``name`` from the cluster's metadata; 0 when it does not exist."""
         validate_topic_name(name)
         md = self._metadata(name, doing).topics.get(name)
-        if md is None or (md.error is not None and md.error.code() in (
-                KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC)):
+        if md is None or (
+            md.error is not None and md.error.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._UNKNOWN_TOPIC)
+        ):
             return 0
         if md.error is not None:
             raise translate(KafkaException(md.error), servers=self.servers, doing=doing, topic=name)
@@ -235,9 +253,10 @@ class KafkaEventLog(BaseLog):
     def _unknown(self, name: str) -> TopicNotFoundError:
         existing = self.topics()
         known = ", ".join(existing[:20]) + (", ..." if len(existing) > 20 else "") if existing else "none yet"
-        return TopicNotFoundError(f"unknown topic {name!r} on Kafka cluster {self.servers}; existing topics: {known}",
-                                  hint="publish the data product first (publishing creates its stream), "
-                                       "or check the name")
+        return TopicNotFoundError(
+            f"unknown topic {name!r} on Kafka cluster {self.servers}; existing topics: {known}",
+            hint="publish the data product first (publishing creates its stream), or check the name",
+        )
 
     def create_topic(self, spec: TopicSpec) -> None:
         """Create a topic with the spec's partitions, retention and cleanup policy (broker-default
@@ -261,10 +280,13 @@ class KafkaEventLog(BaseLog):
                 raise TopicExistsError(
                     f"topic {spec.name!r} exists on Kafka cluster {self.servers} with {existing} partitions, "
                     f"not {spec.partitions}",
-                    hint="partition counts are fixed at creation; use another name or delete the old topic") from None
+                    hint="partition counts are fixed at creation; use another name or delete the old topic",
+                ) from None
             if not existing:  # still being deleted: Kafka deletes asynchronously
-                raise LogError(f"topic {spec.name!r} is being deleted on Kafka cluster {self.servers}",
-                               hint="wait a few seconds and create it again") from None
+                raise LogError(
+                    f"topic {spec.name!r} is being deleted on Kafka cluster {self.servers}",
+                    hint="wait a few seconds and create it again",
+                ) from None
 
     def delete_topic(self, name: str) -> None:
         """Delete a topic and its records (dead drafts and tests only; never published products)."""
@@ -305,8 +327,10 @@ class KafkaEventLog(BaseLog):
             if r.value is not None and not isinstance(r.value, _BYTES):
                 raise LogError(f"record values must be bytes or None; got {type(r.value).__name__}")
             if r.timestamp is not None and (not isinstance(r.timestamp, int) or r.timestamp <= 0):
-                raise LogError(f"record timestamp must be positive epoch milliseconds or None (append time), "
-                               f"got {r.timestamp!r}", hint="librdkafka reads 0 as 'now', so it cannot be sent")
+                raise LogError(
+                    f"record timestamp must be positive epoch milliseconds or None (append time), got {r.timestamp!r}",
+                    hint="librdkafka reads 0 as 'now', so it cannot be sent",
+                )
             if p is None:
                 if key is not None:
                     p = _BY_KEY
@@ -315,13 +339,20 @@ class KafkaEventLog(BaseLog):
                         sticky = t.next_sticky() if count > 1 else 0
                     p = sticky
             elif not isinstance(p, int) or not 0 <= p < count:
-                raise LogError(f"partition {p!r} is out of range for topic {name!r}, which has {count} "
-                               f"partition{'s' if count != 1 else ''} (0..{count - 1})")
+                raise LogError(
+                    f"partition {p!r} is out of range for topic {name!r}, which has {count} "
+                    f"partition{'s' if count != 1 else ''} (0..{count - 1})"
+                )
             parts.append(p)
         return parts
 
-    def _produce(self, topic: str, records: Sequence[OutgoingRecord], report: Callable[[tuple[int, Message]], object],
-                 producer: Producer | None = None) -> None:
+    def _produce(
+        self,
+        topic: str,
+        records: Sequence[OutgoingRecord],
+        report: Callable[[tuple[int, Message]], object],
+        producer: Producer | None = None,
+    ) -> None:
         """Place ``records`` (nothing is queued if one is malformed) and queue them on ``producer`` (default:
         the shared one), waiting while librdkafka's queue is full; record ``i``'s delivery report calls
         ``report((i, message))``. Shared by :meth:`append` and transactional appends (:mod:`.transactions`)."""
@@ -333,8 +364,15 @@ class KafkaEventLog(BaseLog):
             headers = r.headers
             while True:
                 try:
-                    produce(topic, r.value, r.key, parts[i], on_delivery=lambda err, msg, i=i: report((i, msg)),
-                            timestamp=r.timestamp or 0, headers=list(headers) if headers else None)
+                    produce(
+                        topic,
+                        r.value,
+                        r.key,
+                        parts[i],
+                        on_delivery=lambda err, msg, i=i: report((i, msg)),
+                        timestamp=r.timestamp or 0,
+                        headers=list(headers) if headers else None,
+                    )
                     break
                 except BufferError:  # librdkafka's queue is full: let deliveries drain
                     producer.poll(0.05)
@@ -379,27 +417,31 @@ class KafkaEventLog(BaseLog):
 
     def _append_failed(self, topic: str, n: int, failed: list[tuple[int, KafkaError]], left: int) -> LogError:
         if not failed:
-            return unreachable(self.servers, f"appending to topic {topic!r}",
-                               f"{left} record(s) not acknowledged in time")
+            return unreachable(
+                self.servers, f"appending to topic {topic!r}", f"{left} record(s) not acknowledged in time"
+            )
         i, err = min(failed, key=lambda f: f[0])
-        cause = translate(KafkaException(err), servers=self.servers, doing=f"appending to topic {topic!r}",
-                          topic=topic)
+        cause = translate(KafkaException(err), servers=self.servers, doing=f"appending to topic {topic!r}", topic=topic)
         if isinstance(cause, TopicNotFoundError):
             self._topics.pop(topic, None)
             return cause
         written = n - len(failed) - left
-        cause.message = (f"{len(failed) + left} of {n} records were not acknowledged (first: record {i}); "
-                         f"{cause.message}")
+        cause.message = (
+            f"{len(failed) + left} of {n} records were not acknowledged (first: record {i}); {cause.message}"
+        )
         if written:
-            cause.hint = (f"{written} record(s) of this append were written; appending all again would repeat "
-                          f"them. {cause.hint or ''}").strip()
+            cause.hint = (
+                f"{written} record(s) of this append were written; appending all again would repeat "
+                f"them. {cause.hint or ''}"
+            ).strip()
         return cause
 
     # -- offsets -----------------------------------------------------------------------------------
     def _list_offsets(self, topic: str, spec: OffsetSpec, doing: str) -> dict[int, int]:
         t = self._topic(topic, doing)
-        futures = self.admin.list_offsets({TopicPartition(topic, p): spec for p in range(t.count)},
-                                          request_timeout=self.timeout)
+        futures = self.admin.list_offsets(
+            {TopicPartition(topic, p): spec for p in range(t.count)}, request_timeout=self.timeout
+        )
         return {tp.partition: self._wait(f, doing, topic=topic).offset for tp, f in futures.items()}
 
     def begin_offsets(self, topic: str) -> dict[int, int]:
@@ -430,8 +472,11 @@ class KafkaEventLog(BaseLog):
             request = [ConsumerGroupTopicPartitions(group)]
             futures = self.admin.list_consumer_group_offsets(request, request_timeout=self.timeout)
             answer = self._wait(futures[group], "reading committed offsets")
-            offsets = {(tp.topic, tp.partition): tp.offset for tp in answer.topic_partitions or []
-                       if tp.offset >= 0 and not tp.topic.startswith("__")}
+            offsets = {
+                (tp.topic, tp.partition): tp.offset
+                for tp in answer.topic_partitions or []
+                if tp.offset >= 0 and not tp.topic.startswith("__")
+            }
             if offsets:
                 found[group] = dict(sorted(offsets.items()))
         return found
@@ -448,13 +493,22 @@ class KafkaEventLog(BaseLog):
         answer = self._wait(future, "setting committed offsets")
         refused = [tp for tp in answer.topic_partitions or [] if tp.error is not None]
         if refused:
-            raise GroupError(f"Kafka cluster {self.servers} refused offsets for group {group!r}: "
-                             + ", ".join(f"{tp.topic}[{tp.partition}]: {tp.error}" for tp in refused),
-                             hint="stop the group's consumers and try again")
+            raise GroupError(
+                f"Kafka cluster {self.servers} refused offsets for group {group!r}: "
+                + ", ".join(f"{tp.topic}[{tp.partition}]: {tp.error}" for tp in refused),
+                hint="stop the group's consumers and try again",
+            )
 
     # -- consumers ---------------------------------------------------------------------------------
-    def consumer(self, topics: Sequence[str], *, group: str | None = None, auto_offset_reset: OffsetReset = "earliest",
-                 auto_commit: bool = True, session_timeout_ms: int = 10_000) -> KafkaEventLogConsumer:
+    def consumer(
+        self,
+        topics: Sequence[str],
+        *,
+        group: str | None = None,
+        auto_offset_reset: OffsetReset = "earliest",
+        auto_commit: bool = True,
+        session_timeout_ms: int = 10_000,
+    ) -> KafkaEventLogConsumer:
         """Open a consumer; with ``group`` it joins that Kafka consumer group (partitions shared with
         the group's other members, committed offsets kept by the cluster)."""
         names = [topics] if isinstance(topics, str) else list(topics)
@@ -462,8 +516,14 @@ class KafkaEventLog(BaseLog):
             raise LogError("a consumer needs at least one topic")
         for name in names:
             self._topic(name, "opening a consumer")
-        return KafkaEventLogConsumer(self, names, group=group, auto_offset_reset=auto_offset_reset,
-                                     auto_commit=auto_commit, session_timeout_ms=session_timeout_ms)
+        return KafkaEventLogConsumer(
+            self,
+            names,
+            group=group,
+            auto_offset_reset=auto_offset_reset,
+            auto_commit=auto_commit,
+            session_timeout_ms=session_timeout_ms,
+        )
 
     def transactional(self, transactional_id: str) -> KafkaTransaction | None:
         """A transactional producer with this id (see :mod:`.transactions`); None when the cluster refuses

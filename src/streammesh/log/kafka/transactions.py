@@ -27,8 +27,12 @@ if TYPE_CHECKING:
 
 __all__ = ["KafkaTransaction", "TransactionsUnsupported"]
 
-_UNSUPPORTED = {KafkaError._UNSUPPORTED_FEATURE, KafkaError.UNSUPPORTED_VERSION,
-                KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, KafkaError.CLUSTER_AUTHORIZATION_FAILED}
+_UNSUPPORTED = {
+    KafkaError._UNSUPPORTED_FEATURE,
+    KafkaError.UNSUPPORTED_VERSION,
+    KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+    KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+}
 
 
 def _ignore(report: object) -> None:
@@ -44,10 +48,20 @@ class KafkaTransaction(LogTransaction):
 
     def __init__(self, log: KafkaEventLog, transactional_id: str, *, transaction_timeout_ms: int = 60_000) -> None:
         self.log, self.id = log, transactional_id
-        self.producer = Producer(log.settings.client("producer", **{
-            "transactional.id": transactional_id, "enable.idempotence": True, "acks": "all", "linger.ms": 5,
-            "partitioner": "murmur2_random", "transaction.timeout.ms": transaction_timeout_ms,
-            "message.timeout.ms": min(int(log.delivery_timeout * 1000), transaction_timeout_ms)}))
+        self.producer = Producer(
+            log.settings.client(
+                "producer",
+                **{
+                    "transactional.id": transactional_id,
+                    "enable.idempotence": True,
+                    "acks": "all",
+                    "linger.ms": 5,
+                    "partitioner": "murmur2_random",
+                    "transaction.timeout.ms": transaction_timeout_ms,
+                    "message.timeout.ms": min(int(log.delivery_timeout * 1000), transaction_timeout_ms),
+                },
+            )
+        )
         try:
             self._call(lambda: self.producer.init_transactions(log.timeout), "starting transactions")
         except LogError as e:
@@ -74,12 +88,16 @@ class KafkaTransaction(LogTransaction):
         fails if any is missing), so nothing here waits for the brokers."""
         if not records:
             return
-        self._call(lambda: self.log._produce(topic, records, _ignore, self.producer),
-                   f"appending to topic {topic!r} in a transaction")
+        self._call(
+            lambda: self.log._produce(topic, records, _ignore, self.producer),
+            f"appending to topic {topic!r} in a transaction",
+        )
 
     def commit(self) -> None:
-        self._call(lambda: self.producer.commit_transaction(self.log.timeout + self.log.delivery_timeout),
-                   "committing a transaction")
+        self._call(
+            lambda: self.producer.commit_transaction(self.log.timeout + self.log.delivery_timeout),
+            "committing a transaction",
+        )
 
     def abort(self) -> None:
         try:

@@ -29,8 +29,21 @@ from streammesh.processing.apps.plan import check_app_name, plan_app
 if TYPE_CHECKING:
     from streammesh.sdk.mesh import Mesh
 
-__all__ = ["ACTIVE", "app_dir", "check_instances", "deploy", "get_app", "instance_pids", "log_path", "pid_alive",
-           "restart", "start", "state_dir", "status", "stop"]
+__all__ = [
+    "ACTIVE",
+    "app_dir",
+    "check_instances",
+    "deploy",
+    "get_app",
+    "instance_pids",
+    "log_path",
+    "pid_alive",
+    "restart",
+    "start",
+    "state_dir",
+    "status",
+    "stop",
+]
 
 #: statuses in which a worker process should be alive.
 ACTIVE = ("starting", "running", "stopping")
@@ -63,9 +76,10 @@ def get_app(mesh: Mesh, name: str) -> App:
     app = mesh.store.get_app(name)
     if app is None:
         names = [a.name for a in mesh.store.list_apps()]
-        raise NotFoundError(f"no app named {name!r}",
-                            hint=f"deployed apps: {', '.join(names)}" if names
-                            else "deploy one with 'streammesh apps deploy app.sql'")
+        raise NotFoundError(
+            f"no app named {name!r}",
+            hint=f"deployed apps: {', '.join(names)}" if names else "deploy one with 'streammesh apps deploy app.sql'",
+        )
     return app
 
 
@@ -124,12 +138,14 @@ def check_instances(mesh: Mesh, instances: int) -> int:
             f"the embedded log runs an app as one instance (its exactly-once protocol has one writer per "
             f"output stream), so --instances {instances} cannot be honoured",
             hint="run with --instances 1, or move the mesh to Kafka ('streammesh migrate --to kafka://HOST:PORT') "
-                 "where instances share the input partitions")
+            "where instances share the input partitions",
+        )
     return instances
 
 
-def deploy(mesh: Mesh, sql: str, *, name: str, owner: str, start: bool = True, actor: str | None = None,
-           instances: int = 1) -> App:
+def deploy(
+    mesh: Mesh, sql: str, *, name: str, owner: str, start: bool = True, actor: str | None = None, instances: int = 1
+) -> App:
     """Publish the products an app's script creates, record the app and start its worker.
 
     Redeploying the same script under the same name is idempotent (a stopped app is started again and
@@ -144,9 +160,11 @@ def deploy(mesh: Mesh, sql: str, *, name: str, owner: str, start: bool = True, a
     check_instances(mesh, instances)
     existing = mesh.store.get_app(name)
     if existing is not None and existing.sql.strip() != sql.strip():
-        raise ConflictError(f"app {name!r} is already deployed with a different script",
-                            hint="deploy the new script under another --name (its products get their own names), "
-                                 f"or compare with 'streammesh apps status {name}'")
+        raise ConflictError(
+            f"app {name!r} is already deployed with a different script",
+            hint="deploy the new script under another --name (its products get their own names), "
+            f"or compare with 'streammesh apps status {name}'",
+        )
     planned = plan_app(mesh, sql, owner=owner, app=name)
     # check every contract first, so a policy failure in the third statement publishes nothing
     for p in planned:
@@ -154,8 +172,9 @@ def deploy(mesh: Mesh, sql: str, *, name: str, owner: str, start: bool = True, a
         if violations:
             raise PolicyViolationError(p.name, violations)
     for p in planned:
-        mesh.catalog.publish_derived(p.contract, sql=p.query.sql, query=p.query, derivation=p.derivation,
-                                     app=name, actor=actor or owner)
+        mesh.catalog.publish_derived(
+            p.contract, sql=p.query.sql, query=p.query, derivation=p.derivation, app=name, actor=actor or owner
+        )
     if existing is None:
         mesh.store.save_app(App(name=name, sql=sql, owner=owner, products=[p.name for p in planned]))
     return _start_worker(mesh, name, instances=instances) if start else status(mesh, name)
@@ -182,10 +201,23 @@ def _start_worker(mesh: Mesh, name: str, *, wait: float = 20.0, instances: int |
     with log.open("ab") as sink:
         for k in range(count):
             proc = subprocess.Popen(
-                [sys.executable, "-m", WORKER_MODULE, "--workspace", str(mesh.workspace.resolve()), "--app", name,
-                 "--instance", str(k)],
-                stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-                cwd=str(mesh.workspace.resolve()))
+                [
+                    sys.executable,
+                    "-m",
+                    WORKER_MODULE,
+                    "--workspace",
+                    str(mesh.workspace.resolve()),
+                    "--app",
+                    name,
+                    "--instance",
+                    str(k),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=str(mesh.workspace.resolve()),
+            )
             _children[proc.pid] = proc
             pids.append(proc.pid)
     _instances_file(mesh, name).write_text(json.dumps({"instances": count, "pids": pids}))
@@ -241,8 +273,9 @@ def status(mesh: Mesh, name: str) -> App:
         fresh = get_app(mesh, name)  # the worker may have reported its end meanwhile
         if fresh.status in ACTIVE:
             error = fresh.error or _last_log_line(log_path(mesh, name)) or "the worker exited without a report"
-            mesh.store.update_app(name, status="failed", error=f"worker exited unexpectedly: {error}"
-                                  if not fresh.error else error, pid=0)
+            mesh.store.update_app(
+                name, status="failed", error=f"worker exited unexpectedly: {error}" if not fresh.error else error, pid=0
+            )
         return get_app(mesh, name)
     return app
 

@@ -61,8 +61,11 @@ def check_app_name(name: str) -> str:
         suggestion = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_") or "my-app"
         if not suggestion[0].isalpha():
             suggestion = f"app-{suggestion}"
-        raise ValidationError(f"app name {name!r} must be lowercase letters, digits, '-' or '_', starting with a "
-                              "letter (at most 63 characters)", hint=f"try --name {suggestion[:63]}")
+        raise ValidationError(
+            f"app name {name!r} must be lowercase letters, digits, '-' or '_', starting with a "
+            "letter (at most 63 characters)",
+            hint=f"try --name {suggestion[:63]}",
+        )
     return name
 
 
@@ -92,13 +95,20 @@ def plan_app(mesh: Mesh, sql: str, *, owner: str, app: str | None = None) -> lis
     seen: set[str] = set()
     for query in queries:
         if query.name is None:
-            raise SqlError("a plain SELECT defines no product, so it cannot be part of an app", sql=sql,
-                           span=_span_of(sql, query.sql),
-                           hint='preview it with \'streammesh sql "SELECT …"\', or write CREATE STREAM|TABLE '
-                                "<domain>.<name> AS SELECT …")
+            raise SqlError(
+                "a plain SELECT defines no product, so it cannot be part of an app",
+                sql=sql,
+                span=_span_of(sql, query.sql),
+                hint="preview it with 'streammesh sql \"SELECT …\"', or write CREATE STREAM|TABLE "
+                "<domain>.<name> AS SELECT …",
+            )
         if query.name in seen:
-            raise SqlError(f"{query.name!r} is created twice in this script", sql=sql,
-                           span=_span_of(sql, query.sql), hint="give each CREATE its own product name")
+            raise SqlError(
+                f"{query.name!r} is created twice in this script",
+                sql=sql,
+                span=_span_of(sql, query.sql),
+                hint="give each CREATE its own product name",
+            )
         seen.add(query.name)
         _check_ownership(mesh, query.name, app)
         _check_runnable(sql, query)
@@ -110,8 +120,9 @@ def plan_app(mesh: Mesh, sql: str, *, owner: str, app: str | None = None) -> lis
     return planned
 
 
-def plan_app_owned(mesh: Mesh, sql: str, *, owner: str | None, app: str | None,
-                   owner_hint: str) -> tuple[list[PlannedProduct], str]:
+def plan_app_owned(
+    mesh: Mesh, sql: str, *, owner: str | None, app: str | None, owner_hint: str
+) -> tuple[list[PlannedProduct], str]:
     """:func:`plan_app`, with the owner defaulting to the team of the first product's domain when exactly one
     team has that domain; returns the plan and the owner.
 
@@ -124,12 +135,16 @@ def plan_app_owned(mesh: Mesh, sql: str, *, owner: str | None, app: str | None,
     domain = planned[0].name.split(".", 1)[0] if planned else None
     teams = [t.name for t in mesh.teams() if domain and t.domain == domain]
     if len(teams) != 1:
-        raise ValidationError(f"which team owns the derived products? no single team has the domain {domain!r}",
-                              hint=owner_hint)
+        raise ValidationError(
+            f"which team owns the derived products? no single team has the domain {domain!r}", hint=owner_hint
+        )
     # the owner only enters the contracts: re-derive those, not the compiled plan
-    return [PlannedProduct(p.query, p.derivation, derived_contract(p.query, p.derivation, owner=teams[0],
-                                                                  acknowledge_sla=True))
-            for p in planned], teams[0]
+    return [
+        PlannedProduct(
+            p.query, p.derivation, derived_contract(p.query, p.derivation, owner=teams[0], acknowledge_sla=True)
+        )
+        for p in planned
+    ], teams[0]
 
 
 def _check_ownership(mesh: Mesh, product: str, app: str | None) -> None:
@@ -138,8 +153,10 @@ def _check_ownership(mesh: Mesh, product: str, app: str | None) -> None:
         return  # new, or source-aligned (the SQL analyser refuses that with a position)
     owner_app = existing.contract.derived_from.app
     if owner_app is not None and owner_app != app:
-        raise ConflictError(f"{product} is already defined by app {owner_app!r}",
-                            hint=f"pick another product name, or redeploy it with --name {owner_app}")
+        raise ConflictError(
+            f"{product} is already defined by app {owner_app!r}",
+            hint=f"pick another product name, or redeploy it with --name {owner_app}",
+        )
 
 
 def _check_runnable(script: str, query: Query) -> None:

@@ -44,31 +44,42 @@ def _spec(j: int, agg: Aggregate) -> AggSpec:
     n0, n1 = f"p{j}_0", f"p{j}_1"
     result = {"int": "BIGINT", "double": "DOUBLE"}.get(agg.call.type)
     if f == "COUNT":
-        return AggSpec(((n0, f"count({x})" if x else "count(*)"),), ((n0, f"CAST(sum({p0}) AS BIGINT)"),),
-                       f"coalesce({p0}, 0)")
+        return AggSpec(
+            ((n0, f"count({x})" if x else "count(*)"),), ((n0, f"CAST(sum({p0}) AS BIGINT)"),), f"coalesce({p0}, 0)"
+        )
     if f == "SUM":
         cast = result or "DOUBLE"
         return AggSpec(((n0, f"CAST(sum({x}) AS {cast})"),), ((n0, f"CAST(sum({p0}) AS {cast})"),), p0)
     if f == "AVG":
-        return AggSpec(((n0, f"sum(CAST({x} AS DOUBLE))"), (n1, f"count({x})")),
-                       ((n0, f"sum({p0})"), (n1, f"CAST(sum({p1}) AS BIGINT)")), f"{p0} / nullif({p1}, 0)")
+        return AggSpec(
+            ((n0, f"sum(CAST({x} AS DOUBLE))"), (n1, f"count({x})")),
+            ((n0, f"sum({p0})"), (n1, f"CAST(sum({p1}) AS BIGINT)")),
+            f"{p0} / nullif({p1}, 0)",
+        )
     if f in ("MIN", "MAX"):
         fn = f.lower()
         return AggSpec(((n0, f"{fn}({x})"),), ((n0, f"{fn}({p0})"),), p0)
     if f in ("LATEST_BY_OFFSET", "EARLIEST_BY_OFFSET"):
         pick, edge = ("arg_max", "max") if f == "LATEST_BY_OFFSET" else ("arg_min", "min")
         keep = f"FILTER (WHERE {x} IS NOT NULL)"
-        return AggSpec(((n0, f'{pick}({x}, "$seq") {keep}'), (n1, f'{edge}("$seq") {keep}')),
-                       ((n0, f"{pick}({p0}, {p1}) FILTER (WHERE {p1} IS NOT NULL)"), (n1, f"{edge}({p1})")), p0)
+        return AggSpec(
+            ((n0, f'{pick}({x}, "$seq") {keep}'), (n1, f'{edge}("$seq") {keep}')),
+            ((n0, f"{pick}({p0}, {p1}) FILTER (WHERE {p1} IS NOT NULL)"), (n1, f"{edge}({p1})")),
+            p0,
+        )
     if f == "COUNT_DISTINCT":
-        return AggSpec(((n0, f"list(DISTINCT {x}) FILTER (WHERE {x} IS NOT NULL)"),),
-                       ((n0, f"list_distinct(flatten(list({p0}) FILTER (WHERE {p0} IS NOT NULL)))"),),
-                       f"coalesce(len({p0}), 0)")
+        return AggSpec(
+            ((n0, f"list(DISTINCT {x}) FILTER (WHERE {x} IS NOT NULL)"),),
+            ((n0, f"list_distinct(flatten(list({p0}) FILTER (WHERE {p0} IS NOT NULL)))"),),
+            f"coalesce(len({p0}), 0)",
+        )
     if f == "TOPK":
         k = int(agg.k or 1)
-        return AggSpec(((n0, f"max({x}, {k})"),),
-                       ((n0, f"list_slice(list_reverse_sort(flatten(list({p0}) FILTER (WHERE {p0} IS NOT NULL))), 1, {k})"),),
-                       p0)
+        return AggSpec(
+            ((n0, f"max({x}, {k})"),),
+            ((n0, f"list_slice(list_reverse_sort(flatten(list({p0}) FILTER (WHERE {p0} IS NOT NULL))), 1, {k})"),),
+            p0,
+        )
     raise ValueError(f"unknown aggregate {f}")
 
 
@@ -89,19 +100,21 @@ def assign_windows_sql(query: Query, rel: str) -> str:
     keys = ", ".join(f"{k.to_duckdb()} AS {quote(key_column(i))}" for i, k in enumerate(query.group_by))
     w = query.window
     if w is None:
-        return f"SELECT *, {keys}, 0::BIGINT AS \"$ws\", 0::BIGINT AS \"$we\", false AS \"$late\" FROM ({rel})"
+        return f'SELECT *, {keys}, 0::BIGINT AS "$ws", 0::BIGINT AS "$we", false AS "$late" FROM ({rel})'
     if w.kind == "session":
         raise ValueError("session windows are assigned by the sessions module")
     size, adv = int(w.size_ms or 0), int(w.advance_ms or w.size_ms or 0)
     last = f"({ts} - ((({ts} % {adv}) + {adv}) % {adv}))"
     if adv == size:
-        starts = f"{last} AS \"$ws\""
+        starts = f'{last} AS "$ws"'
         rows = f"SELECT *, {keys}, {starts} FROM ({rel})"
     else:
         span = -(-size // adv) * adv
-        rows = (f"SELECT * FROM (SELECT *, {keys}, unnest(generate_series({last} - {span}, {last}, {adv})) AS \"$ws\" "
-                f"FROM ({rel})) WHERE \"$ws\" > {ts} - {size}")
-    return (f"SELECT *, \"$ws\" + {size} AS \"$we\", (\"$ws\" + {size}) <= \"$wmb\" AS \"$late\" FROM ({rows})")
+        rows = (
+            f'SELECT * FROM (SELECT *, {keys}, unnest(generate_series({last} - {span}, {last}, {adv})) AS "$ws" '
+            f'FROM ({rel})) WHERE "$ws" > {ts} - {size}'
+        )
+    return f'SELECT *, "$ws" + {size} AS "$we", ("$ws" + {size}) <= "$wmb" AS "$late" FROM ({rows})'
 
 
 def finalize_sql(query: Query, specs: list[AggSpec], rel: str) -> str:
@@ -109,9 +122,11 @@ def finalize_sql(query: Query, specs: list[AggSpec], rel: str) -> str:
     (the HAVING result), ready for the projections' final forms."""
     aggs = ", ".join(f"{s.final} AS {quote(agg_column(j))}" for j, s in enumerate(specs))
     having = f"coalesce(({query.having_final.to_duckdb()}), false)" if query.having_final is not None else "true"
-    inner = (f"SELECT *, {aggs}{', ' if aggs else ''}epoch_ms(\"$ws\") AS \"$window_start\", "
-             f"epoch_ms(\"$we\") AS \"$window_end\" FROM ({rel})")
-    return f"SELECT *, {having} AS \"$pass\" FROM ({inner})"
+    inner = (
+        f'SELECT *, {aggs}{", " if aggs else ""}epoch_ms("$ws") AS "$window_start", '
+        f'epoch_ms("$we") AS "$window_end" FROM ({rel})'
+    )
+    return f'SELECT *, {having} AS "$pass" FROM ({inner})'
 
 
 STATE = quote("sm_agg")
@@ -135,22 +150,29 @@ class WindowAggregation:
         table holding the changed groups (finalised, with ``$pass`` and the previous ``$emitted``)."""
         q = self.query
         ts = meta(q.sources[0].alias, "$ts")
-        group = ", ".join(self.keys + ['"$ws"', '"$we"'])
+        group = ", ".join([*self.keys, '"$ws"', '"$we"'])
         partials = ", ".join(f"{e} AS {quote(n)}" for s in self.specs for n, e in s.partial)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE sm_p AS SELECT {group}, {partials}{', ' if partials else ''}"  # type: ignore[attr-defined]
-                    f"max({ts}) AS \"$maxts\" FROM ({assigned}) WHERE NOT \"$late\" GROUP BY {group}")
-        con.execute(f"CREATE TABLE IF NOT EXISTS {STATE} AS SELECT *, false AS \"$emitted\" FROM sm_p LIMIT 0")  # type: ignore[attr-defined]
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE sm_p AS SELECT {group}, {partials}{', ' if partials else ''}"  # type: ignore[attr-defined]
+            f'max({ts}) AS "$maxts" FROM ({assigned}) WHERE NOT "$late" GROUP BY {group}'
+        )
+        con.execute(f'CREATE TABLE IF NOT EXISTS {STATE} AS SELECT *, false AS "$emitted" FROM sm_p LIMIT 0')  # type: ignore[attr-defined]
         merges = ", ".join(f"{e} AS {quote(n)}" for s in self.specs for n, e in s.merge)
-        union = (f"SELECT s.* FROM {STATE} s SEMI JOIN sm_p p ON {self._match('s', 'p')} "
-                 f"UNION ALL BY NAME SELECT *, false AS \"$emitted\" FROM sm_p")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE sm_m AS SELECT {group}, {merges}{', ' if merges else ''}"  # type: ignore[attr-defined]
-                    f"max(\"$maxts\") AS \"$maxts\", bool_or(\"$emitted\") AS \"$emitted\" FROM ({union}) GROUP BY {group}")
+        union = (
+            f"SELECT s.* FROM {STATE} s SEMI JOIN sm_p p ON {self._match('s', 'p')} "
+            f'UNION ALL BY NAME SELECT *, false AS "$emitted" FROM sm_p'
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE sm_m AS SELECT {group}, {merges}{', ' if merges else ''}"  # type: ignore[attr-defined]
+            f'max("$maxts") AS "$maxts", bool_or("$emitted") AS "$emitted" FROM ({union}) GROUP BY {group}'
+        )
         con.execute(f"DELETE FROM {STATE} s USING sm_p p WHERE {self._match('s', 'p')}")  # type: ignore[attr-defined]
         con.execute(f"CREATE OR REPLACE TEMP TABLE sm_f AS {finalize_sql(q, self.specs, 'SELECT * FROM sm_m')}")  # type: ignore[attr-defined]
         emitted = '"$pass"' if q.emit == "changes" else '"$emitted"'
-        columns = ", ".join(self.keys + ['"$ws"', '"$we"'] + [quote(n) for s in self.specs for n, _ in s.merge]
-                            + ['"$maxts"'])
-        con.execute(f"INSERT INTO {STATE} BY NAME SELECT {columns}, {emitted} AS \"$emitted\" FROM sm_f")  # type: ignore[attr-defined]
+        columns = ", ".join(
+            self.keys + ['"$ws"', '"$we"'] + [quote(n) for s in self.specs for n, _ in s.merge] + ['"$maxts"']
+        )
+        con.execute(f'INSERT INTO {STATE} BY NAME SELECT {columns}, {emitted} AS "$emitted" FROM sm_f')  # type: ignore[attr-defined]
         return "sm_f"
 
     def order(self) -> str:
@@ -162,7 +184,7 @@ class WindowAggregation:
         if self.query.window is None:
             return None
         con.execute(f"CREATE TABLE IF NOT EXISTS {STATE} AS SELECT * FROM sm_p LIMIT 0")  # type: ignore[attr-defined]
-        closed = f"SELECT * FROM {STATE} WHERE \"$we\" <= {int(watermark)}"
+        closed = f'SELECT * FROM {STATE} WHERE "$we" <= {int(watermark)}'
         con.execute(f"CREATE OR REPLACE TEMP TABLE sm_c AS {finalize_sql(self.query, self.specs, closed)}")  # type: ignore[attr-defined]
-        con.execute(f"DELETE FROM {STATE} WHERE \"$we\" <= {int(watermark)}")  # type: ignore[attr-defined]
+        con.execute(f'DELETE FROM {STATE} WHERE "$we" <= {int(watermark)}')  # type: ignore[attr-defined]
         return "sm_c"

@@ -25,8 +25,13 @@ __all__ = ["ColumnDecoder", "RawKind", "compile_decoder"]
 RawKind = str  # "value" | "ms" | "us" | "days"
 
 _PRIMITIVE = {"null", "boolean", "int", "long", "float", "double", "string", "bytes"}
-_RAW = {"timestamp-millis": "ms", "local-timestamp-millis": "ms", "timestamp-micros": "us",
-        "local-timestamp-micros": "us", "date": "days"}
+_RAW = {
+    "timestamp-millis": "ms",
+    "local-timestamp-millis": "ms",
+    "timestamp-micros": "us",
+    "local-timestamp-micros": "us",
+    "date": "days",
+}
 
 
 @dataclass(frozen=True)
@@ -173,6 +178,7 @@ class _Gen:
 
 def _skip_value(data: bytes, pos: int, schema: Any) -> int:
     """Skip one value of any schema (the slow, general path for arrays, maps and wide unions)."""
+
     def varint(p: int) -> tuple[int, int]:
         n = s = 0
         while True:
@@ -182,6 +188,7 @@ def _skip_value(data: bytes, pos: int, schema: Any) -> int:
             if b < 128:
                 return (n >> 1) ^ -(n & 1), p
             s += 7
+
     t = schema if isinstance(schema, str) else schema.get("type") if isinstance(schema, dict) else None
     if isinstance(schema, list):
         ix, pos = varint(pos)
@@ -253,9 +260,13 @@ def compile_decoder(writer: Any, wanted: list[str], defaults: dict[str, Any] | N
     head = ["def decode(values, columns, errors):"]
     head += [f"    a{j} = columns[{j}].append" for j in range(len(wanted))]
     src = "\n".join(head + gen.lines)
-    ns: dict[str, Any] = {"unpack_f": struct.Struct("<f").unpack_from, "unpack_d": struct.Struct("<d").unpack_from,
-                          "skip": _skip_value, "struct": struct,
-                          "skip_union": lambda data, pos, ix, branches: _skip_value(data, pos, branches[ix]),
-                          **gen.consts}
-    exec(compile(src, f"<avro decoder {writer.get('name', '?')}>", "exec"), ns)  # noqa: S102 - generated from a schema
+    ns: dict[str, Any] = {
+        "unpack_f": struct.Struct("<f").unpack_from,
+        "unpack_d": struct.Struct("<d").unpack_from,
+        "skip": _skip_value,
+        "struct": struct,
+        "skip_union": lambda data, pos, ix, branches: _skip_value(data, pos, branches[ix]),
+        **gen.consts,
+    }
+    exec(compile(src, f"<avro decoder {writer.get('name', '?')}>", "exec"), ns)
     return ColumnDecoder(ns["decode"], tuple(gen.raw.get(p, "value") for p in wanted))

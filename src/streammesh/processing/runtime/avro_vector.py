@@ -28,8 +28,13 @@ from streammesh.processing.runtime.avro_columns import RawKind
 
 __all__ = ["VectorDecoder", "compile_vector_decoder", "wire_head"]
 
-_RAW = {"timestamp-millis": "ms", "local-timestamp-millis": "ms", "timestamp-micros": "us",
-        "local-timestamp-micros": "us", "date": "days"}
+_RAW = {
+    "timestamp-millis": "ms",
+    "local-timestamp-millis": "ms",
+    "timestamp-micros": "us",
+    "local-timestamp-micros": "us",
+    "date": "days",
+}
 _PRIMITIVE = {"null", "boolean", "int", "long", "float", "double", "string", "bytes"}
 #: which SQL column types each Avro kind may fill without a conversion the per-record path would make
 _FITS = {"long": {"int"}, "boolean": {"boolean"}, "double": {"double"}, "string": {"string", "timestamp", "date"}}
@@ -103,8 +108,14 @@ class VectorDecoder:
     """Decodes wire-format events (5-byte header, then the Avro body) of one writer schema into one Arrow
     array per wanted path; ``raw`` says how each column holds its values (as :mod:`.avro_columns`)."""
 
-    def __init__(self, steps: list[_Step], wanted: list[str], kinds: list[str | None], raw: tuple[RawKind, ...],
-                 defaults: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        steps: list[_Step],
+        wanted: list[str],
+        kinds: list[str | None],
+        raw: tuple[RawKind, ...],
+        defaults: dict[str, Any],
+    ) -> None:
         self.steps, self.wanted, self.kinds, self.raw = steps, wanted, kinds, raw
         self.defaults = defaults
 
@@ -143,8 +154,9 @@ class VectorDecoder:
         return out
 
     # -- steps -----------------------------------------------------------------------------------------
-    def _varints(self, buf: np.ndarray, pos: np.ndarray, low: int | None,
-                 high: int | None) -> tuple[np.ndarray, np.ndarray] | None:
+    def _varints(
+        self, buf: np.ndarray, pos: np.ndarray, low: int | None, high: int | None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         """The varints at ``pos`` and the positions after them; ``None`` (the batch is bad) when one is too
         long or outside ``low <= v < high`` (lengths are never negative, enum indexes within the symbols)."""
         v, width = _varint(buf, pos, 10)
@@ -153,8 +165,9 @@ class VectorDecoder:
             return None
         return v, pos + width
 
-    def _run(self, steps: list[_Step], buf: np.ndarray, pos: np.ndarray, sel: np.ndarray | None,
-             cols: _Columns) -> np.ndarray:
+    def _run(
+        self, steps: list[_Step], buf: np.ndarray, pos: np.ndarray, sel: np.ndarray | None, cols: _Columns
+    ) -> np.ndarray:
         top = len(buf) - _PAD
         for s in steps:
             if s.kind in ("varint", "enum"):
@@ -200,8 +213,12 @@ class VectorDecoder:
                     pos[present] = moved
                 for c in _columns_of(s.inner):  # a union never taken still makes its columns nullable
                     if cols.values[c] is None:
-                        cols.put(c, np.empty(0, dtype=np.int64), np.empty(0, dtype=_dtype(cols.kinds[c])),
-                                 np.empty(0, dtype=np.int64) if cols.kinds[c] == "string" else None)
+                        cols.put(
+                            c,
+                            np.empty(0, dtype=np.int64),
+                            np.empty(0, dtype=_dtype(cols.kinds[c])),
+                            np.empty(0, dtype=np.int64) if cols.kinds[c] == "string" else None,
+                        )
             # "null": nothing to read
             if (pos > top).any():  # ran past the data: a torn or foreign record
                 self._bad = True
@@ -230,6 +247,7 @@ class VectorDecoder:
                 if s.kind == "enum" and s.column is not None:
                     out[s.column] = s.symbols or []
                 walk(s.inner)
+
         walk(self.steps)
         return out
 
@@ -298,8 +316,9 @@ def _columns_of(steps: list[_Step]) -> list[int]:
 
 
 def _dtype(kind: str | None) -> Any:
-    return {"long": np.int64, "boolean": np.bool_, "double": np.float64, "string": np.int64,
-            "enum": np.int64}.get(kind or "", np.int64)
+    return {"long": np.int64, "boolean": np.bool_, "double": np.float64, "string": np.int64, "enum": np.int64}.get(
+        kind or "", np.int64
+    )
 
 
 class _Compiler:
@@ -340,8 +359,11 @@ class _Compiler:
             others = [i for i, b in enumerate(branches) if b != "null"]
             if len(nulls) != 1 or len(others) != 1:
                 raise _Unsupported("a union other than [null, X]")
-            return [_Step("union", null_branch=nulls[0], value_branch=others[0],
-                          inner=self.steps(branches[others[0]], path))]
+            return [
+                _Step(
+                    "union", null_branch=nulls[0], value_branch=others[0], inner=self.steps(branches[others[0]], path)
+                )
+            ]
         t = schema if isinstance(schema, str) else schema.get("type")
         if isinstance(t, (dict, list)):
             return self.steps(t, path)
@@ -372,8 +394,9 @@ class _Compiler:
         raise _Unsupported(f"type {t!r}")
 
 
-def compile_vector_decoder(writer: Any, wanted: list[str], types: list[str],
-                           defaults: dict[str, Any] | None = None) -> VectorDecoder | None:
+def compile_vector_decoder(
+    writer: Any, wanted: list[str], types: list[str], defaults: dict[str, Any] | None = None
+) -> VectorDecoder | None:
     """A batch decoder for events written with the parsed Avro schema ``writer``, yielding ``wanted`` paths
     (of SQL types ``types``); paths the writer lacks get ``defaults[path]`` (else null).
 

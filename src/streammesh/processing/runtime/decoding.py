@@ -98,8 +98,10 @@ class _Originals:
 
     def get(self, key: tuple[int, int]) -> bytes | None:
         if self._index is None:
-            parts, offsets, values = (c.tolist() if isinstance(c, np.ndarray) else
-                                      c.to_pylist() if isinstance(c, pa.Array) else c for c in self._cols)
+            parts, offsets, values = (
+                c.tolist() if isinstance(c, np.ndarray) else c.to_pylist() if isinstance(c, pa.Array) else c
+                for c in self._cols
+            )
             self._index = dict(zip(zip(parts, offsets), values))
         return self._index.get(key)
 
@@ -124,8 +126,9 @@ class SourceDecoder:
         keys: also return record keys (table sources need them for tombstones).
     """
 
-    def __init__(self, registry: SchemaRegistry, reader: Schema, columns: Sequence[InputColumn], *,
-                 keys: bool = False) -> None:
+    def __init__(
+        self, registry: SchemaRegistry, reader: Schema, columns: Sequence[InputColumn], *, keys: bool = False
+    ) -> None:
         self.registry = registry
         self.reader = reader
         self.paths = [c.path for c in columns]
@@ -192,8 +195,9 @@ class SourceDecoder:
         # rows in the order the columns were filled: decoded values first, then tombstones
         order = good + [i for i, v in enumerate(values) if v is None]
         for i, reason in bad:
-            out.errors.append((parts[i], offsets[i], stamps[i], _key_text(keys[i]) if keys else None, reason,
-                               values[i]))
+            out.errors.append(
+                (parts[i], offsets[i], stamps[i], _key_text(keys[i]) if keys else None, reason, values[i])
+            )
         tomb = len(order) - len(good)
         for j, col in enumerate(out.columns):
             if isinstance(col, list):
@@ -210,7 +214,12 @@ class SourceDecoder:
     def _columnar(self, views: Sequence[Any]) -> DecodedBatch | None:
         """Avro records of one writer schema decoded from the log's own value column (views that offer
         ``value_array``), with positions and timestamps as arrays; ``None`` when another path is needed."""
-        if self.want_keys or self.reader.format != "avro" or not views or not all(hasattr(v, "value_array") for v in views):
+        if (
+            self.want_keys
+            or self.reader.format != "avro"
+            or not views
+            or not all(hasattr(v, "value_array") for v in views)
+        ):
             return None
         arrays = [v.value_array() for v in views]
         values = arrays[0] if len(arrays) == 1 else pa.concat_arrays(arrays)

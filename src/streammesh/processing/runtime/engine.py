@@ -43,6 +43,7 @@ def _arrow(con: Any, sql: str) -> pa.Table:
     """A query's result as an Arrow table (no Python object per row)."""
     return con.sql(sql).to_arrow_table()
 
+
 _PRUNE_EVERY = 64  # batches between prunes of table versions
 _NO_TIME = -(2**62)
 
@@ -66,10 +67,13 @@ def check_supported(query: Query) -> None:
             f"a stream-stream join (JOIN {streams[0].source.product} WITHIN …) must be the query's only join; "
             f"this one has {len(query.joins)}",
             hint="join the first two streams in their own STREAM, then join that stream with the next one (or "
-                 "with tables) in a second statement")
+            "with tables) in a second statement",
+        )
     if query.kind == "table" and not query.aggregating and query.sources[0].key and not query.key_fields:
-        raise UnsupportedQueryError("a CREATE TABLE without GROUP BY must select its source's key fields",
-                                    hint=f"select {', '.join(query.sources[0].key)}")
+        raise UnsupportedQueryError(
+            "a CREATE TABLE without GROUP BY must select its source's key fields",
+            hint=f"select {', '.join(query.sources[0].key)}",
+        )
 
 
 class Engine:
@@ -80,8 +84,9 @@ class Engine:
         partitions: the output stream's partition count.
     """
 
-    def __init__(self, query: Query, con: Any, *, header: bytes, partitions: int,
-                 source_partitions: int | dict[str, int]) -> None:
+    def __init__(
+        self, query: Query, con: Any, *, header: bytes, partitions: int, source_partitions: int | dict[str, int]
+    ) -> None:
         check_supported(query)
         self.query = query
         self.con = con
@@ -112,8 +117,13 @@ class Engine:
             con.execute("CREATE TABLE IF NOT EXISTS sm_keys (k BLOB PRIMARY KEY)")
 
     # -- per batch ---------------------------------------------------------------------------------
-    def process(self, batch: int, decoded: dict[str, DecodedBatch], *,
-                idle: frozenset[int] | dict[str, frozenset[int]] = frozenset()) -> StepResult:
+    def process(
+        self,
+        batch: int,
+        decoded: dict[str, DecodedBatch],
+        *,
+        idle: frozenset[int] | dict[str, frozenset[int]] = frozenset(),
+    ) -> StepResult:
         """Apply one micro-batch (``alias -> decoded records``) and return its outputs.
 
         Args:
@@ -165,13 +175,17 @@ class Engine:
             before = f"max({ts}) OVER (PARTITION BY {p} ORDER BY {o} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
             # a row's watermark: its partition's largest earlier event time minus grace, and never behind
             # what was already closed (so a row for a closed window is always late)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE sm_rows AS SELECT i.*, greatest(greatest(coalesce({before}, "
-                        f"{_NO_TIME}), coalesce(w.max_ts, {_NO_TIME})) - {self.grace}, coalesce((SELECT wm FROM "
-                        f"sm_closed WHERE id = 0), {_NO_TIME})) AS \"$wmb\" FROM {quote(table)} i "
-                        f"LEFT JOIN sm_wm w ON w.p = i.{p}")
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE sm_rows AS SELECT i.*, greatest(greatest(coalesce({before}, "
+                f"{_NO_TIME}), coalesce(w.max_ts, {_NO_TIME})) - {self.grace}, coalesce((SELECT wm FROM "
+                f'sm_closed WHERE id = 0), {_NO_TIME})) AS "$wmb" FROM {quote(table)} i '
+                f"LEFT JOIN sm_wm w ON w.p = i.{p}"
+            )
             table = "sm_rows"
-            con.execute(f"INSERT INTO sm_wm SELECT {p}, max({ts}) FROM sm_rows WHERE NOT {meta(a, '$del')} "
-                        f"GROUP BY {p} ON CONFLICT (p) DO UPDATE SET max_ts = greatest(max_ts, excluded.max_ts)")
+            con.execute(
+                f"INSERT INTO sm_wm SELECT {p}, max({ts}) FROM sm_rows WHERE NOT {meta(a, '$del')} "
+                f"GROUP BY {p} ON CONFLICT (p) DO UPDATE SET max_ts = greatest(max_ts, excluded.max_ts)"
+            )
         if self.streams is not None:
             rel = self._join_streams(result, has_left)
             if rel is None:
@@ -201,14 +215,16 @@ class Engine:
         assert streams is not None
         own, rest = split_filter(q)
         if has_left:
-            self._dead_rows(result, self.first, "sm_rows", f"{meta(a, '$ts')} < \"$wmb\"", "join")
-            left = (f"SELECT * FROM sm_rows WHERE NOT {meta(a, '$del')} AND {meta(a, '$ts')} >= \"$wmb\""
-                    + (f" AND coalesce({own}, false)" if own else ""))
+            self._dead_rows(result, self.first, "sm_rows", f'{meta(a, "$ts")} < "$wmb"', "join")
+            left = f'SELECT * FROM sm_rows WHERE NOT {meta(a, "$del")} AND {meta(a, "$ts")} >= "$wmb"' + (
+                f" AND coalesce({own}, false)" if own else ""
+            )
         elif con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'ss_left'").fetchone()[0]:
-            left = "SELECT * EXCLUDE (\"$matched\") FROM ss_left WHERE false"
+            left = 'SELECT * EXCLUDE ("$matched") FROM ss_left WHERE false'
         else:  # nothing on the left yet: just buffer the right rows
-            con.execute("INSERT INTO ss_right BY NAME SELECT * EXCLUDE (\"$late\", \"$wmb\") FROM ss_rnew "
-                        "WHERE NOT \"$late\"")
+            con.execute(
+                'INSERT INTO ss_right BY NAME SELECT * EXCLUDE ("$late", "$wmb") FROM ss_rnew WHERE NOT "$late"'
+            )
             return None
         closed = f"coalesce((SELECT wm FROM sm_closed WHERE id = 0), {_NO_TIME})"
         pairs = streams.step(con, left, closed, self.watermark(), self.watermark(streams.b, "sm_wm_right"))
@@ -217,8 +233,10 @@ class Engine:
     def _dead_rows(self, result: StepResult, source: Any, table: str, condition: str, what: str) -> None:
         """Rows of ``table`` (of ``source``) that are late for a join go to the dead-letter stream."""
         b = source.alias
-        sql = (f"SELECT {meta(b, '$p')}, {meta(b, '$o')}, {meta(b, '$ts')}, \"$wmb\" FROM {table} WHERE {condition} "
-               f"ORDER BY {meta(b, '$p')}, {meta(b, '$o')}")
+        sql = (
+            f'SELECT {meta(b, "$p")}, {meta(b, "$o")}, {meta(b, "$ts")}, "$wmb" FROM {table} WHERE {condition} '
+            f"ORDER BY {meta(b, '$p')}, {meta(b, '$o')}"
+        )
         batch = self._decoded.get(b)
         for part, off, ts, wmb in self.con.execute(sql).fetchall():
             whole = batch.original(part, off) if batch is not None else None
@@ -235,8 +253,10 @@ class Engine:
         # assigned rows then go straight into the aggregation without being materialised
         a = self.first.alias
         rows_of = f"({rel})" if self.streams is not None else "sm_rows"
-        behind = self.windowed and con.execute(
-            f"SELECT count(*) FROM {rows_of} WHERE {meta(a, '$ts')} < \"$wmb\"").fetchone()[0]
+        behind = (
+            self.windowed
+            and con.execute(f'SELECT count(*) FROM {rows_of} WHERE {meta(a, "$ts")} < "$wmb"').fetchone()[0]
+        )
         if behind:
             con.execute(f"CREATE OR REPLACE TEMP TABLE sm_a AS {assign}")
             self._late(result)
@@ -245,32 +265,71 @@ class Engine:
         if self.sessions is not None:
             changed, replaced = self.sessions.update(con, assign)
             if q.emit == "changes":
-                rows.append(_arrow(con, render_sql(q, f"SELECT * FROM {replaced}", final=True, header=self.header,
-                                                   ts='"$maxts"', where="false", tombstone="true",
-                                                   order=agg.order())))
+                rows.append(
+                    _arrow(
+                        con,
+                        render_sql(
+                            q,
+                            f"SELECT * FROM {replaced}",
+                            final=True,
+                            header=self.header,
+                            ts='"$maxts"',
+                            where="false",
+                            tombstone="true",
+                            order=agg.order(),
+                        ),
+                    )
+                )
         else:
             changed = self.groups.update(con, assign)  # type: ignore[union-attr]
         if q.emit == "changes":
-            rows.append(_arrow(con, render_sql(q, f"SELECT * FROM {changed}", final=True, header=self.header,
-                                               ts='"$maxts"', where='"$pass"', tombstone='NOT "$pass" AND "$emitted"',
-                                               order=agg.order())))
+            rows.append(
+                _arrow(
+                    con,
+                    render_sql(
+                        q,
+                        f"SELECT * FROM {changed}",
+                        final=True,
+                        header=self.header,
+                        ts='"$maxts"',
+                        where='"$pass"',
+                        tombstone='NOT "$pass" AND "$emitted"',
+                        order=agg.order(),
+                    ),
+                )
+            )
         wm = self.closing_watermark()
         if self.windowed and wm is not None:
-            con.execute(f"INSERT INTO sm_closed VALUES (0, {wm}) ON CONFLICT (id) DO UPDATE SET wm = greatest(wm, {wm})")
+            con.execute(
+                f"INSERT INTO sm_closed VALUES (0, {wm}) ON CONFLICT (id) DO UPDATE SET wm = greatest(wm, {wm})"
+            )
             closed = agg.closing(con, wm)
             if closed is not None and q.emit == "final":
-                rows.append(_arrow(con, render_sql(q, f"SELECT * FROM {closed}", final=True, header=self.header,
-                                                   ts='"$maxts"', where='"$pass"',
-                                                   order='"$we", ' + agg.order())))
+                rows.append(
+                    _arrow(
+                        con,
+                        render_sql(
+                            q,
+                            f"SELECT * FROM {closed}",
+                            final=True,
+                            header=self.header,
+                            ts='"$maxts"',
+                            where='"$pass"',
+                            order='"$we", ' + agg.order(),
+                        ),
+                    )
+                )
         return rows
 
     def _late(self, result: StepResult) -> None:
         """Late rows go to the dead-letter stream (their whole value, as JSON) with the reason, once each."""
         a = self.first.alias
         fields = ", ".join(f"{quote(c.path)} := {quote(c.column)}" for c in self.first.columns)
-        sql = (f"SELECT to_json(struct_pack({fields})), {meta(a, '$p')}, {meta(a, '$o')}, {meta(a, '$ts')}, "
-               f"\"$wmb\", min(\"$ws\"), min(\"$we\") FROM sm_a WHERE \"$late\" "
-               f"GROUP BY ALL ORDER BY {meta(a, '$p')}, {meta(a, '$o')}")
+        sql = (
+            f"SELECT to_json(struct_pack({fields})), {meta(a, '$p')}, {meta(a, '$o')}, {meta(a, '$ts')}, "
+            f'"$wmb", min("$ws"), min("$we") FROM sm_a WHERE "$late" '
+            f"GROUP BY ALL ORDER BY {meta(a, '$p')}, {meta(a, '$o')}"
+        )
         batch = self._decoded[a]
         for value, part, off, ts, wmb, ws, we in self.con.execute(sql).fetchall():
             whole = batch.original(part, off)
@@ -279,8 +338,10 @@ class Engine:
             if self.sessions is not None:
                 why = f"late: event time {ts} ms is behind the watermark {wmb} ms (grace {self.grace} ms)"
             else:
-                why = (f"late: window [{ws}, {we}) ms had closed; event time {ts} ms, watermark {wmb} ms "
-                       f"(grace {self.grace} ms)")
+                why = (
+                    f"late: window [{ws}, {we}) ms had closed; event time {ts} ms, watermark {wmb} ms "
+                    f"(grace {self.grace} ms)"
+                )
             result.dead.append(self._dead(value.encode(), why, self.first.product, part, off, ts))
             result.late += 1
 
@@ -290,15 +351,30 @@ class Engine:
         con, q, a = self.con, self.query, self.first.alias
         cond = f"coalesce(({q.filter.to_duckdb()}), false)" if q.filter is not None else "true"
         key = key_sql(q, final=False)
-        prev = ("coalesce(lag(\"$ok\") OVER (PARTITION BY \"$k\" ORDER BY \"$seq\"), "
-                "EXISTS (SELECT 1 FROM sm_keys WHERE sm_keys.k = \"$k\"))")
-        base = (f"SELECT *, NOT {meta(a, '$del')} AND {cond} AS \"$ok\", coalesce({key}, encode({meta(a, '$key')})) "
-                f"AS \"$k\" FROM ({rel})")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE sm_t AS SELECT *, {prev} AS \"$prev\" FROM ({base})")
-        rows = _arrow(con, render_sql(q, "SELECT * FROM sm_t", final=False, header=self.header,
-                                      ts=meta(a, "$ts"), where='"$ok"', tombstone='NOT "$ok" AND "$prev"',
-                                      order='"$seq"', key='"$k"'))
-        last = "SELECT \"$k\" AS k, arg_max(\"$ok\", \"$seq\") AS ok FROM sm_t GROUP BY \"$k\""
+        prev = (
+            'coalesce(lag("$ok") OVER (PARTITION BY "$k" ORDER BY "$seq"), '
+            'EXISTS (SELECT 1 FROM sm_keys WHERE sm_keys.k = "$k"))'
+        )
+        base = (
+            f'SELECT *, NOT {meta(a, "$del")} AND {cond} AS "$ok", coalesce({key}, encode({meta(a, "$key")})) '
+            f'AS "$k" FROM ({rel})'
+        )
+        con.execute(f'CREATE OR REPLACE TEMP TABLE sm_t AS SELECT *, {prev} AS "$prev" FROM ({base})')
+        rows = _arrow(
+            con,
+            render_sql(
+                q,
+                "SELECT * FROM sm_t",
+                final=False,
+                header=self.header,
+                ts=meta(a, "$ts"),
+                where='"$ok"',
+                tombstone='NOT "$ok" AND "$prev"',
+                order='"$seq"',
+                key='"$k"',
+            ),
+        )
+        last = 'SELECT "$k" AS k, arg_max("$ok", "$seq") AS ok FROM sm_t GROUP BY "$k"'
         con.execute(f"DELETE FROM sm_keys WHERE k IN (SELECT k FROM ({last}) WHERE NOT ok)")
         con.execute(f"INSERT INTO sm_keys SELECT k FROM ({last}) WHERE ok ON CONFLICT DO NOTHING")
         return rows
@@ -326,11 +402,16 @@ class Engine:
             return None
         return int(row[1]) - self.grace
 
-    def _dead(self, value: bytes, reason: str, product: str, partition: int, offset: int,
-              ts: int) -> tuple[bytes, list[tuple[str, bytes]], int]:
-        headers = [("dlq.reason", reason.encode()), ("dlq.product", (self.query.name or "query").encode()),
-                   ("dlq.source.product", product.encode()), ("dlq.source.partition", str(partition).encode()),
-                   ("dlq.source.offset", str(offset).encode())]
+    def _dead(
+        self, value: bytes, reason: str, product: str, partition: int, offset: int, ts: int
+    ) -> tuple[bytes, list[tuple[str, bytes]], int]:
+        headers = [
+            ("dlq.reason", reason.encode()),
+            ("dlq.product", (self.query.name or "query").encode()),
+            ("dlq.source.product", product.encode()),
+            ("dlq.source.partition", str(partition).encode()),
+            ("dlq.source.offset", str(offset).encode()),
+        ]
         return value, headers, ts
 
     def _undecodable(self, product: str, error: tuple[Any, ...]) -> tuple[bytes, list, int]:

@@ -60,8 +60,7 @@ def column_sql(ref: str, sql_type: str, raw: str) -> str:
             return f"epoch_ms({ref})"
         if raw == "us":
             return f"make_timestamp({ref})"
-        return (f"coalesce(TRY_CAST(TRY_CAST({ref} AS TIMESTAMPTZ) AS TIMESTAMP), "
-                f"epoch_ms(TRY_CAST({ref} AS BIGINT)))")
+        return f"coalesce(TRY_CAST(TRY_CAST({ref} AS TIMESTAMPTZ) AS TIMESTAMP), epoch_ms(TRY_CAST({ref} AS BIGINT)))"
     if sql_type == "date":
         if raw == "days":
             return f"CAST(DATE '1970-01-01' + CAST({ref} AS INTEGER) AS DATE)"
@@ -88,8 +87,13 @@ def rowtime_sql(source: Source, columns: dict[str, str], record_ts: str) -> str:
     return f"coalesce({value}, {fallback})"
 
 
-_ARROW = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(),
-          "JSON": pa.string()}
+_ARROW = {
+    "VARCHAR": pa.string(),
+    "BIGINT": pa.int64(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "JSON": pa.string(),
+}
 
 
 def _tolerant(value: Any, duck: str) -> Any:
@@ -133,8 +137,9 @@ def _column(values: Any, arrow_type: pa.DataType) -> pa.Array:
     return pa.array(values, type=arrow_type)
 
 
-def ingest(con: Any, table: str, source: Source, batch: DecodedBatch, *, view: bool = False,
-           extra: Sequence[str] = ()) -> int:
+def ingest(
+    con: Any, table: str, source: Source, batch: DecodedBatch, *, view: bool = False, extra: Sequence[str] = ()
+) -> int:
     """(Re)create ``table`` from ``batch`` and return its row count.
 
     Args:
@@ -159,8 +164,12 @@ def ingest(con: Any, table: str, source: Source, batch: DecodedBatch, *, view: b
     arrays["o"] = _column(batch.offsets, pa.int64())
     arrays["t"] = _column(batch.timestamps, pa.int64())
     arrays["d"] = _column(batch.deleted, pa.bool_())
-    items += [f'"p" AS {meta(a, "$p")}', f'"o" AS {meta(a, "$o")}', f'"d" AS {meta(a, "$del")}',
-              f'"t" AS {meta(a, "$t")}']
+    items += [
+        f'"p" AS {meta(a, "$p")}',
+        f'"o" AS {meta(a, "$o")}',
+        f'"d" AS {meta(a, "$del")}',
+        f'"t" AS {meta(a, "$t")}',
+    ]
     if batch.keys:
         arrays["k"] = pa.array(batch.keys, type=pa.string())
         items.append(f'"k" AS {meta(a, "$key")}')
@@ -168,11 +177,16 @@ def ingest(con: Any, table: str, source: Source, batch: DecodedBatch, *, view: b
     con.register(source_name, pa.Table.from_pydict(arrays))
     inner = f"SELECT {', '.join(items)} FROM {quote(source_name)}"
     rowtime = rowtime_sql(source, typed, meta(a, "$t"))
-    outer = [f"{rowtime} AS {meta(a, '$rowtime')}", f"{meta(a, '$o')} * {SEQ_PARTITIONS} + {meta(a, '$p')} AS \"$seq\"",
-             *extra]
-    sql = (f"CREATE OR REPLACE TEMP {'VIEW' if view else 'TABLE'} {quote(table)} AS "
-           f"SELECT *, epoch_ms({meta(a, '$rowtime')}) AS {meta(a, '$ts')} FROM "
-           f"(SELECT *, {', '.join(outer)} FROM ({inner}))")
+    outer = [
+        f"{rowtime} AS {meta(a, '$rowtime')}",
+        f'{meta(a, "$o")} * {SEQ_PARTITIONS} + {meta(a, "$p")} AS "$seq"',
+        *extra,
+    ]
+    sql = (
+        f"CREATE OR REPLACE TEMP {'VIEW' if view else 'TABLE'} {quote(table)} AS "
+        f"SELECT *, epoch_ms({meta(a, '$rowtime')}) AS {meta(a, '$ts')} FROM "
+        f"(SELECT *, {', '.join(outer)} FROM ({inner}))"
+    )
     con.execute(sql)
     if not view:
         con.unregister(source_name)

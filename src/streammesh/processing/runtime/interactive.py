@@ -51,16 +51,22 @@ def preview(mesh: Mesh, query: Query, *, seconds: float, max_rows: int) -> Itera
             # tables from their beginning (their current values matter), streams from now
             readers[s.alias] = SourceReader(mesh.log, product.stream, from_end=s.role == "stream")
             keys = s.role == "table" or (s is first and query.kind == "table" and not query.aggregating)
-            decoders[s.alias] = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), s.columns,
-                                              keys=keys)
+            decoders[s.alias] = SourceDecoder(
+                mesh.registry, load_schema(product.contract.schema_), s.columns, keys=keys
+            )
         parts = {s.alias: mesh.log.topic_spec(mesh.product(s.product).stream).partitions for s in query.sources}
         engine = Engine(query, con, header=b"", partitions=1, source_partitions=parts)
         sent, batch = 0, 0
         while sent < limit and time.monotonic() < deadline:
             wait = min(0.2, max(0.0, deadline - time.monotonic()))
-            views = {s.alias: (readers[s.alias].read_all() if s.role == "table"
-                               else readers[s.alias].read(5000, wait if s is first else 0.0))
-                     for s in query.sources}
+            views = {
+                s.alias: (
+                    readers[s.alias].read_all()
+                    if s.role == "table"
+                    else readers[s.alias].read(5000, wait if s is first else 0.0)
+                )
+                for s in query.sources
+            }
             if not any(views.values()):
                 continue
             batch += 1
@@ -86,27 +92,37 @@ def pull(mesh: Mesh, query: Query) -> list[dict[str, Any]]:
         ProcessingError: the query is not a pull query over a table-like product.
     """
     if query.mode != "pull" or query.joins or query.aggregating:
-        raise ProcessingError("a pull query reads one table by key: SELECT … FROM <table> WHERE <key> = …",
-                              hint="use preview() for other queries")
+        raise ProcessingError(
+            "a pull query reads one table by key: SELECT … FROM <table> WHERE <key> = …",
+            hint="use preview() for other queries",
+        )
     source = query.sources[0]
     product = mesh.product(source.product)
     if not (product.contract.compacted or product.contract.key):
-        raise ProcessingError(f"{product.name} is not table-like (it has no key)",
-                              hint="pull queries look up derived TABLEs or compacted products")
+        raise ProcessingError(
+            f"{product.name} is not table-like (it has no key)",
+            hint="pull queries look up derived TABLEs or compacted products",
+        )
     reader = SourceReader(mesh.log, product.stream)
     try:
         views = reader.read_all(limit=1 << 62)
     finally:
         reader.close()
-    decoded = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), source.columns, keys=True).decode(views)
+    decoded = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), source.columns, keys=True).decode(
+        views
+    )
     con = connect_duckdb(None)
     try:
         ingest(con, "in_t", source, decoded)
         a = source.alias
-        latest = (f"SELECT * FROM {quote('in_t')} QUALIFY row_number() OVER (PARTITION BY {meta(a, '$key')} "
-                  f"ORDER BY \"$seq\" DESC) = 1")
+        latest = (
+            f"SELECT * FROM {quote('in_t')} QUALIFY row_number() OVER (PARTITION BY {meta(a, '$key')} "
+            f'ORDER BY "$seq" DESC) = 1'
+        )
         where = f" AND coalesce(({query.filter.to_duckdb()}), false)" if query.filter is not None else ""
-        sql = f"SELECT {value_sql(query, final=False)} FROM ({latest}) WHERE NOT {meta(a, '$del')}{where} ORDER BY \"$seq\""
+        sql = (
+            f'SELECT {value_sql(query, final=False)} FROM ({latest}) WHERE NOT {meta(a, "$del")}{where} ORDER BY "$seq"'
+        )
         rows = [orjson.loads(v) for (v,) in con.execute(sql).fetchall()]
     finally:
         con.close()

@@ -79,13 +79,25 @@ def key_sql(query: Query, *, final: bool) -> str:
     return f"encode(CAST(json_array({items}) AS VARCHAR))"
 
 
-def render_sql(query: Query, rel: str, *, final: bool, header: bytes, ts: str, where: str = "true",
-               tombstone: str = "false", order: str = "", key: str | None = None) -> str:
+def render_sql(
+    query: Query,
+    rel: str,
+    *,
+    final: bool,
+    header: bytes,
+    ts: str,
+    where: str = "true",
+    tombstone: str = "false",
+    order: str = "",
+    key: str | None = None,
+) -> str:
     """``(value, key, timestamp)`` rows of relation ``rel``: a value for rows passing ``where``, a tombstone
     (NULL value) for rows passing ``tombstone``, in ``order``."""
     value = value_sql(query, final=final, header=header)
-    sql = (f"SELECT CASE WHEN {where} THEN {value} END AS v, {key or key_sql(query, final=final)} AS k, "
-           f"CAST({ts} AS BIGINT) AS t FROM ({rel}) WHERE ({where}) OR ({tombstone})")
+    sql = (
+        f"SELECT CASE WHEN {where} THEN {value} END AS v, {key or key_sql(query, final=final)} AS k, "
+        f"CAST({ts} AS BIGINT) AS t FROM ({rel}) WHERE ({where}) OR ({tombstone})"
+    )
     return sql + (f" ORDER BY {order}" if order else "")
 
 
@@ -112,11 +124,18 @@ class OutputBatch:
         return cls(table.cast(_SCHEMA) if table.schema != _SCHEMA else table, fixed_partition)
 
     @classmethod
-    def from_lists(cls, values: list[bytes | None], timestamps: list[int], *, fixed_partition: int,
-                   headers: list[Headers]) -> OutputBatch:
+    def from_lists(
+        cls, values: list[bytes | None], timestamps: list[int], *, fixed_partition: int, headers: list[Headers]
+    ) -> OutputBatch:
         """Keyless events built in Python (dead letters)."""
-        table = pa.table({"v": pa.array(values, pa.binary()), "k": pa.nulls(len(values), pa.binary()),
-                          "t": pa.array(timestamps, pa.int64())}, schema=_SCHEMA)
+        table = pa.table(
+            {
+                "v": pa.array(values, pa.binary()),
+                "k": pa.nulls(len(values), pa.binary()),
+                "t": pa.array(timestamps, pa.int64()),
+            },
+            schema=_SCHEMA,
+        )
         return cls(table, fixed_partition, headers)
 
     @classmethod
@@ -141,8 +160,15 @@ class OutputBatch:
         placed = self.partitions(partitions)
         return {int(p): int(n) for p, n in zip(*np.unique(placed, return_counts=True))}
 
-    def append_to(self, log: BaseLog | LogTransaction, topic: str, partitions: int, *,
-                  skip: dict[int, int] | None = None, tag: tuple[str, bytes] | None = None) -> int:
+    def append_to(
+        self,
+        log: BaseLog | LogTransaction,
+        topic: str,
+        partitions: int,
+        *,
+        skip: dict[int, int] | None = None,
+        tag: tuple[str, bytes] | None = None,
+    ) -> int:
         """Append the events (in order per partition), leaving out the first ``skip[p]`` of partition ``p``
         (already on the log after a crash); returns how many were appended. With ``tag``, every event carries
         that header (the writer and batch, so a replay can find what it already appended).
@@ -156,16 +182,23 @@ class OutputBatch:
         if tag is None and self.headers is None:
             for p, idx in runs:
                 part = self.table.take(pa.array(idx)) if len(idx) < len(self) else self.table
-                log.append_columns(topic, p, keys=part.column("k").combine_chunks(),  # type: ignore[union-attr]
-                                   values=part.column("v").combine_chunks(),
-                                   timestamps=part.column("t").combine_chunks())
+                log.append_columns(
+                    topic,
+                    p,
+                    keys=part.column("k").combine_chunks(),  # type: ignore[union-attr]
+                    values=part.column("v").combine_chunks(),
+                    timestamps=part.column("t").combine_chunks(),
+                )
             return sum(len(idx) for _p, idx in runs)
         values, keys = self.table.column("v").to_pylist(), self.table.column("k").to_pylist()
         stamps = self.table.column("t").to_pylist()
         extra = (tag,) if tag is not None else ()
         headers = self.headers
-        records = [OutgoingRecord(values[i], keys[i], (*headers[i], *extra) if headers else extra, stamps[i], p)
-                   for p, idx in runs for i in idx.tolist()]
+        records = [
+            OutgoingRecord(values[i], keys[i], (*headers[i], *extra) if headers else extra, stamps[i], p)
+            for p, idx in runs
+            for i in idx.tolist()
+        ]
         if records:
             log.append(topic, records)
         return len(records)
@@ -178,7 +211,7 @@ class OutputBatch:
         runs = []
         for idx in np.split(order, np.flatnonzero(np.diff(placed[order])) + 1):
             p = int(placed[idx[0]])
-            idx = idx[skip.get(p, 0):]
+            idx = idx[skip.get(p, 0) :]
             if len(idx):
                 runs.append((p, idx))
         return runs

@@ -65,9 +65,9 @@ _log = logging.getLogger(__name__)
 GUARANTEES = {
     "single": "exactly-once (one instance; state, input positions and output offsets checkpointed together)",
     "transactional": "exactly-once (Kafka transactions: a batch's outputs commit together and a former owner "
-                     "of a task is fenced; task state recovered from the metadata store)",
+    "of a task is fenced; task state recovered from the metadata store)",
     "partitioned": "at-least-once processing, idempotent output (each event tagged with its task and batch; "
-                   "a replay after a crash skips what is already on the log)",
+    "a replay after a crash skips what is already on the log)",
 }
 
 
@@ -102,13 +102,17 @@ def parallelism(mesh: Mesh, query: Query) -> tuple[int, str]:
     if partitions == 1:
         return 1, f"{first.product} has one partition"
     key = set(first.key)
-    rekey = (f"re-key it upstream: CREATE STREAM <name> AS SELECT * FROM {first.product} PARTITION BY <the "
-             f"grouping or join fields>, then read that stream")
+    rekey = (
+        f"re-key it upstream: CREATE STREAM <name> AS SELECT * FROM {first.product} PARTITION BY <the "
+        f"grouping or join fields>, then read that stream"
+    )
     if query.aggregating:
         grouped = {_bare(e, first.alias) for e in query.group_by}
         if not key or not key <= grouped:
-            return 1, (f"{first.product} is keyed by {', '.join(first.key) or 'nothing'}, so the groups of "
-                       f"GROUP BY {', '.join(e.sql for e in query.group_by)} span partitions; {rekey}")
+            return 1, (
+                f"{first.product} is keyed by {', '.join(first.key) or 'nothing'}, so the groups of "
+                f"GROUP BY {', '.join(e.sql for e in query.group_by)} span partitions; {rekey}"
+            )
     for j in query.joins:
         if j.mode != "stream-stream":
             continue
@@ -116,11 +120,17 @@ def parallelism(mesh: Mesh, query: Query) -> tuple[int, str]:
         left_fields = tuple(_bare(e, first.alias) for e in j.left_keys)
         right_fields = tuple(_bare(e, right.alias) for e in j.right_keys)
         other = mesh.log.topic_spec(mesh.product(right.product).stream).partitions
-        if set(left_fields) != key or set(right_fields) != set(right.key) or other != partitions or \
-                [left_fields.index(k) for k in first.key] != [right_fields.index(k) for k in right.key]:
-            return 1, (f"the join of {first.product} (keyed by {', '.join(first.key) or 'nothing'}, {partitions} "
-                       f"partitions) and {right.product} (keyed by {', '.join(right.key) or 'nothing'}, {other} "
-                       f"partitions) is not on both keys with equal partition counts; {rekey}")
+        if (
+            set(left_fields) != key
+            or set(right_fields) != set(right.key)
+            or other != partitions
+            or [left_fields.index(k) for k in first.key] != [right_fields.index(k) for k in right.key]
+        ):
+            return 1, (
+                f"the join of {first.product} (keyed by {', '.join(first.key) or 'nothing'}, {partitions} "
+                f"partitions) and {right.product} (keyed by {', '.join(right.key) or 'nothing'}, {other} "
+                f"partitions) is not on both keys with equal partition counts; {rekey}"
+            )
     return partitions, f"{first.product} has {partitions} partitions, co-partitioned"
 
 
@@ -129,8 +139,9 @@ def require_parallel(mesh: Mesh, query: Query) -> int:
     n, why = parallelism(mesh, query)
     first = query.sources[0]
     if n == 1 and mesh.log.topic_spec(mesh.product(first.product).stream).partitions > 1:
-        raise UnsupportedQueryError(f"{query.name} cannot run partition-parallel: {why.split(';')[0]}",
-                                    hint=why.split("; ", 1)[-1])
+        raise UnsupportedQueryError(
+            f"{query.name} cannot run partition-parallel: {why.split(';')[0]}", hint=why.split("; ", 1)[-1]
+        )
     return n
 
 
@@ -216,16 +227,30 @@ class PartitionedRunner:
         session_timeout_ms: how long the group waits for a silent member before handing its partitions on.
     """
 
-    def __init__(self, mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_size: int = 50_000,
-                 group: bool = True, session_timeout_ms: int = 6_000, snapshot_every_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        mesh: Mesh,
+        query: Query,
+        *,
+        app: str,
+        state_dir: Path,
+        batch_size: int = 50_000,
+        group: bool = True,
+        session_timeout_ms: int = 6_000,
+        snapshot_every_s: float = 30.0,
+    ) -> None:
         self.mesh, self.query, self.app, self.root, self.batch_size = mesh, query, app, state_dir, batch_size
         self.log = mesh.log
         self.stream = mesh.product(query.sources[0].product).stream
         self.tasks_total, self.why = parallelism(mesh, query)
         self.single = self.tasks_total == 1
-        self.consumer = self.log.consumer([self.stream], group=group_id(app, str(query.name)) if group else None,
-                                          auto_offset_reset="earliest", auto_commit=False,
-                                          session_timeout_ms=session_timeout_ms)
+        self.consumer = self.log.consumer(
+            [self.stream],
+            group=group_id(app, str(query.name)) if group else None,
+            auto_offset_reset="earliest",
+            auto_commit=False,
+            session_timeout_ms=session_timeout_ms,
+        )
         self.grouped = group
         self.snapshot_every_s = snapshot_every_s
         self.tasks: dict[int, _Task] = {}
@@ -241,12 +266,27 @@ class PartitionedRunner:
     def _open(self, p: int) -> _Task:
         name = "all" if self.single else f"p{p}"
         feed = None if self.single else PartitionFeed(self, self.stream, p)
-        history = TaskHistory(self.mesh.store, app=self.app, product=str(self.query.name), task=name,
-                              fingerprint=fingerprint(self.query.sql), snapshot_every_s=self.snapshot_every_s)
-        proc = Processor(self.mesh, self.query, app=self.app, state_dir=self.root / name,
-                         batch_size=self.batch_size, partition=None if self.single else p, feed=feed,
-                         shared_output=True, task=name, history=history,
-                         transactional_id=f"{group_id(self.app, str(self.query.name))}.{name}")
+        history = TaskHistory(
+            self.mesh.store,
+            app=self.app,
+            product=str(self.query.name),
+            task=name,
+            fingerprint=fingerprint(self.query.sql),
+            snapshot_every_s=self.snapshot_every_s,
+        )
+        proc = Processor(
+            self.mesh,
+            self.query,
+            app=self.app,
+            state_dir=self.root / name,
+            batch_size=self.batch_size,
+            partition=None if self.single else p,
+            feed=feed,
+            shared_output=True,
+            task=name,
+            history=history,
+            transactional_id=f"{group_id(self.app, str(self.query.name))}.{name}",
+        )
         if feed is not None:  # the checkpoint decides where the task resumes, not the group's offsets
             self.seek(p, feed.next)
         return _Task(name, proc, feed)
@@ -317,12 +357,15 @@ class PartitionedRunner:
                     task.feed.lag_hint = max(0, ends.get(p, 0) - task.feed.next)
         if self.grouped and now - self._commit_at >= 1.0 and not self.single:
             self._commit_at = now
-            offsets = {(self.stream, p): t.feed.next for p, t in self.tasks.items()
-                       if t.feed is not None and (self.stream, p) in self.consumer.position()}
+            offsets = {
+                (self.stream, p): t.feed.next
+                for p, t in self.tasks.items()
+                if t.feed is not None and (self.stream, p) in self.consumer.position()
+            }
             if offsets:
                 try:
                     self.consumer.commit(offsets)
-                except Exception as e:  # noqa: BLE001 - informational only: a rebalance is under way
+                except Exception as e:
                     _log.info("%s: committing group offsets failed: %s", self.query.name, e)
 
     def run(self, stop: Any, *, on_step: Any = None) -> None:
@@ -336,8 +379,9 @@ class PartitionedRunner:
 
     def caught_up(self) -> bool:
         """Every task has read its sources to their end, with nothing buffered or left to replay."""
-        if not self.tasks or any(t.processor.replaying or (t.feed is not None and t.feed.pending)
-                                 for t in self.tasks.values()):
+        if not self.tasks or any(
+            t.processor.replaying or (t.feed is not None and t.feed.pending) for t in self.tasks.values()
+        ):
             return False
         if not self.single and set(self.tasks) != self.owned:
             return False

@@ -88,8 +88,10 @@ def already_written(log: Any, topic: str, bases: dict[int, int], tag: tuple[str,
         deadline = time.monotonic() + 60.0
         while any(consumer.position().get((topic, p), e) < e for p, (_b, e) in todo.items()):
             if time.monotonic() > deadline:
-                raise ProcessingError(f"{topic}: could not read back the events appended after offsets {bases}",
-                                      hint="check that the cluster is reachable, then restart the app")
+                raise ProcessingError(
+                    f"{topic}: could not read back the events appended after offsets {bases}",
+                    hint="check that the cluster is reachable, then restart the app",
+                )
             for r in consumer.poll(max_records=10_000, timeout=0.2):
                 if r.partition in todo and r.offset < todo[r.partition][1] and tag in r.headers:
                     counts[r.partition] = counts.get(r.partition, 0) + 1
@@ -148,17 +150,31 @@ class Processor:
         >>> proc.run(stop_event)                                                             # doctest: +SKIP
     """
 
-    def __init__(self, mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_size: int = 50_000,
-                 partition: int | None = None, feed: Any = None, shared_output: bool | None = None,
-                 task: str = "all", history: TaskHistory | None = None,
-                 transactional_id: str | None = None) -> None:
+    def __init__(
+        self,
+        mesh: Mesh,
+        query: Query,
+        *,
+        app: str,
+        state_dir: Path,
+        batch_size: int = 50_000,
+        partition: int | None = None,
+        feed: Any = None,
+        shared_output: bool | None = None,
+        task: str = "all",
+        history: TaskHistory | None = None,
+        transactional_id: str | None = None,
+    ) -> None:
         if query.name is None:
-            raise ProcessingError("only CREATE STREAM|TABLE statements run as processors",
-                                  hint="preview a plain SELECT with preview(), or look a table up with pull()")
+            raise ProcessingError(
+                "only CREATE STREAM|TABLE statements run as processors",
+                hint="preview a plain SELECT with preview(), or look a table up with pull()",
+            )
         check_supported(query)
         self.mesh, self.query, self.app, self.batch_size = mesh, query, app, max(1, batch_size)
         if shared_output is None:
             from streammesh.processing.runtime.partitioned import partitioned_mode
+
             shared_output = partitioned_mode(mesh)
         self.partition, self.shared_output, self.task = partition, shared_output or partition is not None, task
         self.product = mesh.product(query.name)
@@ -180,24 +196,36 @@ class Processor:
         self.source_streams = {s.alias: mesh.product(s.product).stream for s in query.sources}
         first = query.sources[0]
         # the sources a partition task reads one partition of: the FROM stream and a stream-stream join's right
-        self.restricted: dict[str, frozenset[int]] = {} if partition is None else {
-            s.alias: frozenset([partition]) for s in query.sources if s is first or s.role == "stream"}
+        self.restricted: dict[str, frozenset[int]] = (
+            {}
+            if partition is None
+            else {s.alias: frozenset([partition]) for s in query.sources if s is first or s.role == "stream"}
+        )
         self.source_partitions = {a: log.topic_spec(t).partitions for a, t in self.source_streams.items()}
-        self.engine = Engine(query, self.state.con, header=wire_header(schema_id),
-                             partitions=self.partitions,
-                             source_partitions={a: len(self.restricted[a]) if a in self.restricted else n
-                                                for a, n in self.source_partitions.items()})
+        self.engine = Engine(
+            query,
+            self.state.con,
+            header=wire_header(schema_id),
+            partitions=self.partitions,
+            source_partitions={
+                a: len(self.restricted[a]) if a in self.restricted else n for a, n in self.source_partitions.items()
+            },
+        )
         self.readers: dict[str, SourceReader] = {}
         self.decoders: dict[str, SourceDecoder] = {}
         self._busy: dict[str, set[int]] = {}
         self._lag_at, self._lag = 0.0, 0
         for s in query.sources:
             product = mesh.product(s.product)
-            self.readers[s.alias] = (feed if s is first and feed is not None
-                                     else SourceReader(log, product.stream, only=self.restricted.get(s.alias)))
+            self.readers[s.alias] = (
+                feed
+                if s is first and feed is not None
+                else SourceReader(log, product.stream, only=self.restricted.get(s.alias))
+            )
             keys = s.role == "table" or (s is first and query.kind == "table" and not query.aggregating)
-            self.decoders[s.alias] = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), s.columns,
-                                                   keys=keys)
+            self.decoders[s.alias] = SourceDecoder(
+                mesh.registry, load_schema(product.contract.schema_), s.columns, keys=keys
+            )
         self.ckpt = self.state.checkpoint()
         for alias, reader in self.readers.items():
             reader.seek(self.ckpt.positions.get(alias, {}))
@@ -281,12 +309,21 @@ class Processor:
             out[alias] = frozenset(p for p, e in ends.items() if e == 0 and p in mine)
         return out
 
-    def _write(self, batch: int, ranges: dict[str, dict[int, tuple[int, int]]], idle: dict[str, frozenset[int]],
-               result: StepResult, replay: Intent | None) -> int:
+    def _write(
+        self,
+        batch: int,
+        ranges: dict[str, dict[int, tuple[int, int]]],
+        idle: dict[str, frozenset[int]],
+        result: StepResult,
+        replay: Intent | None,
+    ) -> int:
         log, ckpt = self.mesh.log, self.ckpt
-        dead = OutputBatch.from_lists([v for v, _h, _t in result.dead], [t for _v, _h, t in result.dead],
-                                      fixed_partition=batch % self.dead_partitions,
-                                      headers=[tuple(h) for _v, h, _t in result.dead])
+        dead = OutputBatch.from_lists(
+            [v for v, _h, _t in result.dead],
+            [t for _v, _h, t in result.dead],
+            fixed_partition=batch % self.dead_partitions,
+            headers=[tuple(h) for _v, h, _t in result.dead],
+        )
         planned = {self.stream: (result.outputs, self.partitions), self.dead_stream: (dead, self.dead_partitions)}
         if self.shared_output:
             return self._write_shared(batch, ranges, idle, result, replay, planned, len(dead))
@@ -302,7 +339,8 @@ class Processor:
                 raise OutputConflictError(
                     f"{topic} partition {p} holds {extra[p]} more events than app {self.app!r} wrote "
                     f"(end offset {now[p]}, checkpointed {base[p]})",
-                    hint="stop the other writer; a derived product has exactly one app")
+                    hint="stop the other writer; a derived product has exactly one app",
+                )
             if extra:
                 counts = out.counts(partitions)
                 bad = [p for p, n in extra.items() if not 0 <= n <= counts.get(p, 0)]
@@ -310,7 +348,8 @@ class Processor:
                     raise OutputConflictError(
                         f"{topic} partition {bad[0]} holds {extra[bad[0]]} events after the checkpoint, but the "
                         f"replayed batch {batch} has only {counts.get(bad[0], 0)} for it",
-                        hint="another writer appends to this product; stop it, then restart the app")
+                        hint="another writer appends to this product; stop it, then restart the app",
+                    )
             skips[topic] = extra
         self._write_intent(batch, ranges, bases, idle)
         ends: dict[str, dict[int, int]] = {}
@@ -322,33 +361,60 @@ class Processor:
         self._commit(batch, ranges, result, ends, len(dead))
         return len(result.outputs)
 
-    def _write_intent(self, batch: int, ranges: dict[str, dict[int, tuple[int, int]]],
-                      bases: dict[str, dict[int, int]], idle: dict[str, frozenset[int]]) -> None:
+    def _write_intent(
+        self,
+        batch: int,
+        ranges: dict[str, dict[int, tuple[int, int]]],
+        bases: dict[str, dict[int, int]],
+        idle: dict[str, frozenset[int]],
+    ) -> None:
         """Step 3 of the protocol: the batch, its input ranges, the output ends before appending, idle partitions."""
-        intent = Intent(batch, ranges, {t: {p: (o, 0) for p, o in b.items()} for t, b in bases.items()},
-                        {a: sorted(ps) for a, ps in idle.items()})
+        intent = Intent(
+            batch,
+            ranges,
+            {t: {p: (o, 0) for p, o in b.items()} for t, b in bases.items()},
+            {a: sorted(ps) for a, ps in idle.items()},
+        )
         if self.history is not None:
             self.history.record(intent)
         else:
             self.state.write_intent(intent)
 
-    def _commit(self, batch: int, ranges: dict[str, dict[int, tuple[int, int]]], result: StepResult,
-                ends: dict[str, dict[int, int]], dead: int) -> None:
+    def _commit(
+        self,
+        batch: int,
+        ranges: dict[str, dict[int, tuple[int, int]]],
+        result: StepResult,
+        ends: dict[str, dict[int, int]],
+        dead: int,
+    ) -> None:
         ckpt = self.ckpt
         positions = {a: {p: end for p, (_s, end) in r.items()} for a, r in ranges.items()}
         merged = {a: {**ckpt.positions.get(a, {}), **pos} for a, pos in positions.items()}
         counters = dict(ckpt.counters)
-        for name, n in (("processed", result.read), ("emitted", len(result.outputs)), ("late", result.late),
-                        ("errors", result.errors), ("dead_lettered", dead)):
+        for name, n in (
+            ("processed", result.read),
+            ("emitted", len(result.outputs)),
+            ("late", result.late),
+            ("errors", result.errors),
+            ("dead_lettered", dead),
+        ):
             counters[name] = counters.get(name, 0) + n
         new = Checkpoint(batch, merged, ends, counters)
         self.state.commit(new)
         self.ckpt = new
 
     # -- shared output (partition tasks) -----------------------------------------------------------
-    def _write_shared(self, batch: int, ranges: dict[str, dict[int, tuple[int, int]]],
-                      idle: dict[str, frozenset[int]], result: StepResult, replay: Intent | None,
-                      planned: dict[str, tuple[OutputBatch, int]], dead: int) -> int:
+    def _write_shared(
+        self,
+        batch: int,
+        ranges: dict[str, dict[int, tuple[int, int]]],
+        idle: dict[str, frozenset[int]],
+        result: StepResult,
+        replay: Intent | None,
+        planned: dict[str, tuple[OutputBatch, int]],
+        dead: int,
+    ) -> int:
         """Intent, tagged appends and checkpoint when other tasks write the same output (module docstring)."""
         log = self.mesh.log
         tag = (SOURCE_HEADER, f"{self.query.name}/{self.task}:{batch}".encode())
@@ -372,8 +438,9 @@ class Processor:
             self.history.snapshot(self.state, batch)
         return len(result.outputs)
 
-    def _append_all(self, todo: dict[str, tuple[OutputBatch, int]], skips: dict[str, dict[int, int]],
-                    tag: tuple[str, bytes]) -> None:
+    def _append_all(
+        self, todo: dict[str, tuple[OutputBatch, int]], skips: dict[str, dict[int, int]], tag: tuple[str, bytes]
+    ) -> None:
         """Append a batch's outputs: in one Kafka transaction when there is one (all visible or none)."""
         if self.txn is None or not todo:
             for topic, (out, partitions) in todo.items():
@@ -406,13 +473,24 @@ class Processor:
         self._recent = [(t, n) for t, n in self._recent if now - t <= 60.0]
         span = min(60.0, max(now - self._started, 1e-6))
         c = self.ckpt.counters
-        last = (datetime.fromtimestamp(self.ckpt.committed_ms / 1000, UTC).isoformat(timespec="milliseconds")
-                if self.ckpt.committed_ms else None)
-        return {"app": self.app, "product": self.query.name, "batch": self.ckpt.batch,
-                "processed": c.get("processed", 0), "emitted": c.get("emitted", 0), "late": c.get("late", 0),
-                "errors": c.get("errors", 0), "dead_lettered": c.get("dead_lettered", 0),
-                "events_per_s": sum(n for _t, n in self._recent) / span, "lag": self.lag(),
-                "last_checkpoint": last}
+        last = (
+            datetime.fromtimestamp(self.ckpt.committed_ms / 1000, UTC).isoformat(timespec="milliseconds")
+            if self.ckpt.committed_ms
+            else None
+        )
+        return {
+            "app": self.app,
+            "product": self.query.name,
+            "batch": self.ckpt.batch,
+            "processed": c.get("processed", 0),
+            "emitted": c.get("emitted", 0),
+            "late": c.get("late", 0),
+            "errors": c.get("errors", 0),
+            "dead_lettered": c.get("dead_lettered", 0),
+            "events_per_s": sum(n for _t, n in self._recent) / span,
+            "lag": self.lag(),
+            "last_checkpoint": last,
+        }
 
     @property
     def replaying(self) -> bool:
@@ -424,7 +502,7 @@ class Processor:
         if self.history is not None:
             try:
                 self.history.snapshot(self.state, self.ckpt.batch, force=True)
-            except Exception as e:  # noqa: BLE001 - the recorded batches still let the next owner recover
+            except Exception as e:
                 _log.warning("%s task %s: storing the state snapshot failed: %s", self.query.name, self.task, e)
         for r in self.readers.values():
             r.close()
@@ -448,8 +526,7 @@ def run_to_end(mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_siz
     from streammesh.processing.runtime.partitioned import PartitionedRunner, partitioned_mode
 
     if partitioned_mode(mesh):
-        with PartitionedRunner(mesh, query, app=app, state_dir=state_dir, batch_size=batch_size,
-                               group=False) as runner:
+        with PartitionedRunner(mesh, query, app=app, state_dir=state_dir, batch_size=batch_size, group=False) as runner:
             while True:
                 stats = runner.step(timeout=0.05)
                 total += stats.emitted

@@ -46,8 +46,14 @@ class RecordRun:
         return self.base_offset + self.count
 
     def slice(self, lo: int, hi: int) -> RecordRun:
-        return RecordRun(self.topic, self.partition, self.base_offset + lo, self.timestamps[lo:hi],
-                         self.keys[lo:hi], self.values[lo:hi])
+        return RecordRun(
+            self.topic,
+            self.partition,
+            self.base_offset + lo,
+            self.timestamps[lo:hi],
+            self.keys[lo:hi],
+            self.values[lo:hi],
+        )
 
 
 def _runs(records: Sequence[Record]) -> list[RecordRun]:
@@ -66,13 +72,15 @@ def _runs(records: Sequence[Record]) -> list[RecordRun]:
 class SourceReader:
     """One source's consumer: positions, micro-batch reads and exact-range re-reads."""
 
-    def __init__(self, log: BaseLog, stream: str, *, from_end: bool = False,
-                 only: frozenset[int] | None = None) -> None:
+    def __init__(
+        self, log: BaseLog, stream: str, *, from_end: bool = False, only: frozenset[int] | None = None
+    ) -> None:
         self.log = log
         self.stream = stream
         self.only = only
-        self.consumer = log.consumer([stream], auto_offset_reset="latest" if from_end or only is not None
-                                     else "earliest", auto_commit=False)
+        self.consumer = log.consumer(
+            [stream], auto_offset_reset="latest" if from_end or only is not None else "earliest", auto_commit=False
+        )
         self._columnar = hasattr(self.consumer, "poll_batches")
         if only is not None and not from_end:
             begins = log.begin_offsets(stream)
@@ -89,8 +97,7 @@ class SourceReader:
         return views
 
     def positions(self) -> dict[int, int]:
-        return {p: off for (_t, p), off in self.consumer.position().items()
-                if self.only is None or p in self.only}
+        return {p: off for (_t, p), off in self.consumer.position().items() if self.only is None or p in self.only}
 
     def seek(self, positions: dict[int, int]) -> None:
         for p, off in positions.items():
@@ -115,8 +122,9 @@ class SourceReader:
                 if all(pos.get(p, e) >= e for p, e in ends.items() if self.only is None or p in self.only):
                     break
                 if time.monotonic() > deadline:
-                    raise LookupError(f"{self.stream}: could not read up to the end offsets {ends} within 30 s "
-                                      f"(reached {pos})")
+                    raise LookupError(
+                        f"{self.stream}: could not read up to the end offsets {ends} within 30 s (reached {pos})"
+                    )
                 views = self._poll(min(chunk, limit - n), 0.1)
                 out += views
                 n += sum(v.count for v in views)

@@ -45,7 +45,9 @@ def _load(mesh: Mesh, query: Query, con: Any) -> None:
         finally:
             reader.close()
         keys = s.role == "table" or (s is first and query.kind == "table" and not query.aggregating)
-        decoded = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), s.columns, keys=keys).decode(views)
+        decoded = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), s.columns, keys=keys).decode(
+            views
+        )
         ingest(con, f"in_{s.alias}", s, decoded)
 
 
@@ -59,12 +61,17 @@ def _versions(query: Query, alias: str) -> str:
             raw = meta(alias, "$key") if len(s.key) == 1 else f"json_extract_string({meta(alias, '$key')}, '$[{i}]')"
             fills.append(f"coalesce({col}, TRY_CAST({raw} AS {_duck(by_path[k].type)})) AS {col}")
     keys = ", ".join(quote(by_path[k].column) for k in s.key if k in by_path) or "1"
-    rel = f"SELECT * REPLACE ({', '.join(fills)}) FROM {quote('in_' + alias)}" if fills else f"SELECT * FROM {quote('in_' + alias)}"
-    return f"SELECT * FROM ({rel}) QUALIFY row_number() OVER (PARTITION BY {keys}, {meta(alias, '$ts')} ORDER BY \"$seq\" DESC) = 1"
+    rel = (
+        f"SELECT * REPLACE ({', '.join(fills)}) FROM {quote('in_' + alias)}"
+        if fills
+        else f"SELECT * FROM {quote('in_' + alias)}"
+    )
+    return f'SELECT * FROM ({rel}) QUALIFY row_number() OVER (PARTITION BY {keys}, {meta(alias, "$ts")} ORDER BY "$seq" DESC) = 1'
 
 
 def _duck(t: str) -> str:
     from streammesh.processing.sql.types import duckdb_type
+
     return duckdb_type(t)  # type: ignore[arg-type]
 
 
@@ -73,7 +80,7 @@ def _relation(query: Query, grace: int) -> str:
     ts, p, o = meta(a, "$ts"), meta(a, "$p"), meta(a, "$o")
     copy = query.kind == "table" and not query.aggregating
     wmb = f"coalesce(max({ts}) OVER (PARTITION BY {p} ORDER BY {o} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), -(2::BIGINT**62)) - {grace}"
-    rel = f"SELECT *, {wmb} AS \"$wmb\" FROM {quote('in_' + a)}" + ("" if copy else f" WHERE NOT {meta(a, '$del')}")
+    rel = f'SELECT *, {wmb} AS "$wmb" FROM {quote("in_" + a)}' + ("" if copy else f" WHERE NOT {meta(a, '$del')}")
     if query.joins and query.joins[0].mode == "stream-stream":
         return _stream_pairs(query, rel, grace)
     for j in query.joins:
@@ -81,10 +88,12 @@ def _relation(query: Query, grace: int) -> str:
         on = " AND ".join(f"({lk.to_duckdb()}) = r.{rk.to_duckdb()}" for lk, rk in zip(j.left_keys, j.right_keys))
         cols = [quote(c.column) for c in j.source.columns] + [meta(b, "$rowtime")]
         picked = ", ".join(f"CASE WHEN r.{meta(b, '$del')} THEN NULL ELSE r.{c} END AS {c}" for c in cols)
-        rel = (f"SELECT l.*, {picked}, coalesce(NOT r.{meta(b, '$del')}, false) AS \"{b}__$hit\" FROM ({rel}) l "
-               f"ASOF LEFT JOIN ({_versions(query, b)}) r ON {on} AND l.{meta(a, '$rowtime')} >= r.{meta(b, '$rowtime')}")
+        rel = (
+            f'SELECT l.*, {picked}, coalesce(NOT r.{meta(b, "$del")}, false) AS "{b}__$hit" FROM ({rel}) l '
+            f"ASOF LEFT JOIN ({_versions(query, b)}) r ON {on} AND l.{meta(a, '$rowtime')} >= r.{meta(b, '$rowtime')}"
+        )
         if j.kind == "inner":
-            rel = f"SELECT * FROM ({rel}) WHERE \"{b}__$hit\""
+            rel = f'SELECT * FROM ({rel}) WHERE "{b}__$hit"'
     return rel
 
 
@@ -94,21 +103,31 @@ def _stream_pairs(query: Query, left: str, grace: int) -> str:
     a, j = query.sources[0].alias, query.joins[0]
     b = j.source.alias
     ts, p, o = meta(b, "$ts"), meta(b, "$p"), meta(b, "$o")
-    wmb = (f"coalesce(max({ts}) OVER (PARTITION BY {p} ORDER BY {o} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), "
-           f"-(2::BIGINT**62)) - {grace}")
-    rights = (f"SELECT * FROM (SELECT * EXCLUDE (\"$seq\"), \"$seq\" AS {meta(b, '$seq')}, {wmb} AS {meta(b, '$wmb')} "
-              f"FROM {quote('in_' + b)} WHERE NOT {meta(b, '$del')}) WHERE {ts} >= {meta(b, '$wmb')}")
-    lefts = f"SELECT * FROM ({left}) WHERE {meta(a, '$ts')} >= \"$wmb\""
-    pairs = (f"SELECT l.* REPLACE ({pair_seq('l', 'r', b)} AS \"$seq\"), r.* FROM ({lefts}) l JOIN ({rights}) r "
-             f"ON {within_sql(query, j, 'l', 'r')}")
+    wmb = (
+        f"coalesce(max({ts}) OVER (PARTITION BY {p} ORDER BY {o} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), "
+        f"-(2::BIGINT**62)) - {grace}"
+    )
+    rights = (
+        f'SELECT * FROM (SELECT * EXCLUDE ("$seq"), "$seq" AS {meta(b, "$seq")}, {wmb} AS {meta(b, "$wmb")} '
+        f"FROM {quote('in_' + b)} WHERE NOT {meta(b, '$del')}) WHERE {ts} >= {meta(b, '$wmb')}"
+    )
+    lefts = f'SELECT * FROM ({left}) WHERE {meta(a, "$ts")} >= "$wmb"'
+    pairs = (
+        f'SELECT l.* REPLACE ({pair_seq("l", "r", b)} AS "$seq"), r.* FROM ({lefts}) l JOIN ({rights}) r '
+        f"ON {within_sql(query, j, 'l', 'r')}"
+    )
     if j.kind != "left":
         return pairs
-    final = (f"(SELECT min(m) - {grace} FROM (SELECT max({ts}) AS m FROM {quote('in_' + b)} WHERE NOT "
-             f"{meta(b, '$del')} GROUP BY {p}))")
+    final = (
+        f"(SELECT min(m) - {grace} FROM (SELECT max({ts}) AS m FROM {quote('in_' + b)} WHERE NOT "
+        f"{meta(b, '$del')} GROUP BY {p}))"
+    )
     after = int(j.within.after_ms) if j.within else 0
-    nulls = (f"SELECT l.* REPLACE (CAST(l.\"$seq\" AS HUGEINT) * 17592186044416 AS \"$seq\"), r.* FROM ({lefts}) l "
-             f"LEFT JOIN ({rights} LIMIT 0) r ON false WHERE l.\"$seq\" NOT IN (SELECT CAST(\"$seq\" // "
-             f"17592186044416 AS BIGINT) FROM ({pairs})) AND l.{meta(a, '$ts')} + {after} < {final}")
+    nulls = (
+        f'SELECT l.* REPLACE (CAST(l."$seq" AS HUGEINT) * 17592186044416 AS "$seq"), r.* FROM ({lefts}) l '
+        f'LEFT JOIN ({rights} LIMIT 0) r ON false WHERE l."$seq" NOT IN (SELECT CAST("$seq" // '
+        f"17592186044416 AS BIGINT) FROM ({pairs})) AND l.{meta(a, '$ts')} + {after} < {final}"
+    )
     return f"{pairs} UNION ALL BY NAME {nulls}"
 
 
@@ -120,41 +139,53 @@ def _grouped(query: Query, rel: str, con: Any) -> str:
     knames = [quote(key_column(i)) for i in range(len(query.group_by))]
     aggs = ", ".join(f"{ag.call.to_duckdb()} AS {quote(agg_column(j))}" for j, ag in enumerate(query.aggregates))
     if w is None:
-        rows = f"SELECT *, {', '.join(keys)}, 0::BIGINT AS \"$ws\", 0::BIGINT AS \"$we\" FROM ({rel})"
+        rows = f'SELECT *, {", ".join(keys)}, 0::BIGINT AS "$ws", 0::BIGINT AS "$we" FROM ({rel})'
     elif w.kind == "session":
         gap = int(w.gap_ms or 0)
         part = ", ".join(knames)
-        marked = (f"SELECT *, CASE WHEN lag({ts}) OVER (PARTITION BY {part} ORDER BY {ts}, \"$seq\") IS NULL OR "
-                  f"{ts} - lag({ts}) OVER (PARTITION BY {part} ORDER BY {ts}, \"$seq\") >= {gap} THEN 1 ELSE 0 END AS new "
-                  f"FROM (SELECT *, {', '.join(keys)} FROM ({rel}) WHERE {ts} >= \"$wmb\")")
-        isl = f"SELECT *, sum(new) OVER (PARTITION BY {part} ORDER BY {ts}, \"$seq\") AS isl FROM ({marked})"
-        rows = (f"SELECT *, min({ts}) OVER (PARTITION BY {part}, isl) AS \"$ws\", "
-                f"max({ts}) OVER (PARTITION BY {part}, isl) + {gap} AS \"$we\" FROM ({isl})")
+        marked = (
+            f'SELECT *, CASE WHEN lag({ts}) OVER (PARTITION BY {part} ORDER BY {ts}, "$seq") IS NULL OR '
+            f'{ts} - lag({ts}) OVER (PARTITION BY {part} ORDER BY {ts}, "$seq") >= {gap} THEN 1 ELSE 0 END AS new '
+            f'FROM (SELECT *, {", ".join(keys)} FROM ({rel}) WHERE {ts} >= "$wmb")'
+        )
+        isl = f'SELECT *, sum(new) OVER (PARTITION BY {part} ORDER BY {ts}, "$seq") AS isl FROM ({marked})'
+        rows = (
+            f'SELECT *, min({ts}) OVER (PARTITION BY {part}, isl) AS "$ws", '
+            f'max({ts}) OVER (PARTITION BY {part}, isl) + {gap} AS "$we" FROM ({isl})'
+        )
     else:
         size, adv = int(w.size_ms or 0), int(w.advance_ms or w.size_ms or 0)
         n = -(-size // adv)
         k = f"CAST(floor({ts} / {adv}) AS BIGINT)"
-        rows = (f"SELECT * FROM (SELECT *, {', '.join(keys)}, ({k} - i) * {adv} AS \"$ws\", ({k} - i) * {adv} + {size} "
-                f"AS \"$we\" FROM ({rel}), range(0, {n}) AS t(i)) WHERE \"$ws\" <= {ts} AND {ts} < \"$we\" "
-                f"AND \"$we\" > \"$wmb\"")
-    group = ", ".join(knames + ['"$ws"', '"$we"'])
-    sel = (f"SELECT {group}, {aggs}, epoch_ms(\"$ws\") AS \"$window_start\", epoch_ms(\"$we\") AS \"$window_end\" "
-           f"FROM ({rows}) GROUP BY {group}")
+        rows = (
+            f'SELECT * FROM (SELECT *, {", ".join(keys)}, ({k} - i) * {adv} AS "$ws", ({k} - i) * {adv} + {size} '
+            f'AS "$we" FROM ({rel}), range(0, {n}) AS t(i)) WHERE "$ws" <= {ts} AND {ts} < "$we" '
+            f'AND "$we" > "$wmb"'
+        )
+    group = ", ".join([*knames, '"$ws"', '"$we"'])
+    sel = (
+        f'SELECT {group}, {aggs}, epoch_ms("$ws") AS "$window_start", epoch_ms("$we") AS "$window_end" '
+        f"FROM ({rows}) GROUP BY {group}"
+    )
     having = f" WHERE coalesce(({query.having_final.to_duckdb()}), false)" if query.having_final is not None else ""
     out = f"SELECT * FROM ({sel}){having}"
     if w is not None and query.emit == "final":
         # partitions without any record are idle: they hold nothing back
-        row = con.execute(f"SELECT min(m) FROM (SELECT max({ts}) AS m FROM {quote('in_' + a)} WHERE NOT "
-                          f"{meta(a, '$del')} GROUP BY {meta(a, '$p')})").fetchone()
+        row = con.execute(
+            f"SELECT min(m) FROM (SELECT max({ts}) AS m FROM {quote('in_' + a)} WHERE NOT "
+            f"{meta(a, '$del')} GROUP BY {meta(a, '$p')})"
+        ).fetchone()
         wm = (row[0] if row and row[0] is not None else -(2**62)) - int(w.grace_ms)
         ss = next((j for j in query.joins if j.mode == "stream-stream"), None)
         if ss is not None:  # a buffered left row may still be paired until the right side passes it
             b = ss.source.alias
-            right = con.execute(f"SELECT min(m) FROM (SELECT max({meta(b, '$ts')}) AS m FROM {quote('in_' + b)} "
-                                f"WHERE NOT {meta(b, '$del')} GROUP BY {meta(b, '$p')})").fetchone()
+            right = con.execute(
+                f"SELECT min(m) FROM (SELECT max({meta(b, '$ts')}) AS m FROM {quote('in_' + b)} "
+                f"WHERE NOT {meta(b, '$del')} GROUP BY {meta(b, '$p')})"
+            ).fetchone()
             after = int(ss.within.after_ms) if ss.within else 0
             wm = min(wm, (right[0] if right and right[0] is not None else -(2**62)) - int(w.grace_ms) - after)
-        out += (" AND " if having else " WHERE ") + f"\"$we\" <= {int(wm)}"
+        out += (" AND " if having else " WHERE ") + f'"$we" <= {int(wm)}'
     return out
 
 
@@ -170,11 +201,13 @@ def evaluate(con: Any, query: Query) -> list[dict[str, Any]]:
     elif copy:
         a = query.sources[0].alias
         cond = f"coalesce(({query.filter.to_duckdb()}), false)" if query.filter is not None else "true"
-        latest = f"SELECT * FROM ({rel}) QUALIFY row_number() OVER (PARTITION BY {meta(a, '$key')} ORDER BY \"$seq\" DESC) = 1"
+        latest = (
+            f'SELECT * FROM ({rel}) QUALIFY row_number() OVER (PARTITION BY {meta(a, "$key")} ORDER BY "$seq" DESC) = 1'
+        )
         sql = f"SELECT {value_sql(query, final=False)} FROM ({latest}) WHERE NOT {meta(a, '$del')} AND {cond}"
     else:
         where = f" WHERE coalesce(({query.filter.to_duckdb()}), false)" if query.filter is not None else ""
-        sql = f"SELECT {value_sql(query, final=False)} FROM ({rel}){where} ORDER BY \"$seq\""
+        sql = f'SELECT {value_sql(query, final=False)} FROM ({rel}){where} ORDER BY "$seq"'
     return [orjson.loads(v) for (v,) in con.execute(sql).fetchall()]
 
 

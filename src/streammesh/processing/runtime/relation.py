@@ -44,18 +44,25 @@ class TableSide:
             if col is None:
                 continue
             raw = meta(a, "$key") if len(self.source.key) == 1 else f"json_extract_string({meta(a, '$key')}, '$[{i}]')"
-            fills.append(f"coalesce({quote(col.column)}, TRY_CAST({raw} AS {duckdb_type(col.type)})) AS {quote(col.column)}")
+            fills.append(
+                f"coalesce({quote(col.column)}, TRY_CAST({raw} AS {duckdb_type(col.type)})) AS {quote(col.column)}"
+            )
         self._fills = fills
         self.value_columns = [quote(c.column) for c in self.source.columns] + [meta(a, "$rowtime")]
 
     def _select(self, batch: str) -> str:
         a = self.source.alias
         others = [quote(c.column) for c in self.source.columns if c.path not in self.source.key]
-        items = self._fills + others + [meta(a, "$rowtime"), meta(a, "$ts"), meta(a, "$del"),
-                                        f'"$seq" AS {meta(a, "$seq")}']
+        items = (
+            self._fills
+            + others
+            + [meta(a, "$rowtime"), meta(a, "$ts"), meta(a, "$del"), f'"$seq" AS {meta(a, "$seq")}']
+        )
         keys = ", ".join(self.keys) or "1"
-        return (f"SELECT {', '.join(items)} FROM {quote(batch)} "
-                f"QUALIFY row_number() OVER (PARTITION BY {keys}, {meta(a, '$ts')} ORDER BY \"$seq\" DESC) = 1")
+        return (
+            f"SELECT {', '.join(items)} FROM {quote(batch)} "
+            f'QUALIFY row_number() OVER (PARTITION BY {keys}, {meta(a, "$ts")} ORDER BY "$seq" DESC) = 1'
+        )
 
     def create(self, con: Any) -> None:
         a = self.source.alias
@@ -63,8 +70,12 @@ class TableSide:
         cols = [by_path[k] for k in self.source.key if k in by_path]
         cols += [c for c in self.source.columns if c.path not in self.source.key]
         items = [f"{quote(c.column)} {duckdb_type(c.type)}" for c in cols]
-        items += [f"{meta(a, '$rowtime')} TIMESTAMP", f"{meta(a, '$ts')} BIGINT", f"{meta(a, '$del')} BOOLEAN",
-                  f"{meta(a, '$seq')} BIGINT"]
+        items += [
+            f"{meta(a, '$rowtime')} TIMESTAMP",
+            f"{meta(a, '$ts')} BIGINT",
+            f"{meta(a, '$del')} BOOLEAN",
+            f"{meta(a, '$seq')} BIGINT",
+        ]
         con.execute(f"CREATE TABLE IF NOT EXISTS {self.table} ({', '.join(items)})")
 
     def upsert(self, con: Any, batch: str) -> None:
@@ -72,8 +83,10 @@ class TableSide:
         a = self.source.alias
         con.execute(f"CREATE OR REPLACE TEMP TABLE {quote('nv_' + a)} AS {self._select(batch)}")
         same = " AND ".join(f"{self.table}.{k} IS NOT DISTINCT FROM n.{k}" for k in self.keys)
-        con.execute(f"DELETE FROM {self.table} USING {quote('nv_' + a)} n WHERE {same or 'true'} "
-                    f"AND {self.table}.{meta(a, '$ts')} = n.{meta(a, '$ts')}")
+        con.execute(
+            f"DELETE FROM {self.table} USING {quote('nv_' + a)} n WHERE {same or 'true'} "
+            f"AND {self.table}.{meta(a, '$ts')} = n.{meta(a, '$ts')}"
+        )
         con.execute(f"INSERT INTO {self.table} BY NAME SELECT * FROM {quote('nv_' + a)}")
 
     def prune(self, con: Any, horizon_ms: int) -> None:
@@ -81,9 +94,11 @@ class TableSide:
         a = self.source.alias
         keys = ", ".join(self.keys) or "1"
         ts = meta(a, "$ts")
-        con.execute(f"DELETE FROM {self.table} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, {ts}, {meta(a, '$del')} "
-                    f"AS d, lead({ts}) OVER (PARTITION BY {keys} ORDER BY {ts}) AS nxt FROM {self.table}) "
-                    f"WHERE nxt <= {int(horizon_ms)} OR (nxt IS NULL AND d AND {ts} <= {int(horizon_ms)}))")
+        con.execute(
+            f"DELETE FROM {self.table} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, {ts}, {meta(a, '$del')} "
+            f"AS d, lead({ts}) OVER (PARTITION BY {keys} ORDER BY {ts}) AS nxt FROM {self.table}) "
+            f"WHERE nxt <= {int(horizon_ms)} OR (nxt IS NULL AND d AND {ts} <= {int(horizon_ms)}))"
+        )
 
 
 def split_filter(query: Query) -> tuple[str | None, str | None]:
@@ -107,8 +122,9 @@ def split_filter(query: Query) -> tuple[str | None, str | None]:
     return (" AND ".join(own) or None), (" AND ".join(rest) or None)
 
 
-def joined_sql(query: Query, rows: str, tables: dict[str, TableSide], *, keep_deleted: bool = False,
-               prefilter: str | None = None) -> str:
+def joined_sql(
+    query: Query, rows: str, tables: dict[str, TableSide], *, keep_deleted: bool = False, prefilter: str | None = None
+) -> str:
     """SQL of the FROM rows of table ``rows`` joined with every stream-table join's versions.
 
     Args:
@@ -116,7 +132,9 @@ def joined_sql(query: Query, rows: str, tables: dict[str, TableSide], *, keep_de
         prefilter: a condition on FROM columns applied before joining.
     """
     first = query.sources[0].alias
-    conds = ([] if keep_deleted else [f"NOT {meta(first, '$del')}"]) + ([f"coalesce({prefilter}, false)"] if prefilter else [])
+    conds = ([] if keep_deleted else [f"NOT {meta(first, '$del')}"]) + (
+        [f"coalesce({prefilter}, false)"] if prefilter else []
+    )
     rel = f"SELECT * FROM {quote(rows)}" + (f" WHERE {' AND '.join(conds)}" if conds else "")
     for j in query.joins:
         side = tables[j.source.alias]
@@ -124,8 +142,10 @@ def joined_sql(query: Query, rows: str, tables: dict[str, TableSide], *, keep_de
         on = " AND ".join(f"({lk.to_duckdb()}) = r.{rk.to_duckdb()}" for lk, rk in zip(j.left_keys, j.right_keys))
         nulled = [f"CASE WHEN r.{meta(a, '$del')} THEN NULL ELSE r.{c} END AS {c}" for c in side.value_columns]
         match = f"coalesce(NOT r.{meta(a, '$del')}, false)"
-        rel = (f"SELECT l.*, {', '.join(nulled)}, {match} AS {meta(a, '$match')} FROM ({rel}) l "
-               f"ASOF LEFT JOIN {side.table} r ON {on} AND l.{meta(first, '$rowtime')} >= r.{meta(a, '$rowtime')}")
+        rel = (
+            f"SELECT l.*, {', '.join(nulled)}, {match} AS {meta(a, '$match')} FROM ({rel}) l "
+            f"ASOF LEFT JOIN {side.table} r ON {on} AND l.{meta(first, '$rowtime')} >= r.{meta(a, '$rowtime')}"
+        )
         if j.kind == "inner":
             rel = f"SELECT * FROM ({rel}) WHERE {meta(a, '$match')}"
     return rel

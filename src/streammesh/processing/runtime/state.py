@@ -76,16 +76,23 @@ class Intent:
     def to_dict(self) -> dict[str, Any]:
         """The intent as JSON values (partition numbers as string keys); :meth:`from_dict` reads it back."""
         pairs = lambda d: {str(p): list(r) for p, r in d.items()}  # noqa: E731
-        return {"batch": self.batch, "ranges": {a: pairs(v) for a, v in self.ranges.items()},
-                "outputs": {t: pairs(v) for t, v in self.outputs.items()}, "idle": self.idle}
+        return {
+            "batch": self.batch,
+            "ranges": {a: pairs(v) for a, v in self.ranges.items()},
+            "outputs": {t: pairs(v) for t, v in self.outputs.items()},
+            "idle": self.idle,
+        }
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Intent:
         """The intent :meth:`to_dict` gave, as written to JSON and read back."""
         pairs = lambda d: {int(p): (r[0], r[1]) for p, r in d.items()}  # noqa: E731
-        return cls(int(raw["batch"]), {a: pairs(v) for a, v in raw["ranges"].items()},
-                   {t: pairs(v) for t, v in raw["outputs"].items()},
-                   {a: list(ps) for a, ps in raw.get("idle", {}).items()})
+        return cls(
+            int(raw["batch"]),
+            {a: pairs(v) for a, v in raw["ranges"].items()},
+            {t: pairs(v) for t, v in raw["outputs"].items()},
+            {a: list(ps) for a, ps in raw.get("idle", {}).items()},
+        )
 
 
 def _int_keys(d: dict[str, Any]) -> dict[int, Any]:
@@ -105,8 +112,10 @@ class StateStore:
         if state_dir is not None:
             state_dir.mkdir(parents=True, exist_ok=True)
         self.con = connect_duckdb(state_dir / STATE_FILE if state_dir is not None else None)
-        self.con.execute("CREATE TABLE IF NOT EXISTS sm_checkpoint (id INTEGER PRIMARY KEY, fingerprint VARCHAR, "
-                         "batch BIGINT, positions JSON, outputs JSON, counters JSON, committed_ms BIGINT)")
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS sm_checkpoint (id INTEGER PRIMARY KEY, fingerprint VARCHAR, "
+            "batch BIGINT, positions JSON, outputs JSON, counters JSON, committed_ms BIGINT)"
+        )
         row = self.con.execute("SELECT fingerprint FROM sm_checkpoint WHERE id = 0").fetchone()
         self.fingerprint = fingerprint(query_sql)
         if row is not None and row[0] != self.fingerprint:
@@ -114,11 +123,13 @@ class StateStore:
                 f"the state in {state_dir} belongs to another query (fingerprint {row[0]}, this one is "
                 f"{self.fingerprint})",
                 hint="deploy the new query under a new app name, or delete the old app's state to reprocess "
-                     "its inputs from the beginning")
+                "its inputs from the beginning",
+            )
 
     def checkpoint(self) -> Checkpoint:
-        row = self.con.execute("SELECT batch, positions, outputs, counters, committed_ms FROM sm_checkpoint "
-                               "WHERE id = 0").fetchone()
+        row = self.con.execute(
+            "SELECT batch, positions, outputs, counters, committed_ms FROM sm_checkpoint WHERE id = 0"
+        ).fetchone()
         if row is None:
             return Checkpoint()
         positions = {a: _int_keys(v) for a, v in orjson.loads(row[1]).items()}
@@ -137,11 +148,21 @@ class StateStore:
     def commit(self, ckpt: Checkpoint) -> None:
         """Write the checkpoint row and commit the open transaction (state changes included)."""
         ckpt.committed_ms = int(time.time() * 1000)
-        dump = lambda v: orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
+
+        def dump(v):
+            return orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
+
         self.con.execute(
             "INSERT OR REPLACE INTO sm_checkpoint VALUES (0, ?, ?, ?, ?, ?, ?)",
-            [self.fingerprint, ckpt.batch, dump(ckpt.positions), dump(ckpt.outputs), dump(ckpt.counters),
-             ckpt.committed_ms])
+            [
+                self.fingerprint,
+                ckpt.batch,
+                dump(ckpt.positions),
+                dump(ckpt.outputs),
+                dump(ckpt.counters),
+                ckpt.committed_ms,
+            ],
+        )
         self.con.execute("COMMIT")
 
     # -- the write-ahead intent --------------------------------------------------------------------

@@ -74,8 +74,9 @@ class TaskHistory:
         snapshot_every_s: the least time between two snapshots while the task runs.
     """
 
-    def __init__(self, store: Any, *, app: str, product: str, task: str, fingerprint: str,
-                 snapshot_every_s: float = 30.0) -> None:
+    def __init__(
+        self, store: Any, *, app: str, product: str, task: str, fingerprint: str, snapshot_every_s: float = 30.0
+    ) -> None:
         self.store, self.app, self.product, self.task = store, app, product, task
         self.fingerprint, self.snapshot_every_s = fingerprint, snapshot_every_s
         self._snapshot_at = time.monotonic()
@@ -90,7 +91,8 @@ class TaskHistory:
             raise IncompatibleStateError(
                 f"the metadata store holds {what} of app {self.app!r} task {self.task} for another query "
                 f"(fingerprint {fingerprint}, this one is {self.fingerprint})",
-                hint="deploy the new query under a new app name, or delete the old app to reprocess its inputs")
+                hint="deploy the new query under a new app name, or delete the old app to reprocess its inputs",
+            )
 
     def restore(self, state: StateStore) -> None:
         """Replace the local state with the stored snapshot when that is newer than the local checkpoint."""
@@ -102,8 +104,14 @@ class TaskHistory:
         self._snapshot_batch = batch
         local = state.checkpoint().batch
         if batch > local:
-            _log.info("%s task %s: restoring the snapshot of batch %d (local state at batch %d, %d bytes)",
-                      self.product, self.task, batch, local, len(data))
+            _log.info(
+                "%s task %s: restoring the snapshot of batch %d (local state at batch %d, %d bytes)",
+                self.product,
+                self.task,
+                batch,
+                local,
+                len(data),
+            )
             unpack_state(state, data)
 
     def pending(self, after: int) -> list[Intent]:
@@ -113,14 +121,15 @@ class TaskHistory:
             ProcessingError: the history has a gap (its batches were removed while local state lagged).
         """
         intents = []
-        for batch, fingerprint, data in self.store.task_batches(*self._key, after=after):
+        for _batch, fingerprint, data in self.store.task_batches(*self._key, after=after):
             self._check(fingerprint, "batches")
             intents.append(Intent.from_dict(data))
         if intents and intents[0].batch != after + 1:
             raise ProcessingError(
                 f"app {self.app!r} task {self.task}: the metadata store records batches from "
                 f"{intents[0].batch}, but the state here stops at batch {after} and no snapshot covers the gap",
-                hint="delete the app's local state folder so the task restarts from the stored snapshot")
+                hint="delete the app's local state folder so the task restarts from the stored snapshot",
+            )
         return intents
 
     def record(self, intent: Intent) -> None:
@@ -130,13 +139,19 @@ class TaskHistory:
             TaskFencedError: another owner recorded this batch: stop working on the task.
         """
         if not self.store.add_task_batch(*self._key, intent.batch, self.fingerprint, intent.to_dict()):
-            raise TaskFencedError(f"app {self.app!r} task {self.task}: batch {intent.batch} was recorded by "
-                                  f"another instance, which owns the task now")
+            raise TaskFencedError(
+                f"app {self.app!r} task {self.task}: batch {intent.batch} was recorded by "
+                f"another instance, which owns the task now"
+            )
 
     def snapshot(self, state: StateStore, batch: int, *, force: bool = False) -> bool:
         """Store a snapshot of the committed state at ``batch`` if one is due (or ``force``); True if taken."""
         now = time.monotonic()
-        if batch == 0 or batch <= self._snapshot_batch or (not force and now - self._snapshot_at < self.snapshot_every_s):
+        if (
+            batch == 0
+            or batch <= self._snapshot_batch
+            or (not force and now - self._snapshot_at < self.snapshot_every_s)
+        ):
             return False
         saved = self.store.save_task_snapshot(*self._key, self.fingerprint, batch, pack_state(state))
         self._snapshot_at, self._snapshot_batch = now, batch

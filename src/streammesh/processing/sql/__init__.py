@@ -98,8 +98,12 @@ def compile_sql(sql: str, catalog: SqlCatalog, *, default_domain: str | None = N
     spans = split_statements(sql)
     if len(spans) > 1:
         second = spans[1]
-        raise SqlError("expected one statement, got several", sql=sql, span=second,
-                       hint="use compile_script() (or 'streammesh apps deploy') for a script")
+        raise SqlError(
+            "expected one statement, got several",
+            sql=sql,
+            span=second,
+            hint="use compile_script() (or 'streammesh apps deploy') for a script",
+        )
     return analyse(parse_statement(sql, spans[0] if spans else None), catalog, default_domain=default_domain)
 
 

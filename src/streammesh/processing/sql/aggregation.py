@@ -43,8 +43,9 @@ class Grouping:
             k = int(args[1].name)
             args = args[:1]
         column = agg_column(len(self.aggregates))
-        self.aggregates.append(Aggregate(name, tuple(self.resolver.wrap(a) for a in args), column,
-                                         self.resolver.wrap(node), k))
+        self.aggregates.append(
+            Aggregate(name, tuple(self.resolver.wrap(a) for a in args), column, self.resolver.wrap(node), k)
+        )
         return column
 
     def final(self, expr: Expr, *, what: str) -> Expr:
@@ -53,6 +54,7 @@ class Grouping:
         Raises:
             SqlError: a column is used outside any aggregate and is not (part of) a GROUP BY key.
         """
+
         def rewrite(node: exp.Expression) -> exp.Expression:
             for i, key in enumerate(self.keys):
                 if node == key.node:
@@ -63,8 +65,10 @@ class Grouping:
                 shown = self.resolver.wrap(node).sql
                 keys = ", ".join(k.sql for k in self.keys) or "none"
                 raise self.resolver.error(
-                    f"{shown} in {what} is neither in GROUP BY nor aggregated (GROUP BY: {keys})", node,
-                    f"add {shown} to GROUP BY, or aggregate it, e.g. LATEST_BY_OFFSET({shown})")
+                    f"{shown} in {what} is neither in GROUP BY nor aggregated (GROUP BY: {keys})",
+                    node,
+                    f"add {shown} to GROUP BY, or aggregate it, e.g. LATEST_BY_OFFSET({shown})",
+                )
             for key_name, value in list(node.args.items()):
                 if isinstance(value, exp.Expression):
                     new = rewrite(value)

@@ -79,9 +79,15 @@ class ProductInfo:
             t, nullable = from_schema_type(f.type, enums=enums)
             out.append(FieldInfo(f.path, t, nullable or not f.required, f.doc, f.type))
         return cls(
-            name=contract.name, fields=tuple(out), key=tuple(contract.key), table_like=contract.compacted,
-            timestamp_field=contract.timestamp_field, classifications=dict(contract.classifications),
-            sla=contract.sla, quality=contract.quality, contract=contract,
+            name=contract.name,
+            fields=tuple(out),
+            key=tuple(contract.key),
+            table_like=contract.compacted,
+            timestamp_field=contract.timestamp_field,
+            classifications=dict(contract.classifications),
+            sla=contract.sla,
+            quality=contract.quality,
+            contract=contract,
             derived=contract.derived_from is not None,
         )
 

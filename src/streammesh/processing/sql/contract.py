@@ -22,15 +22,29 @@ def derived_product(query: Query, derivation: Derivation) -> ProductInfo:
         raise ValueError("only CREATE STREAM|TABLE statements define a product")
     fields = tuple(FieldInfo(f.name, f.type, f.nullable, f.description, f.type) for f in query.output_schema)
     return ProductInfo(
-        name=query.name, fields=fields, key=query.key_fields, table_like=query.kind == "table",
-        timestamp_field=query.timestamp_field, classifications=dict(derivation.classifications),
-        sla=derivation.sla.to_sla(), quality=derivation.quality, derived=True,
+        name=query.name,
+        fields=fields,
+        key=query.key_fields,
+        table_like=query.kind == "table",
+        timestamp_field=query.timestamp_field,
+        classifications=dict(derivation.classifications),
+        sla=derivation.sla.to_sla(),
+        quality=derivation.quality,
+        derived=True,
     )
 
 
-def derived_contract(query: Query, derivation: Derivation, *, owner: str, description: str | None = None,
-                     title: str | None = None, declared_sla: Sla | None = None,
-                     tags: list[str] | None = None, acknowledge_sla: bool = False) -> Contract:
+def derived_contract(
+    query: Query,
+    derivation: Derivation,
+    *,
+    owner: str,
+    description: str | None = None,
+    title: str | None = None,
+    declared_sla: Sla | None = None,
+    tags: list[str] | None = None,
+    acknowledge_sla: bool = False,
+) -> Contract:
     """The contract of ``query``'s output product.
 
     Args:
@@ -49,18 +63,21 @@ def derived_contract(query: Query, derivation: Derivation, *, owner: str, descri
         check_declared_sla(declared_sla, derivation.sla)
     sla = (declared_sla or derivation.sla.to_sla()).model_copy(update={"acknowledged": acknowledge_sla})
     what = "Windowed aggregation" if query.window else "Aggregation" if query.group_by else "Derived stream"
-    return Contract.model_validate({
-        "name": query.name,
-        "domain": query.name.split(".", 1)[0],
-        "owner": owner,
-        "title": title,
-        "description": description or f"{what} over {', '.join(query.inputs)}, defined by streaming SQL:\n{query.sql}",
-        "key": list(query.key_fields),
-        "schema": {"format": "json-schema", "definition": query.json_schema()},
-        "classifications": dict(derivation.classifications),
-        "quality": derivation.quality,
-        "sla": sla.model_dump(),
-        "compacted": query.kind == "table",
-        "timestamp_field": query.timestamp_field,
-        "tags": tags or ["derived"],
-    })
+    return Contract.model_validate(
+        {
+            "name": query.name,
+            "domain": query.name.split(".", 1)[0],
+            "owner": owner,
+            "title": title,
+            "description": description
+            or f"{what} over {', '.join(query.inputs)}, defined by streaming SQL:\n{query.sql}",
+            "key": list(query.key_fields),
+            "schema": {"format": "json-schema", "definition": query.json_schema()},
+            "classifications": dict(derivation.classifications),
+            "quality": derivation.quality,
+            "sla": sla.model_dump(),
+            "compacted": query.kind == "table",
+            "timestamp_field": query.timestamp_field,
+            "tags": tags or ["derived"],
+        }
+    )

@@ -38,10 +38,24 @@ __all__ = [
 #: ``WITH (…)`` properties a CREATE statement accepts, and what each means.
 PROPERTIES = {"TIMESTAMP": "the input field holding event time ('field' for the FROM source, 'alias.field' otherwise)"}
 
-_UNITS = {"MILLISECOND": 1, "MS": 1, "SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000,
-          "WEEK": 604_800_000}
-_CLAUSE_STOP = {TokenType.WHERE, TokenType.GROUP_BY, TokenType.HAVING, TokenType.ORDER_BY, TokenType.LIMIT,
-                TokenType.WINDOW, TokenType.SEMICOLON}
+_UNITS = {
+    "MILLISECOND": 1,
+    "MS": 1,
+    "SECOND": 1000,
+    "MINUTE": 60_000,
+    "HOUR": 3_600_000,
+    "DAY": 86_400_000,
+    "WEEK": 604_800_000,
+}
+_CLAUSE_STOP = {
+    TokenType.WHERE,
+    TokenType.GROUP_BY,
+    TokenType.HAVING,
+    TokenType.ORDER_BY,
+    TokenType.LIMIT,
+    TokenType.WINDOW,
+    TokenType.SEMICOLON,
+}
 _CLAUSE_WORDS = {"EMIT", "GRACE"}
 _HINT_DOCS = "see docs/sql.md for the statement forms"
 
@@ -146,8 +160,12 @@ def tokenize(text: str) -> list[Token]:
         return Tokenizer().tokenize(text)
     except TokenError:
         at = _unterminated(text)
-        raise SqlError("unterminated quoted text", sql=text, span=Span(at, at + 1),
-                       hint="close the quote: strings use single quotes ('toys'), names double quotes") from None
+        raise SqlError(
+            "unterminated quoted text",
+            sql=text,
+            span=Span(at, at + 1),
+            hint="close the quote: strings use single quotes ('toys'), names double quotes",
+        ) from None
 
 
 def split_statements(text: str) -> list[Span]:
@@ -162,7 +180,7 @@ def split_statements(text: str) -> list[Span]:
             spans.append(Span(start, tok.start))
             start = tok.end + 1
     spans.append(Span(start, len(text)))
-    return [s for s in spans if text[s.start:s.end].strip() and _has_tokens(text[s.start:s.end])]
+    return [s for s in spans if text[s.start : s.end].strip() and _has_tokens(text[s.start : s.end])]
 
 
 def _has_tokens(text: str) -> bool:
@@ -214,6 +232,10 @@ class _Cursor:
         self.i += 1
         assert unit_tok is not None
         if not re.fullmatch(r"\d+", num.text) or int(num.text) < (0 if zero else 1):
-            raise SqlError(f"a duration needs a {'whole' if zero else 'positive whole'} number, got {num.text!r}", sql=self.sql,
-                           span=token_span(num), hint=hint)
+            raise SqlError(
+                f"a duration needs a {'whole' if zero else 'positive whole'} number, got {num.text!r}",
+                sql=self.sql,
+                span=token_span(num),
+                hint=hint,
+            )
         return Duration(int(num.text) * _UNITS[unit], Span(num.start, unit_tok.end + 1))

@@ -25,24 +25,67 @@ __all__ = [
 ]
 
 #: aggregate functions: they fold many rows into one value per group (and window).
-AGGREGATES = frozenset({"COUNT", "SUM", "AVG", "MIN", "MAX", "COUNT_DISTINCT", "LATEST_BY_OFFSET",
-                        "EARLIEST_BY_OFFSET", "TOPK"})
+AGGREGATES = frozenset(
+    {"COUNT", "SUM", "AVG", "MIN", "MAX", "COUNT_DISTINCT", "LATEST_BY_OFFSET", "EARLIEST_BY_OFFSET", "TOPK"}
+)
 #: de-identifying functions: their result no longer carries the argument's classification.
 DEIDENTIFYING = frozenset({"HASH", "MASK"})
 #: aggregates whose result is a count, which reveals nothing about the values counted.
 COUNTING = frozenset({"COUNT", "COUNT_DISTINCT"})
 #: scalar functions (besides operators, CASE and CAST).
-SCALARS = frozenset({"UPPER", "LOWER", "CONCAT", "SUBSTRING", "LENGTH", "TRIM", "REPLACE", "DATE_TRUNC", "FLOOR",
-                     "CEIL", "EXTRACT", "COALESCE", "ABS", "ROUND", "HASH", "MASK", "PARSE_TIMESTAMP",
-                     "FROM_UNIXTIME", "CASE", "CAST"})
+SCALARS = frozenset(
+    {
+        "UPPER",
+        "LOWER",
+        "CONCAT",
+        "SUBSTRING",
+        "LENGTH",
+        "TRIM",
+        "REPLACE",
+        "DATE_TRUNC",
+        "FLOOR",
+        "CEIL",
+        "EXTRACT",
+        "COALESCE",
+        "ABS",
+        "ROUND",
+        "HASH",
+        "MASK",
+        "PARSE_TIMESTAMP",
+        "FROM_UNIXTIME",
+        "CASE",
+        "CAST",
+    }
+)
 TIME_UNITS = ("MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR")
 
 _CLASSES = {
-    "Upper": "UPPER", "Lower": "LOWER", "Concat": "CONCAT", "ConcatWs": "CONCAT_WS", "Substring": "SUBSTRING",
-    "Length": "LENGTH", "Trim": "TRIM", "Replace": "REPLACE", "DateTrunc": "DATE_TRUNC",
-    "TimestampTrunc": "DATE_TRUNC", "Floor": "FLOOR", "Ceil": "CEIL", "Extract": "EXTRACT", "Case": "CASE",
-    "Coalesce": "COALESCE", "Cast": "CAST", "TryCast": "CAST", "Abs": "ABS", "Round": "ROUND", "Count": "COUNT",
-    "Sum": "SUM", "Avg": "AVG", "Min": "MIN", "Max": "MAX", "SHA2": "HASH", "MD5": "HASH",
+    "Upper": "UPPER",
+    "Lower": "LOWER",
+    "Concat": "CONCAT",
+    "ConcatWs": "CONCAT_WS",
+    "Substring": "SUBSTRING",
+    "Length": "LENGTH",
+    "Trim": "TRIM",
+    "Replace": "REPLACE",
+    "DateTrunc": "DATE_TRUNC",
+    "TimestampTrunc": "DATE_TRUNC",
+    "Floor": "FLOOR",
+    "Ceil": "CEIL",
+    "Extract": "EXTRACT",
+    "Case": "CASE",
+    "Coalesce": "COALESCE",
+    "Cast": "CAST",
+    "TryCast": "CAST",
+    "Abs": "ABS",
+    "Round": "ROUND",
+    "Count": "COUNT",
+    "Sum": "SUM",
+    "Avg": "AVG",
+    "Min": "MIN",
+    "Max": "MAX",
+    "SHA2": "HASH",
+    "MD5": "HASH",
 }
 
 
@@ -75,10 +118,11 @@ def call_args(node: exp.Expression) -> list[exp.Expression]:
         if isinstance(node.this, exp.Distinct):
             return list(node.this.expressions)
         return [] if isinstance(node.this, exp.Star) or node.this is None else [node.this]
-    return [a for a in node.iter_expressions()]
+    return list(node.iter_expressions())
 
 
 # --- rendering -----------------------------------------------------------------------------------------
+
 
 def input_column(alias: str, path: str) -> str:
     """The DuckDB column an executor gives input field ``path`` of source ``alias``: ``{alias}__{path}``
@@ -99,13 +143,21 @@ def _mask(arg: exp.Expression) -> exp.Expression:
     """ksqlDB's MASK: upper-case letters → X, lower-case → x, digits → n, anything else → -."""
     out: exp.Expression = exp.cast(arg, "VARCHAR")
     for pattern, repl in (("[^A-Za-z0-9]", "-"), ("[A-Z]", "X"), ("[a-z]", "x"), ("[0-9]", "n")):
-        out = exp.Anonymous(this="regexp_replace", expressions=[out, exp.Literal.string(pattern),
-                                                                 exp.Literal.string(repl), exp.Literal.string("g")])
+        out = exp.Anonymous(
+            this="regexp_replace",
+            expressions=[out, exp.Literal.string(pattern), exp.Literal.string(repl), exp.Literal.string("g")],
+        )
     return out
 
 
-_CANONICAL_CAST = {"int": "BIGINT", "double": "DOUBLE", "string": "VARCHAR", "boolean": "BOOLEAN",
-                   "timestamp": "TIMESTAMP", "date": "DATE"}
+_CANONICAL_CAST = {
+    "int": "BIGINT",
+    "double": "DOUBLE",
+    "string": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+}
 
 
 def _type(node: exp.Expression) -> str:
@@ -176,13 +228,16 @@ def render_duckdb(node: exp.Expression) -> str:
 
 def display_sql(node: exp.Expression) -> str:
     """A resolved expression as a person would write it: ``l.line_total``, ``SUM(l.line_total)``."""
+
     def plain(n: exp.Expression) -> exp.Expression:
         if isinstance(n, exp.Column) and n.table and not isinstance(n.this, exp.Star):
             path = "ROWTIME" if n.name == "$rowtime" else n.name
-            return exp.Column(this=exp.Identifier(this=path, quoted=False),
-                              table=exp.Identifier(this=n.table, quoted=False))
+            return exp.Column(
+                this=exp.Identifier(this=path, quoted=False), table=exp.Identifier(this=n.table, quoted=False)
+            )
         if isinstance(n, exp.Column) and special_column(n.name):
             label = {"$window_start": "WINDOWSTART", "$window_end": "WINDOWEND"}.get(n.name, n.name)
             return exp.Column(this=exp.Identifier(this=label, quoted=False))
         return n
+
     return node.copy().transform(plain, copy=False).sql()

@@ -92,8 +92,12 @@ class DerivedSla:
 
     def to_sla(self) -> Sla:
         """As a contract SLA (not yet acknowledged by the owner)."""
-        return Sla(tier=self.tier, availability=self.availability, freshness=self.freshness,  # type: ignore[arg-type]
-                   time_to_restore=self.time_to_restore)
+        return Sla(
+            tier=self.tier,
+            availability=self.availability,
+            freshness=self.freshness,  # type: ignore[arg-type]
+            time_to_restore=self.time_to_restore,
+        )
 
 
 @dataclass(frozen=True)
@@ -183,8 +187,9 @@ def _classes(query: Query, catalog: SqlCatalog, node: exp.Expression) -> tuple[l
     return carried, removed
 
 
-def derive_classifications(query: Query, catalog: SqlCatalog, *,
-                           deidentified_class: str | None = None) -> tuple[FieldClassification, ...]:
+def derive_classifications(
+    query: Query, catalog: SqlCatalog, *, deidentified_class: str | None = None
+) -> tuple[FieldClassification, ...]:
     """The classification of every output field.
 
     Args:
@@ -197,8 +202,9 @@ def derive_classifications(query: Query, catalog: SqlCatalog, *,
         sources = list(dict.fromkeys(sources))
         strongest = _strongest({c for _, _, c in sources})
         deidentified = removed and strongest is None
-        out.append(FieldClassification(p.name, deidentified_class if deidentified else strongest,
-                                       tuple(sources), deidentified))
+        out.append(
+            FieldClassification(p.name, deidentified_class if deidentified else strongest, tuple(sources), deidentified)
+        )
     return tuple(out)
 
 
@@ -212,8 +218,12 @@ def derive_sla(query: Query, catalog: SqlCatalog) -> DerivedSla:
     inputs = _inputs(query, catalog)
     limited: dict[str, tuple[str, ...]] = {}
     values: dict[str, object] = {}
-    for attr, pick in (("tier", lambda v: max(v, key=lambda t: _TIER_RANK.get(t, 3))), ("availability", min),
-                       ("freshness", max), ("time_to_restore", max)):
+    for attr, pick in (
+        ("tier", lambda v: max(v, key=lambda t: _TIER_RANK.get(t, 3))),
+        ("availability", min),
+        ("freshness", max),
+        ("time_to_restore", max),
+    ):
         got = {p.name: getattr(p.sla, attr) for p in inputs}
         missing = tuple(n for n, v in got.items() if v is None)
         if missing or not got:
@@ -227,8 +237,14 @@ def derive_sla(query: Query, catalog: SqlCatalog) -> DerivedSla:
         delay = timedelta(milliseconds=(w.gap_ms if w.kind == "session" else w.size_ms or 0) + w.grace_ms)
         if values["freshness"] is not None:
             values["freshness"] = values["freshness"] + delay  # type: ignore[operator]
-    return DerivedSla(values["tier"], values["availability"], values["freshness"], values["time_to_restore"],  # type: ignore[arg-type]
-                      limited, delay)
+    return DerivedSla(
+        values["tier"],
+        values["availability"],
+        values["freshness"],
+        values["time_to_restore"],  # type: ignore[arg-type]
+        limited,
+        delay,
+    )
 
 
 def derive_quality(query: Query, catalog: SqlCatalog) -> str | None:
@@ -243,9 +259,12 @@ def derive(query: Query, catalog: SqlCatalog, *, deidentified_class: str | None 
     """Lineage, classifications, SLA and quality of ``query``'s output, read from ``catalog``'s inputs."""
     classes = derive_classifications(query, catalog, deidentified_class=deidentified_class)
     return Derivation(
-        inputs=query.inputs, edges=field_lineage(query),
+        inputs=query.inputs,
+        edges=field_lineage(query),
         classifications={c.field: c.classification for c in classes if c.classification},
-        field_classes=classes, sla=derive_sla(query, catalog), quality=derive_quality(query, catalog),
+        field_classes=classes,
+        sla=derive_sla(query, catalog),
+        quality=derive_quality(query, catalog),
     )
 
 
@@ -267,7 +286,11 @@ def check_declared_sla(declared: Sla, derived: DerivedSla) -> None:
         who = ", ".join(derived.limited_by.get(attr, ())) or "the inputs"
         if getattr(derived, attr) is None:
             return f"{who} promise{'s' if ',' not in who else ''} no {shown}"
-        extra = f" plus the {_fmt(derived.window_delay)} window wait" if attr == "freshness" and derived.window_delay else ""
+        extra = (
+            f" plus the {_fmt(derived.window_delay)} window wait"
+            if attr == "freshness" and derived.window_delay
+            else ""
+        )
         return f"limited by {who}{extra}"
 
     checks = (
@@ -283,5 +306,7 @@ def check_declared_sla(declared: Sla, derived: DerivedSla) -> None:
         if v is None or stronger(d, v):
             problems.append(f"{shown} {_fmt(d)} is stronger than the derived {_fmt(v)} ({limit(attr, shown)})")
     if problems:
-        raise SlaTooStrongError("the declared SLA promises more than its inputs allow: " + "; ".join(problems),
-                                hint="declare an SLA no stronger than the derived one, or leave it out to use it")
+        raise SlaTooStrongError(
+            "the declared SLA promises more than its inputs allow: " + "; ".join(problems),
+            hint="declare an SLA no stronger than the derived one, or leave it out to use it",
+        )

@@ -45,8 +45,11 @@ def describe_projection(p: Projection, scope: list[ScopeSource], timestamps: dic
         origin = f"From {ref.product}.{ref.path}."
         return f"{doc.rstrip('.')}. {origin}" if doc else origin
     if isinstance(e.node, exp.Column) and e.node.name in (WINDOW_START, WINDOW_END):
-        return "Start of the window (inclusive), UTC." if e.node.name == WINDOW_START else \
-            "End of the window (exclusive), UTC."
+        return (
+            "Start of the window (inclusive), UTC."
+            if e.node.name == WINDOW_START
+            else "End of the window (exclusive), UTC."
+        )
     inputs = ", ".join(dict.fromkeys(_ref_name(r.product, r.path) for r in e.refs))
     if contains_aggregate(e):
         over = inputs or ", ".join(dict.fromkeys(s.product.name for s in scope))
@@ -67,10 +70,17 @@ def input_columns(src: ScopeSource, exprs: Iterable[Expr], ts: TimestampSource) 
     return tuple(out)
 
 
-def key_fields(kind: str, projections: list[Projection], keys: list[Expr], partition: tuple[Expr, ...],
-               scope: list[ScopeSource], windowed: bool) -> tuple[str, ...]:
+def key_fields(
+    kind: str,
+    projections: list[Projection],
+    keys: list[Expr],
+    partition: tuple[Expr, ...],
+    scope: list[ScopeSource],
+    windowed: bool,
+) -> tuple[str, ...]:
     """Output key: PARTITION BY columns, else GROUP BY columns (+ window start), else the FROM source's key
     when every key field is selected unchanged (``()`` when it is not)."""
+
     def name_of(e: Expr) -> str | None:
         return next((p.name for p in projections if p.expr.node == e.node), None)
 
@@ -79,14 +89,21 @@ def key_fields(kind: str, projections: list[Projection], keys: list[Expr], parti
     if keys:
         names = [n for n in (name_of(k) for k in keys) if n]
         if windowed:
-            names += [p.name for p in projections
-                      if isinstance(p.expr.node, exp.Column) and p.expr.node.name == WINDOW_START][:1]
+            names += [
+                p.name for p in projections if isinstance(p.expr.node, exp.Column) and p.expr.node.name == WINDOW_START
+            ][:1]
         return tuple(names)
     src = scope[0]
     out = []
     for k in src.product.key:
-        match = next((p.name for p in projections if p.expr.is_column and p.expr.refs[0].alias == src.alias
-                      and p.expr.refs[0].path == k), None)
+        match = next(
+            (
+                p.name
+                for p in projections
+                if p.expr.is_column and p.expr.refs[0].alias == src.alias and p.expr.refs[0].path == k
+            ),
+            None,
+        )
         if match is None:
             return ()
         out.append(match)
@@ -113,7 +130,11 @@ def pull_lookup(where: Expr | None, src: ScopeSource) -> tuple[tuple[str, Any], 
             stack += [node.expression, node.this]
         elif isinstance(node, exp.EQ):
             for col, lit in ((node.this, node.expression), (node.expression, node.this)):
-                if isinstance(col, exp.Column) and col.table == src.alias and col.name in src.product.key \
-                        and isinstance(lit, exp.Literal):
+                if (
+                    isinstance(col, exp.Column)
+                    and col.table == src.alias
+                    and col.name in src.product.key
+                    and isinstance(lit, exp.Literal)
+                ):
                     out[col.name] = _literal(lit)
     return tuple(out.items())

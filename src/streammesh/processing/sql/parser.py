@@ -35,8 +35,10 @@ from streammesh.processing.sql.errors import Span, SqlError
 __all__ = ["parse_statement"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_WINDOW_HINT = ("write WINDOW TUMBLING (SIZE 1 HOUR), WINDOW HOPPING (SIZE 1 HOUR, ADVANCE BY 10 MINUTES) "
-                "or WINDOW SESSION (30 MINUTES)")
+_WINDOW_HINT = (
+    "write WINDOW TUMBLING (SIZE 1 HOUR), WINDOW HOPPING (SIZE 1 HOUR, ADVANCE BY 10 MINUTES) "
+    "or WINDOW SESSION (30 MINUTES)"
+)
 _STATEMENTS = "a statement starts with CREATE STREAM name AS SELECT …, CREATE TABLE name AS SELECT … or SELECT …"
 
 
@@ -60,7 +62,8 @@ def _clean(description: str) -> str:
     missing = re.match(r"Required keyword: '\w+' missing for <class '[\w.]+\.(\w+)'>", description)
     if missing:
         what = {"Paren": "parenthesised expression", "If": "CASE WHEN … THEN … branch"}.get(
-            missing.group(1), f"{missing.group(1).upper()} expression")
+            missing.group(1), f"{missing.group(1).upper()} expression"
+        )
         return f"incomplete {what}"
     if description.startswith("Invalid expression / Unexpected token"):
         return "unexpected text"
@@ -80,8 +83,12 @@ def _parse_sql(sql: str, text: str) -> exp.Expression:
         start = max(0, end - len(highlight) + 1)
         message = _clean(str(err.get("description", "")))
         near = f" near {highlight!r}" if highlight and message == "unexpected text" else ""
-        raise SqlError(f"syntax error: {message}{near}", sql=sql, span=Span(start, end + 1),
-                       hint="check the expression just before this point; " + _HINT_DOCS) from None
+        raise SqlError(
+            f"syntax error: {message}{near}",
+            sql=sql,
+            span=Span(start, end + 1),
+            hint="check the expression just before this point; " + _HINT_DOCS,
+        ) from None
     if tree is None:
         raise SqlError("empty statement", sql=sql, hint=_STATEMENTS)
     return tree
@@ -101,9 +108,17 @@ def _depths(tokens: list[Token]) -> list[int]:
 def _check_commas(sql: str, tokens: list[Token]) -> None:
     """sqlglot forgives ``a,, b`` and ``a, FROM``; a contract-producing query should not."""
     for prev, tok in pairwise(tokens):
-        if prev.token_type == TokenType.COMMA and tok.token_type in (TokenType.COMMA, TokenType.FROM, TokenType.R_PAREN):
-            raise SqlError(f"syntax error: unexpected ',' before {tok.text!r}", sql=sql, span=token_span(prev),
-                           hint="remove the extra comma or add the missing item")
+        if prev.token_type == TokenType.COMMA and tok.token_type in (
+            TokenType.COMMA,
+            TokenType.FROM,
+            TokenType.R_PAREN,
+        ):
+            raise SqlError(
+                f"syntax error: unexpected ',' before {tok.text!r}",
+                sql=sql,
+                span=token_span(prev),
+                hint="remove the extra comma or add the missing item",
+            )
 
 
 def _name_like(tok: Token | None) -> bool:
@@ -120,11 +135,16 @@ def _header(sql: str, toks: list[Token]) -> tuple[dict[str, object], int]:
     if first == "SELECT":
         return {"kind": "select"}, 0
     if first == "WITH":
-        raise SqlError("common table expressions (WITH … AS) are not supported", sql=sql, span=token_span(toks[0]),
-                       hint="create the intermediate result as its own STREAM or TABLE and select from it")
+        raise SqlError(
+            "common table expressions (WITH … AS) are not supported",
+            sql=sql,
+            span=token_span(toks[0]),
+            hint="create the intermediate result as its own STREAM or TABLE and select from it",
+        )
     if first != "CREATE":
-        raise SqlError(f"{toks[0].text!r} statements are not supported", sql=sql, span=token_span(toks[0]),
-                       hint=_STATEMENTS)
+        raise SqlError(
+            f"{toks[0].text!r} statements are not supported", sql=sql, span=token_span(toks[0]), hint=_STATEMENTS
+        )
     c = _Cursor(sql, toks, 1, len(toks))
     out: dict[str, object] = {"or_replace": False}
     if c.word() == "OR":
@@ -141,12 +161,16 @@ def _header(sql: str, toks: list[Token]) -> tuple[dict[str, object], int]:
         else:
             break
     if not parts:
-        raise c.fail("expected the new product's name", "write e.g. CREATE STREAM analytics.orders_enriched AS SELECT …")
+        raise c.fail(
+            "expected the new product's name", "write e.g. CREATE STREAM analytics.orders_enriched AS SELECT …"
+        )
     out["name"] = ".".join(p.text for p in parts)
     out["name_span"] = Span(parts[0].start, parts[-1].end + 1)
     if c.peek() is not None and c.peek().token_type == TokenType.L_PAREN:  # type: ignore[union-attr]
-        raise c.fail("column definitions are not supported", "source products are published from contracts; "
-                     "derived ones are CREATE STREAM|TABLE name AS SELECT …")
+        raise c.fail(
+            "column definitions are not supported",
+            "source products are published from contracts; derived ones are CREATE STREAM|TABLE name AS SELECT …",
+        )
     if c.word() == "WITH":
         c.i += 1
         out["properties"] = _properties(c)
@@ -168,8 +192,12 @@ def _properties(c: _Cursor) -> tuple[Property, ...]:
         c.i += 1
         key = key_tok.text.upper()
         if key not in PROPERTIES:
-            raise SqlError(f"unknown property {key_tok.text!r}", sql=c.sql, span=token_span(key_tok),
-                           hint="supported: " + "; ".join(f"{k}: {v}" for k, v in PROPERTIES.items()))
+            raise SqlError(
+                f"unknown property {key_tok.text!r}",
+                sql=c.sql,
+                span=token_span(key_tok),
+                hint="supported: " + "; ".join(f"{k}: {v}" for k, v in PROPERTIES.items()),
+            )
         c.take_type(TokenType.EQ, "'='", hint)
         val = c.peek()
         if val is None or val.token_type not in (TokenType.STRING, TokenType.NUMBER, TokenType.VAR):
@@ -218,8 +246,12 @@ def _window(c: _Cursor, start: Token) -> WindowClause:
         what = f"needs {', '.join(sorted(missing))}" if missing else f"does not take {', '.join(sorted(extra))}"
         raise SqlError(f"a {kind.upper()} window {what}", sql=c.sql, span=span, hint=_WINDOW_HINT)
     if kind == "hopping" and got["advance"].ms > got["size"].ms:
-        raise SqlError("a HOPPING window's ADVANCE BY cannot be larger than its SIZE", sql=c.sql,
-                       span=got["advance"].span, hint="use a TUMBLING window, or advance by at most the size")
+        raise SqlError(
+            "a HOPPING window's ADVANCE BY cannot be larger than its SIZE",
+            sql=c.sql,
+            span=got["advance"].span,
+            hint="use a TUMBLING window, or advance by at most the size",
+        )
     return WindowClause(kind, span, got.get("size"), got.get("advance"), got.get("gap"), got.get("grace"))  # type: ignore[arg-type]
 
 
@@ -229,8 +261,12 @@ def _expressions(sql: str, toks: list[Token], depth: list[int], lo: int, hi: int
     for k in range(lo, hi + 1):
         if k == hi or (toks[k].token_type == TokenType.COMMA and depth[k] == 0):
             if k == start:
-                raise SqlError("expected an expression", sql=sql, span=token_span(toks[min(k, hi - 1)]),
-                               hint="write PARTITION BY o.customer_id")
+                raise SqlError(
+                    "expected an expression",
+                    sql=sql,
+                    span=token_span(toks[min(k, hi - 1)]),
+                    hint="write PARTITION BY o.customer_id",
+                )
             pieces.append((toks[start].start, toks[k - 1].end + 1))
             start = k + 1
     out = []
@@ -263,7 +299,9 @@ def parse_statement(sql: str, span: Span | None = None) -> ParsedStatement:
         word = tok.text.upper() if tok.token_type != TokenType.STRING else ""
         nxt = toks[j + 1] if j + 1 < n else None
         nxt_word = nxt.text.upper() if nxt is not None and nxt.token_type != TokenType.STRING else ""
-        dotted = (j > 0 and toks[j - 1].token_type == TokenType.DOT) or (nxt is not None and nxt.token_type == TokenType.DOT)
+        dotted = (j > 0 and toks[j - 1].token_type == TokenType.DOT) or (
+            nxt is not None and nxt.token_type == TokenType.DOT
+        )
         clause: str | None = None
         if depth[j] != 0 or dotted:
             pass
@@ -278,11 +316,19 @@ def parse_statement(sql: str, span: Span | None = None) -> ParsedStatement:
         elif word == "EMIT" and nxt_word in ("CHANGES", "FINAL"):
             parts["emit"], parts["emit_span"], k, clause = nxt_word.lower(), Span(tok.start, nxt.end + 1), j + 2, "EMIT"  # type: ignore[union-attr]
         elif word == "EMIT" and (nxt is None or nxt.token_type == TokenType.SEMICOLON):
-            raise SqlError("EMIT needs CHANGES or FINAL", sql=sql, span=token_span(tok),
-                           hint="write EMIT CHANGES (every update) or EMIT FINAL (once per window)")
+            raise SqlError(
+                "EMIT needs CHANGES or FINAL",
+                sql=sql,
+                span=token_span(tok),
+                hint="write EMIT CHANGES (every update) or EMIT FINAL (once per window)",
+            )
         elif word == "WITHIN" and (nxt is None or nxt.token_type == TokenType.SEMICOLON):
-            raise SqlError("WITHIN needs a duration", sql=sql, span=token_span(tok),
-                           hint="write JOIN other_stream alias WITHIN 1 HOUR ON …")
+            raise SqlError(
+                "WITHIN needs a duration",
+                sql=sql,
+                span=token_span(tok),
+                hint="write JOIN other_stream alias WITHIN 1 HOUR ON …",
+            )
         elif word == "WITHIN" and nxt is not None and nxt.token_type in (TokenType.NUMBER, TokenType.L_PAREN):
             withins.append(_within(sql, toks, j, joins))
             k = j + 1
@@ -290,19 +336,30 @@ def parse_statement(sql: str, span: Span | None = None) -> ParsedStatement:
                 k += 1
         elif tok.token_type == TokenType.PARTITION_BY:
             k = j + 1
-            while k < n and not (depth[k] == 0 and (toks[k].token_type in _CLAUSE_STOP or (
-                    toks[k].text.upper() in _CLAUSE_WORDS and toks[k].token_type != TokenType.STRING))):
+            while k < n and not (
+                depth[k] == 0
+                and (
+                    toks[k].token_type in _CLAUSE_STOP
+                    or (toks[k].text.upper() in _CLAUSE_WORDS and toks[k].token_type != TokenType.STRING)
+                )
+            ):
                 k += 1
             if k == j + 1:
-                raise SqlError("PARTITION BY needs at least one expression", sql=sql, span=token_span(tok),
-                               hint="write PARTITION BY o.customer_id")
+                raise SqlError(
+                    "PARTITION BY needs at least one expression",
+                    sql=sql,
+                    span=token_span(tok),
+                    hint="write PARTITION BY o.customer_id",
+                )
             parts["partition_by"] = _expressions(sql, toks, depth, j + 1, k)
             parts["partition_span"], clause = Span(tok.start, toks[k - 1].end + 1), "PARTITION BY"
         elif tok.token_type == TokenType.SEMICOLON:
             blank.append((tok.start, tok.end + 1))
         if clause is not None:
             if clause in seen:
-                raise SqlError(f"{clause} appears twice", sql=sql, span=token_span(tok), hint=f"keep one {clause} clause")
+                raise SqlError(
+                    f"{clause} appears twice", sql=sql, span=token_span(tok), hint=f"keep one {clause} clause"
+                )
             seen.add(clause)
             blank.append((tok.start, toks[k - 1].end + 1))
         j = k
@@ -310,12 +367,21 @@ def parse_statement(sql: str, span: Span | None = None) -> ParsedStatement:
         blank.append(w.span)
     select = _parse_sql(sql, _blank(sql, blank))
     return ParsedStatement(
-        sql=sql, kind=header["kind"], select=select, span=span,  # type: ignore[arg-type]
-        name=header.get("name"), name_span=header.get("name_span"),  # type: ignore[arg-type]
-        or_replace=bool(header.get("or_replace")), properties=header.get("properties", ()),  # type: ignore[arg-type]
-        window=parts.get("window"), grace=parts.get("grace"), emit=parts.get("emit"),  # type: ignore[arg-type]
-        emit_span=parts.get("emit_span"), withins=tuple(withins),  # type: ignore[arg-type]
-        partition_by=parts.get("partition_by", ()), partition_span=parts.get("partition_span"),  # type: ignore[arg-type]
+        sql=sql,
+        kind=header["kind"],
+        select=select,
+        span=span,  # type: ignore[arg-type]
+        name=header.get("name"),
+        name_span=header.get("name_span"),  # type: ignore[arg-type]
+        or_replace=bool(header.get("or_replace")),
+        properties=header.get("properties", ()),  # type: ignore[arg-type]
+        window=parts.get("window"),
+        grace=parts.get("grace"),
+        emit=parts.get("emit"),  # type: ignore[arg-type]
+        emit_span=parts.get("emit_span"),
+        withins=tuple(withins),  # type: ignore[arg-type]
+        partition_by=parts.get("partition_by", ()),
+        partition_span=parts.get("partition_span"),  # type: ignore[arg-type]
         tokens=tuple(toks),
     )
 

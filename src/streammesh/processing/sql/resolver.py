@@ -43,7 +43,7 @@ class ScopeSource:
 
 def _parts(node: exp.Expression) -> list[str]:
     if isinstance(node, exp.Dot):
-        return _parts(node.this) + [node.expression.name]
+        return [*_parts(node.this), node.expression.name]
     if isinstance(node, exp.Column):
         return [p.name for p in node.parts]
     return [node.name]
@@ -80,8 +80,13 @@ class Resolver(TypeRules):
 
     def wrap(self, node: exp.Expression) -> Expr:
         """An :class:`Expr` for an already resolved (sub)tree."""
-        return Expr(node, display_sql(node), node.meta.get("type", "any"), bool(node.meta.get("nullable", True)),
-                    self.refs(node))
+        return Expr(
+            node,
+            display_sql(node),
+            node.meta.get("type", "any"),
+            bool(node.meta.get("nullable", True)),
+            self.refs(node),
+        )
 
     def refs(self, node: exp.Expression) -> tuple[ColumnRef, ...]:
         by_alias = {s.alias: s.product.name for s in self.sources}
@@ -118,27 +123,43 @@ class Resolver(TypeRules):
         upper = path.upper()
         if upper in ("WINDOWSTART", "WINDOWEND"):
             if not self.windowed:
-                raise self.error(f"{upper} is only defined in a windowed TABLE", col,
-                                 "add a WINDOW clause (e.g. WINDOW TUMBLING (SIZE 1 HOUR)) or remove it")
-            return self.typed(exp.Column(this=exp.Identifier(this=WINDOW_START if upper == "WINDOWSTART" else WINDOW_END,
-                                                             quoted=True)), "timestamp", False, col)
+                raise self.error(
+                    f"{upper} is only defined in a windowed TABLE",
+                    col,
+                    "add a WINDOW clause (e.g. WINDOW TUMBLING (SIZE 1 HOUR)) or remove it",
+                )
+            return self.typed(
+                exp.Column(
+                    this=exp.Identifier(this=WINDOW_START if upper == "WINDOWSTART" else WINDOW_END, quoted=True)
+                ),
+                "timestamp",
+                False,
+                col,
+            )
         owners = [s for s in self.sources if s.product.field(path) is not None]
         if upper == "ROWTIME" and not owners:
             if len(self.sources) > 1:
-                raise self.error("ROWTIME is ambiguous in a join", col,
-                                 "qualify it with the source: " + " or ".join(f"{s.alias}.ROWTIME" for s in self.sources))
+                raise self.error(
+                    "ROWTIME is ambiguous in a join",
+                    col,
+                    "qualify it with the source: " + " or ".join(f"{s.alias}.ROWTIME" for s in self.sources),
+                )
             return self._field(self.sources[0], "ROWTIME", col)
         if len(owners) > 1:
             names = [f"{s.alias}.{s.product.field(path).path}" for s in owners]  # type: ignore[union-attr]
             where = " and ".join(f"{s.alias} ({s.product.name})" for s in owners)
-            raise self.error(f"column {path!r} is ambiguous: it is in {where}", col,
-                             "qualify it as " + " or ".join(names))
+            raise self.error(
+                f"column {path!r} is ambiguous: it is in {where}", col, "qualify it as " + " or ".join(names)
+            )
         if owners:
             return self._field(owners[0], path, col)
         if len(parts) > 1 and not any(s.product.field(parts[0]) for s in self.sources):
             aliases = [s.alias for s in self.sources]
-            raise self.error(f"unknown source {parts[0]!r} in {'.'.join(parts)!r}", col,
-                             did_you_mean(parts[0], aliases, listing="sources in scope"))
+            raise self.error(
+                f"unknown source {parts[0]!r} in {'.'.join(parts)!r}",
+                col,
+                did_you_mean(parts[0], aliases, listing="sources in scope"),
+            )
         if len(self.sources) == 1:
             return self._field(self.sources[0], path, col)
         pool = [f"{s.alias}.{f.path}" for s in self.sources for f in s.product.selectable()]
@@ -149,25 +170,35 @@ class Resolver(TypeRules):
             raise self.error(f"{src.alias}.* is only allowed in the SELECT list", col, "name the columns you need")
         info: FieldInfo | None = src.product.field(path)
         if info is None and path.upper() == "ROWTIME":
-            new = exp.Column(this=exp.Identifier(this=ROWTIME, quoted=True),
-                             table=exp.Identifier(this=src.alias, quoted=True))
+            new = exp.Column(
+                this=exp.Identifier(this=ROWTIME, quoted=True), table=exp.Identifier(this=src.alias, quoted=True)
+            )
             return self.typed(new, "timestamp", src.nullable, col)
         if info is None or "[]" in info.path:
             arrays = [f.path for f in src.product.fields if f.path.endswith("[]") or f.type == "array"]
             inside = next((a for a in arrays if path.startswith(a.removesuffix("[]") + ".")), None)
             if inside:
-                raise self.error(f"{path!r} is inside the array {inside!r} of {src.product.name}", col,
-                                 f"select the whole array {src.alias}.{inside}; per-item access is not supported")
+                raise self.error(
+                    f"{path!r} is inside the array {inside!r} of {src.product.name}",
+                    col,
+                    f"select the whole array {src.alias}.{inside}; per-item access is not supported",
+                )
             names = [f.path for f in src.product.selectable()]
-            raise self.error(f"unknown column {path!r} in {src.product.name} ({src.alias})", col,
-                             did_you_mean(path, names, listing=f"columns of {src.product.name}"))
-        new = exp.Column(this=exp.Identifier(this=info.path, quoted=True),
-                         table=exp.Identifier(this=src.alias, quoted=True))
+            raise self.error(
+                f"unknown column {path!r} in {src.product.name} ({src.alias})",
+                col,
+                did_you_mean(path, names, listing=f"columns of {src.product.name}"),
+            )
+        new = exp.Column(
+            this=exp.Identifier(this=info.path, quoted=True), table=exp.Identifier(this=src.alias, quoted=True)
+        )
         return self.typed(new, info.type, info.nullable or src.nullable, col)
 
     # --- helpers used by TypeRules ----------------------------------------------------------------------
 
-    def typed(self, node: exp.Expression, t: SqlType, nullable: bool, origin: exp.Expression | None = None) -> exp.Expression:
+    def typed(
+        self, node: exp.Expression, t: SqlType, nullable: bool, origin: exp.Expression | None = None
+    ) -> exp.Expression:
         """Record ``t``/``nullable`` on ``node`` (and the source position of ``origin``)."""
         if origin is not None and origin is not node:
             span = span_of(origin)

@@ -28,7 +28,7 @@ SAMPLES: tuple[SampleQuery, ...] = (
         name="analytics.orders_with_region",
         owner="@analytics-team",
         objective="Regional sales reporting needs each order with the customer's sales region, country and "
-                  "loyalty tier, without copying the customers' personal data.",
+        "loyalty tier, without copying the customers' personal data.",
         sql="""CREATE STREAM analytics.orders_with_region AS
 SELECT o.order_id, o.customer_id, o.status, o.channel, o.currency, o.total,
        c.region, c.country, c.loyalty_tier, o.updated_at
@@ -39,7 +39,7 @@ LEFT JOIN customers.profiles c ON o.customer_id = c.customer_id""",
         name="sales.high_value_orders",
         owner="@sales-team",
         objective="The fraud and VIP-service desk reviews every placed order worth 1,000 or more, or with 20 "
-                  "or more units, within minutes of checkout.",
+        "or more units, within minutes of checkout.",
         sql="""CREATE STREAM sales.high_value_orders AS
 SELECT order_id, customer_id, channel, currency, total, item_count, delivery_country, placed_at
 FROM sales.orders
@@ -49,7 +49,7 @@ WHERE status = 'placed' AND (total >= 1000 OR item_count >= 20)""",
         name="analytics.revenue_by_category",
         owner="@analytics-team",
         objective="Merchandising follows revenue, units and orders per product category and currency, hour by "
-                  "hour; an hour is final ten minutes after it ends.",
+        "hour; an hour is final ten minutes after it ends.",
         sql="""CREATE TABLE analytics.revenue_by_category AS
 SELECT category, currency, WINDOWSTART AS hour_start, WINDOWEND AS hour_end,
        SUM(line_total) AS revenue, SUM(quantity) AS units, COUNT_DISTINCT(order_id) AS orders
@@ -62,7 +62,7 @@ EMIT FINAL""",
         name="customers.dach_customers",
         owner="@customers-team",
         objective="The DACH regional team may only see its own customers: a table of the current profile of "
-                  "every customer in the DACH region, still classified as personal data.",
+        "every customer in the DACH region, still classified as personal data.",
         sql="""CREATE TABLE customers.dach_customers AS
 SELECT customer_id, first_name, last_name, email, phone, address, country, preferred_language,
        loyalty_tier, marketing_opt_in, status, updated_at
@@ -73,8 +73,8 @@ WHERE region = 'DACH'""",
         name="analytics.shrinkage_watch",
         owner="@analytics-team",
         objective="Loss prevention compares, per warehouse, SKU and day, the units that left for customer "
-                  "orders with the invoices finance raised and the returns booked back in: units shipped but "
-                  "never invoiced, and write-offs, point at shrinkage.",
+        "orders with the invoices finance raised and the returns booked back in: units shipped but "
+        "never invoiced, and write-offs, point at shrinkage.",
         sql="""CREATE STREAM analytics.dispatches_invoiced AS
 SELECT d.dispatch_id, d.warehouse_id, d.sku, d.quantity, d.reason, d.order_id, d.shipment_id,
        r.invoice_id, d.dispatched_at

@@ -41,12 +41,36 @@ SqlType = Literal["string", "int", "double", "boolean", "timestamp", "date", "ar
 SQL_TYPES: tuple[SqlType, ...] = ("string", "int", "double", "boolean", "timestamp", "date", "array", "record", "any")
 NUMERIC: frozenset[str] = frozenset({"int", "double"})
 
-_INTS = {"integer", "int", "long", "int8", "int16", "int32", "int64", "uint32", "uint64", "sint32", "sint64",
-         "fixed32", "fixed64", "sfixed32", "sfixed64", "short", "byte"}
+_INTS = {
+    "integer",
+    "int",
+    "long",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint32",
+    "uint64",
+    "sint32",
+    "sint64",
+    "fixed32",
+    "fixed64",
+    "sfixed32",
+    "sfixed64",
+    "short",
+    "byte",
+}
 _DOUBLES = {"number", "double", "float", "decimal"}
 _STRINGS = {"string", "enum", "bytes", "fixed", "str", "text", "uuid"}
-_TIMESTAMP_LOGICAL = {"date-time", "timestamp-millis", "timestamp-micros", "local-timestamp-millis",
-                      "local-timestamp-micros", "google.protobuf.Timestamp", "Timestamp"}
+_TIMESTAMP_LOGICAL = {
+    "date-time",
+    "timestamp-millis",
+    "timestamp-micros",
+    "local-timestamp-millis",
+    "local-timestamp-micros",
+    "google.protobuf.Timestamp",
+    "Timestamp",
+}
 _ATOM = re.compile(r"^(?P<base>[A-Za-z_][\w.]*)(?:\((?P<fmt>[^)]*)\))?$")
 
 
@@ -96,7 +120,7 @@ def from_schema_type(type_name: str, *, enums: frozenset[str] = frozenset()) -> 
     """
     if type_name.startswith(("array", "map<", "repeated ")):
         return _atom(type_name, enums=enums) or "any", False
-    parts = [p for p in type_name.split("|")]
+    parts = list(type_name.split("|"))
     nullable = any(p.strip() == "null" for p in parts)
     kinds = {k for k in (_atom(p, enums=enums) for p in parts) if k is not None}
     if len(kinds) == 1:
@@ -107,11 +131,11 @@ def from_schema_type(type_name: str, *, enums: frozenset[str] = frozenset()) -> 
 
 
 _SQL_NAMES: dict[str, SqlType] = {
-    **{n: "int" for n in ("INT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "UBIGINT", "UINT", "HUGEINT", "INT128")},
-    **{n: "double" for n in ("DOUBLE", "FLOAT", "DECIMAL", "REAL", "NUMERIC", "BIGDECIMAL")},
-    **{n: "string" for n in ("TEXT", "VARCHAR", "CHAR", "NVARCHAR", "NCHAR", "STRING")},
+    **dict.fromkeys(("INT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "UBIGINT", "UINT", "HUGEINT", "INT128"), "int"),
+    **dict.fromkeys(("DOUBLE", "FLOAT", "DECIMAL", "REAL", "NUMERIC", "BIGDECIMAL"), "double"),
+    **dict.fromkeys(("TEXT", "VARCHAR", "CHAR", "NVARCHAR", "NCHAR", "STRING"), "string"),
     "BOOLEAN": "boolean",
-    **{n: "timestamp" for n in ("TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMPLTZ", "DATETIME", "TIMESTAMP_MS")},
+    **dict.fromkeys(("TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMPLTZ", "DATETIME", "TIMESTAMP_MS"), "timestamp"),
     "DATE": "date",
 }
 
@@ -164,8 +188,15 @@ def json_schema_of(t: SqlType, *, nullable: bool) -> dict[str, Any]:
 
 
 _DUCKDB: dict[str, str] = {
-    "string": "VARCHAR", "int": "BIGINT", "double": "DOUBLE", "boolean": "BOOLEAN", "timestamp": "TIMESTAMP",
-    "date": "DATE", "array": "JSON", "record": "JSON", "any": "JSON",
+    "string": "VARCHAR",
+    "int": "BIGINT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "array": "JSON",
+    "record": "JSON",
+    "any": "JSON",
 }
 
 
@@ -177,6 +208,14 @@ def duckdb_type(t: SqlType) -> str:
 
 def describe(t: SqlType) -> str:
     """``t`` in words, for error messages (``a number``, ``text``...)."""
-    return {"string": "text", "int": "an integer", "double": "a number", "boolean": "true/false",
-            "timestamp": "a timestamp", "date": "a date", "array": "an array", "record": "a record",
-            "any": "a value of unknown type"}[t]
+    return {
+        "string": "text",
+        "int": "an integer",
+        "double": "a number",
+        "boolean": "true/false",
+        "timestamp": "a timestamp",
+        "date": "a date",
+        "array": "an array",
+        "record": "a record",
+        "any": "a value of unknown type",
+    }[t]

@@ -41,12 +41,30 @@ _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
 _EXTRACT_UNITS = set(TIME_UNITS) | {"DOW", "DAYOFWEEK", "DOY", "DAYOFYEAR", "EPOCH", "ISODOW"}
 # name -> (min args, max args, argument kinds); kinds: s=string, n=number, t=timestamp/date, x=any scalar
 _SIGNATURES: dict[str, tuple[int, int, str]] = {
-    "UPPER": (1, 1, "s"), "LOWER": (1, 1, "s"), "TRIM": (1, 1, "s"), "LENGTH": (1, 1, "s"), "MASK": (1, 1, "s"),
-    "SUBSTRING": (2, 3, "snn"), "REPLACE": (3, 3, "sss"), "CONCAT": (1, 99, "x" * 99), "ABS": (1, 1, "n"),
-    "ROUND": (1, 2, "nn"), "CEIL": (1, 1, "n"), "HASH": (1, 1, "x"), "PARSE_TIMESTAMP": (1, 2, "ss"),
-    "FROM_UNIXTIME": (1, 1, "n"), "COUNT": (0, 1, "x"), "COUNT_DISTINCT": (1, 1, "x"), "SUM": (1, 1, "n"),
-    "AVG": (1, 1, "n"), "MIN": (1, 1, "x"), "MAX": (1, 1, "x"), "LATEST_BY_OFFSET": (1, 1, "x"),
-    "EARLIEST_BY_OFFSET": (1, 1, "x"), "TOPK": (2, 2, "xn"), "COALESCE": (1, 99, "x" * 99),
+    "UPPER": (1, 1, "s"),
+    "LOWER": (1, 1, "s"),
+    "TRIM": (1, 1, "s"),
+    "LENGTH": (1, 1, "s"),
+    "MASK": (1, 1, "s"),
+    "SUBSTRING": (2, 3, "snn"),
+    "REPLACE": (3, 3, "sss"),
+    "CONCAT": (1, 99, "x" * 99),
+    "ABS": (1, 1, "n"),
+    "ROUND": (1, 2, "nn"),
+    "CEIL": (1, 1, "n"),
+    "HASH": (1, 1, "x"),
+    "PARSE_TIMESTAMP": (1, 2, "ss"),
+    "FROM_UNIXTIME": (1, 1, "n"),
+    "COUNT": (0, 1, "x"),
+    "COUNT_DISTINCT": (1, 1, "x"),
+    "SUM": (1, 1, "n"),
+    "AVG": (1, 1, "n"),
+    "MIN": (1, 1, "x"),
+    "MAX": (1, 1, "x"),
+    "LATEST_BY_OFFSET": (1, 1, "x"),
+    "EARLIEST_BY_OFFSET": (1, 1, "x"),
+    "TOPK": (2, 2, "xn"),
+    "COALESCE": (1, 99, "x" * 99),
 }
 _KIND_WORDS = {"s": "text", "n": "a number", "t": "a timestamp", "x": "a single value"}
 
@@ -82,11 +100,17 @@ class TypeRules:
         if isinstance(node, exp.Null):
             return self.typed(node, "any", True)
         if isinstance(node, (exp.Subquery, exp.Select, exp.Exists, exp.SetOperation)):
-            raise self.error("subqueries are not supported", node,
-                             "create the inner result as its own STREAM or TABLE, then JOIN it on its key")
+            raise self.error(
+                "subqueries are not supported",
+                node,
+                "create the inner result as its own STREAM or TABLE, then JOIN it on its key",
+            )
         if isinstance(node, exp.Window):
-            raise self.error("window functions (OVER …) are not supported", node,
-                             "aggregate per key with GROUP BY and a WINDOW clause in a CREATE TABLE")
+            raise self.error(
+                "window functions (OVER …) are not supported",
+                node,
+                "aggregate per key with GROUP BY and a WINDOW clause in a CREATE TABLE",
+            )
         if isinstance(node, _ARITHMETIC):
             return self._arithmetic(node, in_aggregate)
         if isinstance(node, exp.DPipe):
@@ -127,23 +151,36 @@ class TypeRules:
             left = self._expect(self._child(node.this, in_aggregate), "s", "LIKE")
             self._expect(self._child(node.expression, in_aggregate), "s", "LIKE")
             return self.typed(node, "boolean", _n(left))
-        if isinstance(node, exp.Dot) and all(isinstance(p, (exp.Column, exp.Dot, exp.Identifier))
-                                             for p in (node.this, node.expression)):
+        if isinstance(node, exp.Dot) and all(
+            isinstance(p, (exp.Column, exp.Dot, exp.Identifier)) for p in (node.this, node.expression)
+        ):
             return self.column(node)
         if isinstance(node, exp.Bracket):
-            raise self.error("indexing an array (x[i]) is not supported", node,
-                             "select the whole array; read per-item data from a product with one record per item "
-                             "(e.g. sales.order_lines)")
+            raise self.error(
+                "indexing an array (x[i]) is not supported",
+                node,
+                "select the whole array; read per-item data from a product with one record per item "
+                "(e.g. sales.order_lines)",
+            )
         if isinstance(node, (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentTime, exp.Rand)):
-            raise self.error(f"{node.sql_name()} is not supported: a result must not depend on when it is computed",
-                             node, "use ROWTIME, the record's event time (a replay then gives the same result)")
+            raise self.error(
+                f"{node.sql_name()} is not supported: a result must not depend on when it is computed",
+                node,
+                "use ROWTIME, the record's event time (a replay then gives the same result)",
+            )
         if isinstance(node, exp.Interval):
-            raise self.error("an INTERVAL can only be added to or subtracted from a timestamp", node,
-                             "write e.g. ROWTIME + INTERVAL '1' HOUR")
+            raise self.error(
+                "an INTERVAL can only be added to or subtracted from a timestamp",
+                node,
+                "write e.g. ROWTIME + INTERVAL '1' HOUR",
+            )
         if isinstance(node, exp.Func):
             return self._call(node, in_aggregate)
-        raise self.error(f"{node.key.upper()} is not supported in streaming SQL", node,
-                         "see docs/sql.md for the supported operators and functions")
+        raise self.error(
+            f"{node.key.upper()} is not supported in streaming SQL",
+            node,
+            "see docs/sql.md for the supported operators and functions",
+        )
 
     # --- pieces -----------------------------------------------------------------------------------------
 
@@ -155,34 +192,58 @@ class TypeRules:
 
     def _expect(self: Resolver, node: exp.Expression, kind: str, what: str) -> exp.Expression:
         t = _t(node)
-        ok = t == "any" or (kind == "s" and t == "string") or (kind == "n" and t in NUMERIC) or (
-            kind == "t" and t in ("timestamp", "date")) or (kind == "x" and t not in ("array", "record"))
+        ok = (
+            t == "any"
+            or (kind == "s" and t == "string")
+            or (kind == "n" and t in NUMERIC)
+            or (kind == "t" and t in ("timestamp", "date"))
+            or (kind == "x" and t not in ("array", "record"))
+        )
         if not ok:
             shown = display_sql(node)
-            fix = {"s": f"CAST({shown} AS STRING)", "n": f"EXTRACT(EPOCH FROM {shown}) for seconds" if t in (
-                       "timestamp", "date") else f"CAST({shown} AS DOUBLE) if it holds numbers as text",
-                   "t": f"PARSE_TIMESTAMP({shown})", "x": f"select {shown} on its own"}[kind]
-            raise self.error(f"{what} needs {_KIND_WORDS[kind]}, but {shown} is {describe(t)}", node,
-                             f"use {fix}" + (f"; COUNT({shown}) counts values" if what in ("SUM", "AVG") else ""))
+            fix = {
+                "s": f"CAST({shown} AS STRING)",
+                "n": f"EXTRACT(EPOCH FROM {shown}) for seconds"
+                if t in ("timestamp", "date")
+                else f"CAST({shown} AS DOUBLE) if it holds numbers as text",
+                "t": f"PARSE_TIMESTAMP({shown})",
+                "x": f"select {shown} on its own",
+            }[kind]
+            raise self.error(
+                f"{what} needs {_KIND_WORDS[kind]}, but {shown} is {describe(t)}",
+                node,
+                f"use {fix}" + (f"; COUNT({shown}) counts values" if what in ("SUM", "AVG") else ""),
+            )
         return node
 
     def _boolean(self: Resolver, node: exp.Expression, what: str) -> exp.Expression:
         if _t(node) not in ("boolean", "any"):
-            raise self.error(f"{what} needs a true/false condition, but {display_sql(node)} is {describe(_t(node))}",
-                             node, "compare it, e.g. x = 'value' or x > 0")
+            raise self.error(
+                f"{what} needs a true/false condition, but {display_sql(node)} is {describe(_t(node))}",
+                node,
+                "compare it, e.g. x = 'value' or x > 0",
+            )
         return node
 
     def _comparable(self: Resolver, left: exp.Expression, right: exp.Expression, node: exp.Expression) -> None:
         a, b = _t(left), _t(right)
-        literal_time = any(isinstance(x, exp.Literal) and x.is_string and _t(y) in ("timestamp", "date")
-                           for x, y in ((left, right), (right, left)))
+        literal_time = any(
+            isinstance(x, exp.Literal) and x.is_string and _t(y) in ("timestamp", "date")
+            for x, y in ((left, right), (right, left))
+        )
         if comparable(a, b) or literal_time:
             return
         ls, rs = display_sql(left), display_sql(right)
-        fix = (f"{ls} = '{right.name}'" if isinstance(right, exp.Literal) and a == "string"
-               else f"CAST({ls} AS {'DOUBLE' if b in NUMERIC else 'STRING'})")
-        raise self.error(f"type mismatch: cannot compare {ls} ({describe(a)}) with {rs} ({describe(b)})", node,
-                         f"compare values of the same type, e.g. {fix}")
+        fix = (
+            f"{ls} = '{right.name}'"
+            if isinstance(right, exp.Literal) and a == "string"
+            else f"CAST({ls} AS {'DOUBLE' if b in NUMERIC else 'STRING'})"
+        )
+        raise self.error(
+            f"type mismatch: cannot compare {ls} ({describe(a)}) with {rs} ({describe(b)})",
+            node,
+            f"compare values of the same type, e.g. {fix}",
+        )
 
     def _arithmetic(self: Resolver, node: exp.Expression, in_aggregate: str | None) -> exp.Expression:
         op = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%"}[node.key]
@@ -192,11 +253,17 @@ class TypeRules:
         left, right = self._child(node.this, in_aggregate), self._child(node.expression, in_aggregate)
         for side in (left, right):
             if _t(side) == "string":
-                raise self.error(f"type mismatch: '{op}' needs numbers, but {display_sql(side)} is text", side,
-                                 "join text with CONCAT(a, b) or a || b; or CAST(x AS DOUBLE) if it holds a number")
+                raise self.error(
+                    f"type mismatch: '{op}' needs numbers, but {display_sql(side)} is text",
+                    side,
+                    "join text with CONCAT(a, b) or a || b; or CAST(x AS DOUBLE) if it holds a number",
+                )
             self._expect(side, "n", f"'{op}'")
-        t: SqlType = "double" if op == "/" or "double" in (_t(left), _t(right)) else (
-            "int" if _t(left) == _t(right) == "int" else "any")
+        t: SqlType = (
+            "double"
+            if op == "/" or "double" in (_t(left), _t(right))
+            else ("int" if _t(left) == _t(right) == "int" else "any")
+        )
         return self.typed(node, t, _n(left) or _n(right) or op in ("/", "%"))
 
     def _bad_cast(self: Resolver, node: exp.Expression, inner: exp.Expression) -> SqlError:
@@ -207,8 +274,12 @@ class TypeRules:
             m = re.compile(r"\s+AS\s+([A-Za-z_][\w ]*?)\s*(?:\(|\))", re.IGNORECASE).match(self.sql, after.end)
             if m:
                 written, span = m.group(1), Span(m.start(1), m.end(1))
-        return SqlError(f"cannot CAST to {written}", sql=self.sql, span=span,
-                        hint="cast to STRING, BIGINT, INT, DOUBLE, BOOLEAN, TIMESTAMP or DATE")
+        return SqlError(
+            f"cannot CAST to {written}",
+            sql=self.sql,
+            span=span,
+            hint="cast to STRING, BIGINT, INT, DOUBLE, BOOLEAN, TIMESTAMP or DATE",
+        )
 
     def _time_unit(self: Resolver, unit: Any, node: exp.Expression, allowed: set[str] | tuple[str, ...]) -> None:
         name = str(getattr(unit, "name", unit) or "").upper().removesuffix("S")
@@ -218,12 +289,16 @@ class TypeRules:
     def _call(self: Resolver, node: exp.Func, in_aggregate: str | None) -> exp.Expression:
         name = self.call_name(node) or "?"
         if name not in SCALARS | AGGREGATES:
-            raise self.error(f"unknown function {name}", node, did_you_mean(name, supported_functions(),
-                                                                             listing="supported functions"))
+            raise self.error(
+                f"unknown function {name}",
+                node,
+                did_you_mean(name, supported_functions(), listing="supported functions"),
+            )
         if name in AGGREGATES:
             if in_aggregate:
-                raise self.error(f"aggregate {name} cannot be nested inside {in_aggregate}", node,
-                                 "aggregate the column directly")
+                raise self.error(
+                    f"aggregate {name} cannot be nested inside {in_aggregate}", node, "aggregate the column directly"
+                )
             if not self.aggregates_allowed:
                 raise self.error(f"aggregate {name} is not allowed in {self.clause}", node, self.aggregate_hint or None)
             in_aggregate = name
@@ -260,8 +335,11 @@ class TypeRules:
         lo, hi, kinds = _SIGNATURES.get(name, (1, 1, "n"))
         if not lo <= len(args) <= hi:
             want = str(lo) if lo == hi else f"{lo} to {hi}" if hi < 99 else f"at least {lo}"
-            raise self.error(f"{name} takes {want} argument{'s' if hi != 1 else ''}, got {len(args)}", node,
-                             "see docs/sql.md#functions")
+            raise self.error(
+                f"{name} takes {want} argument{'s' if hi != 1 else ''}, got {len(args)}",
+                node,
+                "see docs/sql.md#functions",
+            )
         typed_args = [self._expect(self._child(a, in_aggregate), kinds[i], name) for i, a in enumerate(args)]
         types = [_t(a) for a in typed_args]
         any_null = any(_n(a) for a in typed_args)
@@ -277,9 +355,18 @@ class TypeRules:
                 self._comparable(typed_args[0], other, node)
             return self.typed(node, common_type(types), all(_n(a) for a in typed_args))
         result: dict[str, SqlType] = {
-            "UPPER": "string", "LOWER": "string", "TRIM": "string", "MASK": "string", "SUBSTRING": "string",
-            "REPLACE": "string", "CONCAT": "string", "HASH": "string", "LENGTH": "int", "AVG": "double",
-            "PARSE_TIMESTAMP": "timestamp", "FROM_UNIXTIME": "timestamp",
+            "UPPER": "string",
+            "LOWER": "string",
+            "TRIM": "string",
+            "MASK": "string",
+            "SUBSTRING": "string",
+            "REPLACE": "string",
+            "CONCAT": "string",
+            "HASH": "string",
+            "LENGTH": "int",
+            "AVG": "double",
+            "PARSE_TIMESTAMP": "timestamp",
+            "FROM_UNIXTIME": "timestamp",
         }
         t = result.get(name, types[0] if types else "any")
         if name == "ROUND" and len(args) == 2:

@@ -83,7 +83,7 @@ class AvroCodec(BaseCodec):
         # already-failing path, ask the validator, which gives field paths
         try:
             issues = self.schema.validate(value)
-        except Exception:  # noqa: BLE001 - the validator may choke on the same value; keep fastavro's reason
+        except Exception:
             issues = []
         if issues:
             return CodecError(f"value does not fit Avro schema {name}: {'; '.join(str(i) for i in issues[:3])}")

@@ -184,7 +184,6 @@ class ProtobufCodec(BaseCodec):
         convert = codec._decoders.for_message(msg.DESCRIPTOR)
         return result if convert is None else convert(result)  # type: ignore[no-any-return]
 
-
     def event_reader(self, *, writer: Schema, reader: Schema | None) -> Callable[[bytes], Any]:
         """Read the message indexes after the header, then the message they name."""
         decode = self.decode

@@ -98,7 +98,7 @@ class _FileBuilder:
                     return candidate
         raise SchemaError(
             f"unknown type {type_name!r} in {where}: declare it in this file or import it "
-            "(well-known types only, e.g. import \"google/protobuf/timestamp.proto\")"
+            '(well-known types only, e.g. import "google/protobuf/timestamp.proto")'
         )
 
     def message(self, msg: ast.Message, parent_scope: str) -> descriptor_pb2.DescriptorProto:
@@ -266,10 +266,10 @@ def build_file(text: str) -> tuple[descriptor_pool.DescriptorPool, descriptor_pb
     """
     try:
         parsed = Parser().parse(text)
-    except Exception as e:  # noqa: BLE001 - the parser raises its own error types with line/column
+    except Exception as e:
         raise SchemaError(f"invalid .proto definition: {e}") from None
     if parsed.edition:
-        raise SchemaError(f"protobuf editions ({parsed.edition}) are not supported; use syntax = \"proto3\"")
+        raise SchemaError(f'protobuf editions ({parsed.edition}) are not supported; use syntax = "proto3"')
     package = next((el.name for el in parsed.file_elements if isinstance(el, ast.Package)), "")
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     proto = descriptor_pb2.FileDescriptorProto(

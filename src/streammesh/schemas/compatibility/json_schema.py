@@ -187,7 +187,7 @@ class _Checker:
         self._add(path, "enum", msg, r, w)
 
     def _keyword(self, kw: str, r: dict[str, Any], w: dict[str, Any], path: str) -> None:
-        if kw not in r or isinstance(r[kw], bool) and kw != "uniqueItems":
+        if kw not in r or (isinstance(r[kw], bool) and kw != "uniqueItems"):
             return
         rv, wv = r[kw], w.get(kw)
         if kw in LOWER_BOUNDS:

@@ -35,8 +35,14 @@ __all__ = ["AvroValues"]
 
 _MAX_DEPTH = 8
 _INT_RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
-_TIMESTAMP_SCALE = {"timestamp-millis": 1, "local-timestamp-millis": 1, "timestamp-micros": 1000,
-                    "local-timestamp-micros": 1000, "timestamp-nanos": 1_000_000, "local-timestamp-nanos": 1_000_000}
+_TIMESTAMP_SCALE = {
+    "timestamp-millis": 1,
+    "local-timestamp-millis": 1,
+    "timestamp-micros": 1000,
+    "local-timestamp-micros": 1000,
+    "timestamp-nanos": 1_000_000,
+    "local-timestamp-nanos": 1_000_000,
+}
 
 
 def _collect_named(t: Any, out: dict[str, Any]) -> None:
@@ -89,31 +95,38 @@ class AvroValues:
             out = {}
             for f in t.get("fields", []):
                 p = f"{path}.{f['name']}" if path else f["name"]
-                out[f["name"]] = self._value(f["type"], p, name=f["name"], doc=str(f.get("doc", "")), owner=short,
-                                             depth=depth + 1)
+                out[f["name"]] = self._value(
+                    f["type"], p, name=f["name"], doc=str(f.get("doc", "")), owner=short, depth=depth + 1
+                )
             return out
         if kind == "enum":
             preferred = preferred_choice(ctx, name, t["symbols"])
             return preferred if preferred is not None else ctx.pick(t["symbols"])
         if kind == "array":
             n = 0 if depth > _MAX_DEPTH else item_count(ctx, *(rule.lengths(0, None) if rule else (0, None)))
-            return [self._value(t["items"], f"{path}[]", name=singular(name), doc="", owner=owner or name,
-                                depth=depth + 1) for _ in range(n)]
+            return [
+                self._value(t["items"], f"{path}[]", name=singular(name), doc="", owner=owner or name, depth=depth + 1)
+                for _ in range(n)
+            ]
         if kind == "map":
             n = 0 if depth > _MAX_DEPTH else ctx.rng.randint(1, 3)
-            return {ctx.faker("en_US").word() + str(i): self._value(t["values"], f"{path}.*", name=singular(name),
-                                                                    doc="", owner=owner, depth=depth + 1)
-                    for i in range(n)}
+            return {
+                ctx.faker("en_US").word() + str(i): self._value(
+                    t["values"], f"{path}.*", name=singular(name), doc="", owner=owner, depth=depth + 1
+                )
+                for i in range(n)
+            }
         if kind == "fixed":
             return make_bytes(ctx, int(t["size"]))
         return self._primitive(str(kind), rule, name=name, doc=doc, owner=owner)
 
-    def _union(self, branches: list[Any], path: str, rule: FieldRule | None, *, name: str, doc: str, owner: str,
-               depth: int) -> Any:
+    def _union(
+        self, branches: list[Any], path: str, rule: FieldRule | None, *, name: str, doc: str, owner: str, depth: int
+    ) -> Any:
         others = [b for b in branches if b != "null"]
-        if "null" in branches and (not others or (
-            not (rule and rule.not_null) and (depth > _MAX_DEPTH or self.ctx.chance(self.ctx.null_rate))
-        )):
+        if "null" in branches and (
+            not others or (not (rule and rule.not_null) and (depth > _MAX_DEPTH or self.ctx.chance(self.ctx.null_rate)))
+        ):
             return None
         return self._value(self.ctx.pick(others), path, name=name, doc=doc, owner=owner, depth=depth)
 
@@ -125,11 +138,15 @@ class AvroValues:
             return make_bool(ctx, name)
         if kind in _INT_RANGES or kind in ("float", "double"):
             lo, hi = _INT_RANGES.get(kind, (None, None))
-            return make_number(ctx, NumberSpec(
-                name=name, integer=kind in _INT_RANGES,
-                minimum=tighter(lo, rule.min if rule else None, max),
-                maximum=tighter(hi, rule.max if rule else None, min),
-            ))
+            return make_number(
+                ctx,
+                NumberSpec(
+                    name=name,
+                    integer=kind in _INT_RANGES,
+                    minimum=tighter(lo, rule.min if rule else None, max),
+                    maximum=tighter(hi, rule.max if rule else None, min),
+                ),
+            )
         if kind == "bytes":
             return make_bytes(ctx)
         return make_string(ctx, string_spec(rule, name=name, doc=doc, owner=owner))
@@ -158,11 +175,15 @@ class AvroValues:
         limit = (10**precision - 1) / 10**scale  # the largest magnitude the precision allows
         if t.get("type") == "fixed":  # and what the fixed size can hold, as a two's-complement integer
             limit = min(limit, (2 ** (8 * int(t["size"]) - 1) - 1) / 10**scale)
-        number = make_number(self.ctx, NumberSpec(
-            name=name, minimum=tighter(-limit, rule.min if rule else None, max),
-            maximum=tighter(limit, rule.max if rule else None, min),
-        ))
+        number = make_number(
+            self.ctx,
+            NumberSpec(
+                name=name,
+                minimum=tighter(-limit, rule.min if rule else None, max),
+                maximum=tighter(limit, rule.max if rule else None, min),
+            ),
+        )
         quantum = Decimal(1).scaleb(-scale)
         value = Decimal(repr(float(number))).quantize(quantum)
-        max_value = (Decimal(10**precision - 1) * quantum)
+        max_value = Decimal(10**precision - 1) * quantum
         return max(min(value, max_value), -max_value)

@@ -78,7 +78,10 @@ class ValueGenerator:
             ) from None
         self.schema = schema
         self.ctx = Context(
-            seed=seed, now=now, rules=normalise_rules(rules, schema), optional_rate=optional_rate,
+            seed=seed,
+            now=now,
+            rules=normalise_rules(rules, schema),
+            optional_rate=optional_rate,
             null_rate=null_rate,
         )
         self._builder: ValueBuilder = builder_class(schema, self.ctx)

@@ -110,22 +110,36 @@ class JsonSchemaValues:
         if kind == "array":
             return self._array(node, path, name=name, owner=owner, doc=doc, depth=depth)
         if kind in ("integer", "number"):
-            return make_number(ctx, NumberSpec(
-                name=name, integer=kind == "integer",
-                minimum=tighter(node.get("minimum"), rule.min if rule else None, max),
-                maximum=tighter(node.get("maximum"), rule.max if rule else None, min),
-                exclusive_minimum=node.get("exclusiveMinimum"), exclusive_maximum=node.get("exclusiveMaximum"),
-                multiple_of=node.get("multipleOf"),
-            ))
+            return make_number(
+                ctx,
+                NumberSpec(
+                    name=name,
+                    integer=kind == "integer",
+                    minimum=tighter(node.get("minimum"), rule.min if rule else None, max),
+                    maximum=tighter(node.get("maximum"), rule.max if rule else None, min),
+                    exclusive_minimum=node.get("exclusiveMinimum"),
+                    exclusive_maximum=node.get("exclusiveMaximum"),
+                    multiple_of=node.get("multipleOf"),
+                ),
+            )
         if kind == "boolean":
             return make_bool(ctx, name)
         patterns = tuple(p for p in (rule.pattern if rule else None, node.get("pattern")) if p)
         lo, hi = int(node.get("minLength", 0)), node.get("maxLength")
         if rule is not None:
             lo, hi = rule.lengths(lo, hi)
-        return make_string(ctx, StringSpec(
-            name=name, doc=doc, owner=owner, format=node.get("format"), patterns=patterns, min_length=lo, max_length=hi,
-        ))
+        return make_string(
+            ctx,
+            StringSpec(
+                name=name,
+                doc=doc,
+                owner=owner,
+                format=node.get("format"),
+                patterns=patterns,
+                min_length=lo,
+                max_length=hi,
+            ),
+        )
 
     def _null_now(self, rule: FieldRule | None, depth: int) -> bool:
         if rule is not None and rule.not_null:
@@ -154,8 +168,7 @@ class JsonSchemaValues:
             return ["number"]
         return ["string"]
 
-    def _branch(self, node: dict[str, Any], key: str, path: str, *, name: str, owner: str, doc: str,
-                depth: int) -> Any:
+    def _branch(self, node: dict[str, Any], key: str, path: str, *, name: str, owner: str, doc: str, depth: int) -> Any:
         rest = {k: v for k, v in node.items() if k != key}
         branches = list(node[key])
         # a null branch is taken as often as any nullable field is null, not once per branch
@@ -199,13 +212,15 @@ class JsonSchemaValues:
             # a map: a few entries with word keys
             for _ in range(ctx.rng.randint(max(1, int(node.get("minProperties", 1))), 3)):
                 key = ctx.faker("en_US").word()
-                out[key] = self._node(extra, f"{path}.*" if path else "*", name=singular(name), owner=owner,
-                                      doc="", depth=depth + 1)
+                out[key] = self._node(
+                    extra, f"{path}.*" if path else "*", name=singular(name), owner=owner, doc="", depth=depth + 1
+                )
         required_missing = [r for r in required if r not in out and r not in props]
         for key in required_missing:  # required names without a property schema: anything goes
             p = f"{path}.{key}" if path else key
-            out[key] = self._node(extra if isinstance(extra, dict) else {}, p, name=key, owner=owner, doc="",
-                                  depth=depth + 1)
+            out[key] = self._node(
+                extra if isinstance(extra, dict) else {}, p, name=key, owner=owner, doc="", depth=depth + 1
+            )
         return out
 
     def _array(self, node: dict[str, Any], path: str, *, name: str, owner: str, doc: str, depth: int) -> list[Any]:

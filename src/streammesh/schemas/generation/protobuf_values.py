@@ -34,14 +34,22 @@ __all__ = ["ProtobufValues"]
 
 _MAX_DEPTH = 8
 _INTS: dict[str, tuple[int, int]] = {
-    **{t: (-(2**31), 2**31 - 1) for t in ("int32", "sint32", "sfixed32")},
-    **{t: (0, 2**32 - 1) for t in ("uint32", "fixed32")},
-    **{t: (-(2**63), 2**63 - 1) for t in ("int64", "sint64", "sfixed64")},
-    **{t: (0, 2**64 - 1) for t in ("uint64", "fixed64")},
+    **dict.fromkeys(("int32", "sint32", "sfixed32"), (-(2**31), 2**31 - 1)),
+    **dict.fromkeys(("uint32", "fixed32"), (0, 2**32 - 1)),
+    **dict.fromkeys(("int64", "sint64", "sfixed64"), (-(2**63), 2**63 - 1)),
+    **dict.fromkeys(("uint64", "fixed64"), (0, 2**64 - 1)),
 }
-_WRAPPERS = {"DoubleValue": "double", "FloatValue": "float", "Int64Value": "int64", "UInt64Value": "uint64",
-             "Int32Value": "int32", "UInt32Value": "uint32", "BoolValue": "bool", "StringValue": "string",
-             "BytesValue": "bytes"}
+_WRAPPERS = {
+    "DoubleValue": "double",
+    "FloatValue": "float",
+    "Int64Value": "int64",
+    "UInt64Value": "uint64",
+    "Int32Value": "int32",
+    "UInt32Value": "uint32",
+    "BoolValue": "bool",
+    "StringValue": "string",
+    "BytesValue": "bytes",
+}
 _OMIT = object()
 
 
@@ -90,7 +98,7 @@ class ProtobufValues:
     def _resolve(self, scope: str, type_name: str) -> tuple[str, str] | None:
         name = type_name.lstrip(".")
         if self._package and name.startswith(self._package + "."):
-            name = name[len(self._package) + 1:]
+            name = name[len(self._package) + 1 :]
         return self.schema._resolve(scope, name)
 
     def _message(self, full: str, path: str, depth: int) -> dict[str, Any]:
@@ -111,14 +119,17 @@ class ProtobufValues:
                 continue
             rule = ctx.rule(_join(path, el.name))
             required = getattr(el, "cardinality", None) == ast.FieldCardinality.REQUIRED
-            if required or (rule is not None and rule.required) or (
-                depth <= _MAX_DEPTH and ctx.chance(ctx.optional_rate)
+            if (
+                required
+                or (rule is not None and rule.required)
+                or (depth <= _MAX_DEPTH and ctx.chance(ctx.optional_rate))
             ):
                 self._set(out, full, el, path, docs, owner, depth)
         return out
 
-    def _set(self, out: dict[str, Any], scope: str, f: Any, path: str, docs: dict[str, str], owner: str,
-             depth: int) -> None:
+    def _set(
+        self, out: dict[str, Any], scope: str, f: Any, path: str, docs: dict[str, str], owner: str, depth: int
+    ) -> None:
         ctx = self.ctx
         p = _join(path, f.name)
         doc = docs.get(f.name, "")
@@ -174,11 +185,15 @@ class ProtobufValues:
             return ctx.pick(rule.non_null_enum)
         if type_name in _INTS or type_name in ("double", "float"):
             lo, hi = _INTS.get(type_name, (None, None))
-            return make_number(ctx, NumberSpec(
-                name=name, integer=type_name in _INTS,
-                minimum=tighter(lo, rule.min if rule else None, max),
-                maximum=tighter(hi, rule.max if rule else None, min),
-            ))
+            return make_number(
+                ctx,
+                NumberSpec(
+                    name=name,
+                    integer=type_name in _INTS,
+                    minimum=tighter(lo, rule.min if rule else None, max),
+                    maximum=tighter(hi, rule.max if rule else None, min),
+                ),
+            )
         if type_name == "bool":
             return make_bool(ctx, name)
         if type_name == "string":

@@ -80,9 +80,7 @@ class _Builder:
     def char_class(self, items: list[tuple[Any, Any]]) -> str:
         rng = self.rng
         if items and items[0][0] is sre_c.NEGATE:
-            probe = re.compile(
-                "[^" + "".join(_class_source(op, av) for op, av in items[1:]) + "]"
-            )
+            probe = re.compile("[^" + "".join(_class_source(op, av) for op, av in items[1:]) + "]")
             allowed = [c for c in _PRINTABLE if probe.fullmatch(c)]
             return rng.choice(allowed) if allowed else "~"
         pools: list[str] = []
@@ -108,8 +106,12 @@ def _class_source(op: Any, av: Any) -> str:
         return f"{re.escape(chr(av[0]))}-{re.escape(chr(av[1]))}"
     if op is sre_c.CATEGORY:
         return {
-            sre_c.CATEGORY_DIGIT: r"\d", sre_c.CATEGORY_NOT_DIGIT: r"\D", sre_c.CATEGORY_WORD: r"\w",
-            sre_c.CATEGORY_NOT_WORD: r"\W", sre_c.CATEGORY_SPACE: r"\s", sre_c.CATEGORY_NOT_SPACE: r"\S",
+            sre_c.CATEGORY_DIGIT: r"\d",
+            sre_c.CATEGORY_NOT_DIGIT: r"\D",
+            sre_c.CATEGORY_WORD: r"\w",
+            sre_c.CATEGORY_NOT_WORD: r"\W",
+            sre_c.CATEGORY_SPACE: r"\s",
+            sre_c.CATEGORY_NOT_SPACE: r"\S",
         }.get(av, "")
     return ""
 

@@ -218,7 +218,7 @@ def make_number(ctx: Context, spec: NumberSpec) -> int | float:
         ms = instant_ms(ctx, spec.name)
         n = normalise_name(spec.name)
         unit = 1000 if n.endswith(("_us", "micros", "_usec")) else 1 if n.endswith(("_s", "_sec", "seconds")) else 0
-        for v in ((ms * 1000, ms // 1000) if unit == 1000 else (ms // 1000,) if unit == 1 else (ms, ms // 1000)):
+        for v in (ms * 1000, ms // 1000) if unit == 1000 else (ms // 1000,) if unit == 1 else (ms, ms // 1000):
             if ok(v):
                 return v
     hint = numeric_hint(spec.name)
@@ -306,5 +306,6 @@ def string_spec(rule: FieldRule | None, *, name: str, doc: str, owner: str) -> S
     if rule is None:
         return StringSpec(name=name, doc=doc, owner=owner)
     lo, hi = rule.lengths(0, None)
-    return StringSpec(name=name, doc=doc, owner=owner, patterns=(rule.pattern,) if rule.pattern else (),
-                      min_length=lo, max_length=hi)
+    return StringSpec(
+        name=name, doc=doc, owner=owner, patterns=(rule.pattern,) if rule.pattern else (), min_length=lo, max_length=hi
+    )

@@ -6,8 +6,16 @@ from typing import Any
 
 from streammesh.exceptions import ConflictError, NotFoundError, ValidationError
 
-__all__ = ["RegistryError", "SubjectNotFoundError", "VersionNotFoundError", "SchemaNotFoundError",
-           "InvalidSchemaError", "InvalidVersionError", "InvalidCompatibilityLevelError", "IncompatibleSchemaError"]
+__all__ = [
+    "IncompatibleSchemaError",
+    "InvalidCompatibilityLevelError",
+    "InvalidSchemaError",
+    "InvalidVersionError",
+    "RegistryError",
+    "SchemaNotFoundError",
+    "SubjectNotFoundError",
+    "VersionNotFoundError",
+]
 
 
 class RegistryError:

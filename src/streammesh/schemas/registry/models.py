@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["StoredSchema", "SubjectVersion", "SchemaReference", "REGISTRY_TYPES", "FORMAT_OF_TYPE", "TYPE_OF_FORMAT"]
+__all__ = ["FORMAT_OF_TYPE", "REGISTRY_TYPES", "TYPE_OF_FORMAT", "SchemaReference", "StoredSchema", "SubjectVersion"]
 
 #: Confluent's ``schemaType`` names and streammesh's format names
 FORMAT_OF_TYPE = {"AVRO": "avro", "JSON": "json-schema", "PROTOBUF": "protobuf"}

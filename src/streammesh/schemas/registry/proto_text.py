@@ -19,10 +19,21 @@ __all__ = ["descriptor_to_proto_text", "looks_like_serialized_descriptor"]
 
 _F = descriptor_pb2.FieldDescriptorProto
 _TYPES = {
-    _F.TYPE_DOUBLE: "double", _F.TYPE_FLOAT: "float", _F.TYPE_INT64: "int64", _F.TYPE_UINT64: "uint64",
-    _F.TYPE_INT32: "int32", _F.TYPE_FIXED64: "fixed64", _F.TYPE_FIXED32: "fixed32", _F.TYPE_BOOL: "bool",
-    _F.TYPE_STRING: "string", _F.TYPE_BYTES: "bytes", _F.TYPE_UINT32: "uint32", _F.TYPE_SFIXED32: "sfixed32",
-    _F.TYPE_SFIXED64: "sfixed64", _F.TYPE_SINT32: "sint32", _F.TYPE_SINT64: "sint64",
+    _F.TYPE_DOUBLE: "double",
+    _F.TYPE_FLOAT: "float",
+    _F.TYPE_INT64: "int64",
+    _F.TYPE_UINT64: "uint64",
+    _F.TYPE_INT32: "int32",
+    _F.TYPE_FIXED64: "fixed64",
+    _F.TYPE_FIXED32: "fixed32",
+    _F.TYPE_BOOL: "bool",
+    _F.TYPE_STRING: "string",
+    _F.TYPE_BYTES: "bytes",
+    _F.TYPE_UINT32: "uint32",
+    _F.TYPE_SFIXED32: "sfixed32",
+    _F.TYPE_SFIXED64: "sfixed64",
+    _F.TYPE_SINT32: "sint32",
+    _F.TYPE_SINT64: "sint64",
 }
 
 
@@ -35,7 +46,7 @@ def looks_like_serialized_descriptor(text: str) -> bool:
 def _type_name(field: descriptor_pb2.FieldDescriptorProto, package: str) -> str:
     if field.type in (_F.TYPE_MESSAGE, _F.TYPE_ENUM):
         name = field.type_name.lstrip(".")
-        return name[len(package) + 1:] if package and name.startswith(package + ".") else name
+        return name[len(package) + 1 :] if package and name.startswith(package + ".") else name
     return _TYPES[field.type]
 
 
@@ -83,8 +94,9 @@ def _message(msg: descriptor_pb2.DescriptorProto, package: str, proto3: bool, in
 
 
 def _enum(enum: descriptor_pb2.EnumDescriptorProto, indent: str) -> list[str]:
-    return ([f"{indent}enum {enum.name} {{"] + [f"{indent}  {v.name} = {v.number};" for v in enum.value]
-            + [f"{indent}}}"])
+    return (
+        [f"{indent}enum {enum.name} {{"] + [f"{indent}  {v.name} = {v.number};" for v in enum.value] + [f"{indent}}}"]
+    )
 
 
 def descriptor_to_proto_text(encoded: str) -> str:

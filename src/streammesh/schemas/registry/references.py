@@ -68,8 +68,9 @@ def _inline(node: Any, named: dict[str, Any], defined: set[str], namespace: str 
             defined.add(full)
             namespace = full.rpartition(".")[0] or None
         if kind in ("record", "error"):
-            out["fields"] = [{**f, "type": _inline(f.get("type"), named, defined, namespace)}
-                             for f in node.get("fields", [])]
+            out["fields"] = [
+                {**f, "type": _inline(f.get("type"), named, defined, namespace)} for f in node.get("fields", [])
+            ]
         for key in ("items", "values"):
             if key in node:
                 out[key] = _inline(node[key], named, defined, namespace)
@@ -79,8 +80,9 @@ def _inline(node: Any, named: dict[str, Any], defined: set[str], namespace: str 
     return node
 
 
-def inline_avro_references(text: str, references: tuple[SchemaReference, ...],
-                           resolve: Callable[[SchemaReference], StoredSchema]) -> str:
+def inline_avro_references(
+    text: str, references: tuple[SchemaReference, ...], resolve: Callable[[SchemaReference], StoredSchema]
+) -> str:
     """``text`` with every named type from ``references`` (recursively) inlined at first use."""
     named: dict[str, Any] = {}
 

@@ -16,15 +16,20 @@ from streammesh.plugins import schema_formats
 from streammesh.schemas.base import Schema, SchemaError
 from streammesh.schemas.compatibility import COMPATIBILITY_LEVELS, CompatibilityResult, check_compatibility
 from streammesh.schemas.registry.exceptions import (
-    IncompatibleSchemaError, InvalidCompatibilityLevelError, InvalidSchemaError, InvalidVersionError,
-    SchemaNotFoundError, SubjectNotFoundError, VersionNotFoundError,
+    IncompatibleSchemaError,
+    InvalidCompatibilityLevelError,
+    InvalidSchemaError,
+    InvalidVersionError,
+    SchemaNotFoundError,
+    SubjectNotFoundError,
+    VersionNotFoundError,
 )
 from streammesh.schemas.registry.models import FORMAT_OF_TYPE, SchemaReference, StoredSchema, SubjectVersion
-from streammesh.schemas.registry.references import inline_avro_references
 from streammesh.schemas.registry.proto_text import descriptor_to_proto_text, looks_like_serialized_descriptor
+from streammesh.schemas.registry.references import inline_avro_references
 from streammesh.store.base.schemas import BaseSchemaStore
 
-__all__ = ["SchemaRegistry", "DEFAULT_COMPATIBILITY", "subject_for", "format_for_type", "contract_schema_text"]
+__all__ = ["DEFAULT_COMPATIBILITY", "SchemaRegistry", "contract_schema_text", "format_for_type", "subject_for"]
 
 DEFAULT_COMPATIBILITY = "BACKWARD"
 
@@ -103,8 +108,10 @@ class SchemaRegistry:
         try:
             return self.version(ref.subject, ref.version).schema
         except (SubjectNotFoundError, VersionNotFoundError):
-            raise InvalidSchemaError(f"reference {ref.name!r} names {ref.subject} version {ref.version}, "
-                                     "which is not registered; register it first") from None
+            raise InvalidSchemaError(
+                f"reference {ref.name!r} names {ref.subject} version {ref.version}, "
+                "which is not registered; register it first"
+            ) from None
 
     def _parsed(self, stored: StoredSchema) -> Schema:
         return self.parse(stored.format, stored.text, stored.references)
@@ -118,8 +125,9 @@ class SchemaRegistry:
         return hashlib.sha256(f"{fmt}\n{canonical_text(fmt, text)}".encode()).hexdigest()
 
     # -- registration --------------------------------------------------------------------------
-    def register(self, subject: str, text: str, *, fmt: str = "avro",
-                 references: Sequence[SchemaReference] = ()) -> SubjectVersion:
+    def register(
+        self, subject: str, text: str, *, fmt: str = "avro", references: Sequence[SchemaReference] = ()
+    ) -> SubjectVersion:
         """Register ``text`` under ``subject``, or return the version it already has.
 
         Raises:
@@ -142,7 +150,8 @@ class SchemaRegistry:
                     f"schema being registered is incompatible with an earlier schema for subject '{subject}' "
                     f"({level}): " + "; ".join(str(i) for i in result.issues[:10]),
                     result.issues,
-                    hint="make the change compatible, or publish it as a new major version (a new stream)")
+                    hint="make the change compatible, or publish it as a new major version (a new stream)",
+                )
         version, _created = self.store.add_subject_version(subject, fmt, text, fingerprint, references)
         return version
 
@@ -151,8 +160,14 @@ class SchemaRegistry:
         fmt, text = contract_schema_text(product.contract.schema_)
         return self.register(subject_for(product.stream or product.contract.name), text, fmt=fmt)
 
-    def check(self, subject: str, schema: Schema, previous: Sequence[SubjectVersion] | None = None,
-              *, level: str | None = None) -> CompatibilityResult:
+    def check(
+        self,
+        subject: str,
+        schema: Schema,
+        previous: Sequence[SubjectVersion] | None = None,
+        *,
+        level: str | None = None,
+    ) -> CompatibilityResult:
         """Would ``schema`` be accepted under ``subject``'s level (against ``previous`` versions)?"""
         history = list(previous if previous is not None else self.store.subject_versions(subject))
         parsed = [self._parsed(sv.schema) for sv in history]
@@ -226,7 +241,8 @@ class SchemaRegistry:
             level = level.upper()
             if level not in COMPATIBILITY_LEVELS:
                 raise InvalidCompatibilityLevelError(
-                    f"invalid compatibility level {level!r}; valid: {', '.join(COMPATIBILITY_LEVELS)}")
+                    f"invalid compatibility level {level!r}; valid: {', '.join(COMPATIBILITY_LEVELS)}"
+                )
         self.store.set_compatibility(subject, level)
         return level
 

@@ -25,8 +25,15 @@ class BaseProcessingStore(ABC):
     def list_apps(self) -> list[App]: ...
 
     @abstractmethod
-    def update_app(self, name: str, *, status: str | None = None, pid: int | None = None,
-                   metrics: dict[str, Any] | None = None, error: str | None = None) -> None:
+    def update_app(
+        self,
+        name: str,
+        *,
+        status: str | None = None,
+        pid: int | None = None,
+        metrics: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
         """Change some of an app's run state (``error=""`` clears the last error).
 
         Raises:
@@ -54,8 +61,9 @@ class BaseProcessingStore(ABC):
 
     # -- partition tasks' state (see streammesh.processing.runtime.task_state) ------------------------
     @abstractmethod
-    def add_task_batch(self, app: str, product: str, task: str, batch: int, fingerprint: str,
-                       intent: dict[str, Any]) -> bool:
+    def add_task_batch(
+        self, app: str, product: str, task: str, batch: int, fingerprint: str, intent: dict[str, Any]
+    ) -> bool:
         """Record batch ``batch`` of a task; False when that batch is already recorded (another owner)."""
 
     @abstractmethod
@@ -63,8 +71,7 @@ class BaseProcessingStore(ABC):
         """The task's recorded batches after ``after``, oldest first: (batch, fingerprint, intent)."""
 
     @abstractmethod
-    def save_task_snapshot(self, app: str, product: str, task: str, fingerprint: str, batch: int,
-                           data: bytes) -> bool:
+    def save_task_snapshot(self, app: str, product: str, task: str, fingerprint: str, batch: int, data: bytes) -> bool:
         """Replace the task's snapshot and forget the batches it covers (those up to ``batch``); False (and
         nothing changed) when the stored snapshot is as new already."""
 

@@ -14,8 +14,9 @@ class BaseSchemaStore(ABC):
     """Persists schemas (global ids), subject versions and compatibility settings."""
 
     @abstractmethod
-    def add_subject_version(self, subject: str, fmt: str, text: str, fingerprint: str,
-                            references: Sequence[SchemaReference]) -> tuple[SubjectVersion, bool]:
+    def add_subject_version(
+        self, subject: str, fmt: str, text: str, fingerprint: str, references: Sequence[SchemaReference]
+    ) -> tuple[SubjectVersion, bool]:
         """Register ``text`` under ``subject`` atomically: reuse the global id of an identical schema
         (same fingerprint), and the existing version when the subject already has it.
 

@@ -48,8 +48,9 @@ class BaseCatalogStore(ABC):
     def get_product(self, name: str) -> Product | None: ...
 
     @abstractmethod
-    def list_products(self, *, domain: str | None = None, status: str | None = None,
-                      owner: str | None = None) -> list[Product]: ...
+    def list_products(
+        self, *, domain: str | None = None, status: str | None = None, owner: str | None = None
+    ) -> list[Product]: ...
 
     @abstractmethod
     def save_product(self, product: Product, *, expected_revision: int | None) -> Product:
@@ -68,18 +69,27 @@ class BaseCatalogStore(ABC):
         """Versions of a product, oldest first."""
 
     @abstractmethod
-    def search(self, query: str, *, filters: Mapping[str, Sequence[str]] | None = None,
-               limit: int = 20, offset: int = 0) -> SearchResult:
+    def search(
+        self, query: str, *, filters: Mapping[str, Sequence[str]] | None = None, limit: int = 20, offset: int = 0
+    ) -> SearchResult:
         """Rank products by ``query`` over name, title, description, tags, domain, owner and field
         names; filter by facet values (:data:`streammesh.catalog.models.FACETS`) and count facets."""
 
     @abstractmethod
-    def record_activity(self, kind: str, subject: str, *, actor: str | None = None, summary: str = "",
-                        details: dict[str, Any] | None = None) -> Activity: ...
+    def record_activity(
+        self,
+        kind: str,
+        subject: str,
+        *,
+        actor: str | None = None,
+        summary: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> Activity: ...
 
     @abstractmethod
-    def list_activity(self, *, limit: int = 50, subject: str | None = None,
-                      after_id: int | None = None) -> list[Activity]:
+    def list_activity(
+        self, *, limit: int = 50, subject: str | None = None, after_id: int | None = None
+    ) -> list[Activity]:
         """Newest first."""
 
     @abstractmethod

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["D", "SINGLE", "column_ranks", "weighted_sum"]
+__all__ = ["SINGLE", "D", "column_ranks", "weighted_sum"]
 
 _f32 = np.float32
 _MAX_POSITIONS = 256  # PostgreSQL keeps at most 256 positions per lexeme (MAXNUMPOS)

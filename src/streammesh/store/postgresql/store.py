@@ -22,6 +22,7 @@ from streammesh.catalog.models import Product
 from streammesh.exceptions import ValidationError
 from streammesh.schemas import SchemaField
 from streammesh.store.exceptions import StoreUnavailableError
+from streammesh.store.facet_index import FacetIndex
 from streammesh.store.fulltext import (
     SEARCH_COLUMNS,
     SEARCH_WEIGHTS,
@@ -29,7 +30,6 @@ from streammesh.store.fulltext import (
     query_terms,
     search_document,
 )
-from streammesh.store.facet_index import FacetIndex
 from streammesh.store.postgresql.ranking import column_ranks, weighted_sum
 from streammesh.store.search_state import TermRanks
 from streammesh.store.sql import SqlCatalogStore
@@ -48,9 +48,11 @@ _VECTORS = tuple(f"{column}_v" for column in SEARCH_COLUMNS)
 _SCORE = " + ".join(f"{w} * ts_rank({v}, any_term)" for w, v in zip(SEARCH_WEIGHTS, _VECTORS, strict=True))
 # one term's rank in each column vector, for all its matches in one row: the names, and the ranks as big-endian
 # float4s (float4send), 7 per match in the same order; twice as fast to read as 10,000 rows of 8 values
-_TERM_RANKS = ("SELECT array_agg(name), string_agg("
-               + " || ".join(f"float4send(ts_rank({v}, term))" for v in _VECTORS)
-               + ", ''::bytea) FROM products_search, CAST(:term AS tsquery) AS term WHERE document @@ term")
+_TERM_RANKS = (
+    "SELECT array_agg(name), string_agg("
+    + " || ".join(f"float4send(ts_rank({v}, term))" for v in _VECTORS)
+    + ", ''::bytea) FROM products_search, CAST(:term AS tsquery) AS term WHERE document @@ term"
+)
 
 
 def _lexemes(value: str) -> list[str]:
@@ -139,20 +141,27 @@ class PostgresqlCatalogStore(SqlCatalogStore):
 
     def create_search_index(self, conn: Connection) -> None:
         vectors = ", ".join(f"{v} tsvector NOT NULL" for v in _VECTORS)
-        conn.execute(text(
-            'CREATE TABLE IF NOT EXISTS products_search (name text COLLATE "C" PRIMARY KEY '
-            f"REFERENCES products (name) ON DELETE CASCADE, {vectors}, document tsvector NOT NULL)"))
-        conn.execute(text("CREATE INDEX IF NOT EXISTS ix_products_search_document "
-                          "ON products_search USING gin (document)"))
+        conn.execute(
+            text(
+                'CREATE TABLE IF NOT EXISTS products_search (name text COLLATE "C" PRIMARY KEY '
+                f"REFERENCES products (name) ON DELETE CASCADE, {vectors}, document tsvector NOT NULL)"
+            )
+        )
+        conn.execute(
+            text("CREATE INDEX IF NOT EXISTS ix_products_search_document ON products_search USING gin (document)")
+        )
 
     def index_product(self, conn: Connection, product: Product, fields: list[SchemaField]) -> None:
         document = search_document(product, fields)
         casts = [f"CAST(:{column} AS tsvector)" for column in SEARCH_COLUMNS]
-        conn.execute(text(
-            f"INSERT INTO products_search (name, {', '.join(_VECTORS)}, document) "
-            f"VALUES (:key, {', '.join(casts)}, {' || '.join(casts)}) ON CONFLICT (name) DO UPDATE SET "
-            + ", ".join(f"{v} = EXCLUDED.{v}" for v in (*_VECTORS, "document"))),
-            {"key": product.contract.name, **{c: _tsvector(document[c]) for c in SEARCH_COLUMNS}})
+        conn.execute(
+            text(
+                f"INSERT INTO products_search (name, {', '.join(_VECTORS)}, document) "
+                f"VALUES (:key, {', '.join(casts)}, {' || '.join(casts)}) ON CONFLICT (name) DO UPDATE SET "
+                + ", ".join(f"{v} = EXCLUDED.{v}" for v in (*_VECTORS, "document"))
+            ),
+            {"key": product.contract.name, **{c: _tsvector(document[c]) for c in SEARCH_COLUMNS}},
+        )
 
     def prepare_match(self, conn: Connection) -> None:
         """Match through the GIN index, also when most products match: the planner then prefers a sequential
@@ -172,11 +181,14 @@ class PostgresqlCatalogStore(SqlCatalogStore):
             return {}
         # a product matches when all terms occur somewhere (AND, as FTS5); each column then scores the
         # terms it holds (OR) and the column scores add up with the FTS5 column weights
-        rows = conn.execute(text(
-            f"SELECT name, {_SCORE} AS score FROM products_search, CAST(:all AS tsquery) AS all_terms, "
-            "CAST(:any AS tsquery) AS any_term WHERE document @@ all_terms"
-            + (" AND name = ANY(:among)" if among is not None else "")),
-            {"all": _tsquery(terms, "&"), "any": _tsquery(terms, "|"), "among": among}).all()
+        rows = conn.execute(
+            text(
+                f"SELECT name, {_SCORE} AS score FROM products_search, CAST(:all AS tsquery) AS all_terms, "
+                "CAST(:any AS tsquery) AS any_term WHERE document @@ all_terms"
+                + (" AND name = ANY(:among)" if among is not None else "")
+            ),
+            {"all": _tsquery(terms, "&"), "any": _tsquery(terms, "|"), "among": among},
+        ).all()
         return {name: float(score) for name, score in rows}
 
     def term_keys(self, query: str) -> list[Hashable]:
@@ -188,8 +200,10 @@ class PostgresqlCatalogStore(SqlCatalogStore):
         terms = self._terms(query)
         if not terms:
             return 0
-        return conn.execute(text("SELECT count(*) FROM products_search WHERE document @@ CAST(:all AS tsquery)"),
-                            {"all": _tsquery(terms, "&")}).scalar_one()
+        return conn.execute(
+            text("SELECT count(*) FROM products_search WHERE document @@ CAST(:all AS tsquery)"),
+            {"all": _tsquery(terms, "&")},
+        ).scalar_one()
 
     def rank_term(self, conn: Connection, key: Hashable, index: FacetIndex) -> TermRanks | None:
         """Each column vector's ``ts_rank`` (float4) for a query of the lexeme alone, over its matches."""
@@ -205,8 +219,9 @@ class PostgresqlCatalogStore(SqlCatalogStore):
             values[:, numbers] = np.frombuffer(ranks, dtype=">f4").reshape(-1, len(_VECTORS)).T
         return TermRanks(matched, values, len(numbers))
 
-    def combine_terms(self, conn: Connection, query: str, keys: list[Hashable], ranks: list[TermRanks],
-                      index: FacetIndex) -> tuple[np.ndarray, np.ndarray] | None:
+    def combine_terms(
+        self, conn: Connection, query: str, keys: list[Hashable], ranks: list[TermRanks], index: FacetIndex
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         """The store's scores rebuilt from the terms' per-column ranks (see :mod:`.ranking`); PostgreSQL
         ranks the few products whose ranks cannot be rebuilt exactly."""
         matched = ranks[0].matched

@@ -76,18 +76,31 @@ class SqliteCatalogStore(SqlCatalogStore):
 
     def create_search_index(self, conn: Connection) -> None:
         cols = ", ".join(SEARCH_COLUMNS)
-        conn.execute(text(f"CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5({cols}, "
-                          "tokenize='unicode61 remove_diacritics 2')"))
+        conn.execute(
+            text(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5({cols}, "
+                "tokenize='unicode61 remove_diacritics 2')"
+            )
+        )
 
     def index_product(self, conn: Connection, product: Product, fields: list[SchemaField]) -> None:
         document = search_document(product, fields)
         # the name column holds 'sales.orders sales orders'; matching only the bare name (as before)
         # left the old entry behind, so its old words kept matching: both forms are removed
-        conn.execute(text("DELETE FROM products_fts WHERE rowid IN "
-                          "(SELECT rowid FROM products_fts WHERE name = :key OR name = :indexed)"),
-                     {"key": product.contract.name, "indexed": document["name"]})
-        conn.execute(text(f"INSERT INTO products_fts ({', '.join(SEARCH_COLUMNS)}) VALUES "
-                          f"({', '.join(':' + col for col in SEARCH_COLUMNS)})"), document)
+        conn.execute(
+            text(
+                "DELETE FROM products_fts WHERE rowid IN "
+                "(SELECT rowid FROM products_fts WHERE name = :key OR name = :indexed)"
+            ),
+            {"key": product.contract.name, "indexed": document["name"]},
+        )
+        conn.execute(
+            text(
+                f"INSERT INTO products_fts ({', '.join(SEARCH_COLUMNS)}) VALUES "
+                f"({', '.join(':' + col for col in SEARCH_COLUMNS)})"
+            ),
+            document,
+        )
 
     def _match_expression(self, query: str) -> str | None:
         keys = self.term_keys(query)
@@ -110,8 +123,8 @@ class SqliteCatalogStore(SqlCatalogStore):
             return {}
         weights = ", ".join(str(w) for w in SEARCH_WEIGHTS)
         rows = conn.exec_driver_sql(
-            f"SELECT name, bm25(products_fts, {weights}) FROM products_fts WHERE products_fts MATCH ?",
-            (expr,)).all()
+            f"SELECT name, bm25(products_fts, {weights}) FROM products_fts WHERE products_fts MATCH ?", (expr,)
+        ).all()
         # the name column holds 'sales.orders sales orders': the first word is the product name
         return {name.split(" ", 1)[0]: -rank for name, rank in rows}
 
@@ -123,8 +136,11 @@ class SqliteCatalogStore(SqlCatalogStore):
 
     def match_count(self, conn: Connection, query: str) -> int:
         expr = self._match_expression(query)
-        return conn.exec_driver_sql("SELECT count(*) FROM products_fts WHERE products_fts MATCH ?",
-                                    (expr,)).scalar() if expr else 0
+        return (
+            conn.exec_driver_sql("SELECT count(*) FROM products_fts WHERE products_fts MATCH ?", (expr,)).scalar()
+            if expr
+            else 0
+        )
 
     def rank_term(self, conn: Connection, key: Hashable, index: FacetIndex) -> TermRanks | None:
         """The phrase's bm25 part for every product it matches (what a query of the phrase alone scores)."""
@@ -137,8 +153,9 @@ class SqliteCatalogStore(SqlCatalogStore):
         values[numbers] = scores
         return TermRanks(matched, values, len(numbers))
 
-    def combine_terms(self, conn: Connection, query: str, keys: list[Hashable], ranks: list[TermRanks],
-                      index: FacetIndex) -> tuple[np.ndarray, np.ndarray]:
+    def combine_terms(
+        self, conn: Connection, query: str, keys: list[Hashable], ranks: list[TermRanks], index: FacetIndex
+    ) -> tuple[np.ndarray, np.ndarray]:
         """FTS5's bm25 is a sum over the query's phrases, in phrase order from 0.0, of a part that depends only
         on the phrase and the row (its IDF over the whole table, its weighted frequency in the row, the row's
         length): adding the phrases' parts in the same order gives the same doubles, bit for bit."""
@@ -158,7 +175,8 @@ class SqliteCatalogStore(SqlCatalogStore):
         # kept with the facet index (every write re-indexes a product under a new rowid and changes the
         # catalog's marker, which rebuilds the index)
         cursor = conn.connection.driver_connection.execute(  # type: ignore[union-attr]
-            f"SELECT rowid, -bm25(products_fts, {weights}) FROM products_fts WHERE products_fts MATCH ?", (expr,))
+            f"SELECT rowid, -bm25(products_fts, {weights}) FROM products_fts WHERE products_fts MATCH ?", (expr,)
+        )
         rows = np.array(cursor.fetchall(), dtype=np.float64).reshape(-1, 2)
         rowids, scores = rows[:, 0].astype(np.int64), rows[:, 1]
         if self._fts_numbers[0] is not index:
@@ -166,16 +184,16 @@ class SqliteCatalogStore(SqlCatalogStore):
         numbers = self._fts_numbers[1]
         if len(rowids) and int(rowids.max()) >= len(numbers):
             grown = np.full(int(rowids.max()) + 1, -2, dtype=np.intp)  # -2: not looked up yet
-            grown[:len(numbers)] = numbers
+            grown[: len(numbers)] = numbers
             numbers = grown
         unknown = rowids[numbers[rowids] == -2].tolist()
         for i in range(0, len(unknown), 500):
-            chunk = unknown[i:i + 500]
+            chunk = unknown[i : i + 500]
             numbers[chunk] = -1
             # the name column holds 'sales.orders sales orders': the first word is the product name
             for rowid, name in conn.exec_driver_sql(
-                    f"SELECT rowid, name FROM products_fts WHERE rowid IN ({', '.join('?' * len(chunk))})",
-                    tuple(chunk)):
+                f"SELECT rowid, name FROM products_fts WHERE rowid IN ({', '.join('?' * len(chunk))})", tuple(chunk)
+            ):
                 numbers[rowid] = index.number.get(name.split(" ", 1)[0], -1)
         self._fts_numbers = (index, numbers)
         return numbers[rowids], scores

@@ -14,42 +14,94 @@ from fastavro import parse_schema, schemaless_writer
 from streammesh.processing.runtime.avro_columns import compile_decoder
 from streammesh.processing.runtime.avro_vector import compile_vector_decoder
 
-SCHEMA = parse_schema({
-    "type": "record", "name": "V", "namespace": "x", "fields": [
-        {"name": "id", "type": "long"},
-        {"name": "small", "type": "int"},
-        {"name": "name", "type": "string"},
-        {"name": "maybe", "type": ["null", "string"]},
-        {"name": "maybe_last", "type": ["double", "null"]},
-        {"name": "flag", "type": "boolean"},
-        {"name": "ratio", "type": "float"},
-        {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["A", "B", "C"]}},
-        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
-        {"name": "day", "type": {"type": "int", "logicalType": "date"}},
-        {"name": "fix", "type": {"type": "fixed", "name": "F", "size": 3}},
-        {"name": "skipped", "type": "string"},
-        {"name": "addr", "type": {"type": "record", "name": "Addr", "fields": [
-            {"name": "city", "type": "string"}, {"name": "zip", "type": ["null", "int"]}]}},
-        {"name": "opt_addr", "type": ["null", "Addr"]},
-        {"name": "never", "type": ["null", "long"]},
-    ]})
+SCHEMA = parse_schema(
+    {
+        "type": "record",
+        "name": "V",
+        "namespace": "x",
+        "fields": [
+            {"name": "id", "type": "long"},
+            {"name": "small", "type": "int"},
+            {"name": "name", "type": "string"},
+            {"name": "maybe", "type": ["null", "string"]},
+            {"name": "maybe_last", "type": ["double", "null"]},
+            {"name": "flag", "type": "boolean"},
+            {"name": "ratio", "type": "float"},
+            {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["A", "B", "C"]}},
+            {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+            {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+            {"name": "fix", "type": {"type": "fixed", "name": "F", "size": 3}},
+            {"name": "skipped", "type": "string"},
+            {
+                "name": "addr",
+                "type": {
+                    "type": "record",
+                    "name": "Addr",
+                    "fields": [{"name": "city", "type": "string"}, {"name": "zip", "type": ["null", "int"]}],
+                },
+            },
+            {"name": "opt_addr", "type": ["null", "Addr"]},
+            {"name": "never", "type": ["null", "long"]},
+        ],
+    }
+)
 
-WANTED = ["id", "small", "name", "maybe", "maybe_last", "flag", "ratio", "kind", "at", "day", "addr.city",
-          "addr.zip", "opt_addr.city", "opt_addr.zip", "never", "missing"]
-TYPES = ["int", "int", "string", "string", "double", "boolean", "double", "string", "timestamp", "date", "string",
-         "int", "string", "int", "int", "int"]
+WANTED = [
+    "id",
+    "small",
+    "name",
+    "maybe",
+    "maybe_last",
+    "flag",
+    "ratio",
+    "kind",
+    "at",
+    "day",
+    "addr.city",
+    "addr.zip",
+    "opt_addr.city",
+    "opt_addr.zip",
+    "never",
+    "missing",
+]
+TYPES = [
+    "int",
+    "int",
+    "string",
+    "string",
+    "double",
+    "boolean",
+    "double",
+    "string",
+    "timestamp",
+    "date",
+    "string",
+    "int",
+    "string",
+    "int",
+    "int",
+    "int",
+]
 
 
 def _value(rng: random.Random) -> dict:
-    return {"id": rng.randint(-2**62, 2**62), "small": rng.randint(-70000, 70000),
-            "name": "é" * rng.randint(0, 3) + "x" * rng.randint(0, 40), "maybe": rng.choice([None, "yes", ""]),
-            "maybe_last": rng.choice([None, 1.5, -2.25, 1e300]), "flag": rng.random() < 0.5,
-            "ratio": rng.choice([0.5, -3.25]), "kind": rng.choice("ABC"),
-            "at": datetime.fromtimestamp(rng.randint(0, 2_000_000_000), UTC), "day": rng.randint(0, 20000),
-            "fix": b"abc", "skipped": "s" * rng.randint(0, 200),
-            "addr": {"city": rng.choice(["Bern", "Zürich"]), "zip": rng.choice([None, 3000, 8001])},
-            "opt_addr": rng.choice([None, {"city": "Zug", "zip": None}, {"city": "Chur", "zip": 7000}]),
-            "never": None}
+    return {
+        "id": rng.randint(-(2**62), 2**62),
+        "small": rng.randint(-70000, 70000),
+        "name": "é" * rng.randint(0, 3) + "x" * rng.randint(0, 40),
+        "maybe": rng.choice([None, "yes", ""]),
+        "maybe_last": rng.choice([None, 1.5, -2.25, 1e300]),
+        "flag": rng.random() < 0.5,
+        "ratio": rng.choice([0.5, -3.25]),
+        "kind": rng.choice("ABC"),
+        "at": datetime.fromtimestamp(rng.randint(0, 2_000_000_000), UTC),
+        "day": rng.randint(0, 20000),
+        "fix": b"abc",
+        "skipped": "s" * rng.randint(0, 200),
+        "addr": {"city": rng.choice(["Bern", "Zürich"]), "zip": rng.choice([None, 3000, 8001])},
+        "opt_addr": rng.choice([None, {"city": "Zug", "zip": None}, {"city": "Chur", "zip": 7000}]),
+        "never": None,
+    }
 
 
 def _encode(value: dict, schema=SCHEMA) -> bytes:
@@ -108,12 +160,15 @@ def test_invalid_utf8_refuses_the_batch():
     assert vec is not None and vec.decode([bytes(raw)] * 40) is None
 
 
-@pytest.mark.parametrize("field", [
-    {"name": "tags", "type": {"type": "array", "items": "string"}},
-    {"name": "attrs", "type": {"type": "map", "values": "long"}},
-    {"name": "wide", "type": ["null", "long", "string"]},
-    {"name": "blob", "type": "bytes"},
-])
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"name": "tags", "type": {"type": "array", "items": "string"}},
+        {"name": "attrs", "type": {"type": "map", "values": "long"}},
+        {"name": "wide", "type": ["null", "long", "string"]},
+        {"name": "blob", "type": "bytes"},
+    ],
+)
 def test_shapes_it_cannot_vectorise_are_left_to_the_per_record_decoder(field):
     schema = parse_schema({"type": "record", "name": "W", "fields": [{"name": "id", "type": "long"}, field]})
     assert compile_vector_decoder(schema, ["id"], ["int"]) is None

@@ -13,15 +13,21 @@ from streammesh.schemas.serde import encode_key
 from streammesh.sdk.producer import key_of
 
 
-@pytest.mark.parametrize("sql", [
-    "CREATE STREAM a.k1 AS SELECT order_id, total FROM sales.orders",
-    "CREATE STREAM a.k2 AS SELECT item_count, order_id FROM sales.orders PARTITION BY item_count",
-    "CREATE STREAM a.k3 AS SELECT customer_id, placed_at, total FROM sales.orders PARTITION BY customer_id, placed_at",
-    ("CREATE TABLE a.k4 AS SELECT currency, WINDOWSTART AS hs, COUNT(*) AS n FROM sales.orders "
-    "WINDOW TUMBLING (SIZE 1 HOUR) GROUP BY currency"),
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE STREAM a.k1 AS SELECT order_id, total FROM sales.orders",
+        "CREATE STREAM a.k2 AS SELECT item_count, order_id FROM sales.orders PARTITION BY item_count",
+        "CREATE STREAM a.k3 AS SELECT customer_id, placed_at, total FROM sales.orders PARTITION BY customer_id, placed_at",
+        (
+            "CREATE TABLE a.k4 AS SELECT currency, WINDOWSTART AS hs, COUNT(*) AS n FROM sales.orders "
+            "WINDOW TUMBLING (SIZE 1 HOUR) GROUP BY currency"
+        ),
+    ],
+)
 def test_keys_match_the_producers_encoding(compile_one, sql):
     import orjson
+
     q = compile_one(sql)
     con = connect_duckdb()
     final = q.aggregating
@@ -29,12 +35,20 @@ def test_keys_match_the_producers_encoding(compile_one, sql):
     types = {c.column: c.type for s in q.sources for c in s.columns}
     duck = {"string": "VARCHAR", "int": "BIGINT", "double": "DOUBLE", "timestamp": "TIMESTAMP"}
     if final:
-        rel = ("SELECT 'EUR' AS \"$key0\", 3 AS \"$agg0\", TIMESTAMP '2024-05-01 10:00:00' AS \"$window_start\", "
-               "TIMESTAMP '2024-05-01 11:00:00' AS \"$window_end\"")
+        rel = (
+            'SELECT \'EUR\' AS "$key0", 3 AS "$agg0", TIMESTAMP \'2024-05-01 10:00:00\' AS "$window_start", '
+            "TIMESTAMP '2024-05-01 11:00:00' AS \"$window_end\""
+        )
     else:
-        sample = {"order_id": "'O1'", "total": "12.5", "item_count": "3", "customer_id": "'C\"é'",
-                  "placed_at": "TIMESTAMP '2024-05-01 10:00:00.5'", "updated_at": "TIMESTAMP '2024-05-01 10:00:00'"}
-        rel = "SELECT " + ", ".join(f"CAST({sample[c.split('__', 1)[1]]} AS {duck[types[c]]}) AS \"{c}\"" for c in cols)
+        sample = {
+            "order_id": "'O1'",
+            "total": "12.5",
+            "item_count": "3",
+            "customer_id": "'C\"é'",
+            "placed_at": "TIMESTAMP '2024-05-01 10:00:00.5'",
+            "updated_at": "TIMESTAMP '2024-05-01 10:00:00'",
+        }
+        rel = "SELECT " + ", ".join(f'CAST({sample[c.split("__", 1)[1]]} AS {duck[types[c]]}) AS "{c}"' for c in cols)
     value, key = con.execute(f"SELECT {value_sql(q, final=final)}, {key_sql(q, final=final)} FROM ({rel})").fetchone()
     assert key == encode_key(key_of(orjson.loads(value), list(q.key_fields)))
 

@@ -17,7 +17,9 @@ from streammesh.schemas.generation import generate_values
 from tests.unit.schemas.generate.helpers import DAY_MS, NOW, NOW_MS
 
 EVERYTHING = {
-    "type": "record", "name": "Everything", "namespace": "com.example.test",
+    "type": "record",
+    "name": "Everything",
+    "namespace": "com.example.test",
     "fields": [
         {"name": "flag", "type": "boolean"},
         {"name": "small", "type": "int"},
@@ -29,8 +31,10 @@ EVERYTHING = {
         {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["ALPHA", "BETA", "GAMMA"]}},
         {"name": "hash", "type": {"type": "fixed", "name": "Hash", "size": 16}},
         {"name": "amount", "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}},
-        {"name": "fixed_amount",
-         "type": {"type": "fixed", "name": "Amt", "size": 5, "logicalType": "decimal", "precision": 10, "scale": 3}},
+        {
+            "name": "fixed_amount",
+            "type": {"type": "fixed", "name": "Amt", "size": 5, "logicalType": "decimal", "precision": 10, "scale": 3},
+        },
         {"name": "ref", "type": {"type": "string", "logicalType": "uuid"}},
         {"name": "day", "type": {"type": "int", "logicalType": "date"}},
         {"name": "happened_at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
@@ -38,8 +42,14 @@ EVERYTHING = {
         {"name": "time_of_day", "type": {"type": "int", "logicalType": "time-millis"}},
         {"name": "tags", "type": {"type": "array", "items": "string"}},
         {"name": "attrs", "type": {"type": "map", "values": "long"}},
-        {"name": "home", "type": {"type": "record", "name": "Place", "fields": [
-            {"name": "city", "type": "string"}, {"name": "country", "type": "string"}]}},
+        {
+            "name": "home",
+            "type": {
+                "type": "record",
+                "name": "Place",
+                "fields": [{"name": "city", "type": "string"}, {"name": "country", "type": "string"}],
+            },
+        },
         {"name": "work", "type": ["null", "Place"], "default": None},
         {"name": "either", "type": ["null", "string", "int"], "default": None},
     ],
@@ -56,8 +66,9 @@ def values(schema: Schema) -> list[dict[str, Any]]:
     return list(generate_values(schema, 300, seed=31, now=NOW))
 
 
-def test_values_validate_and_round_trip_through_the_binary_encoding(schema: Schema,
-                                                                    values: list[dict[str, Any]]) -> None:
+def test_values_validate_and_round_trip_through_the_binary_encoding(
+    schema: Schema, values: list[dict[str, Any]]
+) -> None:
     parsed = schema.parsed  # type: ignore[attr-defined]
     for v in values:
         assert schema.validate(v) == []
@@ -102,8 +113,13 @@ def test_arrays_maps_records_and_unions(values: list[dict[str, Any]]) -> None:
 
 
 def test_recursive_records_terminate(avro_schema: Callable[[Any], Schema]) -> None:
-    schema = avro_schema({"type": "record", "name": "Node", "fields": [
-        {"name": "value", "type": "int"}, {"name": "next", "type": ["null", "Node"], "default": None}]})
+    schema = avro_schema(
+        {
+            "type": "record",
+            "name": "Node",
+            "fields": [{"name": "value", "type": "int"}, {"name": "next", "type": ["null", "Node"], "default": None}],
+        }
+    )
     for v in generate_values(schema, 50, seed=1):
         assert schema.validate(v) == []
 

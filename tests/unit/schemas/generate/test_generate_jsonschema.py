@@ -22,8 +22,31 @@ EVERYTHING: dict[str, Any] = {
     "title": "Everything",
     "type": "object",
     "additionalProperties": False,
-    "required": ["code", "sku", "cust", "kind", "qty", "price", "step", "even", "nick", "tags", "when", "day",
-                 "contact", "site", "ref", "ip", "fixed", "choice", "money", "addr", "meta", "maybe", "pair"],
+    "required": [
+        "code",
+        "sku",
+        "cust",
+        "kind",
+        "qty",
+        "price",
+        "step",
+        "even",
+        "nick",
+        "tags",
+        "when",
+        "day",
+        "contact",
+        "site",
+        "ref",
+        "ip",
+        "fixed",
+        "choice",
+        "money",
+        "addr",
+        "meta",
+        "maybe",
+        "pair",
+    ],
     "properties": {
         "code": {"type": "string", "pattern": "^[A-Z]{3}$"},
         "sku": {"type": "string", "pattern": "^SKU-\\d{4}$"},
@@ -52,12 +75,24 @@ EVERYTHING: dict[str, Any] = {
         "rank": {"type": "integer", "minimum": -5, "maximum": -1},
     },
     "$defs": {
-        "Money": {"type": "object", "additionalProperties": False, "required": ["amount", "currency"],
-                  "properties": {"amount": {"type": "number", "minimum": 0},
-                                 "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}}},
-        "Address": {"type": "object", "required": ["city", "country"],
-                    "properties": {"city": {"type": "string"}, "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
-                                   "line2": {"type": "string"}}},
+        "Money": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["amount", "currency"],
+            "properties": {
+                "amount": {"type": "number", "minimum": 0},
+                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            },
+        },
+        "Address": {
+            "type": "object",
+            "required": ["city", "country"],
+            "properties": {
+                "city": {"type": "string"},
+                "country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                "line2": {"type": "string"},
+            },
+        },
     },
 }
 
@@ -133,23 +168,35 @@ def test_maps_and_nullable_and_optional(values: list[dict[str, Any]]) -> None:
 
 
 def test_all_of_merges_parts(json_schema: Callable[[dict[str, Any]], Schema]) -> None:
-    schema = json_schema({
-        "$defs": {"Base": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string",
-                                                                                        "format": "uuid"}}}},
-        "allOf": [{"$ref": "#/$defs/Base"},
-                  {"required": ["score"], "properties": {"score": {"type": "integer", "minimum": 90}}}],
-        "unevaluatedProperties": False,
-    })
+    schema = json_schema(
+        {
+            "$defs": {
+                "Base": {
+                    "type": "object",
+                    "required": ["id"],
+                    "properties": {"id": {"type": "string", "format": "uuid"}},
+                }
+            },
+            "allOf": [
+                {"$ref": "#/$defs/Base"},
+                {"required": ["score"], "properties": {"score": {"type": "integer", "minimum": 90}}},
+            ],
+            "unevaluatedProperties": False,
+        }
+    )
     for v in generate_values(schema, 100, seed=1):
         assert schema.validate(v) == []
         assert uuid.UUID(v["id"]) and v["score"] >= 90
 
 
 def test_recursive_schemas_terminate(json_schema: Callable[[dict[str, Any]], Schema]) -> None:
-    schema = json_schema({
-        "type": "object", "required": ["name", "children"],
-        "properties": {"name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#"}}},
-    })
+    schema = json_schema(
+        {
+            "type": "object",
+            "required": ["name", "children"],
+            "properties": {"name": {"type": "string"}, "children": {"type": "array", "items": {"$ref": "#"}}},
+        }
+    )
     for v in generate_values(schema, 20, seed=2):
         assert schema.validate(v) == []
 
@@ -157,8 +204,9 @@ def test_recursive_schemas_terminate(json_schema: Callable[[dict[str, Any]], Sch
 def test_one_of_with_overlapping_branches_picks_a_value_matching_exactly_one(
     json_schema: Callable[[dict[str, Any]], Schema],
 ) -> None:
-    schema = json_schema({"oneOf": [{"type": "number", "minimum": 0, "maximum": 100},
-                                    {"type": "integer", "minimum": 50, "maximum": 60}]})
+    schema = json_schema(
+        {"oneOf": [{"type": "number", "minimum": 0, "maximum": 100}, {"type": "integer", "minimum": 50, "maximum": 60}]}
+    )
     for v in generate_values(schema, 200, seed=8):
         assert schema.validate(v) == []
 

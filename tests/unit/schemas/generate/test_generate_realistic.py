@@ -18,19 +18,54 @@ from tests.unit.schemas.generate.helpers import DAY_MS, NOW, NOW_MS
 
 EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}")
 ISO_COUNTRIES = {c for c, *_ in LOCALES.values()}
-NAMES = ["email", "first_name", "last_name", "full_name", "phone", "street", "city", "postcode", "country",
-         "ip_address", "user_agent", "url", "path", "currency", "company", "iban", "sku", "product_name",
-         "description", "comment", "customer_id", "order_id", "created_at", "birth_date", "due_date",
-         "tracking_number", "session_id", "card_last4", "language", "promo_code"]
+NAMES = [
+    "email",
+    "first_name",
+    "last_name",
+    "full_name",
+    "phone",
+    "street",
+    "city",
+    "postcode",
+    "country",
+    "ip_address",
+    "user_agent",
+    "url",
+    "path",
+    "currency",
+    "company",
+    "iban",
+    "sku",
+    "product_name",
+    "description",
+    "comment",
+    "customer_id",
+    "order_id",
+    "created_at",
+    "birth_date",
+    "due_date",
+    "tracking_number",
+    "session_id",
+    "card_last4",
+    "language",
+    "promo_code",
+]
 
 
 @pytest.fixture(scope="module")
 def people(json_schema: Callable[[dict[str, Any]], Schema]) -> list[dict[str, Any]]:
-    schema = json_schema({
-        "type": "object", "required": [*NAMES, "amount", "quantity", "latitude"],
-        "properties": {**{n: {"type": "string"} for n in NAMES},
-                       "amount": {"type": "number"}, "quantity": {"type": "integer"}, "latitude": {"type": "number"}},
-    })
+    schema = json_schema(
+        {
+            "type": "object",
+            "required": [*NAMES, "amount", "quantity", "latitude"],
+            "properties": {
+                **{n: {"type": "string"} for n in NAMES},
+                "amount": {"type": "number"},
+                "quantity": {"type": "integer"},
+                "latitude": {"type": "number"},
+            },
+        }
+    )
     return list(generate_values(schema, 200, seed=51, now=NOW))
 
 
@@ -91,8 +126,10 @@ def test_times_are_iso_utc_and_plausible(people: list[dict[str, Any]]) -> None:
         assert NOW.date() <= due <= NOW.date() + timedelta(days=22)
 
 
-@pytest.mark.parametrize("name", ["example:orders", "fulfilment.parcel_tracking", "web.page_views",
-                                  "customers.profiles", "fulfilment.shipments"])
+@pytest.mark.parametrize(
+    "name",
+    ["example:orders", "fulfilment.parcel_tracking", "web.page_views", "customers.profiles", "fulfilment.shipments"],
+)
 def test_country_codes_in_contracts_are_iso_alpha_2(schema_of: Callable[[str], Schema], name: str) -> None:
     for v in generate_values(schema_of(name), 200, seed=6):
         country = v.get("country") or (v.get("shipping_address") or v.get("ship_to") or {}).get("country")

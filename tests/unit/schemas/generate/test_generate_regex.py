@@ -19,10 +19,23 @@ from streammesh.schemas.generation import (
 from streammesh.schemas.generation.regex import matching_string, string_from_pattern
 
 PATTERNS = [
-    r"^[A-Z]{3}$", r"^C\d{6}$", r"^SKU-\d{4}$", r"^ARE[0-9]{8}$", r"^(GB|DE|FR)-[a-z0-9]{2,5}$",
-    r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", r"^(\w+)-\1$", r"^\+?[0-9 ]{7,15}$", r"ab*c?", r"^.{3}$",
-    r"^(?=.*\d)[A-Za-z\d]{8,}$", r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$", r"(?i)^abc$", r"^[^0-9]{4}$",
-    r"^WH-(MAN|LEJ|TIL|LYS)$", r"^\d{4}-\d{2}-\d{2}$", r"^[a-z]+(_[a-z]+)*$",
+    r"^[A-Z]{3}$",
+    r"^C\d{6}$",
+    r"^SKU-\d{4}$",
+    r"^ARE[0-9]{8}$",
+    r"^(GB|DE|FR)-[a-z0-9]{2,5}$",
+    r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$",
+    r"^(\w+)-\1$",
+    r"^\+?[0-9 ]{7,15}$",
+    r"ab*c?",
+    r"^.{3}$",
+    r"^(?=.*\d)[A-Za-z\d]{8,}$",
+    r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$",
+    r"(?i)^abc$",
+    r"^[^0-9]{4}$",
+    r"^WH-(MAN|LEJ|TIL|LYS)$",
+    r"^\d{4}-\d{2}-\d{2}$",
+    r"^[a-z]+(_[a-z]+)*$",
 ]
 
 
