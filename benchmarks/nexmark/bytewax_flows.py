@@ -7,7 +7,7 @@ each query here is a Bytewax dataflow doing what streammesh's processor does, en
 * **Input**: :class:`LogSource`, a ``FixedPartitionedSource`` with one Bytewax partition per partition of
   the source product's stream. Each partition has its own embedded-log consumer (``poll_batches`` of up
   to ``batch`` records, columnar) placed on its log partition, decodes every value with the SDK decoder
-  (``streammesh.sdk.consumer.value_decoder``: fastavro, writer schema found by id, ``date_time`` as an
+  (``streammesh.schemas.decoding.value_decoder``: fastavro, writer schema found by id, ``date_time`` as an
   aware ``datetime``; the decode the plain-loop baseline uses) and emits the dicts. A partition ends
   (``StopIteration``) when a poll finds nothing: the source is caught up, as when the engine's step
   reads nothing. Its snapshot is the next offset, so the source could resume with recovery on.
@@ -65,7 +65,7 @@ from bytewax.testing import run_main
 from streammesh.log.base import OutgoingRecord, TopicSpec
 from streammesh.schemas import load_schema
 from streammesh.schemas.wire import wire_header
-from streammesh.sdk.consumer import value_decoder
+from streammesh.schemas.decoding import value_decoder
 from streammesh.sdk.mesh import Mesh
 
 __all__ = ["BYTEWAX_VERSION", "FlowStats", "LogSink", "LogSource", "TableGate", "closed_by_watermark", "run_flow"]

@@ -23,6 +23,7 @@ __all__ = [
     "MeshConfig",
     "backend_name",
     "default_workspace",
+    "find_workspace",
     "load_config",
     "write_config",
 ]
@@ -58,8 +59,29 @@ class MeshConfig(BaseModel):
 
 
 def default_workspace() -> Path:
-    """``$STREAMMESH_WORKSPACE`` or ``./.streammesh``."""
-    return Path(os.environ.get("STREAMMESH_WORKSPACE", DEFAULT_WORKSPACE))
+    """The mesh to use when none is named: see :func:`find_workspace`."""
+    return find_workspace()
+
+
+def find_workspace(explicit: Path | str | None = None, *, cwd: Path | None = None) -> Path:
+    """Where the mesh is, found as git finds a repository.
+
+    In order: ``explicit`` (``--workspace``); ``$STREAMMESH_WORKSPACE``; the nearest of the current folder and its
+    parents that holds ``mesh.yaml`` (that folder) or a ``.streammesh/`` folder (that one). When none does, the
+    answer is ``./.streammesh``, where ``streammesh init`` creates a mesh.
+    """
+    if explicit is not None:
+        return Path(explicit)
+    env = os.environ.get("STREAMMESH_WORKSPACE")
+    if env:
+        return Path(env)
+    start = (cwd or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+        if (folder / DEFAULT_WORKSPACE).is_dir():
+            return folder / DEFAULT_WORKSPACE
+    return (cwd or Path()) / DEFAULT_WORKSPACE
 
 
 def load_config(workspace: Path) -> MeshConfig:

@@ -90,7 +90,7 @@ def _plan(m: Mesh, body: ValidateIn) -> tuple[list[Any], str]:
 @router.post("/apps/validate", response_model=ValidateOut)
 def validate(body: ValidateIn, m: MeshDep) -> ValidateOut:
     """Compile a script and show the contracts it would publish, with every policy they break; deploys nothing."""
-    from streammesh.catalog.models import LineageEdge
+    from streammesh.model.catalog import LineageEdge
 
     planned, owner = _plan(m, body)
     products = []

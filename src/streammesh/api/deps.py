@@ -16,7 +16,7 @@ from fastapi import Depends, Header, Query, Request, Response
 
 from streammesh.api.exceptions import PreconditionFailedError
 from streammesh.api.models import Page
-from streammesh.catalog.models import Product
+from streammesh.model.catalog import Product
 from streammesh.exceptions import ValidationError
 from streammesh.sdk.mesh import Mesh
 

@@ -28,7 +28,7 @@ from streammesh.api.products import ProductName
 from streammesh.exceptions import StreammeshError, ValidationError
 from streammesh.schemas import RecordInvalidError
 from streammesh.schemas.serde import dump_json
-from streammesh.sdk.consumer import Consumer, ProductDeprecatedWarning
+from streammesh.catalog.consumer import Consumer, ProductDeprecatedWarning
 from streammesh.sdk.mesh import Mesh
 from streammesh.web.masking import mask_value
 

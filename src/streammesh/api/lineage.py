@@ -16,7 +16,7 @@ from streammesh.api.deps import MeshDep
 from streammesh.api.errors import PROBLEM_RESPONSES
 from streammesh.api.models import ConsumerOut, LineageEdgeOut
 from streammesh.api.products import ProductName
-from streammesh.catalog.models import Product
+from streammesh.model.catalog import Product
 from streammesh.sdk.mesh import Mesh
 
 __all__ = ["MeshGraphOut", "NodeOut", "ProductLineageOut", "router"]

@@ -24,8 +24,8 @@ from streammesh.api.events import event_stream
 from streammesh.api.products import ProductName
 from streammesh.catalog.streams import stream_events
 from streammesh.schemas.serde import dump_json
-from streammesh.sdk.consumer import ProductDeprecatedWarning
-from streammesh.sdk.producer import dead_letter_stream
+from streammesh.catalog.consumer import ProductDeprecatedWarning
+from streammesh.catalog.streams import dead_letter_stream
 from streammesh.web.masking import mask_value
 
 __all__ = ["RATE_WINDOW_S", "MetricsOut", "router"]

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from streammesh.catalog.clusters import mask_cluster
 from streammesh.catalog.evolution import SchemaChange
-from streammesh.catalog.models import Activity, App, ConsumerInfo, Domain, LineageEdge, Product, ProductVersion, Team
+from streammesh.model.catalog import Activity, App, ConsumerInfo, Domain, LineageEdge, Product, ProductVersion, Team
 from streammesh.governance import Violation
 
 __all__ = [

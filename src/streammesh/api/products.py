@@ -31,7 +31,7 @@ from streammesh.api.models import (
     VersionOut,
     ViolationOut,
 )
-from streammesh.catalog.models import FACETS, Product
+from streammesh.model.catalog import FACETS, Product
 from streammesh.contracts import Contract
 from streammesh.contracts.loader import dump_contract
 from streammesh.exceptions import ValidationError

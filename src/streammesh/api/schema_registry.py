@@ -17,7 +17,7 @@ from streammesh.schemas.registry import (
     SubjectVersion,
     format_for_type,
 )
-from streammesh.schemas.registry.models import REGISTRY_TYPES
+from streammesh.model.registry import REGISTRY_TYPES
 from streammesh.sdk.mesh import Mesh
 
 __all__ = ["registry_router"]

@@ -1,6 +1,6 @@
 """The catalog: products, teams, lifecycle and search over a metadata store."""
 
-from streammesh.catalog.models import (
+from streammesh.model.catalog import (
     Activity,
     App,
     ConsumerInfo,

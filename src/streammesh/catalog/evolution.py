@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from streammesh.catalog.models import ConsumerInfo, Product
+from streammesh.model.catalog import ConsumerInfo, Product
 from streammesh.contracts.model import Contract
 from streammesh.schemas import load_schema
 from streammesh.schemas.registry import SchemaRegistry, subject_for
-from streammesh.store.base import BaseCatalogStore
+from streammesh.store.base import BaseMetadataStore
 
 __all__ = ["Impact", "SchemaChange", "assess_change", "major_stream_name"]
 
@@ -69,7 +69,7 @@ def _impacted(consumers: list[ConsumerInfo], affected: list[str], whole: bool) -
 
 
 def assess_change(
-    registry: SchemaRegistry, store: BaseCatalogStore, product: Product, contract: Contract
+    registry: SchemaRegistry, store: BaseMetadataStore, product: Product, contract: Contract
 ) -> SchemaChange:
     """Check ``contract``'s schema against the product's registered history at its level."""
     subject = subject_for(product.stream)

@@ -37,7 +37,7 @@ from streammesh.config import CONFIG_FILE, MeshConfig, backend_name, write_confi
 from streammesh.exceptions import ConflictError, StreammeshError, ValidationError
 from streammesh.log.base import BaseLog, OutgoingRecord, Record, TopicSpec
 from streammesh.plugins import log_backends, metadata_stores
-from streammesh.store.base import BaseCatalogStore
+from streammesh.store.base import BaseMetadataStore
 from streammesh.store.copy import catalog_counts, catalog_identity, copy_catalog, set_cluster
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def _size(r: Record) -> int:
     return len(r.key or b"") + len(r.value or b"") + sum(len(k) + len(v) for k, v in r.headers)
 
 
-def open_targets(log: str, metadata: str, workspace: Path) -> tuple[BaseLog, BaseCatalogStore]:
+def open_targets(log: str, metadata: str, workspace: Path) -> tuple[BaseLog, BaseMetadataStore]:
     """Open (and probe) the target log and catalog; one clear error when either cannot be reached."""
     target_log = log_backends.get(backend_name(log)).from_config(log, workspace, fsync=False)
     try:
@@ -115,7 +115,7 @@ def open_targets(log: str, metadata: str, workspace: Path) -> tuple[BaseLog, Bas
     return target_log, store
 
 
-def _plan_catalog(source: BaseCatalogStore, target: BaseCatalogStore, metadata: str) -> str:
+def _plan_catalog(source: BaseMetadataStore, target: BaseMetadataStore, metadata: str) -> str:
     """``copy`` for an empty target catalog, ``already there`` for this mesh's; else refuse."""
     theirs = catalog_identity(target)
     if not any(theirs):

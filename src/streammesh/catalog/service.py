@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from streammesh.catalog.evolution import SchemaChange, assess_change, major_stream_name
 from streammesh.catalog.lifecycle import check_transition
-from streammesh.catalog.models import LineageEdge, Product, ProductVersion, SearchResult, Team
+from streammesh.model.catalog import LineageEdge, Product, ProductVersion, SearchResult, Team
 from streammesh.catalog.streams import (
     DEFAULT_SAMPLE,
     StreamInfo,
@@ -28,7 +28,7 @@ from streammesh.exceptions import ConflictError, NotFoundError, ValidationError
 from streammesh.governance import PolicyConfig, PolicyViolationError, Violation, check_contract
 from streammesh.log.base import BaseLog, TopicSpec
 from streammesh.schemas.registry import SchemaRegistry
-from streammesh.store.base import BaseCatalogStore
+from streammesh.store.base import BaseMetadataStore
 
 __all__ = ["Catalog", "EvolveOutcome", "PublishOutcome", "SchemaEvolutionError"]
 
@@ -75,7 +75,7 @@ class Catalog:
 
     def __init__(
         self,
-        store: BaseCatalogStore,
+        store: BaseMetadataStore,
         log: BaseLog,
         policies: PolicyConfig,
         registry: SchemaRegistry,

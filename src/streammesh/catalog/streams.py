@@ -31,6 +31,7 @@ from streammesh.schemas.wire import is_wire_format, read_header
 __all__ = [
     "DEFAULT_SAMPLE",
     "StreamInfo",
+    "dead_letter_stream",
     "infer_json_schema",
     "is_internal_stream",
     "stream_events",
@@ -44,6 +45,11 @@ DEFAULT_SAMPLE = 100
 
 _INTERNAL_SUFFIXES = (".dlq", "-changelog", "-repartition")
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})?$")
+
+
+def dead_letter_stream(stream: str) -> str:
+    """Where a product's invalid events go when its contract says ``on_invalid: dead-letter``."""
+    return f"{stream}.dlq"
 
 
 def is_internal_stream(name: str) -> bool:

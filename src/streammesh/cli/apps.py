@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Column, Table
 
-from streammesh.catalog.models import App
+from streammesh.model.catalog import App
 from streammesh.cli.app import app, err, open_mesh, out
 from streammesh.cli.render import violations_table
 from streammesh.cli.sql import sql_error

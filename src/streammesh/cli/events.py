@@ -19,7 +19,7 @@ from streammesh.cli.app import app, err, open_mesh, out
 from streammesh.exceptions import ValidationError
 from streammesh.schemas import RecordInvalidError
 from streammesh.schemas.serde import dump_json
-from streammesh.sdk.consumer import Event, ProductDeprecatedWarning
+from streammesh.catalog.consumer import Event, ProductDeprecatedWarning
 
 __all__ = ["consume", "produce"]
 

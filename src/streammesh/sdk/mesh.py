@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-import orjson
-
 from streammesh.catalog import Catalog, Product, PublishOutcome, SearchResult, Team
-from streammesh.catalog.clusters import mask_cluster
+from streammesh.catalog.consumer import Consumer, Event
 from streammesh.catalog.evolution import SchemaChange
+from streammesh.catalog.producer import Producer
 from streammesh.catalog.service import EvolveOutcome
 from streammesh.catalog.streams import StreamInfo
-from streammesh.config import CONFIG_FILE, MeshConfig, backend_name, default_workspace, load_config, write_config
+from streammesh.config import CONFIG_FILE, MeshConfig, default_workspace, write_config
+from streammesh.context import MeshContext
 from streammesh.contracts import Contract
 from streammesh.contracts.loader import contract_from_dict, load_contract
-from streammesh.exceptions import ValidationError
-from streammesh.governance import Violation, load_policy_config, write_default_policy_file
-from streammesh.log.base import BaseLog, BaseLogConsumer, Record
-from streammesh.plugins import log_backends, metadata_stores
-from streammesh.schemas import load_schema
-from streammesh.schemas.registry import SchemaRegistry, subject_for
-from streammesh.schemas.serde import decode_key
-from streammesh.sdk.consumer import Consumer, Event, value_decoder
-from streammesh.sdk.producer import Producer, dead_letter_stream
-from streammesh.store.base import BaseCatalogStore
+from streammesh.governance import PolicyConfig, Violation, write_default_policy_file
+from streammesh.log.base import BaseLog
+from streammesh.schemas.registry import SchemaRegistry
+from streammesh.store.base import BaseMetadataStore
 
 if TYPE_CHECKING:
     from streammesh.catalog.migration import MigrationReport
@@ -58,21 +51,6 @@ def connect(path: Path | str | None = None, *, create: bool = True) -> Mesh:
     return Mesh(workspace)
 
 
-def _batches_to_end(
-    consumer: BaseLogConsumer, stream: str, end: dict[int, int], *, wait: float = 5.0
-) -> Iterator[list[Record]]:
-    """Batches until every partition of ``stream`` is read up to ``end`` (or nothing arrives for ``wait``
-    seconds). A remote log's first fetch takes a moment, so an empty poll does not mean the end."""
-    deadline = time.monotonic() + wait
-    while any(consumer.position().get((stream, p), 0) < e for p, e in end.items() if e > 0):
-        batch = consumer.poll(max_records=1000, timeout=0.2)
-        if batch:
-            deadline = time.monotonic() + wait
-            yield batch
-        elif time.monotonic() > deadline:
-            return
-
-
 class Mesh:
     """One organisation's mesh: its catalog of products and the log their events live on.
 
@@ -83,44 +61,43 @@ class Mesh:
         >>> with mesh.producer("sales.orders") as p: p.send("O-1", {...})  # doctest: +SKIP
     """
 
-    def __init__(self, workspace: Path | str) -> None:
-        self.workspace = Path(workspace)
-        self.config = load_config(self.workspace)
-        self.policies = load_policy_config(self.workspace / self.config.policies)
-        self._log: BaseLog | None = None
-        self._store: BaseCatalogStore | None = None
-        self._catalog: Catalog | None = None
-        self._registry: SchemaRegistry | None = None
+    def __init__(self, workspace: Path | str | MeshContext) -> None:
+        self.context = workspace if isinstance(workspace, MeshContext) else MeshContext(workspace)
 
-    # -- backends, opened on first use so light commands stay fast ----------------------------
+    @classmethod
+    def from_context(cls, context: MeshContext) -> Self:
+        """The SDK over an existing context (e.g. one an interface built with its caller)."""
+        return cls(context)
+
+    # -- the context's parts ---------------------------------------------------------------------
+    @property
+    def workspace(self) -> Path:
+        return self.context.workspace
+
+    @property
+    def config(self) -> MeshConfig:
+        return self.context.config
+
+    @property
+    def policies(self) -> PolicyConfig:
+        return self.context.policies
+
     @property
     def log(self) -> BaseLog:
-        if self._log is None:
-            backend = log_backends.get(backend_name(self.config.log))
-            self._log = backend.from_config(self.config.log, self.workspace, fsync=self.config.fsync)
-        return self._log
+        return self.context.log
 
     @property
-    def store(self) -> BaseCatalogStore:
-        if self._store is None:
-            backend = metadata_stores.get(backend_name(self.config.metadata))
-            self._store = backend.from_config(self.config.metadata, self.workspace)
-        return self._store
+    def store(self) -> BaseMetadataStore:
+        return self.context.store
 
     @property
     def registry(self) -> SchemaRegistry:
         """The schema registry (subjects ``<stream>-value``), also served over REST by ``serve``."""
-        if self._registry is None:
-            self._registry = SchemaRegistry(self.store)
-        return self._registry
+        return self.context.registry
 
     @property
     def catalog(self) -> Catalog:
-        if self._catalog is None:
-            self._catalog = Catalog(
-                self.store, self.log, self.policies, self.registry, cluster=mask_cluster(self.config.log)
-            )
-        return self._catalog
+        return self.context.catalog
 
     # -- teams ---------------------------------------------------------------------------------
     def add_team(
@@ -193,7 +170,7 @@ class Mesh:
     # -- events --------------------------------------------------------------------------------
     def producer(self, name: str, *, linger: int = 1000) -> Producer:
         """A producer for product ``name`` (published or deprecated, not retired)."""
-        return Producer(self.log, self.product(name), self.registry, linger=linger)
+        return self.context.events.producer(name, linger=linger)
 
     def consumer(
         self,
@@ -208,13 +185,8 @@ class Mesh:
     ) -> Consumer:
         """A consumer of product ``name``; see :class:`Consumer`. A group is remembered in the
         catalog with the fields it reads, so owners know who depends on what."""
-        product = self.product(name)
-        if product.status == "draft":
-            raise ValidationError(f"{name} is a draft and has no events yet", hint="its owner must publish it first")
-        consumer = Consumer(
-            self.log,
-            product,
-            self.registry,
+        return self.context.events.consumer(
+            name,
             group=group,
             from_beginning=from_beginning,
             fields=fields,
@@ -222,86 +194,23 @@ class Mesh:
             auto_commit=auto_commit,
             session_timeout_ms=session_timeout_ms,
         )
-        if group:
-            self.store.register_consumer(group, name, consumer.fields)
-        return consumer
 
     def schema_summary(self, name: str) -> str:
         """One line on the product's registered schema: subject, versions, latest id, compatibility."""
-        subject = subject_for(self.product(name).stream)
-        versions = self.store.subject_versions(subject)
-        if not versions:
-            return f"{subject}: not registered yet (it is when the product is published)"
-        return (
-            f"{subject}: version{'s' if len(versions) > 1 else ''} {', '.join(str(v.version) for v in versions)}"
-            f" (latest id {versions[-1].schema.id}), compatibility {self.registry.compatibility(subject)}"
-        )
+        return self.context.events.schema_summary(name)
 
     def stats(self, name: str) -> dict[str, Any]:
         """Event count per partition and overall, and the time of the newest event."""
-        product = self.product(name)
-        if product.status == "draft":
-            return {"events": 0, "partitions": {}, "last_event_ms": None}
-        begin, end = self.log.begin_offsets(product.stream), self.log.end_offsets(product.stream)
-        per_partition = {p: end[p] - begin.get(p, 0) for p in end}
-        latest = self.latest(name, 1)
-        return {
-            "events": sum(per_partition.values()),
-            "partitions": per_partition,
-            "last_event_ms": latest[0].timestamp if latest else None,
-        }
+        return self.context.events.stats(name)
 
     def latest(self, name: str, n: int = 10) -> list[Event]:
         """The newest ``n`` events across partitions, newest first (for samples and freshness)."""
-        product = self.product(name)
-        if product.status == "draft" or n <= 0:
-            return []
-        end = self.log.end_offsets(product.stream)
-        begin = self.log.begin_offsets(product.stream)
-        events: list[Event] = []
-        decode = value_decoder(self.registry, load_schema(product.contract.schema_))
-        with self.log.consumer([product.stream], auto_offset_reset="latest") as inner:
-            for p, last in end.items():
-                if last > begin.get(p, 0):
-                    inner.seek(product.stream, p, max(begin.get(p, 0), last - n))
-            for batch in _batches_to_end(inner, product.stream, end):
-                events.extend(
-                    Event(decode_key(r.key), decode(r.value), r.partition, r.offset, r.timestamp, dict(r.headers))
-                    for r in batch
-                )
-        events.sort(key=lambda e: (e.timestamp, e.partition, e.offset), reverse=True)
-        return events[:n]
+        return self.context.events.latest(name, n)
 
     def dead_letters(self, name: str, *, limit: int | None = None) -> list[dict[str, Any]]:
         """Events refused by ``name``'s contract and kept in its dead-letter stream, oldest first,
         with the reason, the position in the producer's input and the schema id they were checked against."""
-        stream = dead_letter_stream(self.product(name).stream)
-        if stream not in self.log.topics():
-            return []
-        out: list[dict[str, Any]] = []
-        end = self.log.end_offsets(stream)
-        with self.log.consumer([stream], auto_offset_reset="earliest") as inner:
-            for batch in _batches_to_end(inner, stream, end):
-                if limit is not None and len(out) >= limit:
-                    break
-                for r in batch:
-                    headers = {k: v.decode("utf-8", "replace") for k, v in r.headers}
-                    try:
-                        value: Any = orjson.loads(r.value) if r.value is not None else None
-                    except orjson.JSONDecodeError:
-                        value = (r.value or b"").decode("utf-8", "replace")
-                    out.append(
-                        {
-                            "offset": r.offset,
-                            "key": decode_key(r.key),
-                            "value": value,
-                            "reason": headers.get("dlq.reason"),
-                            "source_offset": headers.get("dlq.source.offset"),
-                            "schema_id": headers.get("dlq.schema.id"),
-                            "timestamp": r.timestamp,
-                        }
-                    )
-        return out[:limit] if limit is not None else out
+        return self.context.events.dead_letters(name, limit=limit)
 
     # -- scale-out -----------------------------------------------------------------------------
     def migrate(
@@ -326,13 +235,10 @@ class Mesh:
         """
         from streammesh.catalog.migration import migrate
 
-        return migrate(self, log=log, metadata=metadata, into=into, progress=progress)
+        return migrate(self.context, log=log, metadata=metadata, into=into, progress=progress)
 
     def close(self) -> None:
-        if self._log is not None:
-            self._log.close()
-        if self._store is not None:
-            self._store.close()
+        self.context.close()
 
     def __enter__(self) -> Self:
         return self

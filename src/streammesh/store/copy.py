@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Table, func, insert, select, text, update
 
 from streammesh.exceptions import ValidationError
 from streammesh.store import tables as t
-from streammesh.store.base import BaseCatalogStore
+from streammesh.store.base import BaseMetadataStore
 from streammesh.store.sql import SqlCatalogStore, schema_fields
 from streammesh.store.timestamps import aware
 
@@ -44,7 +44,7 @@ _SEQUENCES = ((t.activity, "id"), (t.schemas, "id"), (t.lineage_edges, "id"))
 _CHUNK = 1_000
 
 
-def _sql(store: BaseCatalogStore, role: str) -> SqlCatalogStore:
+def _sql(store: BaseMetadataStore, role: str) -> SqlCatalogStore:
     if not isinstance(store, SqlCatalogStore):
         raise ValidationError(
             f"the {role} catalog ({type(store).__name__}) is not a SQL store; "
@@ -53,7 +53,7 @@ def _sql(store: BaseCatalogStore, role: str) -> SqlCatalogStore:
     return store
 
 
-def catalog_counts(store: BaseCatalogStore) -> dict[str, int]:
+def catalog_counts(store: BaseMetadataStore) -> dict[str, int]:
     """Rows per catalog table (``teams``, ``products``, ``schemas``...)."""
     sql = _sql(store, "source")
     with sql.engine.connect() as conn:
@@ -62,7 +62,7 @@ def catalog_counts(store: BaseCatalogStore) -> dict[str, int]:
         }
 
 
-def catalog_identity(store: BaseCatalogStore) -> tuple[frozenset[str], frozenset[str], frozenset[tuple[int, str]]]:
+def catalog_identity(store: BaseMetadataStore) -> tuple[frozenset[str], frozenset[str], frozenset[tuple[int, str]]]:
     """What tells two catalogs apart: team names, product names and (schema id, fingerprint) pairs."""
     sql = _sql(store, "target")
     with sql.engine.connect() as conn:
@@ -84,7 +84,7 @@ def _rows(conn: Connection, table: Table, cluster: str | None) -> Iterable[list[
         yield rows
 
 
-def copy_catalog(source: BaseCatalogStore, target: BaseCatalogStore, *, cluster: str | None = None) -> dict[str, int]:
+def copy_catalog(source: BaseMetadataStore, target: BaseMetadataStore, *, cluster: str | None = None) -> dict[str, int]:
     """Copy every row of ``source``'s catalog into the empty catalog ``target``, in one transaction.
 
     Args:
@@ -121,7 +121,7 @@ def copy_catalog(source: BaseCatalogStore, target: BaseCatalogStore, *, cluster:
     return copied
 
 
-def set_cluster(store: BaseCatalogStore, cluster: str, products: Mapping[str, object] | None = None) -> int:
+def set_cluster(store: BaseMetadataStore, cluster: str, products: Mapping[str, object] | None = None) -> int:
     """Record that the streams of ``products`` (default: all) live on ``cluster``; returns how many changed."""
     sql = _sql(store, "target")
     q = update(t.products).where(t.products.c.cluster != cluster).values(cluster=cluster)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from streammesh.catalog.models import FACETS
+from streammesh.model.catalog import FACETS
 
 __all__ = ["FacetIndex"]
 

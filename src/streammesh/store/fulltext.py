@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from streammesh.catalog.models import Product
+from streammesh.model.catalog import Product
 from streammesh.schemas import SchemaField
 
 __all__ = ["SEARCH_COLUMNS", "SEARCH_WEIGHTS", "normalise", "query_terms", "search_document", "words"]

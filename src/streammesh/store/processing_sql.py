@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from streammesh.catalog.models import App, LineageEdge
+from streammesh.model.catalog import App, LineageEdge
 from streammesh.exceptions import NotFoundError
 from streammesh.store import tables as t
 from streammesh.store.base.processing import BaseProcessingStore

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from streammesh.schemas.registry.models import SchemaReference, StoredSchema, SubjectVersion
+from streammesh.model.registry import SchemaReference, StoredSchema, SubjectVersion
 from streammesh.store import tables as t
 from streammesh.store.base.schemas import BaseSchemaStore
 from streammesh.store.dialects import serialize, upsert

@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import Connection, Engine, Text, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from streammesh.catalog.models import (
+from streammesh.model.catalog import (
     FACETS,
     Activity,
     ConsumerInfo,
@@ -31,7 +31,7 @@ from streammesh.contracts.model import Contract
 from streammesh.exceptions import ConflictError, ValidationError
 from streammesh.schemas import SchemaError, SchemaField, load_schema
 from streammesh.store import tables as t
-from streammesh.store.base.store import BaseCatalogStore
+from streammesh.store.base.store import BaseMetadataStore
 from streammesh.store.dialects import serialize, upsert
 from streammesh.store.facet_index import FacetIndex
 from streammesh.store.migrations import migrate
@@ -61,7 +61,7 @@ _PAGE = select(*(cast(c, Text).label(c.name) if c.name == "contract" else c for 
 _MARKER = select(func.count(), func.sum(t.products.c.revision), func.max(t.products.c.updated_at))
 
 
-class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseCatalogStore):
+class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseMetadataStore):
     """Everything but connection setup and full-text matching, in portable SQL."""
 
     #: queries matching at least this many products are ranked term by term, each term's ranking kept until

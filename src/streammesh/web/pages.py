@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from streammesh.catalog import Product, SearchResult
 from streammesh.catalog.clusters import mask_cluster
-from streammesh.catalog.models import FACETS
+from streammesh.model.catalog import FACETS
 from streammesh.contracts.durations import format_duration
 from streammesh.schemas.serde import dump_json
 from streammesh.web.layout import badge, esc, json_script, page

@@ -11,7 +11,7 @@ import pytest
 from streammesh.exceptions import ConflictError, ValidationError
 from streammesh.log.partitioner import partition_for_key
 from streammesh.schemas import RecordInvalidError
-from streammesh.sdk.consumer import ProductDeprecatedWarning
+from streammesh.catalog.consumer import ProductDeprecatedWarning
 from tests.factories import contract_dict, order
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from streammesh.catalog.models import Product
+from streammesh.model.catalog import Product
 from streammesh.contracts.model import Contract
 from tests.factories import contract_dict
 from tests.stores import every_store

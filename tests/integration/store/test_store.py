@@ -12,7 +12,7 @@ from datetime import UTC, timedelta
 import pytest
 from sqlalchemy import inspect, text, update
 
-from streammesh.catalog.models import App, LineageEdge, Product, ProductVersion, Team
+from streammesh.model.catalog import App, LineageEdge, Product, ProductVersion, Team
 from streammesh.contracts.model import Contract
 from streammesh.exceptions import ConflictError, NotFoundError, StreammeshError
 from streammesh.store import tables as t

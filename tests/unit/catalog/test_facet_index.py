@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 
-from streammesh.catalog.models import FACETS
+from streammesh.model.catalog import FACETS
 from streammesh.store.facet_index import FacetIndex
 from streammesh.store.sql import _facet_counts
 

@@ -7,7 +7,7 @@ import pytest
 from streammesh.contracts.durations import format_duration, parse_duration
 from streammesh.exceptions import ValidationError
 from streammesh.schemas.serde import encode_key
-from streammesh.sdk.producer import event_time_ms, key_of
+from streammesh.schemas.keys import event_time_ms, key_of
 
 
 def test_key_of_single_composite_and_nested():
@@ -82,7 +82,7 @@ def test_dump_json_handles_decoded_avro_and_protobuf_types():
 
 
 def test_key_extractor_matches_key_of():
-    from streammesh.sdk.producer import key_extractor
+    from streammesh.schemas.keys import key_extractor
 
     value = {"order_id": "O1", "line": 3, "customer": {"id": "C9"}}
     for fields in (["order_id"], ["order_id", "line"], ["customer.id"], ["missing"]):

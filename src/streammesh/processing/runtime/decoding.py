@@ -10,7 +10,7 @@ fills one column per needed field instead of building a dict per event. Four pat
   needed fields, logical timestamps left as integers for DuckDB to convert;
 * **JSON Schema** through ``orjson`` and a generated field extractor;
 * anything else (Protobuf, Avro shapes the generator does not cover) through the SDK's
-  :func:`~streammesh.sdk.consumer.value_decoder` and the same extractor.
+  :func:`~streammesh.schemas.decoding.value_decoder` and the same extractor.
 
 A record that cannot be decoded is not dropped: it is returned in :attr:`DecodedBatch.errors` and the
 processor writes it to the dead-letter stream.
@@ -37,7 +37,7 @@ from streammesh.processing.runtime.avro_vector import VectorDecoder, compile_vec
 from streammesh.processing.sql.plan import InputColumn
 from streammesh.schemas import Schema
 from streammesh.schemas.registry import SchemaRegistry
-from streammesh.sdk.consumer import value_decoder
+from streammesh.schemas.decoding import value_decoder
 
 __all__ = ["DecodedBatch", "SourceDecoder", "extractor"]
 

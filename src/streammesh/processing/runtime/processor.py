@@ -63,7 +63,7 @@ from streammesh.processing.sql.plan import Query
 from streammesh.schemas import load_schema
 from streammesh.schemas.wire import wire_header
 from streammesh.sdk.mesh import Mesh
-from streammesh.sdk.producer import dead_letter_stream
+from streammesh.catalog.streams import dead_letter_stream
 
 __all__ = ["SOURCE_HEADER", "SUMMED_METRICS", "Processor", "StepStats", "already_written", "run_to_end"]
 

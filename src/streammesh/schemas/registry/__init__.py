@@ -10,7 +10,7 @@ from streammesh.schemas.registry.exceptions import (
     SubjectNotFoundError,
     VersionNotFoundError,
 )
-from streammesh.schemas.registry.models import SchemaReference, StoredSchema, SubjectVersion
+from streammesh.model.registry import SchemaReference, StoredSchema, SubjectVersion
 from streammesh.schemas.registry.service import DEFAULT_COMPATIBILITY, SchemaRegistry, format_for_type, subject_for
 
 __all__ = [

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from streammesh.schemas.registry.exceptions import InvalidSchemaError
-from streammesh.schemas.registry.models import SchemaReference, StoredSchema
+from streammesh.model.registry import SchemaReference, StoredSchema
 
 __all__ = ["inline_avro_references"]
 

@@ -24,7 +24,7 @@ from streammesh.schemas.registry.exceptions import (
     SubjectNotFoundError,
     VersionNotFoundError,
 )
-from streammesh.schemas.registry.models import FORMAT_OF_TYPE, SchemaReference, StoredSchema, SubjectVersion
+from streammesh.model.registry import FORMAT_OF_TYPE, SchemaReference, StoredSchema, SubjectVersion
 from streammesh.schemas.registry.proto_text import descriptor_to_proto_text, looks_like_serialized_descriptor
 from streammesh.schemas.registry.references import inline_avro_references
 from streammesh.store.base.schemas import BaseSchemaStore

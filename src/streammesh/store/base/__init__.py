@@ -2,6 +2,6 @@
 
 from streammesh.store.base.processing import BaseProcessingStore
 from streammesh.store.base.schemas import BaseSchemaStore
-from streammesh.store.base.store import BaseCatalogStore
+from streammesh.store.base.store import BaseCatalogStore, BaseMetadataStore
 
-__all__ = ["BaseCatalogStore", "BaseProcessingStore", "BaseSchemaStore"]
+__all__ = ["BaseCatalogStore", "BaseMetadataStore", "BaseProcessingStore", "BaseSchemaStore"]

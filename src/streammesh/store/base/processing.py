@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
-from streammesh.catalog.models import App, LineageEdge
+from streammesh.model.catalog import App, LineageEdge
 
 __all__ = ["BaseProcessingStore"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
-from streammesh.schemas.registry.models import SchemaReference, StoredSchema, SubjectVersion
+from streammesh.model.registry import SchemaReference, StoredSchema, SubjectVersion
 
 __all__ = ["BaseSchemaStore"]
 

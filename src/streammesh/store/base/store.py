@@ -1,4 +1,4 @@
-"""The metadata-store port: what the catalog persists, whichever database holds it."""
+"""The metadata-store port: what the catalog, the schema registry and the apps persist, whichever database holds it."""
 
 from __future__ import annotations
 
@@ -7,29 +7,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
-from streammesh.catalog.models import Activity, ConsumerInfo, Domain, Product, ProductVersion, SearchResult, Team
+from streammesh.model.catalog import Activity, ConsumerInfo, Domain, Product, ProductVersion, SearchResult, Team
+from streammesh.store.base.processing import BaseProcessingStore
+from streammesh.store.base.schemas import BaseSchemaStore
 
-__all__ = ["BaseCatalogStore"]
+__all__ = ["BaseCatalogStore", "BaseMetadataStore"]
 
 
 class BaseCatalogStore(ABC):
-    """Persists teams, products, versions, consumers and activity; answers searches.
-
-    Implementations must be safe to use from several processes at once.
-    """
-
-    @classmethod
-    @abstractmethod
-    def from_config(cls, url: str, workspace: Path) -> Self:
-        """Open the store named by the mesh's ``metadata`` setting (``mesh.yaml`` or ``STREAMMESH_METADATA``).
-
-        Args:
-            url: the setting as written: ``sqlite``, ``postgresql://user@host:5432/db``...
-            workspace: the mesh's folder, for stores that keep their files there.
-
-        Raises:
-            StreammeshError: the store cannot be opened; the message names the setting and the fix.
-        """
+    """The catalog's part of the store: teams, products, versions, consumers and activity; searches."""
 
     @abstractmethod
     def add_team(self, team: Team) -> Team:
@@ -73,7 +59,7 @@ class BaseCatalogStore(ABC):
         self, query: str, *, filters: Mapping[str, Sequence[str]] | None = None, limit: int = 20, offset: int = 0
     ) -> SearchResult:
         """Rank products by ``query`` over name, title, description, tags, domain, owner and field
-        names; filter by facet values (:data:`streammesh.catalog.models.FACETS`) and count facets."""
+        names; filter by facet values (:data:`streammesh.model.catalog.FACETS`) and count facets."""
 
     @abstractmethod
     def record_activity(
@@ -99,5 +85,27 @@ class BaseCatalogStore(ABC):
     @abstractmethod
     def list_consumers(self, product: str | None = None) -> list[ConsumerInfo]: ...
 
+
+class BaseMetadataStore(BaseCatalogStore, BaseSchemaStore, BaseProcessingStore):
+    """The whole metadata-store port: the catalog's, the schema registry's and the apps' parts.
+
+    A backend implements every method of the three parts; the mesh opens it with :meth:`from_config`.
+    Implementations must be safe to use from several processes at once.
+    """
+
+    @classmethod
     @abstractmethod
-    def close(self) -> None: ...
+    def from_config(cls, url: str, workspace: Path) -> Self:
+        """Open the store named by the mesh's ``metadata`` setting (``mesh.yaml`` or ``STREAMMESH_METADATA``).
+
+        Args:
+            url: the setting as written: ``sqlite``, ``postgresql://user@host:5432/db``...
+            workspace: the mesh's folder, for stores that keep their files there.
+
+        Raises:
+            StreammeshError: the store cannot be opened; the message names the setting and the fix.
+        """
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections and files."""

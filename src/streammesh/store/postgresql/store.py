@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import URL, Connection, create_engine, make_url, text
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from streammesh.catalog.models import Product
+from streammesh.model.catalog import Product
 from streammesh.exceptions import ValidationError
 from streammesh.schemas import SchemaField
 from streammesh.store.exceptions import StoreUnavailableError

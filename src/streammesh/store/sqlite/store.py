@@ -10,7 +10,7 @@ from typing import Any, Self
 import numpy as np
 from sqlalchemy import Connection, create_engine, event, text
 
-from streammesh.catalog.models import Product
+from streammesh.model.catalog import Product
 from streammesh.schemas import SchemaField
 from streammesh.store.facet_index import FacetIndex
 from streammesh.store.fulltext import SEARCH_COLUMNS, SEARCH_WEIGHTS, query_terms, search_document

@@ -10,7 +10,7 @@ from streammesh.processing.runtime.errors import IncompatibleStateError
 from streammesh.processing.runtime.output import key_sql, value_sql
 from streammesh.processing.runtime.state import Intent, StateStore, connect_duckdb
 from streammesh.schemas.serde import encode_key
-from streammesh.sdk.producer import key_of
+from streammesh.schemas.keys import key_of
 
 
 @pytest.mark.parametrize(

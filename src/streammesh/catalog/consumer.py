@@ -13,12 +13,13 @@ from typing import Any, Self
 
 import orjson
 
-from streammesh.catalog.models import Product
+from streammesh.model.catalog import Product
 from streammesh.exceptions import StreammeshError, ValidationError
 from streammesh.log.base import BaseLog, BaseLogConsumer, GroupError, Record
 from streammesh.schemas import Schema, load_schema
 from streammesh.schemas.codecs import Deserializer
 from streammesh.schemas.registry import SchemaRegistry
+from streammesh.schemas.decoding import value_decoder
 from streammesh.schemas.serde import decode_key
 from streammesh.schemas.wire import is_wire_format
 
@@ -69,21 +70,6 @@ def _projector(fields: Sequence[str]) -> Any:
         return out
 
     return project
-
-
-def value_decoder(registry: SchemaRegistry, reader: Schema) -> Callable[[bytes | None], Any]:
-    """Decode wire-format values with their writer's schema resolved to ``reader``; values written
-    before the registry existed (plain JSON) still decode."""
-    deserializer = Deserializer(registry.schema_object, reader)
-
-    def decode(data: bytes | None) -> Any:
-        if data is None:
-            return None
-        if is_wire_format(data):
-            return deserializer.deserialize(data)
-        return orjson.loads(data)
-
-    return decode
 
 
 def deprecation_notice(product: Product) -> str | None:

@@ -12,63 +12,20 @@ from typing import Any, Self
 import orjson
 
 from streammesh.catalog.lifecycle import WRITABLE
-from streammesh.catalog.models import Product
+from streammesh.model.catalog import Product
 from streammesh.exceptions import ConflictError, ValidationError
 from streammesh.log.base import BaseLog, Headers, OutgoingRecord, RecordPosition, TopicSpec
 from streammesh.quality import check_rules
 from streammesh.schemas import Issue, RecordInvalidError, load_schema
 from streammesh.schemas.codecs import Serializer
 from streammesh.schemas.registry import SchemaRegistry
+from streammesh.schemas.keys import event_time_ms, key_extractor
 from streammesh.schemas.serde import encode_key
+from streammesh.catalog.streams import dead_letter_stream
 
-__all__ = ["Producer", "dead_letter_stream", "event_time_ms", "key_extractor", "key_of"]
+__all__ = ["Producer"]
 
 _CHUNK = 5000
-
-
-def dead_letter_stream(stream: str) -> str:
-    """Where a product's invalid events go when its contract says ``on_invalid: dead-letter``."""
-    return f"{stream}.dlq"
-
-
-def key_of(value: Any, key_fields: list[str]) -> Any:
-    """The record key taken from the contract's key fields: one field gives its value, several a list."""
-    if not key_fields or not isinstance(value, dict):
-        return None
-    parts = []
-    for path in key_fields:
-        node: Any = value
-        for step in path.split("."):
-            node = node.get(step) if isinstance(node, dict) else None
-        parts.append(node)
-    return parts[0] if len(parts) == 1 else parts
-
-
-def key_extractor(key_fields: list[str]) -> Callable[[Any], Any]:
-    """A function giving :func:`key_of` for these key fields; a single top-level field (the usual
-    case) is one dict lookup, which matters on the produce hot path."""
-    if len(key_fields) == 1 and "." not in key_fields[0]:
-        field = key_fields[0]
-        return lambda value: value.get(field) if isinstance(value, dict) else None
-    return lambda value: key_of(value, key_fields)
-
-
-def event_time_ms(value: Any, field: str | None) -> int | None:
-    """The event time declared by ``timestamp_field``: ISO-8601 text, a datetime or epoch (ms, or s if small)."""
-    if not field or not isinstance(value, dict) or value.get(field) is None:
-        return None
-    raw = value[field]
-    if isinstance(raw, datetime):
-        return int(raw.timestamp() * 1000)
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        return int(raw if raw > 100_000_000_000 else raw * 1000)
-    try:
-        return int(datetime.fromisoformat(str(raw).replace("Z", "+00:00")).timestamp() * 1000)
-    except ValueError:
-        raise ValidationError(
-            f"timestamp field {field!r} holds {raw!r}, not an ISO-8601 time or epoch number",
-            hint="write e.g. 2026-11-22T10:15:00Z",
-        ) from None
 
 
 def _headers(headers: Headers | dict[str, Any] | None) -> Headers:
