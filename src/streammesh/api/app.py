@@ -19,6 +19,7 @@ from streammesh.api import apps, events, governance, lineage, metrics, products,
 from streammesh.api.deps import MeshProvider
 from streammesh.api.errors import install_error_handlers
 from streammesh.api.schema_registry import registry_router
+from streammesh.context import MeshContext
 from streammesh.web.routes import pages_router
 
 __all__ = ["create_app"]
@@ -74,7 +75,7 @@ def _tune_gc_for_serving() -> None:
         gc.set_threshold(_GC_YOUNG_THRESHOLD, middle, old)
 
 
-def create_app(workspace: Path) -> FastAPI:
+def create_app(workspace: Path | MeshContext) -> FastAPI:
     """A FastAPI app over the mesh in ``workspace`` (OpenAPI at ``/docs``)."""
     mesh = MeshProvider(workspace)
 

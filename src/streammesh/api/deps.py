@@ -1,7 +1,7 @@
-"""What routes depend on: the mesh (one per server thread), pagination and optimistic concurrency.
+"""What routes depend on: the mesh's context (one per server thread), pagination and optimistic concurrency.
 
-FastAPI runs sync routes in a thread pool, and a mesh's log and store handles are not shared between
-threads, so each thread opens its own :class:`Mesh` on the workspace.
+FastAPI runs sync routes in a thread pool, and a context's log and store handles are not shared between
+threads, so each thread forks its own :class:`~streammesh.context.MeshContext` from the server's.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from fastapi import Depends, Header, Query, Request, Response
 
 from streammesh.api.exceptions import PreconditionFailedError
 from streammesh.api.models import Page
-from streammesh.model.catalog import Product
+from streammesh.context import MeshContext
 from streammesh.exceptions import ValidationError
-from streammesh.sdk.mesh import Mesh
+from streammesh.model.catalog import Product
 
 __all__ = [
     "MAX_OFFSET",
@@ -40,36 +40,38 @@ MAX_OFFSET = 1_000_000
 
 
 class MeshProvider:
-    """Opens the workspace's mesh lazily, once per thread; ``close()`` closes them all."""
+    """Gives each thread its own context, forked from the server's on first use; ``close()`` closes them all."""
 
-    def __init__(self, workspace: Path) -> None:
-        self.workspace = workspace
+    def __init__(self, workspace: Path | MeshContext) -> None:
+        self.root = workspace if isinstance(workspace, MeshContext) else MeshContext(workspace)
+        self.workspace = self.root.workspace
         self._local = threading.local()
-        self._opened: list[Mesh] = []
+        self._opened: list[MeshContext] = []
         self._lock = threading.Lock()
 
-    def __call__(self) -> Mesh:
-        mesh = getattr(self._local, "mesh", None)
-        if mesh is None:
-            mesh = Mesh(self.workspace)
-            self._local.mesh = mesh
+    def __call__(self) -> MeshContext:
+        ctx: MeshContext | None = getattr(self._local, "ctx", None)
+        if ctx is None:
+            ctx = self.root.fork()
+            self._local.ctx = ctx
             with self._lock:
-                self._opened.append(mesh)
-        return mesh
+                self._opened.append(ctx)
+        return ctx
 
     def close(self) -> None:
         with self._lock:
-            for mesh in self._opened:
-                mesh.close()
+            for ctx in self._opened:
+                ctx.close()
             self._opened.clear()
+        self.root.close()
 
 
-def _mesh(request: Request) -> Mesh:
+def _mesh(request: Request) -> MeshContext:
     provider: MeshProvider = request.app.state.mesh
     return provider()
 
 
-MeshDep = Annotated[Mesh, Depends(_mesh)]
+MeshDep = Annotated[MeshContext, Depends(_mesh)]
 
 #: serialises check-then-write requests of this server (If-Match, then the catalog's own revision check),
 #: so two requests carrying the same ETag cannot both pass; writers in other processes still meet the

@@ -25,11 +25,11 @@ from streammesh.api.errors import PROBLEM_RESPONSES, problem
 from streammesh.api.exceptions import BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError
 from streammesh.api.models import Page, ProblemItem
 from streammesh.api.products import ProductName
+from streammesh.catalog.consumer import Consumer, ProductDeprecatedWarning
+from streammesh.context import MeshContext
 from streammesh.exceptions import StreammeshError, ValidationError
 from streammesh.schemas import RecordInvalidError
 from streammesh.schemas.serde import dump_json
-from streammesh.catalog.consumer import Consumer, ProductDeprecatedWarning
-from streammesh.sdk.mesh import Mesh
 from streammesh.web.masking import mask_value
 
 __all__ = ["MAX_EVENTS", "NDJSON_TYPES", "PositionOut", "ProduceOut", "router"]
@@ -135,7 +135,7 @@ def produce(
 ) -> Any:
     """Append events, validated against the contract. Refused events are listed with their index and the
     reason; the others are appended and durable when the response arrives (207 when some were refused)."""
-    producer = m.producer(name, linger=len(items) + 1)
+    producer = m.events.producer(name, linger=len(items) + 1)
     errors: list[ProblemItem] = []
     checked: list[tuple[_Item, bool]] = []  # (item, goes to the dead-letter stream)
     for item in items:
@@ -196,21 +196,23 @@ def _fields(fields: str | None) -> list[str] | None:
 
 
 def _open(
-    m: Mesh, name: str, *, group: str | None, from_beginning: bool, fields: str | None, follow: bool
+    m: MeshContext, name: str, *, group: str | None, from_beginning: bool, fields: str | None, follow: bool
 ) -> tuple[Consumer, list[str]]:
     """A consumer, and the deprecation notices the SDK warned about (sent as a ``Warning`` header)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ProductDeprecatedWarning)
-        consumer = m.consumer(name, group=group, from_beginning=from_beginning, fields=_fields(fields), follow=follow)
+        consumer = m.events.consumer(
+            name, group=group, from_beginning=from_beginning, fields=_fields(fields), follow=follow
+        )
     return consumer, [str(w.message) for w in caught if issubclass(w.category, ProductDeprecatedWarning)]
 
 
 def _position(
-    m: Mesh, consumer: Consumer, name: str, partition: int | None, offset: int | None, since: datetime | None
+    m: MeshContext, consumer: Consumer, name: str, partition: int | None, offset: int | None, since: datetime | None
 ) -> None:
     """Move a group-less consumer to ``offset`` (of ``partition``, or of every partition) or to ``since``."""
-    stream = m.product(name).stream
-    partitions = m.product(name).contract.partitions
+    stream = m.catalog.get(name).stream
+    partitions = m.catalog.get(name).contract.partitions
     if partition is not None and partition >= partitions:
         raise ValidationError(f"{name} has partitions 0 to {partitions - 1}; there is no partition {partition}")
     inner = consumer._inner
@@ -360,13 +362,16 @@ def samples(
     n: Annotated[int, Query(ge=1, le=100, description="how many of the newest events")] = 10,
 ) -> list[dict[str, Any]]:
     """The newest events, newest first, with fields classified pii/confidential/restricted masked."""
-    classes = m.product(name).contract.classifications
-    return [orjson.loads(dump_json({**e.to_dict(), "value": mask_value(e.value, classes)})) for e in m.latest(name, n)]
+    classes = m.catalog.get(name).contract.classifications
+    return [
+        orjson.loads(dump_json({**e.to_dict(), "value": mask_value(e.value, classes)}))
+        for e in m.events.latest(name, n)
+    ]
 
 
 @router.get("/{name}/dead-letters", response_model=Page[dict[str, Any]])
 def dead_letters(name: ProductName, m: MeshDep, paging: PagingDep) -> Page[dict[str, Any]]:
     """Events the contract refused and kept (``on_invalid: dead-letter``), oldest first, each with the reason."""
-    items = m.dead_letters(name, limit=paging.offset + paging.limit + 1)
+    items = m.events.dead_letters(name, limit=paging.offset + paging.limit + 1)
     page = page_of(items, paging)
     return page.model_copy(update={"items": [orjson.loads(dump_json(i)) for i in page.items]})

@@ -16,8 +16,8 @@ from streammesh.api.deps import MeshDep
 from streammesh.api.errors import PROBLEM_RESPONSES
 from streammesh.api.models import ConsumerOut, LineageEdgeOut
 from streammesh.api.products import ProductName
+from streammesh.context import MeshContext
 from streammesh.model.catalog import Product
-from streammesh.sdk.mesh import Mesh
 
 __all__ = ["MeshGraphOut", "NodeOut", "ProductLineageOut", "router"]
 
@@ -65,7 +65,7 @@ def _node(name: str, product: Product | None, depth: int = 0) -> NodeOut:
     )
 
 
-def _walk(m: Mesh, start: str, step: Callable[[str], list[str]], depth: int) -> list[NodeOut]:
+def _walk(m: MeshContext, start: str, step: Callable[[str], list[str]], depth: int) -> list[NodeOut]:
     seen, frontier, out = {start}, [start], []
     for level in range(1, depth + 1):
         following = []
@@ -87,7 +87,7 @@ def product_lineage(
     depth: Annotated[int, Query(ge=1, le=20, description="steps to follow each way")] = 8,
 ) -> ProductLineageOut:
     """Products upstream and downstream of ``name``, and which input field feeds which output field, and how."""
-    m.product(name)
+    m.catalog.get(name)
     store = m.store
     up = _walk(m, name, store.upstream, depth) if direction != "downstream" else []
     down = _walk(m, name, store.downstream, depth) if direction != "upstream" else []
@@ -112,7 +112,7 @@ def product_lineage(
 @router.get("/lineage", response_model=MeshGraphOut)
 def mesh_graph(m: MeshDep) -> MeshGraphOut:
     """The whole mesh: every product, every product-level edge and every consumer group (for the mesh map)."""
-    products = m.products()
+    products = m.store.list_products()
     return MeshGraphOut(
         nodes=[_node(p.name, p) for p in products],
         edges=[LineageEdgeOut.of(e) for e in m.store.lineage_edges() if e.input_field is None],

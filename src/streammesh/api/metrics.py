@@ -22,10 +22,9 @@ from streammesh.api.deps import MeshDep
 from streammesh.api.errors import PROBLEM_RESPONSES
 from streammesh.api.events import event_stream
 from streammesh.api.products import ProductName
-from streammesh.catalog.streams import stream_events
-from streammesh.schemas.serde import dump_json
 from streammesh.catalog.consumer import ProductDeprecatedWarning
-from streammesh.catalog.streams import dead_letter_stream
+from streammesh.catalog.streams import dead_letter_stream, stream_events
+from streammesh.schemas.serde import dump_json
 from streammesh.web.masking import mask_value
 
 __all__ = ["RATE_WINDOW_S", "MetricsOut", "router"]
@@ -56,7 +55,7 @@ class MetricsOut(BaseModel):
 def metrics(name: ProductName, m: MeshDep) -> MetricsOut:
     """Events per second over the last minute, age of the newest event against the SLA's freshness, and the
     invalid-record rate (dead letters / events)."""
-    product = m.product(name)
+    product = m.catalog.get(name)
     freshness = product.contract.sla.freshness
     fresh_s = freshness.total_seconds() if freshness else None
     if product.status == "draft":
@@ -71,7 +70,7 @@ def metrics(name: ProductName, m: MeshDep) -> MetricsOut:
             dead_letters=0,
             invalid_rate=0.0,
         )
-    stats = m.stats(name)
+    stats = m.events.stats(name)
     now_ms = int(time.time() * 1000)
     end = m.log.end_offsets(product.stream)
     since = m.log.offsets_for_timestamp(product.stream, now_ms - RATE_WINDOW_S * 1000)
@@ -110,10 +109,10 @@ async def live_samples(
 
     def open_consumer() -> tuple[Any, dict[str, str]]:
         m = request.app.state.mesh()
-        product = m.product(name)
+        product = m.catalog.get(name)
         with warnings.catch_warnings():  # the page shows the deprecation itself
             warnings.simplefilter("ignore", ProductDeprecatedWarning)
-            consumer = m.consumer(name, from_beginning=False, follow=True)
+            consumer = m.events.consumer(name, from_beginning=False, follow=True)
         return consumer, dict(product.contract.classifications)
 
     consumer, classes = await anyio.to_thread.run_sync(open_consumer)

@@ -31,10 +31,10 @@ from streammesh.api.models import (
     VersionOut,
     ViolationOut,
 )
-from streammesh.model.catalog import FACETS, Product
 from streammesh.contracts import Contract
 from streammesh.contracts.loader import dump_contract
 from streammesh.exceptions import ValidationError
+from streammesh.model.catalog import FACETS, Product
 
 __all__ = ["ProductName", "facet_filters", "router"]
 
@@ -104,7 +104,7 @@ def publish(
 ) -> PublishOut:
     """Publish a product (or a new version of one) behind the policy barrier; 201 when it is new."""
     with write_lock:
-        outcome = m.publish(contract, draft=draft)
+        outcome = m.catalog.publish(contract, draft=draft)
     if outcome.product.revision > 1:  # it existed already (as a draft, or an earlier version)
         response.status_code = 200
     set_etag(response, outcome.product)
@@ -118,7 +118,7 @@ def publish(
 @router.post("/check", response_model=CheckOut, openapi_extra=CONTRACT_BODY)
 def check(contract: ContractBody, m: MeshDep) -> CheckOut:
     """Check a contract against the mesh's policies without publishing it (``ok`` and every violation)."""
-    violations = m.check(contract)
+    violations = m.catalog.check(contract)
     return CheckOut(name=contract.name, ok=not violations, violations=[ViolationOut.of(v) for v in violations])
 
 
@@ -130,10 +130,10 @@ def get_product(
     if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=200)] = None,
 ) -> ProductOut | Response:
     """The product, its contract and event counts; ``ETag`` is its revision (304 when If-None-Match has it)."""
-    p = m.product(name)
+    p = m.catalog.get(name)
     if if_none_match and f'"{p.revision}"' in if_none_match:
         return Response(status_code=304, headers={"ETag": f'"{p.revision}"'})
-    return _product(p, response).model_copy(update={"stats": m.stats(name)})
+    return _product(p, response).model_copy(update={"stats": m.events.stats(name)})
 
 
 @router.put("/{name}", response_model=PublishOut, openapi_extra=CONTRACT_BODY)
@@ -152,8 +152,8 @@ def update(
             hint=f"PUT it to /api/v1/products/{contract.name}, or fix 'name' in the contract",
         )
     with write_lock:
-        check_if_match(if_match, m.product(name))
-        outcome = m.publish(contract, draft=draft)
+        check_if_match(if_match, m.catalog.get(name))
+        outcome = m.catalog.publish(contract, draft=draft)
     set_etag(response, outcome.product)
     return PublishOut(
         action=outcome.action,
@@ -173,7 +173,7 @@ def contract(
     format: Annotated[str, Query(pattern="^(yaml|json)$", description="yaml or json")] = "yaml",
 ) -> Response:
     """The product's current contract as YAML (default) or JSON, ready to edit and PUT back."""
-    p = m.product(name)
+    p = m.catalog.get(name)
     if format == "json":
         return JSONResponse(jsonable_encoder(p.contract.to_dict()), headers={"ETag": f'"{p.revision}"'})
     return Response(dump_contract(p.contract), media_type="application/yaml", headers={"ETag": f'"{p.revision}"'})
@@ -182,14 +182,14 @@ def contract(
 @router.get("/{name}/versions", response_model=Page[VersionOut])
 def versions(name: ProductName, m: MeshDep, paging: PagingDep) -> Page[VersionOut]:
     """Every published version of the contract, oldest first."""
-    m.product(name)
+    m.catalog.get(name)
     return page_of([VersionOut.of(v) for v in m.store.list_versions(name)], paging)
 
 
 @router.get("/{name}/consumers", response_model=Page[ConsumerOut])
 def consumers(name: ProductName, m: MeshDep, paging: PagingDep) -> Page[ConsumerOut]:
     """Consumer groups that read the product, and which fields each uses."""
-    m.product(name)
+    m.catalog.get(name)
     return page_of([ConsumerOut.of(c) for c in m.store.list_consumers(name)], paging)
 
 
@@ -199,8 +199,8 @@ def deprecate(
 ) -> ProductOut:
     """Deprecate: readers are warned of the sunset date and the replacement."""
     with write_lock:
-        check_if_match(if_match, m.product(name))
-        p = m.deprecate(name, sunset=body.sunset, replacement=body.replacement, reason=body.reason)
+        check_if_match(if_match, m.catalog.get(name))
+        p = m.catalog.deprecate(name, sunset=body.sunset, replacement=body.replacement, reason=body.reason)
     return _product(p, response)
 
 
@@ -210,15 +210,15 @@ def retire(
 ) -> ProductOut:
     """Retire a deprecated product: no more writes; its events stay readable."""
     with write_lock:
-        check_if_match(if_match, m.product(name))
-        p = m.retire(name, force=body.force if body else False)
+        check_if_match(if_match, m.catalog.get(name))
+        p = m.catalog.retire(name, force=body.force if body else False)
     return _product(p, response)
 
 
 @router.post("/{name}/compatibility", response_model=CompatibilityOut, openapi_extra=CONTRACT_BODY)
 def compatibility(name: ProductName, contract: ContractBody, m: MeshDep) -> CompatibilityOut:
     """Would this contract's schema be compatible, what breaks, and which consumers and derived products read it?"""
-    return CompatibilityOut.of(m.assess(name, contract))
+    return CompatibilityOut.of(m.catalog.assess(name, contract))
 
 
 @router.post("/{name}/evolve", response_model=EvolveOut, openapi_extra=CONTRACT_BODY)
@@ -232,8 +232,8 @@ def evolve(
 ) -> EvolveOut:
     """Apply a new contract: in place when compatible, else as a new major version's product (409 if neither)."""
     with write_lock:
-        check_if_match(if_match, m.product(name))
-        outcome = m.evolve(name, contract, sunset=sunset)
+        check_if_match(if_match, m.catalog.get(name))
+        outcome = m.catalog.evolve(name, contract, sunset=sunset)
     set_etag(response, outcome.product)
     return EvolveOut(
         action=outcome.action,

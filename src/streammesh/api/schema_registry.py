@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from streammesh.api.errors import REGISTRY_MEDIA_TYPE
+from streammesh.context import MeshContext
+from streammesh.model.registry import REGISTRY_TYPES
 from streammesh.schemas.registry import (
     InvalidSchemaError,
     SchemaReference,
@@ -17,8 +19,6 @@ from streammesh.schemas.registry import (
     SubjectVersion,
     format_for_type,
 )
-from streammesh.model.registry import REGISTRY_TYPES
-from streammesh.sdk.mesh import Mesh
 
 __all__ = ["registry_router"]
 
@@ -86,7 +86,7 @@ def registry_router(mesh: Any) -> APIRouter:
     """Routes over the registry of the mesh that the ``mesh`` dependency returns."""
     router = APIRouter(tags=["schema registry"])
 
-    def registry(m: Annotated[Mesh, Depends(mesh)]) -> SchemaRegistry:
+    def registry(m: Annotated[MeshContext, Depends(mesh)]) -> SchemaRegistry:
         return m.registry
 
     Registry = Annotated[SchemaRegistry, Depends(registry)]

@@ -19,14 +19,14 @@ router = APIRouter(prefix="/api/v1", tags=["teams"], responses=PROBLEM_RESPONSES
 @router.get("/teams", response_model=Page[TeamOut])
 def list_teams(m: MeshDep, paging: PagingDep) -> Page[TeamOut]:
     """Registered teams, by name."""
-    return page_of([TeamOut.of(t) for t in m.teams()], paging)
+    return page_of([TeamOut.of(t) for t in m.store.list_teams()], paging)
 
 
 @router.post("/teams", response_model=TeamOut, status_code=201)
 def add_team(body: TeamIn, m: MeshDep) -> TeamOut:
     """Register a team so it can own products (409 if the name is taken)."""
     return TeamOut.of(
-        m.add_team(
+        m.catalog.add_team(
             body.name, display_name=body.display_name, domain=body.domain, on_call=body.on_call, channel=body.channel
         )
     )

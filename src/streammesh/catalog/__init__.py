@@ -1,5 +1,6 @@
 """The catalog: products, teams, lifecycle and search over a metadata store."""
 
+from streammesh.catalog.service import Catalog, PublishOutcome
 from streammesh.model.catalog import (
     Activity,
     App,
@@ -12,7 +13,6 @@ from streammesh.model.catalog import (
     SearchResult,
     Team,
 )
-from streammesh.catalog.service import Catalog, PublishOutcome
 
 __all__ = [
     "Activity",

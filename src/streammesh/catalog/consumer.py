@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
-import orjson
-
-from streammesh.model.catalog import Product
 from streammesh.exceptions import StreammeshError, ValidationError
 from streammesh.log.base import BaseLog, BaseLogConsumer, GroupError, Record
-from streammesh.schemas import Schema, load_schema
-from streammesh.schemas.codecs import Deserializer
-from streammesh.schemas.registry import SchemaRegistry
+from streammesh.model.catalog import Product
+from streammesh.schemas import load_schema
 from streammesh.schemas.decoding import value_decoder
+from streammesh.schemas.registry import SchemaRegistry
 from streammesh.schemas.serde import decode_key
-from streammesh.schemas.wire import is_wire_format
 
 __all__ = ["Consumer", "Event", "ProductDeprecatedWarning"]
 

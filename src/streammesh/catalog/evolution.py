@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from streammesh.model.catalog import ConsumerInfo, Product
 from streammesh.contracts.model import Contract
+from streammesh.model.catalog import ConsumerInfo, Product
 from streammesh.schemas import load_schema
 from streammesh.schemas.registry import SchemaRegistry, subject_for
 from streammesh.store.base import BaseMetadataStore

@@ -41,7 +41,7 @@ from streammesh.store.base import BaseMetadataStore
 from streammesh.store.copy import catalog_counts, catalog_identity, copy_catalog, set_cluster
 
 if TYPE_CHECKING:
-    from streammesh.sdk.mesh import Mesh
+    from streammesh.context import SupportsContext
 
 __all__ = ["BACKUP_FILE", "MigrationError", "MigrationReport", "ProgressCallback", "TopicMove", "migrate"]
 
@@ -226,17 +226,18 @@ def _copy_topic(
         )
 
 
-def _write_config(mesh: Mesh, log: str, metadata: str, into: Path | None) -> Path:
+def _write_config(source: SupportsContext, log: str, metadata: str, into: Path | None) -> Path:
     """Point a mesh at the new backends: a new workspace ``into`` or, by default, the source's own
     ``mesh.yaml`` (its previous content kept as ``mesh.before-migration.yaml``)."""
+    ctx = source.context
     config = MeshConfig(
-        name=mesh.config.name, log=log, metadata=metadata, policies=mesh.config.policies, fsync=mesh.config.fsync
+        name=ctx.config.name, log=log, metadata=metadata, policies=ctx.config.policies, fsync=ctx.config.fsync
     )
     if into is None:
-        shutil.copyfile(mesh.workspace / CONFIG_FILE, mesh.workspace / BACKUP_FILE)
-        return write_config(mesh.workspace, config)
-    policies = mesh.workspace / mesh.config.policies
-    target_policies = into / mesh.config.policies
+        shutil.copyfile(ctx.workspace / CONFIG_FILE, ctx.workspace / BACKUP_FILE)
+        return write_config(ctx.workspace, config)
+    policies = ctx.workspace / ctx.config.policies
+    target_policies = into / ctx.config.policies
     if policies.is_file() and policies.resolve() != target_policies.resolve():
         target_policies.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(policies, target_policies)
@@ -244,13 +245,18 @@ def _write_config(mesh: Mesh, log: str, metadata: str, into: Path | None) -> Pat
 
 
 def migrate(
-    mesh: Mesh, *, log: str, metadata: str, into: Path | str | None = None, progress: ProgressCallback | None = None
+    source: SupportsContext,
+    *,
+    log: str,
+    metadata: str,
+    into: Path | str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> MigrationReport:
     """Copy ``mesh`` (catalog, schemas, topics with every record, consumer offsets) to other backends
     and point a mesh configuration at them.
 
     Args:
-        mesh: the source mesh (usually embedded log + SQLite).
+        source: the source mesh (usually embedded log + SQLite), its context or its SDK facade.
         log: the target log setting, e.g. ``kafka://HOST:PORT``.
         metadata: the target metadata setting, e.g. ``postgresql://USER@HOST:5432/DATABASE``.
         into: a folder for the migrated mesh's ``mesh.yaml`` (and a copy of the policy file); default:
@@ -267,14 +273,15 @@ def migrate(
 
     Example:
         >>> mesh = streammesh.connect("my-mesh")                                          # doctest: +SKIP
-        >>> report = migrate(mesh, log="kafka://broker:9092",
+        >>> report = migrate(ctx, log="kafka://broker:9092",
         ...                  metadata="postgresql://mesh@db:5432/mesh")                    # doctest: +SKIP
         >>> report.events, report.per_product()["sales.orders"].events                   # doctest: +SKIP
     """
+    ctx = source.context
     started = time.monotonic()
-    if (log, metadata) == (mesh.config.log, mesh.config.metadata):
+    if (log, metadata) == (ctx.config.log, ctx.config.metadata):
         raise ConflictError(
-            f"the mesh in {mesh.workspace} already runs on {mask_cluster(log)} and "
+            f"the mesh in {ctx.workspace} already runs on {mask_cluster(log)} and "
             f"{mask_cluster(metadata)}: nothing to migrate",
             hint=f"its previous configuration, if migrated in place, is in {BACKUP_FILE}",
         )
@@ -284,18 +291,18 @@ def migrate(
             hint="write --to kafka://HOST:PORT --metadata postgresql://USER@HOST:5432/DATABASE",
         )
     into_path = Path(into) if into is not None else None
-    if into_path is not None and (into_path / CONFIG_FILE).exists() and into_path.resolve() != mesh.workspace.resolve():
+    if into_path is not None and (into_path / CONFIG_FILE).exists() and into_path.resolve() != ctx.workspace.resolve():
         existing = (into_path / CONFIG_FILE).read_text()
         if log not in existing or metadata not in existing:
             raise MigrationError(
                 f"{into_path / CONFIG_FILE} already configures another mesh", hint="choose an empty folder for --into"
             )
-    source_log, source_store = mesh.log, mesh.store
-    target_log, target_store = open_targets(log, metadata, into_path or mesh.workspace)
+    source_log, source_store = ctx.log, ctx.store
+    target_log, target_store = open_targets(log, metadata, into_path or ctx.workspace)
     cluster = mask_cluster(log)
     where = f"the Kafka cluster {cluster}" if backend_name(log) == "kafka" else cluster
     report = MigrationReport(
-        mask_cluster(mesh.config.log), mask_cluster(mesh.config.metadata), cluster, mask_cluster(metadata)
+        mask_cluster(ctx.config.log), mask_cluster(ctx.config.metadata), cluster, mask_cluster(metadata)
     )
     try:
         # -- plan everything before writing anything ------------------------------------------------
@@ -339,13 +346,13 @@ def migrate(
         if catalog_plan == "copy":
             target_store.record_activity(
                 "mesh.migrated",
-                mesh.config.name,
+                ctx.config.name,
                 summary=f"mesh moved from {report.source_log} + {report.source_metadata} to {cluster}",
                 details={"events": report.events, "bytes": report.bytes, "topics": len(report.topics)},
             )
     finally:
         target_log.close()
         target_store.close()
-    report.config_path = _write_config(mesh, log, metadata, into_path)
+    report.config_path = _write_config(ctx, log, metadata, into_path)
     report.seconds = time.monotonic() - started
     return report

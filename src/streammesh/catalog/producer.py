@@ -5,23 +5,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
 import orjson
 
 from streammesh.catalog.lifecycle import WRITABLE
-from streammesh.model.catalog import Product
-from streammesh.exceptions import ConflictError, ValidationError
+from streammesh.catalog.streams import dead_letter_stream
+from streammesh.exceptions import ConflictError
 from streammesh.log.base import BaseLog, Headers, OutgoingRecord, RecordPosition, TopicSpec
+from streammesh.model.catalog import Product
 from streammesh.quality import check_rules
 from streammesh.schemas import Issue, RecordInvalidError, load_schema
 from streammesh.schemas.codecs import Serializer
-from streammesh.schemas.registry import SchemaRegistry
 from streammesh.schemas.keys import event_time_ms, key_extractor
+from streammesh.schemas.registry import SchemaRegistry
 from streammesh.schemas.serde import encode_key
-from streammesh.catalog.streams import dead_letter_stream
 
 __all__ = ["Producer"]
 

@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 from streammesh.catalog.evolution import SchemaChange, assess_change, major_stream_name
 from streammesh.catalog.lifecycle import check_transition
-from streammesh.model.catalog import LineageEdge, Product, ProductVersion, SearchResult, Team
 from streammesh.catalog.streams import (
     DEFAULT_SAMPLE,
     StreamInfo,
@@ -27,6 +26,7 @@ from streammesh.contracts.model import TEAM_PATTERN, Contract, Deprecation, Deri
 from streammesh.exceptions import ConflictError, NotFoundError, ValidationError
 from streammesh.governance import PolicyConfig, PolicyViolationError, Violation, check_contract
 from streammesh.log.base import BaseLog, TopicSpec
+from streammesh.model.catalog import LineageEdge, Product, ProductVersion, SearchResult, Team
 from streammesh.schemas.registry import SchemaRegistry
 from streammesh.store.base import BaseMetadataStore
 

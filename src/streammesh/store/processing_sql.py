@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from streammesh.model.catalog import App, LineageEdge
 from streammesh.exceptions import NotFoundError
+from streammesh.model.catalog import App, LineageEdge
 from streammesh.store import tables as t
 from streammesh.store.base.processing import BaseProcessingStore
 from streammesh.store.dialects import serialize, upsert

@@ -16,6 +16,8 @@ import orjson
 from sqlalchemy import Connection, Engine, Text, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from streammesh.contracts.model import Contract
+from streammesh.exceptions import ConflictError, ValidationError
 from streammesh.model.catalog import (
     FACETS,
     Activity,
@@ -27,8 +29,6 @@ from streammesh.model.catalog import (
     SearchResult,
     Team,
 )
-from streammesh.contracts.model import Contract
-from streammesh.exceptions import ConflictError, ValidationError
 from streammesh.schemas import SchemaError, SchemaField, load_schema
 from streammesh.store import tables as t
 from streammesh.store.base.store import BaseMetadataStore

@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 from streammesh.catalog import Product, SearchResult
 from streammesh.catalog.clusters import mask_cluster
-from streammesh.model.catalog import FACETS
 from streammesh.contracts.durations import format_duration
+from streammesh.model.catalog import FACETS
 from streammesh.schemas.serde import dump_json
 from streammesh.web.layout import badge, esc, json_script, page
 

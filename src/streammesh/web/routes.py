@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from streammesh.api.products import facet_filters
+from streammesh.context import MeshContext
 from streammesh.exceptions import NotFoundError
 from streammesh.schemas import SchemaError, load_schema
-from streammesh.sdk.mesh import Mesh
 from streammesh.web.masking import mask_value
 from streammesh.web.pages import product_page, search_page
 from streammesh.web.workbench import activity_page, create_page, manage_page, mesh_page, publish_page, teams_page
@@ -35,7 +35,7 @@ def _static(name: str) -> tuple[bytes, str] | None:
 
 def pages_router(mesh: Any) -> APIRouter:
     router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
-    MeshDep = Annotated[Mesh, Depends(mesh)]
+    MeshDep = Annotated[MeshContext, Depends(mesh)]
 
     @router.get("/static/{name}", response_class=Response)
     def static(name: str) -> Response:
@@ -52,18 +52,20 @@ def pages_router(mesh: Any) -> APIRouter:
 
     @router.get("/products/{name}")
     def product(request: Request, name: str, m: MeshDep) -> str:
-        p = m.product(name)
+        p = m.catalog.get(name)
         try:
             fields = load_schema(p.contract.schema_).fields
         except SchemaError:
             fields = []
-        samples = [{**e.to_dict(), "value": mask_value(e.value, p.contract.classifications)} for e in m.latest(name, 5)]
-        registry = m.schema_summary(name) if p.status != "draft" else ""
+        samples = [
+            {**e.to_dict(), "value": mask_value(e.value, p.contract.classifications)} for e in m.events.latest(name, 5)
+        ]
+        registry = m.events.schema_summary(name) if p.status != "draft" else ""
         lineage = {"upstream": m.store.upstream(name), "downstream": m.store.downstream(name)}
         return product_page(
             p,
             fields,
-            m.stats(name),
+            m.events.stats(name),
             samples,
             m.store.list_versions(name),
             m.store.list_consumers(name),
@@ -77,12 +79,12 @@ def pages_router(mesh: Any) -> APIRouter:
     def create(m: MeshDep) -> str:
         from streammesh.processing.sql.samples import SAMPLES
 
-        return create_page(list(SAMPLES), m.teams())
+        return create_page(list(SAMPLES), m.store.list_teams())
 
     @router.get("/publish")
     def publish(m: MeshDep) -> str:
-        products = [p for p in m.products() if p.status != "retired"]
-        return publish_page(m.teams(), products)
+        products = [p for p in m.store.list_products() if p.status != "retired"]
+        return publish_page(m.store.list_teams(), products)
 
     @router.get("/publish/go", response_class=RedirectResponse)
     def publish_go(name: Annotated[str, Query(min_length=1, max_length=300)]) -> RedirectResponse:
@@ -90,7 +92,7 @@ def pages_router(mesh: Any) -> APIRouter:
 
     @router.get("/publish/{name}")
     def manage(name: str, m: MeshDep) -> str:
-        p = m.product(name)
+        p = m.catalog.get(name)
         return manage_page(p, m.store.list_consumers(name), m.store.downstream(name))
 
     @router.get("/mesh")
@@ -103,6 +105,6 @@ def pages_router(mesh: Any) -> APIRouter:
 
     @router.get("/teams")
     def teams(m: MeshDep) -> str:
-        return teams_page(m.teams(), Counter(p.owner for p in m.products()))
+        return teams_page(m.store.list_teams(), Counter(p.owner for p in m.store.list_products()))
 
     return router

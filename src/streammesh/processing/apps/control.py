@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from streammesh.model.catalog import App
 from streammesh.exceptions import ConflictError, NotFoundError, ValidationError
 from streammesh.governance import PolicyViolationError
+from streammesh.model.catalog import App
 from streammesh.processing.apps.plan import check_app_name, plan_app
 
 if TYPE_CHECKING:

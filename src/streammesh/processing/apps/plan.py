@@ -72,7 +72,7 @@ def check_app_name(name: str) -> str:
 def mesh_sql_catalog(mesh: Mesh) -> SqlCatalog:
     """The products SQL may read: every published or deprecated product (derived ones marked as such
     by their contract, so an app can be redeployed over the products it created earlier)."""
-    return SqlCatalog.from_contracts(p.contract for status in READABLE for p in mesh.products(status=status))
+    return SqlCatalog.from_contracts(p.contract for status in READABLE for p in mesh.store.list_products(status=status))
 
 
 def plan_app(mesh: Mesh, sql: str, *, owner: str, app: str | None = None) -> list[PlannedProduct]:
@@ -133,7 +133,7 @@ def plan_app_owned(
         return plan_app(mesh, sql, owner=owner, app=app), owner
     planned = plan_app(mesh, sql, owner="@unknown", app=app)
     domain = planned[0].name.split(".", 1)[0] if planned else None
-    teams = [t.name for t in mesh.teams() if domain and t.domain == domain]
+    teams = [t.name for t in mesh.store.list_teams() if domain and t.domain == domain]
     if len(teams) != 1:
         raise ValidationError(
             f"which team owns the derived products? no single team has the domain {domain!r}", hint=owner_hint

@@ -36,8 +36,8 @@ from streammesh.processing.runtime.avro_columns import (
 from streammesh.processing.runtime.avro_vector import VectorDecoder, compile_vector_decoder, wire_head
 from streammesh.processing.sql.plan import InputColumn
 from streammesh.schemas import Schema
-from streammesh.schemas.registry import SchemaRegistry
 from streammesh.schemas.decoding import value_decoder
+from streammesh.schemas.registry import SchemaRegistry
 
 __all__ = ["DecodedBatch", "SourceDecoder", "extractor"]
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from streammesh.context import SupportsContext
 from streammesh.processing.runtime.decoding import SourceDecoder
 from streammesh.processing.runtime.engine import Engine
 from streammesh.processing.runtime.errors import ProcessingError
@@ -23,20 +24,20 @@ from streammesh.processing.runtime.reading import SourceReader
 from streammesh.processing.runtime.state import connect_duckdb
 from streammesh.processing.sql.plan import Query
 from streammesh.schemas import load_schema
-from streammesh.sdk.mesh import Mesh
 
 __all__ = ["preview", "pull"]
 
 
-def preview(mesh: Mesh, query: Query, *, seconds: float, max_rows: int) -> Iterator[dict[str, Any]]:
+def preview(source: SupportsContext, query: Query, *, seconds: float, max_rows: int) -> Iterator[dict[str, Any]]:
     """Rows of ``query`` over live records from now on, for up to ``seconds`` or ``max_rows`` rows
     (or the query's ``LIMIT``), as JSON values. Aggregations yield each group's row when it changes.
 
     Example:
-        >>> for row in preview(mesh, compile_sql("SELECT order_id, total FROM sales.orders", cat),
+        >>> for row in preview(ctx, compile_sql("SELECT order_id, total FROM sales.orders", cat),
         ...                    seconds=10, max_rows=20):                              # doctest: +SKIP
         ...     print(row)
     """
+    ctx = source.context
     limit = min(max_rows, query.limit) if query.limit is not None else max_rows
     if limit <= 0:
         return
@@ -47,14 +48,12 @@ def preview(mesh: Mesh, query: Query, *, seconds: float, max_rows: int) -> Itera
     decoders: dict[str, SourceDecoder] = {}
     try:
         for s in query.sources:
-            product = mesh.product(s.product)
+            product = ctx.catalog.get(s.product)
             # tables from their beginning (their current values matter), streams from now
-            readers[s.alias] = SourceReader(mesh.log, product.stream, from_end=s.role == "stream")
+            readers[s.alias] = SourceReader(ctx.log, product.stream, from_end=s.role == "stream")
             keys = s.role == "table" or (s is first and query.kind == "table" and not query.aggregating)
-            decoders[s.alias] = SourceDecoder(
-                mesh.registry, load_schema(product.contract.schema_), s.columns, keys=keys
-            )
-        parts = {s.alias: mesh.log.topic_spec(mesh.product(s.product).stream).partitions for s in query.sources}
+            decoders[s.alias] = SourceDecoder(ctx.registry, load_schema(product.contract.schema_), s.columns, keys=keys)
+        parts = {s.alias: ctx.log.topic_spec(ctx.catalog.get(s.product).stream).partitions for s in query.sources}
         engine = Engine(query, con, header=b"", partitions=1, source_partitions=parts)
         sent, batch = 0, 0
         while sent < limit and time.monotonic() < deadline:
@@ -84,31 +83,32 @@ def preview(mesh: Mesh, query: Query, *, seconds: float, max_rows: int) -> Itera
         con.close()
 
 
-def pull(mesh: Mesh, query: Query) -> list[dict[str, Any]]:
+def pull(source: SupportsContext, query: Query) -> list[dict[str, Any]]:
     """The current rows of a table-like product that match a pull query (``SELECT … FROM table WHERE
     key = …``): the latest value per key, tombstones removed, filtered and projected.
 
     Raises:
         ProcessingError: the query is not a pull query over a table-like product.
     """
+    ctx = source.context
     if query.mode != "pull" or query.joins or query.aggregating:
         raise ProcessingError(
             "a pull query reads one table by key: SELECT … FROM <table> WHERE <key> = …",
             hint="use preview() for other queries",
         )
     source = query.sources[0]
-    product = mesh.product(source.product)
+    product = ctx.catalog.get(source.product)
     if not (product.contract.compacted or product.contract.key):
         raise ProcessingError(
             f"{product.name} is not table-like (it has no key)",
             hint="pull queries look up derived TABLEs or compacted products",
         )
-    reader = SourceReader(mesh.log, product.stream)
+    reader = SourceReader(ctx.log, product.stream)
     try:
         views = reader.read_all(limit=1 << 62)
     finally:
         reader.close()
-    decoded = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), source.columns, keys=True).decode(
+    decoded = SourceDecoder(ctx.registry, load_schema(product.contract.schema_), source.columns, keys=True).decode(
         views
     )
     con = connect_duckdb(None)

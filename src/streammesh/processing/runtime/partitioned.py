@@ -49,13 +49,13 @@ from typing import Any, Self
 
 import duckdb
 
+from streammesh.context import SupportsContext
 from streammesh.processing.runtime.errors import UnsupportedQueryError
 from streammesh.processing.runtime.processor import SUMMED_METRICS, Processor, StepStats
 from streammesh.processing.runtime.reading import RecordRun, SourceReader, _runs
 from streammesh.processing.runtime.state import fingerprint
 from streammesh.processing.runtime.task_state import TaskFencedError, TaskHistory
 from streammesh.processing.sql.plan import Query
-from streammesh.sdk.mesh import Mesh
 
 __all__ = ["GUARANTEES", "PartitionFeed", "PartitionedRunner", "group_id", "guarantee", "parallelism"]
 
@@ -71,16 +71,18 @@ GUARANTEES = {
 }
 
 
-def partitioned_mode(mesh: Mesh) -> bool:
+def partitioned_mode(source: SupportsContext) -> bool:
     """Whether the mesh's apps run as partition tasks: on every log but the embedded one (whose single
     writer protocol is exactly-once and whose apps run as one instance)."""
-    return mesh.config.log.strip().lower() != "embedded"
+    ctx = source.context
+    return ctx.config.log.strip().lower() != "embedded"
 
 
-def guarantee(mesh: Mesh) -> str:
+def guarantee(source: SupportsContext) -> str:
     """The processing guarantee the mesh's apps aim for; on Kafka a running app reports the one in force
     (idempotent output where the cluster refuses transactions)."""
-    return GUARANTEES["transactional" if partitioned_mode(mesh) else "single"]
+    ctx = source.context
+    return GUARANTEES["transactional" if partitioned_mode(ctx) else "single"]
 
 
 def group_id(app: str, product: str) -> str:
@@ -94,11 +96,12 @@ def _bare(expr: Any, alias: str) -> str | None:
     return None
 
 
-def parallelism(mesh: Mesh, query: Query) -> tuple[int, str]:
+def parallelism(source: SupportsContext, query: Query) -> tuple[int, str]:
     """How many tasks ``query`` runs as, and why: the FROM source's partition count when the input is
     co-partitioned (see the module docstring), else 1 with the reason and the fix."""
+    ctx = source.context
     first = query.sources[0]
-    partitions = mesh.log.topic_spec(mesh.product(first.product).stream).partitions
+    partitions = ctx.log.topic_spec(ctx.catalog.get(first.product).stream).partitions
     if partitions == 1:
         return 1, f"{first.product} has one partition"
     key = set(first.key)
@@ -119,7 +122,7 @@ def parallelism(mesh: Mesh, query: Query) -> tuple[int, str]:
         right = j.source
         left_fields = tuple(_bare(e, first.alias) for e in j.left_keys)
         right_fields = tuple(_bare(e, right.alias) for e in j.right_keys)
-        other = mesh.log.topic_spec(mesh.product(right.product).stream).partitions
+        other = ctx.log.topic_spec(ctx.catalog.get(right.product).stream).partitions
         if (
             set(left_fields) != key
             or set(right_fields) != set(right.key)
@@ -134,11 +137,12 @@ def parallelism(mesh: Mesh, query: Query) -> tuple[int, str]:
     return partitions, f"{first.product} has {partitions} partitions, co-partitioned"
 
 
-def require_parallel(mesh: Mesh, query: Query) -> int:
+def require_parallel(source: SupportsContext, query: Query) -> int:
     """The task count, or :class:`UnsupportedQueryError` naming the fix when the input is not co-partitioned."""
-    n, why = parallelism(mesh, query)
+    ctx = source.context
+    n, why = parallelism(ctx, query)
     first = query.sources[0]
-    if n == 1 and mesh.log.topic_spec(mesh.product(first.product).stream).partitions > 1:
+    if n == 1 and ctx.log.topic_spec(ctx.catalog.get(first.product).stream).partitions > 1:
         raise UnsupportedQueryError(
             f"{query.name} cannot run partition-parallel: {why.split(';')[0]}", hint=why.split("; ", 1)[-1]
         )
@@ -229,7 +233,7 @@ class PartitionedRunner:
 
     def __init__(
         self,
-        mesh: Mesh,
+        source: SupportsContext,
         query: Query,
         *,
         app: str,
@@ -239,10 +243,11 @@ class PartitionedRunner:
         session_timeout_ms: int = 6_000,
         snapshot_every_s: float = 30.0,
     ) -> None:
-        self.mesh, self.query, self.app, self.root, self.batch_size = mesh, query, app, state_dir, batch_size
-        self.log = mesh.log
-        self.stream = mesh.product(query.sources[0].product).stream
-        self.tasks_total, self.why = parallelism(mesh, query)
+        ctx = source.context
+        self.ctx, self.query, self.app, self.root, self.batch_size = ctx, query, app, state_dir, batch_size
+        self.log = ctx.log
+        self.stream = ctx.catalog.get(query.sources[0].product).stream
+        self.tasks_total, self.why = parallelism(ctx, query)
         self.single = self.tasks_total == 1
         self.consumer = self.log.consumer(
             [self.stream],
@@ -267,7 +272,7 @@ class PartitionedRunner:
         name = "all" if self.single else f"p{p}"
         feed = None if self.single else PartitionFeed(self, self.stream, p)
         history = TaskHistory(
-            self.mesh.store,
+            self.ctx.store,
             app=self.app,
             product=str(self.query.name),
             task=name,
@@ -275,7 +280,7 @@ class PartitionedRunner:
             snapshot_every_s=self.snapshot_every_s,
         )
         proc = Processor(
-            self.mesh,
+            self.ctx,
             self.query,
             app=self.app,
             state_dir=self.root / name,

@@ -51,6 +51,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
+from streammesh.catalog.streams import dead_letter_stream
+from streammesh.context import SupportsContext
 from streammesh.log.base import FencedError, TopicSpec
 from streammesh.processing.runtime.decoding import SourceDecoder
 from streammesh.processing.runtime.engine import Engine, StepResult, check_supported
@@ -62,8 +64,6 @@ from streammesh.processing.runtime.task_state import TaskFencedError, TaskHistor
 from streammesh.processing.sql.plan import Query
 from streammesh.schemas import load_schema
 from streammesh.schemas.wire import wire_header
-from streammesh.sdk.mesh import Mesh
-from streammesh.catalog.streams import dead_letter_stream
 
 __all__ = ["SOURCE_HEADER", "SUMMED_METRICS", "Processor", "StepStats", "already_written", "run_to_end"]
 
@@ -146,13 +146,13 @@ class Processor:
     per-statement costs (Nexmark q0: ≈ 300,000 events/s per core with 10,000, ≈ 460,000 with 50,000).
 
     Example:
-        >>> proc = Processor(mesh, query, app="orders-with-region", state_dir=Path("state"))  # doctest: +SKIP
+        >>> proc = Processor(ctx, query, app="orders-with-region", state_dir=Path("state"))  # doctest: +SKIP
         >>> proc.run(stop_event)                                                             # doctest: +SKIP
     """
 
     def __init__(
         self,
-        mesh: Mesh,
+        source: SupportsContext,
         query: Query,
         *,
         app: str,
@@ -165,35 +165,36 @@ class Processor:
         history: TaskHistory | None = None,
         transactional_id: str | None = None,
     ) -> None:
+        ctx = source.context
         if query.name is None:
             raise ProcessingError(
                 "only CREATE STREAM|TABLE statements run as processors",
                 hint="preview a plain SELECT with preview(), or look a table up with pull()",
             )
         check_supported(query)
-        self.mesh, self.query, self.app, self.batch_size = mesh, query, app, max(1, batch_size)
+        self.ctx, self.query, self.app, self.batch_size = ctx, query, app, max(1, batch_size)
         if shared_output is None:
             from streammesh.processing.runtime.partitioned import partitioned_mode
 
-            shared_output = partitioned_mode(mesh)
+            shared_output = partitioned_mode(ctx)
         self.partition, self.shared_output, self.task = partition, shared_output or partition is not None, task
-        self.product = mesh.product(query.name)
+        self.product = ctx.catalog.get(query.name)
         self.stream = self.product.stream
-        log = mesh.log
+        log = ctx.log
         self.partitions = log.topic_spec(self.stream).partitions
-        schema_id = mesh.registry.register_contract_schema(self.product).schema.id
+        schema_id = ctx.registry.register_contract_schema(self.product).schema.id
         self.dead_stream = dead_letter_stream(self.stream)
         if self.dead_stream not in log.topics():
             log.create_topic(TopicSpec(self.dead_stream, partitions=1))
         self.dead_partitions = log.topic_spec(self.dead_stream).partitions
-        self.state = StateStore(Path(state_dir), query_sql=query.sql, fsync=mesh.config.fsync)
+        self.state = StateStore(Path(state_dir), query_sql=query.sql, fsync=ctx.config.fsync)
         self.history = history
         if history is not None:
             history.restore(self.state)
         #: Kafka transactions for the outputs (None: the log has none, or no id was given); starting them
         #: aborts and fences whatever a previous owner of the task left open
         self.txn = log.transactional(transactional_id) if transactional_id and self.shared_output else None
-        self.source_streams = {s.alias: mesh.product(s.product).stream for s in query.sources}
+        self.source_streams = {s.alias: ctx.catalog.get(s.product).stream for s in query.sources}
         first = query.sources[0]
         # the sources a partition task reads one partition of: the FROM stream and a stream-stream join's right
         self.restricted: dict[str, frozenset[int]] = (
@@ -216,7 +217,7 @@ class Processor:
         self._busy: dict[str, set[int]] = {}
         self._lag_at, self._lag = 0.0, 0
         for s in query.sources:
-            product = mesh.product(s.product)
+            product = ctx.catalog.get(s.product)
             self.readers[s.alias] = (
                 feed
                 if s is first and feed is not None
@@ -224,7 +225,7 @@ class Processor:
             )
             keys = s.role == "table" or (s is first and query.kind == "table" and not query.aggregating)
             self.decoders[s.alias] = SourceDecoder(
-                mesh.registry, load_schema(product.contract.schema_), s.columns, keys=keys
+                ctx.registry, load_schema(product.contract.schema_), s.columns, keys=keys
             )
         self.ckpt = self.state.checkpoint()
         for alias, reader in self.readers.items():
@@ -304,7 +305,7 @@ class Processor:
             if mine <= busy:
                 out[alias] = frozenset()
                 continue
-            ends = self.mesh.log.end_offsets(stream)
+            ends = self.ctx.log.end_offsets(stream)
             busy.update(p for p, e in ends.items() if e > 0)
             out[alias] = frozenset(p for p, e in ends.items() if e == 0 and p in mine)
         return out
@@ -317,7 +318,7 @@ class Processor:
         result: StepResult,
         replay: Intent | None,
     ) -> int:
-        log, ckpt = self.mesh.log, self.ckpt
+        log, ckpt = self.ctx.log, self.ckpt
         dead = OutputBatch.from_lists(
             [v for v, _h, _t in result.dead],
             [t for _v, _h, t in result.dead],
@@ -416,7 +417,7 @@ class Processor:
         dead: int,
     ) -> int:
         """Intent, tagged appends and checkpoint when other tasks write the same output (module docstring)."""
-        log = self.mesh.log
+        log = self.ctx.log
         tag = (SOURCE_HEADER, f"{self.query.name}/{self.task}:{batch}".encode())
         todo = {t: v for t, v in planned.items() if len(v[0])}
         skips: dict[str, dict[int, int]] = {}
@@ -444,7 +445,7 @@ class Processor:
         """Append a batch's outputs: in one Kafka transaction when there is one (all visible or none)."""
         if self.txn is None or not todo:
             for topic, (out, partitions) in todo.items():
-                out.append_to(self.mesh.log, topic, partitions, skip=skips.get(topic), tag=tag)
+                out.append_to(self.ctx.log, topic, partitions, skip=skips.get(topic), tag=tag)
             return
         self.txn.begin()
         try:
@@ -517,22 +518,23 @@ class Processor:
         self.close()
 
 
-def run_to_end(mesh: Mesh, query: Query, *, app: str, state_dir: Path, batch_size: int = 50_000) -> int:
+def run_to_end(source: SupportsContext, query: Query, *, app: str, state_dir: Path, batch_size: int = 50_000) -> int:
     """Process until caught up with the inputs; return how many events were emitted (tests, benchmarks).
 
     On a partitioned log (Kafka) this runs every partition task of the statement in this process (no
     consumer group), with the tasks' state under ``state_dir`` as a deployed app keeps it."""
+    ctx = source.context
     total = 0
     from streammesh.processing.runtime.partitioned import PartitionedRunner, partitioned_mode
 
-    if partitioned_mode(mesh):
-        with PartitionedRunner(mesh, query, app=app, state_dir=state_dir, batch_size=batch_size, group=False) as runner:
+    if partitioned_mode(ctx):
+        with PartitionedRunner(ctx, query, app=app, state_dir=state_dir, batch_size=batch_size, group=False) as runner:
             while True:
                 stats = runner.step(timeout=0.05)
                 total += stats.emitted
                 if stats.read == 0 and runner.caught_up():
                     return total
-    with Processor(mesh, query, app=app, state_dir=state_dir, batch_size=batch_size) as proc:
+    with Processor(ctx, query, app=app, state_dir=state_dir, batch_size=batch_size) as proc:
         while True:
             stats = proc.step(timeout=0.0)
             total += stats.emitted

@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from streammesh.context import SupportsContext
 from streammesh.processing.runtime.decoding import SourceDecoder
 from streammesh.processing.runtime.engine import check_supported
 from streammesh.processing.runtime.ingest import ingest, meta, quote
@@ -30,24 +31,22 @@ from streammesh.processing.runtime.state import connect_duckdb
 from streammesh.processing.runtime.streamjoin import pair_seq, within_sql
 from streammesh.processing.sql.plan import Query, agg_column, key_column
 from streammesh.schemas import load_schema
-from streammesh.sdk.mesh import Mesh
 
 __all__ = ["batch_result", "evaluate"]
 
 
-def _load(mesh: Mesh, query: Query, con: Any) -> None:
+def _load(source: SupportsContext, query: Query, con: Any) -> None:
+    ctx = source.context
     first = query.sources[0]
     for s in query.sources:
-        product = mesh.product(s.product)
-        reader = SourceReader(mesh.log, product.stream)
+        product = ctx.catalog.get(s.product)
+        reader = SourceReader(ctx.log, product.stream)
         try:
             views = reader.read_all(limit=1 << 62)
         finally:
             reader.close()
         keys = s.role == "table" or (s is first and query.kind == "table" and not query.aggregating)
-        decoded = SourceDecoder(mesh.registry, load_schema(product.contract.schema_), s.columns, keys=keys).decode(
-            views
-        )
+        decoded = SourceDecoder(ctx.registry, load_schema(product.contract.schema_), s.columns, keys=keys).decode(views)
         ingest(con, f"in_{s.alias}", s, decoded)
 
 
@@ -211,13 +210,14 @@ def evaluate(con: Any, query: Query) -> list[dict[str, Any]]:
     return [orjson.loads(v) for (v,) in con.execute(sql).fetchall()]
 
 
-def batch_result(mesh: Mesh, query: Query) -> list[dict[str, Any]]:
+def batch_result(source: SupportsContext, query: Query) -> list[dict[str, Any]]:
     """``query`` over all records currently in its inputs, as the rows a consumer of the output reads
     (JSON values): every row of a STREAM in arrival order, the final row per key of a TABLE."""
+    ctx = source.context
     check_supported(query)
     con = connect_duckdb(None)
     try:
-        _load(mesh, query, con)
+        _load(ctx, query, con)
         return evaluate(con, query)
     finally:
         con.close()

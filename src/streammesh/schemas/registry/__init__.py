@@ -1,5 +1,6 @@
 """The schema registry (Confluent-compatible semantics) over the metadata store."""
 
+from streammesh.model.registry import SchemaReference, StoredSchema, SubjectVersion
 from streammesh.schemas.registry.exceptions import (
     IncompatibleSchemaError,
     InvalidCompatibilityLevelError,
@@ -10,7 +11,6 @@ from streammesh.schemas.registry.exceptions import (
     SubjectNotFoundError,
     VersionNotFoundError,
 )
-from streammesh.model.registry import SchemaReference, StoredSchema, SubjectVersion
 from streammesh.schemas.registry.service import DEFAULT_COMPATIBILITY, SchemaRegistry, format_for_type, subject_for
 
 __all__ = [

@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 
-from streammesh.schemas.registry.exceptions import InvalidSchemaError
 from streammesh.model.registry import SchemaReference, StoredSchema
+from streammesh.schemas.registry.exceptions import InvalidSchemaError
 
 __all__ = ["inline_avro_references"]
 

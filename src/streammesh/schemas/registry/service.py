@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from streammesh.contracts.model import SchemaSpec
+from streammesh.model.registry import FORMAT_OF_TYPE, SchemaReference, StoredSchema, SubjectVersion
 from streammesh.plugins import schema_formats
 from streammesh.schemas.base import Schema, SchemaError
 from streammesh.schemas.compatibility import COMPATIBILITY_LEVELS, CompatibilityResult, check_compatibility
@@ -24,7 +25,6 @@ from streammesh.schemas.registry.exceptions import (
     SubjectNotFoundError,
     VersionNotFoundError,
 )
-from streammesh.model.registry import FORMAT_OF_TYPE, SchemaReference, StoredSchema, SubjectVersion
 from streammesh.schemas.registry.proto_text import descriptor_to_proto_text, looks_like_serialized_descriptor
 from streammesh.schemas.registry.references import inline_avro_references
 from streammesh.store.base.schemas import BaseSchemaStore

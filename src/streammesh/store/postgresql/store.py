@@ -18,8 +18,8 @@ import numpy as np
 from sqlalchemy import URL, Connection, create_engine, make_url, text
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from streammesh.model.catalog import Product
 from streammesh.exceptions import ValidationError
+from streammesh.model.catalog import Product
 from streammesh.schemas import SchemaField
 from streammesh.store.exceptions import StoreUnavailableError
 from streammesh.store.facet_index import FacetIndex
