@@ -25,7 +25,7 @@ from streammesh.catalog.events import ProductEvents
 from streammesh.config import MeshConfig, backend_name, find_workspace, load_config
 from streammesh.governance import PolicyConfig, load_policy_config
 from streammesh.governance.principals import Principal
-from streammesh.log.base import BaseLog
+from streammesh.log.base import BaseLog, LogCapabilities
 from streammesh.plugins import log_backends, metadata_stores
 from streammesh.schemas.registry import SchemaRegistry
 from streammesh.store.base import BaseMetadataStore
@@ -86,6 +86,11 @@ class MeshContext:
             backend = metadata_stores.get(backend_name(self.config.metadata))
             self._store = backend.from_config(self.config.metadata, self.workspace)
         return self._store
+
+    @property
+    def log_capabilities(self) -> LogCapabilities:
+        """What the configured log backend can do, known without opening it."""
+        return log_backends.get(backend_name(self.config.log)).capabilities
 
     # -- services ------------------------------------------------------------------------------------
     @property

@@ -1,5 +1,7 @@
 """The log port: records, topics and the abstract log and consumer."""
 
+from streammesh.log.base.capabilities import LogCapabilities
+from streammesh.log.base.columns import RecordColumns, RecordRun, runs_of
 from streammesh.log.base.exceptions import (
     CorruptLogError,
     FencedError,
@@ -18,14 +20,18 @@ __all__ = [
     "FencedError",
     "GroupError",
     "Headers",
+    "LogCapabilities",
     "LogError",
     "LogTransaction",
     "OffsetReset",
     "OutgoingRecord",
     "Record",
+    "RecordColumns",
     "RecordPosition",
+    "RecordRun",
     "TopicExistsError",
     "TopicNotFoundError",
     "TopicPartition",
     "TopicSpec",
+    "runs_of",
 ]

@@ -10,8 +10,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
+from streammesh.log.base.capabilities import LogCapabilities
+from streammesh.log.base.columns import RecordColumns, runs_of
 from streammesh.log.base.records import OffsetReset, OutgoingRecord, Record, RecordPosition, TopicSpec
 
 if TYPE_CHECKING:
@@ -35,6 +37,12 @@ class BaseLogConsumer(ABC):
         """Return up to ``max_records`` records from assigned partitions, waiting up to ``timeout``
         seconds for at least one. With a group, first commits what the previous poll returned when
         ``auto_commit`` is on, and takes part in rebalancing."""
+
+    def poll_batches(self, *, max_records: int = 100_000, timeout: float = 0.0) -> Sequence[RecordColumns]:
+        """Like :meth:`poll`, as runs of consecutive records per partition, column by column (the stream
+        processor's read path). This default regroups :meth:`poll`'s records; an adapter with a columnar
+        storage format returns its own views (and declares ``native_columns``)."""
+        return runs_of(self.poll(max_records=max_records, timeout=timeout))
 
     @abstractmethod
     def assignment(self) -> list[TopicPartition]:
@@ -121,6 +129,9 @@ class LogTransaction(ABC):
 
 class BaseLog(ABC):
     """A Kafka-shaped event log: topics of ordered, keyed, partitioned, replayable records."""
+
+    #: what this backend can do (see :class:`LogCapabilities`); adapters override it
+    capabilities: ClassVar[LogCapabilities] = LogCapabilities()
 
     @classmethod
     def from_config(cls, url: str, workspace: Path, *, fsync: bool = False) -> Self:

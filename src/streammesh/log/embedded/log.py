@@ -30,6 +30,7 @@ from typing import TypeVar
 
 import pyarrow as pa
 
+from streammesh.log.base.capabilities import LogCapabilities
 from streammesh.log.base.exceptions import (
     LogError,
     TopicExistsError,
@@ -122,6 +123,8 @@ class EmbeddedLog(BaseLog):
             ``segment.bytes`` overrides it).
         index_interval_bytes: bytes between sparse-index entries (topic config ``index.interval.bytes``).
     """
+
+    capabilities = LogCapabilities(native_columns=True, single_writer=True, group_admin=True)
 
     def __init__(
         self,

@@ -38,6 +38,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, OffsetSpec
 
 from streammesh.exceptions import ValidationError
+from streammesh.log.base.capabilities import LogCapabilities
 from streammesh.log.base.exceptions import (
     GroupError,
     LogError,
@@ -108,6 +109,8 @@ class KafkaEventLog(BaseLog):
         >>> log = KafkaEventLog("kafka://localhost:9092")                      # doctest: +SKIP
         >>> log.create_topic(TopicSpec("sales.orders", partitions=6))         # doctest: +SKIP
     """
+
+    capabilities = LogCapabilities(remote=True, transactions=True, group_admin=True)
 
     def __init__(
         self,

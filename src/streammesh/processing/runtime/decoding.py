@@ -28,6 +28,7 @@ import orjson
 import pyarrow as pa
 
 from streammesh.exceptions import StreammeshError
+from streammesh.log.base import RecordColumns
 from streammesh.processing.runtime.avro_columns import (
     ColumnDecoder,
     RawKind,
@@ -159,9 +160,9 @@ class SourceDecoder:
                 self._vector[head] = compile_vector_decoder(parsed, self.paths, self.types, self._defaults)
         return self._avro[head]
 
-    def decode(self, views: Sequence[Any]) -> DecodedBatch:
-        """Decode :class:`~streammesh.log.embedded.recordbatch.RecordBatch`-like views (``partition``,
-        ``offsets``, ``timestamps``, ``keys``, ``values``) into one :class:`DecodedBatch`."""
+    def decode(self, views: Sequence[RecordColumns]) -> DecodedBatch:
+        """Decode a read's column views (:class:`~streammesh.log.base.RecordColumns`) into one
+        :class:`DecodedBatch`."""
         # canonical order (partition, offset): a replay reads the same ranges in any interleaving
         ordered = sorted(views, key=lambda v: (v.partition, v.base_offset))
         columnar = self._columnar(ordered)
@@ -211,15 +212,11 @@ class SourceDecoder:
         out.deleted = [False] * len(good) + [True] * tomb
         return out
 
-    def _columnar(self, views: Sequence[Any]) -> DecodedBatch | None:
-        """Avro records of one writer schema decoded from the log's own value column (views that offer
-        ``value_array``), with positions and timestamps as arrays; ``None`` when another path is needed."""
-        if (
-            self.want_keys
-            or self.reader.format != "avro"
-            or not views
-            or not all(hasattr(v, "value_array") for v in views)
-        ):
+    def _columnar(self, views: Sequence[RecordColumns]) -> DecodedBatch | None:
+        """Avro records of one writer schema decoded from the views' value columns (zero-copy on the embedded
+        log, built from the records elsewhere), with positions and timestamps as arrays; ``None`` when another
+        path is needed."""
+        if self.want_keys or self.reader.format != "avro" or not views:
             return None
         arrays = [v.value_array() for v in views]
         values = arrays[0] if len(arrays) == 1 else pa.concat_arrays(arrays)

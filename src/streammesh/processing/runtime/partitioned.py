@@ -50,9 +50,10 @@ from typing import Any, Self
 import duckdb
 
 from streammesh.context import SupportsContext
+from streammesh.log.base import RecordRun, runs_of
 from streammesh.processing.runtime.errors import UnsupportedQueryError
 from streammesh.processing.runtime.processor import SUMMED_METRICS, Processor, StepStats
-from streammesh.processing.runtime.reading import RecordRun, SourceReader, _runs
+from streammesh.processing.runtime.reading import SourceReader
 from streammesh.processing.runtime.state import fingerprint
 from streammesh.processing.runtime.task_state import TaskFencedError, TaskHistory
 from streammesh.processing.sql.plan import Query
@@ -72,10 +73,9 @@ GUARANTEES = {
 
 
 def partitioned_mode(source: SupportsContext) -> bool:
-    """Whether the mesh's apps run as partition tasks: on every log but the embedded one (whose single
-    writer protocol is exactly-once and whose apps run as one instance)."""
-    ctx = source.context
-    return ctx.config.log.strip().lower() != "embedded"
+    """Whether the mesh's apps run as partition tasks in consumer groups: on every log whose exactly-once
+    protocol is not a single writer per stream (the embedded log's apps run as one instance)."""
+    return not source.context.log_capabilities.single_writer
 
 
 def guarantee(source: SupportsContext) -> str:
@@ -324,7 +324,7 @@ class PartitionedRunner:
         records = self.consumer.poll(max_records=want, timeout=0.0 if busy else timeout)
         self._sync()
         if not self.single:
-            for run in _runs(records):
+            for run in runs_of(records):
                 task = self.tasks.get(run.partition)
                 if task is not None and task.feed is not None:
                     task.feed.push(run)

@@ -2,7 +2,8 @@
 
 A processor reads each source with its own log consumer and no consumer group (it checkpoints its own
 positions, atomically with its state). Reads use the embedded log's columnar ``poll_batches`` when the
-backend has it, else plain ``poll`` regrouped into per-partition runs.
+adapter has them natively, else the port's default built from ``poll`` (the log declares which, and whether
+it is remote: see :class:`~streammesh.log.base.LogCapabilities`).
 
 A partition task (:mod:`.partitioned`) reads only some partitions of a source (``only``): the other
 partitions are moved to their end and whatever still arrives there is dropped. ``read_all`` (table sources)
@@ -13,60 +14,11 @@ what it has fetched so far, and a table must be complete before the stream recor
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from streammesh.log.base import BaseLog, Record
+from streammesh.log.base import BaseLog, RecordColumns
 
-__all__ = ["RecordRun", "SourceReader"]
-
-
-@dataclass
-class RecordRun:
-    """Consecutive records of one partition, column by column (the shape of the embedded log's views)."""
-
-    topic: str
-    partition: int
-    base_offset: int
-    timestamps: list[int]
-    keys: list[bytes | None]
-    values: list[bytes | None]
-
-    @property
-    def count(self) -> int:
-        return len(self.values)
-
-    @property
-    def offsets(self) -> range:
-        return range(self.base_offset, self.base_offset + self.count)
-
-    @property
-    def next_offset(self) -> int:
-        return self.base_offset + self.count
-
-    def slice(self, lo: int, hi: int) -> RecordRun:
-        return RecordRun(
-            self.topic,
-            self.partition,
-            self.base_offset + lo,
-            self.timestamps[lo:hi],
-            self.keys[lo:hi],
-            self.values[lo:hi],
-        )
-
-
-def _runs(records: Sequence[Record]) -> list[RecordRun]:
-    out: list[RecordRun] = []
-    for r in records:
-        last = out[-1] if out else None
-        if last is None or last.partition != r.partition or last.next_offset != r.offset:
-            last = RecordRun(r.topic, r.partition, r.offset, [], [], [])
-            out.append(last)
-        last.timestamps.append(r.timestamp)
-        last.keys.append(r.key)
-        last.values.append(r.value)
-    return out
+__all__ = ["SourceReader"]
 
 
 class SourceReader:
@@ -81,17 +33,14 @@ class SourceReader:
         self.consumer = log.consumer(
             [stream], auto_offset_reset="latest" if from_end or only is not None else "earliest", auto_commit=False
         )
-        self._columnar = hasattr(self.consumer, "poll_batches")
+        self._remote = log.capabilities.remote
         if only is not None and not from_end:
             begins = log.begin_offsets(stream)
             for p in only:
                 self.consumer.seek(stream, p, begins[p])
 
-    def _poll(self, max_records: int, timeout: float) -> list[Any]:
-        if self._columnar:
-            views = self.consumer.poll_batches(max_records=max_records, timeout=timeout)  # type: ignore[attr-defined]
-        else:
-            views = _runs(self.consumer.poll(max_records=max_records, timeout=timeout))
+    def _poll(self, max_records: int, timeout: float) -> list[RecordColumns]:
+        views = list(self.consumer.poll_batches(max_records=max_records, timeout=timeout))
         if self.only is not None:
             views = [v for v in views if v.partition in self.only]
         return views
@@ -114,7 +63,7 @@ class SourceReader:
         """Everything available now (up to ``limit`` records)."""
         out: list[Any] = []
         n = 0
-        if not self._columnar:  # a remote log: an empty poll may only mean the fetch is under way
+        if self._remote:  # an empty poll may only mean the fetch is under way
             ends = self.log.end_offsets(self.stream)
             deadline = time.monotonic() + 30.0
             while n < limit:
