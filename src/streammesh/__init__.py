@@ -8,7 +8,6 @@ Example:
 from streammesh.contracts.model import Contract as Contract
 from streammesh.sdk.mesh import Mesh as Mesh
 from streammesh.sdk.mesh import connect as connect
+from streammesh.version import __version__ as __version__
 
 __all__ = ["Contract", "Mesh", "__version__", "connect"]
-
-__version__ = "0.1.0"

@@ -14,12 +14,12 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from streammesh import __version__
 from streammesh.api import apps, events, governance, lineage, metrics, products, schemas, streams, teams
 from streammesh.api.deps import MeshProvider
 from streammesh.api.errors import install_error_handlers
 from streammesh.api.schema_registry import registry_router
 from streammesh.context import MeshContext
+from streammesh.version import __version__
 from streammesh.web.routes import pages_router
 
 __all__ = ["create_app"]

@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from streammesh.catalog.clusters import mask_cluster
 from streammesh.config import CONFIG_FILE, MeshConfig, backend_name, write_config
@@ -40,10 +40,24 @@ from streammesh.plugins import log_backends, metadata_stores
 from streammesh.store.base import BaseMetadataStore
 from streammesh.store.copy import catalog_counts, catalog_identity, copy_catalog, set_cluster
 
-if TYPE_CHECKING:
-    from streammesh.context import SupportsContext
-
 __all__ = ["BACKUP_FILE", "MigrationError", "MigrationReport", "ProgressCallback", "TopicMove", "migrate"]
+
+
+class MeshSource(Protocol):
+    """What a migration reads of the source mesh (a :class:`~streammesh.context.MeshContext` has it)."""
+
+    @property
+    def workspace(self) -> Path: ...
+
+    @property
+    def config(self) -> MeshConfig: ...
+
+    @property
+    def log(self) -> BaseLog: ...
+
+    @property
+    def store(self) -> BaseMetadataStore: ...
+
 
 #: ``(topic, records copied so far, records to copy)``, called as a topic's copy advances.
 ProgressCallback = Callable[[str, int, int], None]
@@ -226,10 +240,9 @@ def _copy_topic(
         )
 
 
-def _write_config(source: SupportsContext, log: str, metadata: str, into: Path | None) -> Path:
+def _write_config(ctx: MeshSource, log: str, metadata: str, into: Path | None) -> Path:
     """Point a mesh at the new backends: a new workspace ``into`` or, by default, the source's own
     ``mesh.yaml`` (its previous content kept as ``mesh.before-migration.yaml``)."""
-    ctx = source.context
     config = MeshConfig(
         name=ctx.config.name, log=log, metadata=metadata, policies=ctx.config.policies, fsync=ctx.config.fsync
     )
@@ -245,7 +258,7 @@ def _write_config(source: SupportsContext, log: str, metadata: str, into: Path |
 
 
 def migrate(
-    source: SupportsContext,
+    ctx: MeshSource,
     *,
     log: str,
     metadata: str,
@@ -256,7 +269,7 @@ def migrate(
     and point a mesh configuration at them.
 
     Args:
-        source: the source mesh (usually embedded log + SQLite), its context or its SDK facade.
+        ctx: the source mesh's context (usually embedded log + SQLite).
         log: the target log setting, e.g. ``kafka://HOST:PORT``.
         metadata: the target metadata setting, e.g. ``postgresql://USER@HOST:5432/DATABASE``.
         into: a folder for the migrated mesh's ``mesh.yaml`` (and a copy of the policy file); default:
@@ -277,7 +290,6 @@ def migrate(
         ...                  metadata="postgresql://mesh@db:5432/mesh")                    # doctest: +SKIP
         >>> report.events, report.per_product()["sales.orders"].events                   # doctest: +SKIP
     """
-    ctx = source.context
     started = time.monotonic()
     if (log, metadata) == (ctx.config.log, ctx.config.metadata):
         raise ConflictError(
@@ -285,7 +297,8 @@ def migrate(
             f"{mask_cluster(metadata)}: nothing to migrate",
             hint=f"its previous configuration, if migrated in place, is in {BACKUP_FILE}",
         )
-    if backend_name(log) == "embedded" or backend_name(metadata) == "sqlite":
+    log_backend, store_backend = log_backends.get(backend_name(log)), metadata_stores.get(backend_name(metadata))
+    if not log_backend.capabilities.remote or not store_backend.shared:
         raise ValidationError(
             f"migrate moves a mesh to shared backends; got --to {log!r} --metadata {metadata!r}",
             hint="write --to kafka://HOST:PORT --metadata postgresql://USER@HOST:5432/DATABASE",
@@ -300,7 +313,7 @@ def migrate(
     source_log, source_store = ctx.log, ctx.store
     target_log, target_store = open_targets(log, metadata, into_path or ctx.workspace)
     cluster = mask_cluster(log)
-    where = f"the Kafka cluster {cluster}" if backend_name(log) == "kafka" else cluster
+    where = f"the cluster {cluster}"
     report = MigrationReport(
         mask_cluster(ctx.config.log), mask_cluster(ctx.config.metadata), cluster, mask_cluster(metadata)
     )

@@ -10,8 +10,8 @@ from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from streammesh.model.registry import SchemaReference, StoredSchema, SubjectVersion
+from streammesh.schemas.registry.port import BaseSchemaStore
 from streammesh.store import tables as t
-from streammesh.store.base.schemas import BaseSchemaStore
 from streammesh.store.dialects import serialize, upsert
 
 __all__ = ["SqlSchemaStore"]

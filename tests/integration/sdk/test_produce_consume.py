@@ -8,10 +8,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from streammesh.catalog.consumer import ProductDeprecatedWarning
 from streammesh.exceptions import ConflictError, ValidationError
 from streammesh.log.partitioner import partition_for_key
 from streammesh.schemas import RecordInvalidError
-from streammesh.catalog.consumer import ProductDeprecatedWarning
 from tests.factories import contract_dict, order
 
 

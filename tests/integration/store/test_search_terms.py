@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 
-from streammesh.model.catalog import Product
 from streammesh.contracts.model import Contract
+from streammesh.model.catalog import Product
 from tests.factories import contract_dict
 from tests.stores import every_store
 

@@ -12,9 +12,9 @@ from datetime import UTC, timedelta
 import pytest
 from sqlalchemy import inspect, text, update
 
-from streammesh.model.catalog import App, LineageEdge, Product, ProductVersion, Team
 from streammesh.contracts.model import Contract
 from streammesh.exceptions import ConflictError, NotFoundError, StreammeshError
+from streammesh.model.catalog import App, LineageEdge, Product, ProductVersion, Team
 from streammesh.store import tables as t
 from streammesh.store.migrations import MIGRATIONS
 from tests.factories import contract_dict

@@ -6,8 +6,8 @@ import pytest
 
 from streammesh.contracts.durations import format_duration, parse_duration
 from streammesh.exceptions import ValidationError
-from streammesh.schemas.serde import encode_key
 from streammesh.schemas.keys import event_time_ms, key_of
+from streammesh.schemas.serde import encode_key
 
 
 def test_key_of_single_composite_and_nested():

@@ -25,9 +25,9 @@ from streammesh.schemas.registry.exceptions import (
     SubjectNotFoundError,
     VersionNotFoundError,
 )
+from streammesh.schemas.registry.port import BaseSchemaStore
 from streammesh.schemas.registry.proto_text import descriptor_to_proto_text, looks_like_serialized_descriptor
 from streammesh.schemas.registry.references import inline_avro_references
-from streammesh.store.base.schemas import BaseSchemaStore
 
 __all__ = ["DEFAULT_COMPATIBILITY", "SchemaRegistry", "contract_schema_text", "format_for_type", "subject_for"]
 

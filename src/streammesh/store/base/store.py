@@ -5,11 +5,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from streammesh.model.catalog import Activity, ConsumerInfo, Domain, Product, ProductVersion, SearchResult, Team
+from streammesh.schemas.registry.port import BaseSchemaStore
 from streammesh.store.base.processing import BaseProcessingStore
-from streammesh.store.base.schemas import BaseSchemaStore
 
 __all__ = ["BaseCatalogStore", "BaseMetadataStore"]
 
@@ -92,6 +92,9 @@ class BaseMetadataStore(BaseCatalogStore, BaseSchemaStore, BaseProcessingStore):
     A backend implements every method of the three parts; the mesh opens it with :meth:`from_config`.
     Implementations must be safe to use from several processes at once.
     """
+
+    #: the store is a server that processes on other machines reach (PostgreSQL), not a file in the workspace
+    shared: ClassVar[bool] = False
 
     @classmethod
     @abstractmethod

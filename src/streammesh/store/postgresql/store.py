@@ -122,6 +122,8 @@ class PostgresqlCatalogStore(SqlCatalogStore):
             create the catalog's tables; the message names the URL, the hint the fix.
     """
 
+    shared = True
+
     def __init__(self, url: str, *, connect_timeout: int = 10) -> None:
         parsed = _parse(url)
         connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": connect_timeout}

@@ -9,8 +9,8 @@ import pytest
 from streammesh.processing.runtime.errors import IncompatibleStateError
 from streammesh.processing.runtime.output import key_sql, value_sql
 from streammesh.processing.runtime.state import Intent, StateStore, connect_duckdb
-from streammesh.schemas.serde import encode_key
 from streammesh.schemas.keys import key_of
+from streammesh.schemas.serde import encode_key
 
 
 @pytest.mark.parametrize(

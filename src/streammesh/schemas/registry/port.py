@@ -1,4 +1,8 @@
-"""The schema-registry part of the metadata-store port."""
+"""The port the schema registry persists through.
+
+It is part of the metadata store (:class:`~streammesh.store.base.BaseMetadataStore` implements it), declared
+here so that the registry does not depend on the store package.
+"""
 
 from __future__ import annotations
 
