@@ -21,9 +21,13 @@ watermark of the partitions that have had records; a row for a closed window is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from streammesh.processing.runtime.ingest import meta, quote
 from streammesh.processing.sql.plan import Aggregate, Query, agg_column, key_column
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 __all__ = ["AggSpec", "agg_specs", "assign_windows_sql", "finalize_sql", "group_columns"]
 
@@ -145,7 +149,7 @@ class WindowAggregation:
         conds = [f"{a}.{k} IS NOT DISTINCT FROM {b}.{k}" for k in self.keys] + [f'{a}."$ws" = {b}."$ws"']
         return " AND ".join(conds)
 
-    def update(self, con: object, assigned: str) -> str:
+    def update(self, con: DuckDBPyConnection, assigned: str) -> str:
         """Merge the non-late rows of relation ``assigned`` (SQL) into the state; return the name of a temp
         table holding the changed groups (finalised, with ``$pass`` and the previous ``$emitted``)."""
         q = self.query
@@ -153,38 +157,38 @@ class WindowAggregation:
         group = ", ".join([*self.keys, '"$ws"', '"$we"'])
         partials = ", ".join(f"{e} AS {quote(n)}" for s in self.specs for n, e in s.partial)
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE sm_p AS SELECT {group}, {partials}{', ' if partials else ''}"  # type: ignore[attr-defined]
+            f"CREATE OR REPLACE TEMP TABLE sm_p AS SELECT {group}, {partials}{', ' if partials else ''}"
             f'max({ts}) AS "$maxts" FROM ({assigned}) WHERE NOT "$late" GROUP BY {group}'
         )
-        con.execute(f'CREATE TABLE IF NOT EXISTS {STATE} AS SELECT *, false AS "$emitted" FROM sm_p LIMIT 0')  # type: ignore[attr-defined]
+        con.execute(f'CREATE TABLE IF NOT EXISTS {STATE} AS SELECT *, false AS "$emitted" FROM sm_p LIMIT 0')
         merges = ", ".join(f"{e} AS {quote(n)}" for s in self.specs for n, e in s.merge)
         union = (
             f"SELECT s.* FROM {STATE} s SEMI JOIN sm_p p ON {self._match('s', 'p')} "
             f'UNION ALL BY NAME SELECT *, false AS "$emitted" FROM sm_p'
         )
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE sm_m AS SELECT {group}, {merges}{', ' if merges else ''}"  # type: ignore[attr-defined]
+            f"CREATE OR REPLACE TEMP TABLE sm_m AS SELECT {group}, {merges}{', ' if merges else ''}"
             f'max("$maxts") AS "$maxts", bool_or("$emitted") AS "$emitted" FROM ({union}) GROUP BY {group}'
         )
-        con.execute(f"DELETE FROM {STATE} s USING sm_p p WHERE {self._match('s', 'p')}")  # type: ignore[attr-defined]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE sm_f AS {finalize_sql(q, self.specs, 'SELECT * FROM sm_m')}")  # type: ignore[attr-defined]
+        con.execute(f"DELETE FROM {STATE} s USING sm_p p WHERE {self._match('s', 'p')}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE sm_f AS {finalize_sql(q, self.specs, 'SELECT * FROM sm_m')}")
         emitted = '"$pass"' if q.emit == "changes" else '"$emitted"'
         columns = ", ".join(
             self.keys + ['"$ws"', '"$we"'] + [quote(n) for s in self.specs for n, _ in s.merge] + ['"$maxts"']
         )
-        con.execute(f'INSERT INTO {STATE} BY NAME SELECT {columns}, {emitted} AS "$emitted" FROM sm_f')  # type: ignore[attr-defined]
+        con.execute(f'INSERT INTO {STATE} BY NAME SELECT {columns}, {emitted} AS "$emitted" FROM sm_f')
         return "sm_f"
 
     def order(self) -> str:
         return ", ".join(['"$ws"'] + [f"{k} NULLS FIRST" for k in self.keys])
 
-    def closing(self, con: object, watermark: int) -> str | None:
+    def closing(self, con: DuckDBPyConnection, watermark: int) -> str | None:
         """Finalise the windows ending at or before ``watermark`` into temp table ``sm_c`` (returned) and
         drop them from the state; ``None`` when there is nothing to close or no window."""
         if self.query.window is None:
             return None
-        con.execute(f"CREATE TABLE IF NOT EXISTS {STATE} AS SELECT * FROM sm_p LIMIT 0")  # type: ignore[attr-defined]
+        con.execute(f"CREATE TABLE IF NOT EXISTS {STATE} AS SELECT * FROM sm_p LIMIT 0")
         closed = f'SELECT * FROM {STATE} WHERE "$we" <= {int(watermark)}'
-        con.execute(f"CREATE OR REPLACE TEMP TABLE sm_c AS {finalize_sql(self.query, self.specs, closed)}")  # type: ignore[attr-defined]
-        con.execute(f'DELETE FROM {STATE} WHERE "$we" <= {int(watermark)}')  # type: ignore[attr-defined]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE sm_c AS {finalize_sql(self.query, self.specs, closed)}")
+        con.execute(f'DELETE FROM {STATE} WHERE "$we" <= {int(watermark)}')
         return "sm_c"

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import orjson
@@ -53,15 +53,15 @@ class DecodedBatch:
     columns: list[list[Any] | pa.Array]
     raw: list[RawKind]
     #: lists, or numpy / Arrow arrays on the columnar path
-    partitions: Sequence[int] = field(default_factory=list)
-    offsets: Sequence[int] = field(default_factory=list)
+    partitions: Sequence[int] | np.ndarray = field(default_factory=list)
+    offsets: Sequence[int] | np.ndarray = field(default_factory=list)
     timestamps: Sequence[int] | pa.Array = field(default_factory=list)
     keys: list[str | None] = field(default_factory=list)
-    deleted: Sequence[bool] = field(default_factory=list)
+    deleted: Sequence[bool] | np.ndarray = field(default_factory=list)
     #: (partition, offset, timestamp, key, reason, value bytes) of records that could not be decoded
     errors: list[tuple[int, int, int, str | None, str, bytes | None]] = field(default_factory=list)
     #: the records' value bytes by (partition, offset), and a decoder of whole values (for dead letters)
-    originals: dict[tuple[int, int], bytes | None] = field(default_factory=dict)
+    originals: _Originals | dict[tuple[int, int], bytes | None] = field(default_factory=dict)
     full: Callable[[bytes | None], Any] | None = None
 
     def __len__(self) -> int:
@@ -93,8 +93,13 @@ def _key_text(key: bytes | None) -> str | None:
 class _Originals:
     """``(partition, offset) -> value bytes``, indexed only when asked (dead letters are rare)."""
 
-    def __init__(self, parts: Sequence[int], offsets: Sequence[int], values: list[bytes | None] | pa.Array) -> None:
-        self._cols = (parts, offsets, values)
+    def __init__(
+        self,
+        parts: Sequence[int] | np.ndarray,
+        offsets: Sequence[int] | np.ndarray,
+        values: list[bytes | None] | pa.Array,
+    ) -> None:
+        self._cols: tuple[Any, Any, Any] = (parts, offsets, values)
         self._index: dict[tuple[int, int], bytes | None] | None = None
 
     def get(self, key: tuple[int, int]) -> bytes | None:
@@ -133,7 +138,7 @@ class SourceDecoder:
         self.registry = registry
         self.reader = reader
         self.paths = [c.path for c in columns]
-        self.types = [c.type for c in columns]
+        self.types: list[str] = [c.type for c in columns]
         self.want_keys = keys
         self._extract = extractor(self.paths)
         self._general = value_decoder(registry, reader)
@@ -183,7 +188,7 @@ class SourceDecoder:
         out = DecodedBatch([[] for _ in self.paths], ["value"] * len(self.paths), full=self._general)
         if not values:
             return out
-        out.originals = _Originals(parts, offsets, values)  # type: ignore[assignment]
+        out.originals = _Originals(parts, offsets, values)
         fast = self._fast(values, out) if self.reader.format == "avro" else None
         if fast is None:
             fast = self._dicts(values, out)
@@ -235,34 +240,34 @@ class SourceDecoder:
         out.offsets = np.concatenate([np.arange(v.base_offset, v.next_offset, dtype=np.int64) for v in views])
         out.timestamps = stamps[0] if len(stamps) == 1 else pa.concat_arrays(stamps)
         out.deleted = np.zeros(len(values), dtype=bool)
-        out.originals = _Originals(out.partitions, out.offsets, values)  # type: ignore[assignment]
+        out.originals = _Originals(out.partitions, out.offsets, values)
         return out
 
     def _fast(self, values: list[bytes | None], out: DecodedBatch) -> tuple[list[int], list[tuple[int, str]]] | None:
         """Avro through generated decoders; ``None`` when a batch needs the general path."""
         present = [i for i, v in enumerate(values) if v is not None] if None in values else None
-        data = [values[i] for i in present] if present is not None else values  # type: ignore[misc]
+        # no tombstones left in data
+        data = cast("list[bytes]", [values[i] for i in present] if present is not None else values)
         heads: dict[bytes, list[int]] = {}
         distinct = set(map(_HEAD, data))  # wire header: magic byte and schema id
         if len(distinct) == 1:
             heads[distinct.pop()] = list(range(len(data)))
         else:
             for i, d in enumerate(data):
-                heads.setdefault(d[:5], []).append(i)  # type: ignore[index]
+                heads.setdefault(d[:5], []).append(i)
         decoders = {h: self._avro_decoder(h) for h in heads}
         if any(d is None for d in decoders.values()) or len({d.raw for d in decoders.values()}) > 1:  # type: ignore[union-attr]
             return None
         vectorised = self._vectorised(data, heads, out)
         if vectorised is not None:
-            good = vectorised if present is None else [present[i] for i in vectorised]
-            return good, []
+            return (vectorised if present is None else [present[i] for i in vectorised]), []
         good: list[int] = []
         bad: list[tuple[int, str]] = []
         for head, idx in heads.items():
             dec = decoders[head]
             errors: list[tuple[int, str]] = []
             batch = data if len(heads) == 1 else [data[i] for i in idx]
-            dec.decode(batch, out.columns, errors)  # type: ignore[union-attr, arg-type]
+            dec.decode(batch, out.columns, errors)  # type: ignore[union-attr]
             failed = {i for i, _ in errors}
             good += [i for j, i in enumerate(idx) if j not in failed] if failed else idx
             bad += [(idx[j], reason) for j, reason in errors]

@@ -28,7 +28,7 @@ from streammesh.schemas import load_schema
 __all__ = ["preview", "pull"]
 
 
-def preview(source: SupportsContext, query: Query, *, seconds: float, max_rows: int) -> Iterator[dict[str, Any]]:
+def preview(mesh: SupportsContext, query: Query, *, seconds: float, max_rows: int) -> Iterator[dict[str, Any]]:
     """Rows of ``query`` over live records from now on, for up to ``seconds`` or ``max_rows`` rows
     (or the query's ``LIMIT``), as JSON values. Aggregations yield each group's row when it changes.
 
@@ -37,7 +37,7 @@ def preview(source: SupportsContext, query: Query, *, seconds: float, max_rows: 
         ...                    seconds=10, max_rows=20):                              # doctest: +SKIP
         ...     print(row)
     """
-    ctx = source.context
+    ctx = mesh.context
     limit = min(max_rows, query.limit) if query.limit is not None else max_rows
     if limit <= 0:
         return
@@ -83,14 +83,14 @@ def preview(source: SupportsContext, query: Query, *, seconds: float, max_rows: 
         con.close()
 
 
-def pull(source: SupportsContext, query: Query) -> list[dict[str, Any]]:
+def pull(mesh: SupportsContext, query: Query) -> list[dict[str, Any]]:
     """The current rows of a table-like product that match a pull query (``SELECT … FROM table WHERE
     key = …``): the latest value per key, tombstones removed, filtered and projected.
 
     Raises:
         ProcessingError: the query is not a pull query over a table-like product.
     """
-    ctx = source.context
+    ctx = mesh.context
     if query.mode != "pull" or query.joins or query.aggregating:
         raise ProcessingError(
             "a pull query reads one table by key: SELECT … FROM <table> WHERE <key> = …",

@@ -50,7 +50,7 @@ def _text(expr: str, sql_type: str) -> str:
 
 
 def _exprs(query: Query, final: bool) -> dict[str, tuple[str, str]]:
-    out = {}
+    out: dict[str, tuple[str, str]] = {}
     for p in query.projections:
         e = p.final if final else p.expr
         out[p.name] = (e.to_duckdb(), query.output(p.name).type)
@@ -179,13 +179,13 @@ class OutputBatch:
         if not len(self):
             return 0
         runs = self._runs(self.partitions(partitions), skip or {})
-        if tag is None and self.headers is None:
+        if tag is None and self.headers is None and isinstance(log, BaseLog):
             for p, idx in runs:
                 part = self.table.take(pa.array(idx)) if len(idx) < len(self) else self.table
                 log.append_columns(
                     topic,
                     p,
-                    keys=part.column("k").combine_chunks(),  # type: ignore[union-attr]
+                    keys=part.column("k").combine_chunks(),
                     values=part.column("v").combine_chunks(),
                     timestamps=part.column("t").combine_chunks(),
                 )

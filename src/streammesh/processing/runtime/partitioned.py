@@ -72,16 +72,16 @@ GUARANTEES = {
 }
 
 
-def partitioned_mode(source: SupportsContext) -> bool:
+def partitioned_mode(mesh: SupportsContext) -> bool:
     """Whether the mesh's apps run as partition tasks in consumer groups: on every log whose exactly-once
     protocol is not a single writer per stream (the embedded log's apps run as one instance)."""
-    return not source.context.log_capabilities.single_writer
+    return not mesh.context.log_capabilities.single_writer
 
 
-def guarantee(source: SupportsContext) -> str:
+def guarantee(mesh: SupportsContext) -> str:
     """The processing guarantee the mesh's apps aim for; on Kafka a running app reports the one in force
     (idempotent output where the cluster refuses transactions)."""
-    ctx = source.context
+    ctx = mesh.context
     return GUARANTEES["transactional" if partitioned_mode(ctx) else "single"]
 
 
@@ -96,10 +96,10 @@ def _bare(expr: Any, alias: str) -> str | None:
     return None
 
 
-def parallelism(source: SupportsContext, query: Query) -> tuple[int, str]:
+def parallelism(mesh: SupportsContext, query: Query) -> tuple[int, str]:
     """How many tasks ``query`` runs as, and why: the FROM source's partition count when the input is
     co-partitioned (see the module docstring), else 1 with the reason and the fix."""
-    ctx = source.context
+    ctx = mesh.context
     first = query.sources[0]
     partitions = ctx.log.topic_spec(ctx.catalog.get(first.product).stream).partitions
     if partitions == 1:
@@ -137,9 +137,9 @@ def parallelism(source: SupportsContext, query: Query) -> tuple[int, str]:
     return partitions, f"{first.product} has {partitions} partitions, co-partitioned"
 
 
-def require_parallel(source: SupportsContext, query: Query) -> int:
+def require_parallel(mesh: SupportsContext, query: Query) -> int:
     """The task count, or :class:`UnsupportedQueryError` naming the fix when the input is not co-partitioned."""
-    ctx = source.context
+    ctx = mesh.context
     n, why = parallelism(ctx, query)
     first = query.sources[0]
     if n == 1 and ctx.log.topic_spec(ctx.catalog.get(first.product).stream).partitions > 1:
@@ -233,7 +233,7 @@ class PartitionedRunner:
 
     def __init__(
         self,
-        source: SupportsContext,
+        mesh: SupportsContext,
         query: Query,
         *,
         app: str,
@@ -243,7 +243,7 @@ class PartitionedRunner:
         session_timeout_ms: int = 6_000,
         snapshot_every_s: float = 30.0,
     ) -> None:
-        ctx = source.context
+        ctx = mesh.context
         self.ctx, self.query, self.app, self.root, self.batch_size = ctx, query, app, state_dir, batch_size
         self.log = ctx.log
         self.stream = ctx.catalog.get(query.sources[0].product).stream

@@ -152,7 +152,7 @@ class Processor:
 
     def __init__(
         self,
-        source: SupportsContext,
+        mesh: SupportsContext,
         query: Query,
         *,
         app: str,
@@ -165,7 +165,7 @@ class Processor:
         history: TaskHistory | None = None,
         transactional_id: str | None = None,
     ) -> None:
-        ctx = source.context
+        ctx = mesh.context
         if query.name is None:
             raise ProcessingError(
                 "only CREATE STREAM|TABLE statements run as processors",
@@ -298,7 +298,7 @@ class Processor:
         """Per source, the partitions (of those read) that have never held a record (they would otherwise hold
         windows and join buffers open forever). Once a partition held a record it is never idle again, so the
         log is asked only while some partition still looks empty."""
-        out = {}
+        out: dict[str, frozenset[int]] = {}
         for alias, stream in self.source_streams.items():
             mine = self.restricted.get(alias, frozenset(range(self.source_partitions[alias])))
             busy = self._busy.setdefault(alias, set())
@@ -518,12 +518,12 @@ class Processor:
         self.close()
 
 
-def run_to_end(source: SupportsContext, query: Query, *, app: str, state_dir: Path, batch_size: int = 50_000) -> int:
+def run_to_end(mesh: SupportsContext, query: Query, *, app: str, state_dir: Path, batch_size: int = 50_000) -> int:
     """Process until caught up with the inputs; return how many events were emitted (tests, benchmarks).
 
     On a partitioned log (Kafka) this runs every partition task of the statement in this process (no
     consumer group), with the tasks' state under ``state_dir`` as a deployed app keeps it."""
-    ctx = source.context
+    ctx = mesh.context
     total = 0
     from streammesh.processing.runtime.partitioned import PartitionedRunner, partitioned_mode
 

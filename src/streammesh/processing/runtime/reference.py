@@ -35,8 +35,8 @@ from streammesh.schemas import load_schema
 __all__ = ["batch_result", "evaluate"]
 
 
-def _load(source: SupportsContext, query: Query, con: Any) -> None:
-    ctx = source.context
+def _load(mesh: SupportsContext, query: Query, con: Any) -> None:
+    ctx = mesh.context
     first = query.sources[0]
     for s in query.sources:
         product = ctx.catalog.get(s.product)
@@ -210,10 +210,10 @@ def evaluate(con: Any, query: Query) -> list[dict[str, Any]]:
     return [orjson.loads(v) for (v,) in con.execute(sql).fetchall()]
 
 
-def batch_result(source: SupportsContext, query: Query) -> list[dict[str, Any]]:
+def batch_result(mesh: SupportsContext, query: Query) -> list[dict[str, Any]]:
     """``query`` over all records currently in its inputs, as the rows a consumer of the output reads
     (JSON values): every row of a STREAM in arrival order, the final row per key of a TABLE."""
-    ctx = source.context
+    ctx = mesh.context
     check_supported(query)
     con = connect_duckdb(None)
     try:

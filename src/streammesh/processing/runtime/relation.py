@@ -115,7 +115,8 @@ def split_filter(query: Query) -> tuple[str | None, str | None]:
             return conjuncts(node.this) + conjuncts(node.expression)
         return [node]
 
-    own, rest = [], []
+    own: list[str] = []
+    rest: list[str] = []
     for c in conjuncts(query.filter.node):
         tables = {col.table for col in c.find_all(exp.Column)}
         (own if tables <= {first} and not c.find(exp.Subquery) else rest).append(f"({render_duckdb(c)})")
