@@ -18,7 +18,7 @@ BIG = "CREATE STREAM sales.big_orders AS SELECT order_id, total FROM sales.order
 def orders_mesh(orders):
     yield orders
     for a in orders.store.list_apps():  # never leave a worker behind, even when a test fails
-        if pid_alive(a.pid, a.name):
+        if a.desired == "running" or pid_alive(a.pid):
             stop(orders, a.name, timeout=15)
 
 
