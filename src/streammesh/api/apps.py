@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from streammesh.api.deps import MeshDep, PagingDep, page_of, write_lock
 from streammesh.api.errors import PROBLEM_RESPONSES
 from streammesh.api.models import AppOut, LineageEdgeOut, Page, ViolationOut
+from streammesh.context import SupportsContext
 from streammesh.exceptions import ValidationError
 from streammesh.schemas.serde import dump_json
-from streammesh.sdk.mesh import Mesh
 
 __all__ = ["DeployIn", "PlannedOut", "QueryIn", "QueryOut", "ValidateIn", "ValidateOut", "router"]
 
@@ -84,7 +84,7 @@ class QueryOut(BaseModel):
     rows: list[dict[str, Any]]
 
 
-def _plan(m: Mesh, body: ValidateIn) -> tuple[list[Any], str]:
+def _plan(m: SupportsContext, body: ValidateIn) -> tuple[list[Any], str]:
     from streammesh.processing.apps import plan_app_owned
 
     return plan_app_owned(

@@ -269,13 +269,13 @@ def _number(value: Any) -> str:
 
 @apps_app.command(name="status", epilog="Example: streammesh apps status high-value")
 def status_(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App name.")]) -> None:
-    """One app: the worker hosting it, metrics per product, last error, restarts and the worker's log file."""
-    from streammesh.processing.apps import log_path, status
+    """One app: its worker, metrics per product, last error, restarts and log file."""
+    from streammesh.processing.apps import log_path, status, worker_pid
 
     mesh = open_mesh(ctx)
     a = status(mesh, name)
     lines = [f"status {_status(a.status)}  worker {_where(a)}  owner {a.owner}"]
-    if a.desired == "running" and a.status == "stopped":
+    if a.desired == "running" and a.status == "stopped" and not worker_pid(mesh, a.worker):
         lines.append(
             f"[yellow]placed on worker {a.worker}, which is not running[/]: start it with apps restart {a.name}"
         )
@@ -315,8 +315,10 @@ def status_(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App na
 
 @apps_app.command(epilog="Example: streammesh apps stop high-value")
 def stop(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App name.")]) -> None:
-    """Stop an app after its current batch and a final checkpoint; its products stay published and the other
-    apps of its worker go on."""
+    """Stop an app after its current batch and a checkpoint; its worker's other apps go on.
+
+    Its products stay published; a worker left with nothing to host stops.
+    """
     from streammesh.processing.apps import get_app
     from streammesh.processing.apps import stop as stop_app
 
@@ -328,8 +330,10 @@ def stop(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App name.
 
 @apps_app.command(epilog="Example: streammesh apps restart high-value")
 def restart(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App name.")]) -> None:
-    """Stop the app if it runs and start it again (on its worker, started if need be); it resumes from its
-    last checkpoint. The other apps of its worker go on."""
+    """Stop the app if it runs and start it again; it resumes from its last checkpoint.
+
+    Its worker is started if it is not running; the worker's other apps go on.
+    """
     from streammesh.processing.apps import log_path
     from streammesh.processing.apps import restart as restart_app
 
@@ -348,8 +352,10 @@ def delete(
     name: Annotated[str, typer.Argument(help="App name.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Stop an app and forget it with its checkpoints; its products stay published (retire them with
-    'streammesh products retire'). The other apps of its worker go on."""
+    """Stop an app and forget it with its checkpoints; its worker's other apps go on.
+
+    Its products stay published (retire them with 'streammesh products retire').
+    """
     from streammesh.processing.apps import delete as delete_app
     from streammesh.processing.apps import get_app
 

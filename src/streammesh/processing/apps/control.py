@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from streammesh.context import SupportsContext
 from streammesh.exceptions import ConflictError, NotFoundError, ValidationError
@@ -373,7 +374,7 @@ def stop(mesh: SupportsContext, name: str, *, timeout: float = 30.0) -> App:
     apps go on). A worker left with nothing to host stops too."""
     ctx = mesh.context
     app = get_app(ctx, name)
-    ctx.store.update_app(name, desired="stopped", **({"status": "stopping"} if app.status in ACTIVE else {}))
+    ctx.store.update_app(name, desired="stopped", status="stopping" if app.status in ACTIVE else None)
     names = worker_names(app)
     live = [w for w in names if worker_pid(ctx, w)]
     deadline = time.monotonic() + timeout
@@ -384,7 +385,7 @@ def stop(mesh: SupportsContext, name: str, *, timeout: float = 30.0) -> App:
         time.sleep(0.05)
     stuck = bool(live) and get_app(ctx, name).status != "stopped" and any(worker_pid(ctx, w) for w in live)
     killed = _retire_idle(ctx, live, timeout=max(1.0, deadline - time.monotonic()))
-    error: dict[str, str] = {}
+    error: dict[str, Any] = {}
     if killed:
         error["error"] = f"the worker did not stop within {timeout:.0f} s and was killed"
     elif stuck:
