@@ -158,3 +158,7 @@ def test_apps_placed_on_another_worker_run_in_a_process_of_their_own(cli, mesh, 
     wait_for(lambda: status(mesh, "per").status == "running", timeout=30, what="per to resume with its worker")
     time.sleep(0.5)
     assert status(mesh, "per").pid == status(mesh, "hv").pid == worker_pid(mesh, "main")
+
+    result = cli("apps", "delete", "per", "--yes")
+    assert "Deleted app per" in result.output and "sales.orders_per_channel" in result.output
+    assert mesh.store.get_app("per") is None and status(mesh, "hv").status == "running"
