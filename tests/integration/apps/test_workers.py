@@ -24,6 +24,7 @@ from streammesh.processing.apps import (
 from streammesh.processing.runtime import batch_result
 from tests.integration.apps.conftest import HIGH_VALUE, read_all, wait_for
 from tests.integration.processing.helpers import assert_same, output_rows
+from tests.stores import every_store
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -59,6 +60,7 @@ def _more_orders(mesh: Any, n: int, *, start: int) -> None:
             producer.send(order["order_id"], order)
 
 
+@every_store
 def test_a_failing_app_is_retried_with_backoff_and_the_others_in_its_worker_stay_exact(cli, mesh, workspace):
     high_value = deploy(mesh, HIGH_VALUE, name="high-value", owner="@sales-team")
     assert high_value.status == "running", high_value.error
