@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from streammesh.catalog.clusters import mask_cluster
 from streammesh.catalog.evolution import SchemaChange
-from streammesh.model.catalog import Activity, App, ConsumerInfo, Domain, LineageEdge, Product, ProductVersion, Team
 from streammesh.governance import Violation
+from streammesh.model.catalog import Activity, App, ConsumerInfo, Domain, LineageEdge, Product, ProductVersion, Team
 
 __all__ = [
     "ActivityOut",
