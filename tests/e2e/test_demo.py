@@ -91,6 +91,7 @@ def test_demo_serves_catalog_and_keeps_generating(tmp_path: Path):
     try:
         apps = mesh.store.list_apps()
         assert apps and all(a.status == "stopped" for a in apps)
-        assert not any(pid_alive(p, a.name) for a in apps for p in instance_pids(mesh, a.name))
+        assert {a.worker for a in apps} == {"main"}  # every sample app in one worker process
+        assert not any(pid_alive(p) for a in apps for p in instance_pids(mesh, a.name))
     finally:
         mesh.close()

@@ -43,7 +43,12 @@ class ValidateIn(BaseModel):
 
 class DeployIn(ValidateIn):
     name: str = Field(min_length=1, max_length=100, description="app name: lowercase letters, digits, - or _")  # type: ignore[assignment]
-    start: bool = Field(default=True, description="start the worker now")
+    start: bool = Field(default=True, description="start the app now (and its worker, if it is not running)")
+    worker: str | None = Field(
+        default=None,
+        max_length=63,
+        description="the worker process hosting the app (default: where it ran before, else main)",
+    )
 
 
 class PlannedOut(BaseModel):
@@ -114,17 +119,18 @@ def validate(body: ValidateIn, m: MeshDep) -> ValidateOut:
 
 @router.post("/apps", response_model=AppOut, status_code=201)
 def deploy(body: DeployIn, m: MeshDep) -> AppOut:
-    """Publish the products a script creates (behind the policies) and start a worker that keeps them current."""
+    """Publish the products a script creates (behind the policies) and place the app on a worker (``main`` by
+    default, started if need be) that keeps them current."""
     from streammesh.processing.apps import deploy as deploy_app
 
     owner = body.owner or _plan(m, body)[1]  # deploy checks the name and plans the script itself
     with write_lock:
-        return AppOut.of(deploy_app(m, body.sql, name=body.name, owner=owner, start=body.start))
+        return AppOut.of(deploy_app(m, body.sql, name=body.name, owner=owner, start=body.start, worker=body.worker))
 
 
 @router.get("/apps", response_model=Page[AppOut])
 def list_apps(m: MeshDep, paging: PagingDep) -> Page[AppOut]:
-    """Deployed apps with their status, products and metrics."""
+    """Deployed apps with their status, the worker hosting each (name and pid), products and metrics."""
     from streammesh.processing.apps import status
 
     return page_of([AppOut.of(status(m, a.name)) for a in m.store.list_apps()], paging)
@@ -132,7 +138,8 @@ def list_apps(m: MeshDep, paging: PagingDep) -> Page[AppOut]:
 
 @router.get("/apps/{name}", response_model=AppOut)
 def app_status(name: AppName, m: MeshDep) -> AppOut:
-    """One app: its worker, metrics per product and last error (a dead worker shows as failed)."""
+    """One app: the worker hosting it, metrics per product (restarts and next retry after a failure) and last
+    error (an app whose worker died shows as failed)."""
     from streammesh.processing.apps import status
 
     return AppOut.of(status(m, name))
@@ -140,7 +147,8 @@ def app_status(name: AppName, m: MeshDep) -> AppOut:
 
 @router.post("/apps/{name}/stop", response_model=AppOut)
 def stop(name: AppName, m: MeshDep) -> AppOut:
-    """Stop the worker after its current batch and a checkpoint; its products stay published."""
+    """Stop the app after its current batch and a checkpoint; its products stay published, its worker's other
+    apps go on."""
     from streammesh.processing.apps import stop as stop_app
 
     return AppOut.of(stop_app(m, name))
@@ -148,10 +156,19 @@ def stop(name: AppName, m: MeshDep) -> AppOut:
 
 @router.post("/apps/{name}/restart", response_model=AppOut)
 def restart(name: AppName, m: MeshDep) -> AppOut:
-    """Stop the worker if it runs and start it again; it resumes from its last checkpoint."""
+    """Stop the app if it runs and start it again; it resumes from its last checkpoint."""
     from streammesh.processing.apps import restart as restart_app
 
     return AppOut.of(restart_app(m, name))
+
+
+@router.delete("/apps/{name}", response_model=AppOut)
+def delete(name: AppName, m: MeshDep) -> AppOut:
+    """Stop the app and forget it with its checkpoints; its products stay published. Returns it as it was."""
+    from streammesh.processing.apps import delete as delete_app
+
+    with write_lock:
+        return AppOut.of(delete_app(m, name))
 
 
 @router.post("/sql", response_model=QueryOut)
@@ -170,9 +187,10 @@ def query(body: QueryIn, m: MeshDep) -> QueryOut:
             hint="deploy it with POST /api/v1/apps, or check it with POST /api/v1/apps/validate",
         )
     max_rows = body.limit or compiled.limit or 100
-    if compiled.mode == "pull":
+    mode: Literal["push", "pull"] = "pull" if compiled.mode == "pull" else "push"  # no name: not persistent
+    if mode == "pull":
         rows = pull(m, compiled)[:max_rows]
     else:
         rows = list(preview(m, compiled, seconds=body.seconds, max_rows=max_rows))
     columns = [f.name for f in compiled.output_schema] or (list(rows[0]) if rows else [])
-    return QueryOut(mode=compiled.mode, columns=columns, rows=[orjson.loads(dump_json(r)) for r in rows])
+    return QueryOut(mode=mode, columns=columns, rows=[orjson.loads(dump_json(r)) for r in rows])

@@ -334,6 +334,9 @@ class AppOut(BaseModel):
     updated_at: datetime | None
     metrics: dict[str, Any]
     error: str | None
+    worker: str = Field(description="the worker process hosting it (instance k > 0 on Kafka: <worker>-k)")
+    instances: int = 1
+    desired: str = Field(description="what was asked for: running or stopped")
 
     @classmethod
     def of(cls, a: App) -> AppOut:
@@ -348,6 +351,9 @@ class AppOut(BaseModel):
             updated_at=a.updated_at,
             metrics=dict(a.metrics),
             error=a.error,
+            worker=a.worker,
+            instances=a.instances,
+            desired=a.desired,
         )
 
 

@@ -1,4 +1,5 @@
-"""``streammesh apps``: deploy streaming-SQL scripts as derived products and run them as worker processes."""
+"""``streammesh apps``: deploy streaming-SQL scripts as derived products and run them on worker processes (one
+worker hosts many apps; ``--worker`` places an app on another)."""
 
 from __future__ import annotations
 
@@ -76,9 +77,15 @@ def deploy(
     instances: Annotated[
         int,
         typer.Option(
-            min=1, help="Worker processes sharing the input partitions (Kafka only; the embedded log runs one)."
+            min=1,
+            help="Instances sharing the input partitions (Kafka only; the embedded log runs one). Instance k > 0 "
+            "runs on worker <worker>-k.",
         ),
     ] = 1,
+    worker: Annotated[
+        str | None,
+        typer.Option(help="The worker process hosting the app (default: where it ran before, else main)."),
+    ] = None,
 ) -> None:
     """Publish the products a SQL script creates and start a worker that keeps them up to date.
 
@@ -93,21 +100,23 @@ def deploy(
     app_name = name or _app_name(file)
     _, owner = _plan(mesh, file, sql, owner, app_name)
     try:
-        deployed = deploy_app(mesh, sql, name=app_name, owner=owner, start=start, instances=instances)
+        deployed = deploy_app(mesh, sql, name=app_name, owner=owner, start=start, instances=instances, worker=worker)
     except SqlError as e:
         raise sql_error(e, source=str(file)) from None
     except PolicyViolationError as e:
         _policy_failure(e)
     out.print(f"Deployed app [bold]{deployed.name}[/] for {deployed.owner}: {', '.join(deployed.products)}")
     if deployed.status == "failed":
-        err.print(f"[bold red]error:[/] the worker failed: {escape(deployed.error or 'no report')}")
+        err.print(
+            f"[bold red]error:[/] the app failed on worker {deployed.worker}: {escape(deployed.error or 'no report')}"
+        )
         err.print(f"[dim]hint: see {log_path(mesh, deployed.name)}[/]")
         raise SystemExit(1)
     if start:
-        many = f"{instances} instances, first " if instances > 1 else ""
+        many = f", {instances} instances" if instances > 1 else ""
         out.print(
-            f"Worker {_status(deployed.status)} ({many}pid {deployed.pid}). Watch it with "
-            f"[cyan]streammesh apps status {deployed.name}[/]"
+            f"App {_status(deployed.status)} on worker [bold]{deployed.worker}[/] (pid {deployed.pid}{many}). "
+            f"Watch it with [cyan]streammesh apps status {deployed.name}[/]"
         )
     else:
         out.print(f"Not started; start it with [cyan]streammesh apps restart {deployed.name}[/]")
@@ -185,6 +194,19 @@ def validate(
     out.print(f"[green]{file} is valid[/]: {len(planned)} derived product(s), every policy passes")
 
 
+def _where(a: App) -> str:
+    """The worker an app is placed on, with its pid while it hosts the app."""
+    return f"{a.worker}" + (f" [dim](pid {a.pid})[/]" if a.pid else "")
+
+
+def _retry(a: App) -> str | None:
+    """When a failed app is tried again (its worker restarts it with backoff), and how often it was."""
+    restarts = a.metrics.get("restarts")
+    if a.status != "failed" or not a.metrics.get("next_retry_at"):
+        return f"restarts {restarts}" if restarts else None
+    return f"restarts {restarts or 0}, next attempt at {a.metrics['next_retry_at']} (after {a.metrics.get('retry_in_s', 0):.0f} s)"
+
+
 def _metric(app_: App, key: str, fmt: str = "{:,}") -> str:
     value = app_.metrics.get(key)
     return fmt.format(value) if isinstance(value, int | float) else ""
@@ -203,6 +225,7 @@ def list_apps(ctx: typer.Context) -> None:
     table = Table(
         Column("app", no_wrap=True),
         Column("status", no_wrap=True),
+        Column("worker", no_wrap=True),
         Column("products", no_wrap=True),
         Column("lag", justify="right"),
         Column("events/s", justify="right"),
@@ -219,6 +242,7 @@ def list_apps(ctx: typer.Context) -> None:
         table.add_row(
             f"[bold]{a.name}[/]",
             _status(a.status),
+            _where(a),
             "\n".join(a.products),
             _metric(a, "lag"),
             _metric(a, "events_per_s", "{:,.1f}") if a.status == "running" else "",
@@ -245,12 +269,18 @@ def _number(value: Any) -> str:
 
 @apps_app.command(name="status", epilog="Example: streammesh apps status high-value")
 def status_(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App name.")]) -> None:
-    """One app: its worker, metrics per product, last error and log file."""
-    from streammesh.processing.apps import log_path, status
+    """One app: its worker, metrics per product, last error, restarts and log file."""
+    from streammesh.processing.apps import log_path, status, worker_pid
 
     mesh = open_mesh(ctx)
     a = status(mesh, name)
-    lines = [f"status {_status(a.status)}" + (f"  pid {a.pid}" if a.pid else "") + f"  owner {a.owner}"]
+    lines = [f"status {_status(a.status)}  worker {_where(a)}  owner {a.owner}"]
+    if a.desired == "running" and a.status == "stopped" and not worker_pid(mesh, a.worker):
+        lines.append(
+            f"[yellow]placed on worker {a.worker}, which is not running[/]: start it with apps restart {a.name}"
+        )
+    if retry := _retry(a):
+        lines.append(retry)
     if a.started_at:
         lines.append(f"started {a.started_at:%Y-%m-%d %H:%M:%S} UTC")
     if a.metrics.get("reported_at"):
@@ -264,7 +294,8 @@ def status_(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App na
             f"{p}: partitions {', '.join(map(str, ps or [])) or 'none'}"
             for p, ps in (inst.get("partitions") or {}).items()
         )
-        lines.append(f"instance {k}  pid {inst.get('pid')}  {owned}")
+        worker = a.worker if str(k) == "0" else f"{a.worker}-{k}"
+        lines.append(f"instance {k}  worker {worker}  pid {inst.get('pid')}  {owned}")
     if a.error:
         lines.append(f"[bold red]last error:[/] {escape(a.error)}")
     per_product = a.metrics.get("products") or {}
@@ -284,7 +315,10 @@ def status_(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App na
 
 @apps_app.command(epilog="Example: streammesh apps stop high-value")
 def stop(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App name.")]) -> None:
-    """Stop an app's worker after its current batch and a final checkpoint; its products stay published."""
+    """Stop an app after its current batch and a checkpoint; its worker's other apps go on.
+
+    Its products stay published; a worker left with nothing to host stops.
+    """
     from streammesh.processing.apps import get_app
     from streammesh.processing.apps import stop as stop_app
 
@@ -296,7 +330,10 @@ def stop(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App name.
 
 @apps_app.command(epilog="Example: streammesh apps restart high-value")
 def restart(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App name.")]) -> None:
-    """Stop the app's worker if it runs and start it again; it resumes from its last checkpoint."""
+    """Stop the app if it runs and start it again; it resumes from its last checkpoint.
+
+    Its worker is started if it is not running; the worker's other apps go on.
+    """
     from streammesh.processing.apps import log_path
     from streammesh.processing.apps import restart as restart_app
 
@@ -306,4 +343,25 @@ def restart(ctx: typer.Context, name: Annotated[str, typer.Argument(help="App na
         err.print(f"[bold red]error:[/] app {a.name} failed: {escape(a.error or 'no report')}")
         err.print(f"[dim]hint: see {log_path(mesh, a.name)}[/]")
         raise SystemExit(1)
-    out.print(f"Restarted app [bold]{a.name}[/]: {_status(a.status)} (pid {a.pid})")
+    out.print(f"Restarted app [bold]{a.name}[/]: {_status(a.status)} on worker {_where(a)}")
+
+
+@apps_app.command(epilog="Example: streammesh apps delete high-value --yes")
+def delete(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="App name.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Stop an app and forget it with its checkpoints; its worker's other apps go on.
+
+    Its products stay published (retire them with 'streammesh products retire').
+    """
+    from streammesh.processing.apps import delete as delete_app
+    from streammesh.processing.apps import get_app
+
+    mesh = open_mesh(ctx)
+    a = get_app(mesh, name)
+    if not yes and not typer.confirm(f"Delete app {a.name} and its checkpoints (products stay published)?"):
+        raise SystemExit(1)
+    delete_app(mesh, name)
+    out.print(f"Deleted app [bold]{a.name}[/]; its products stay published: {', '.join(a.products)}")

@@ -80,12 +80,13 @@ def sample_app_name(product: str) -> str:
 
 
 def deploy_samples(
-    workspace: Path, *, progress: Callable[[str], None] = lambda _: None, wait: float = 30.0
+    workspace: Path, *, progress: Callable[[str], None] = lambda _: None, wait: float = 30.0, worker: str = "main"
 ) -> list[str]:
-    """Deploy every sample derived product (``processing/sql/samples.py``) as its own app and start the
-    workers, so the demo's mesh has live derived products and lineage. Returns the apps that run; one
-    that fails is reported through ``progress`` and does not stop the demo."""
-    from streammesh.processing.apps import ACTIVE, deploy, start, status
+    """Deploy every sample derived product (``processing/sql/samples.py``) as its own app, all hosted by one
+    worker process, so the demo's mesh has live derived products and lineage at the memory cost of one
+    process. Returns the apps that run; one that fails is reported through ``progress`` and does not stop
+    the demo (nor the other apps: its worker retries it with backoff)."""
+    from streammesh.processing.apps import ACTIVE, deploy, start, status, worker_pid
     from streammesh.processing.sql.samples import SAMPLES
 
     names: list[str] = []
@@ -93,8 +94,8 @@ def deploy_samples(
         for s in SAMPLES:
             name = sample_app_name(s.name)
             try:
-                deploy(mesh, s.sql, name=name, owner=s.owner or SAMPLE_OWNER, start=False)
-                start(mesh, name, wait=0)  # start them all, then wait for all at once
+                deploy(mesh, s.sql, name=name, owner=s.owner or SAMPLE_OWNER, start=False, worker=worker)
+                start(mesh, name, wait=0, worker=worker)  # place them all, then wait for all at once
                 names.append(name)
             except Exception as e:
                 progress(f"could not deploy {s.name}: {getattr(e, 'message', e)}")
@@ -108,16 +109,19 @@ def deploy_samples(
                 running.append(n)
             else:
                 progress(f"app {n} {app.status}: {app.error or 'no report'}")
-    progress(f"deployed {len(SAMPLES)} sample derived products; {len(running)} app workers running")
+        pid = worker_pid(mesh, worker)
+    where = f"on worker {worker} (pid {pid})" if pid else f"(worker {worker} is not running)"
+    progress(f"deployed {len(SAMPLES)} sample derived products; {len(running)} apps running {where}")
     return running
 
 
 def stop_apps(workspace: Path) -> int:
-    """Stop every app worker of the mesh that still runs (each finishes its batch and checkpoints)."""
-    from streammesh.processing.apps import ACTIVE, pid_alive, stop
+    """Stop every app of the mesh that still runs (each finishes its batch and checkpoints); a worker left
+    with nothing to host stops too."""
+    from streammesh.processing.apps import ACTIVE, stop
 
     with Mesh(workspace) as mesh:
-        apps = [a for a in mesh.store.list_apps() if a.status in ACTIVE or pid_alive(a.pid, a.name)]
+        apps = [a for a in mesh.store.list_apps() if a.status in ACTIVE or a.desired == "running"]
         for a in apps:
             stop(mesh, a.name)
     return len(apps)

@@ -135,12 +135,18 @@ class App:
     sql: str
     owner: str
     products: list[str] = field(default_factory=list)
-    status: str = "stopped"  # running | stopped | failed
-    pid: int | None = None
+    status: str = "stopped"  # starting | running | stopping | stopped | failed (what the worker reports)
+    pid: int | None = None  # the pid of the worker process hosting it (its first instance on Kafka)
     started_at: datetime | None = None
     updated_at: datetime | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    #: placement: the worker process that hosts it (instance k > 0 of a Kafka app runs on ``<worker>-k``)
+    worker: str = "main"
+    #: how many instances share its input partitions (Kafka; the embedded log runs one)
+    instances: int = 1
+    #: what ``apps deploy | stop`` asked for (running | stopped); the worker converges ``status`` to it
+    desired: str = "stopped"
 
 
 @dataclass(frozen=True, slots=True)

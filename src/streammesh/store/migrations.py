@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, insert, inspect, select, update
+from sqlalchemy import Connection, insert, inspect, select, text, update
 
 from streammesh.exceptions import StreammeshError
 from streammesh.store import tables as t
@@ -64,12 +64,29 @@ def _v5_task_state(conn: Connection, store: SqlCatalogStore) -> None:
     _create(conn, _V5_TABLES)
 
 
+def _v6_app_placement(conn: Connection, store: SqlCatalogStore) -> None:
+    # a catalog created at version 6 or later got the columns with its table in _v3_apps_and_lineage
+    present = {c["name"] for c in inspect(conn).get_columns("apps")}
+    for column in t.APP_PLACEMENT_COLUMNS:
+        if column not in present:
+            kind = t.apps.c[column].type.compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE apps ADD COLUMN {column} {kind}"))
+    # apps deployed before placement ran one worker process each: they all move to the default worker,
+    # and the ones that were running should run again there
+    conn.execute(update(t.apps).where(t.apps.c.worker.is_(None)).values(worker="main"))
+    conn.execute(update(t.apps).where(t.apps.c.instances.is_(None)).values(instances=1))
+    active = t.apps.c.status.in_(("starting", "running", "stopping"))
+    conn.execute(update(t.apps).where(t.apps.c.desired.is_(None) & active).values(desired="running"))
+    conn.execute(update(t.apps).where(t.apps.c.desired.is_(None)).values(desired="stopped"))
+
+
 MIGRATIONS: list[Callable[[Connection, SqlCatalogStore], None]] = [
     _v1_initial,
     _v2_schema_registry,
     _v3_apps_and_lineage,
     _v4_products_revision_index,
     _v5_task_state,
+    _v6_app_placement,
 ]
 
 

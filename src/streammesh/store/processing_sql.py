@@ -31,6 +31,9 @@ def _app(row: Mapping[str, Any]) -> App:
         updated_at=_aware(row["updated_at"]),
         metrics=dict(row["metrics"] or {}),
         error=row["error"],
+        worker=row["worker"] or "main",
+        instances=row["instances"] or 1,
+        desired=row["desired"] or "stopped",
     )
 
 
@@ -52,6 +55,9 @@ class SqlProcessingStore(BaseProcessingStore):
             "updated_at": app.updated_at,
             "metrics": app.metrics,
             "error": app.error,
+            "worker": app.worker,
+            "instances": app.instances,
+            "desired": app.desired,
         }
         with self.engine.begin() as conn:
             upsert(conn, t.apps, values, key=("name",))
@@ -73,8 +79,14 @@ class SqlProcessingStore(BaseProcessingStore):
         pid: int | None = None,
         metrics: dict[str, Any] | None = None,
         error: str | None = None,
+        worker: str | None = None,
+        instances: int | None = None,
+        desired: str | None = None,
     ) -> None:
         values: dict[str, Any] = {"updated_at": datetime.now(UTC)}
+        for column, value in (("worker", worker), ("instances", instances), ("desired", desired)):
+            if value is not None:
+                values[column] = value
         if status is not None:
             values["status"] = status
             if status == "running":

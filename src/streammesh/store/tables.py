@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeEngine
 
 __all__ = [
+    "APP_PLACEMENT_COLUMNS",
     "activity",
     "apps",
     "compatibility_config",
@@ -177,7 +178,13 @@ apps = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("metrics", JSON, nullable=False),
     Column("error", Text),
+    # placement (layout version 6): the worker hosting the app, its instance count, the state asked for
+    Column("worker", _str(100)),
+    Column("instances", Integer),
+    Column("desired", _str(20)),
 )
+#: the columns layout version 6 added to ``apps`` (older catalogs get them by ALTER TABLE)
+APP_PLACEMENT_COLUMNS = ("worker", "instances", "desired")
 lineage_edges = Table(
     "lineage_edges",
     metadata,

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from streammesh.processing.apps import pid_alive, stop
+from streammesh.processing.apps import pid_alive, stop, worker_pid
 from tests.factories import contract_dict, order
 from tests.integration.api.conftest import assert_problem
 
@@ -18,7 +18,7 @@ BIG = "CREATE STREAM sales.big_orders AS SELECT order_id, total FROM sales.order
 def orders_mesh(orders):
     yield orders
     for a in orders.store.list_apps():  # never leave a worker behind, even when a test fails
-        if pid_alive(a.pid, a.name):
+        if a.desired == "running" or pid_alive(a.pid):
             stop(orders, a.name, timeout=15)
 
 
@@ -49,7 +49,9 @@ def test_deploy_status_stop_restart(client, orders_mesh):
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "running" and r.json()["products"] == ["sales.big_orders"]
     assert client.get("/api/v1/apps").json()["items"][0]["name"] == "big"
-    assert client.get("/api/v1/apps/big").json()["pid"]
+    shown = client.get("/api/v1/apps/big").json()
+    assert shown["worker"] == "main" and shown["desired"] == "running"  # where it runs
+    assert shown["pid"] == worker_pid(orders_mesh, "main") and shown["metrics"]["worker"] == "main"
     stopped = client.post("/api/v1/apps/big/stop").json()
     assert stopped["status"] == "stopped" and stopped["pid"] is None
     again = client.post("/api/v1/apps/big/restart").json()
@@ -63,6 +65,22 @@ def test_deploy_status_stop_restart(client, orders_mesh):
     assert_problem(client.post("/api/v1/apps/nope/stop"), 404)
     kinds = {a["kind"] for a in client.get("/api/v1/activity").json()["items"]}
     assert "product.published" in kinds
+
+
+def test_deploy_on_a_worker_and_delete(client, orders_mesh):
+    r = client.post("/api/v1/apps", json={"name": "big", "sql": BIG, "worker": "api-worker"})
+    assert r.status_code == 201, r.text
+    assert r.json()["worker"] == "api-worker" and r.json()["pid"] == worker_pid(orders_mesh, "api-worker")
+    assert_problem(
+        client.post("/api/v1/apps", json={"name": "b2", "sql": BIG, "owner": "@sales-team", "worker": "Bad!"}),
+        422,
+        detail="worker",
+    )
+    gone = client.delete("/api/v1/apps/big")
+    assert gone.status_code == 200 and gone.json()["name"] == "big"
+    assert client.get("/api/v1/apps").json()["items"] == []
+    assert worker_pid(orders_mesh, "api-worker") is None  # nothing left to host
+    assert orders_mesh.store.get_product("sales.big_orders") is not None
 
 
 def test_pull_query(client, orders_mesh):

@@ -1,5 +1,5 @@
 """Apps fixtures: a real demo mesh (teams, contracts, a backlog) copied per test, the CLI on it, and a
-guard that stops every worker a test started, even when the test fails. Tests marked with
+guard that stops every app and worker a test started, even when the test fails. Tests marked with
 ``tests.stores.every_store`` also run with the catalog in PostgreSQL (the demo's database is cloned
 per test, as its folder is copied)."""
 
@@ -93,18 +93,28 @@ def workspace(tmp_path: Path, store_backend: str, request: pytest.FixtureRequest
 
 
 def _stop_workers(workspace: Path) -> None:
-    """Stop what a test left running: gracefully through the app API, then by pid as a last resort."""
-    from streammesh.processing.apps import pid_alive, stop
+    """Stop what a test left running: gracefully through the app API, then every worker, by pid as a last
+    resort."""
+    from streammesh.processing.apps import pid_alive, stop, stop_worker, worker_pid_file, workers_dir
 
     with Mesh(workspace) as mesh:
         for a in mesh.store.list_apps():
-            if pid_alive(a.pid, a.name):
+            if a.desired == "running" or pid_alive(a.pid):
                 try:
                     stop(mesh, a.name, timeout=15)
                 except Exception:
                     pass
-            if pid_alive(a.pid, a.name):
-                os.kill(a.pid, signal.SIGKILL)
+        for pid_file in workers_dir(workspace).glob("*.pid"):
+            try:
+                stop_worker(mesh, pid_file.stem, timeout=15)
+            except Exception:
+                pass
+            try:
+                pid = int(worker_pid_file(workspace, pid_file.stem).read_text())
+            except (OSError, ValueError):
+                continue
+            if pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture

@@ -55,7 +55,7 @@ def test_deploy_runs_backlog_then_stop_and_restart_resume_without_duplicates(cli
     result = cli("apps", "deploy", str(script(HIGH_VALUE)), "--name", "high-value", "--owner", "@sales-team")
     assert "Deployed app high-value" in result.output and "sales.high_value_orders" in result.output
     app = status(mesh, "high-value")
-    assert app.status == "running" and pid_alive(app.pid, "high-value")
+    assert app.status == "running" and pid_alive(app.pid, "main") and app.worker == "main"
     assert mesh.product("sales.high_value_orders").contract.derived_from.app == "high-value"
 
     wait_for(lambda: _count(mesh) == expected, what=f"{expected} high-value orders")

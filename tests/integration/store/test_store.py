@@ -136,6 +136,10 @@ def test_apps_and_lineage(store_factory):
     assert store.get_app("high-value").pid is None and store.get_app("high-value").error == "boom"
     with pytest.raises(NotFoundError, match="no app named 'nope'"):
         store.update_app("nope", status="stopped")
+    assert (app.worker, app.instances, app.desired) == ("main", 1, "stopped")  # placement defaults
+    store.update_app("high-value", worker="etl", instances=3, desired="running")
+    app = store.get_app("high-value")
+    assert (app.worker, app.instances, app.desired, app.status) == ("etl", 3, "running", "running")
     store.delete_app("high-value")
     assert store.list_apps() == []
 
@@ -293,6 +297,22 @@ def test_the_revision_index_is_added_to_older_catalogs(store_factory):
     reopened = store_factory(like=store)
     with reopened.engine.connect() as conn:
         assert "ix_products_revision" in {i["name"] for i in inspect(conn).get_indexes("products")}
+        assert conn.execute(t.schema_version.select()).all() == [(len(MIGRATIONS),)]
+
+
+def test_apps_of_older_catalogs_are_placed_on_the_default_worker(store_factory):
+    """Layout 6 adds the apps' placement; apps deployed before ran a process each and move to worker main."""
+    store = store_factory()
+    store.save_app(App("hv", "CREATE STREAM ...", "@sales-team", ["sales.hv"], status="running", pid=12))
+    store.save_app(App("old", "CREATE STREAM ...", "@sales-team", ["sales.old"], status="stopped"))
+    with store.engine.begin() as conn:
+        for column in t.APP_PLACEMENT_COLUMNS:
+            conn.execute(text(f"ALTER TABLE apps DROP COLUMN {column}"))
+        conn.execute(update(t.schema_version).values(version=5))
+    reopened = store_factory(like=store)
+    placed = {a.name: (a.worker, a.instances, a.desired, a.status) for a in reopened.list_apps()}
+    assert placed == {"hv": ("main", 1, "running", "running"), "old": ("main", 1, "stopped", "stopped")}
+    with reopened.engine.connect() as conn:
         assert conn.execute(t.schema_version.select()).all() == [(len(MIGRATIONS),)]
 
 

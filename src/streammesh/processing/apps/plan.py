@@ -7,9 +7,11 @@ three agree on the derived products' contracts. Compilation only reads the catal
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
+from streammesh.context import SupportsContext
 from streammesh.contracts.model import Contract
 from streammesh.exceptions import ConflictError, ValidationError
 from streammesh.processing.sql import (
@@ -22,9 +24,6 @@ from streammesh.processing.sql import (
     derived_contract,
     derived_product,
 )
-
-if TYPE_CHECKING:
-    from streammesh.sdk.mesh import Mesh
 
 __all__ = ["APP_NAME", "PlannedProduct", "check_app_name", "mesh_sql_catalog", "plan_app", "plan_app_owned"]
 
@@ -47,7 +46,7 @@ class PlannedProduct:
     def name(self) -> str:
         return self.contract.name
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter((self.query, self.derivation, self.contract))
 
 
@@ -69,13 +68,14 @@ def check_app_name(name: str) -> str:
     return name
 
 
-def mesh_sql_catalog(mesh: Mesh) -> SqlCatalog:
+def mesh_sql_catalog(mesh: SupportsContext) -> SqlCatalog:
     """The products SQL may read: every published or deprecated product (derived ones marked as such
     by their contract, so an app can be redeployed over the products it created earlier)."""
-    return SqlCatalog.from_contracts(p.contract for status in READABLE for p in mesh.store.list_products(status=status))
+    store = mesh.context.store
+    return SqlCatalog.from_contracts(p.contract for status in READABLE for p in store.list_products(status=status))
 
 
-def plan_app(mesh: Mesh, sql: str, *, owner: str, app: str | None = None) -> list[PlannedProduct]:
+def plan_app(mesh: SupportsContext, sql: str, *, owner: str, app: str | None = None) -> list[PlannedProduct]:
     """Compile every statement of ``sql`` and derive the contract of each product it creates.
 
     Args:
@@ -121,7 +121,7 @@ def plan_app(mesh: Mesh, sql: str, *, owner: str, app: str | None = None) -> lis
 
 
 def plan_app_owned(
-    mesh: Mesh, sql: str, *, owner: str | None, app: str | None, owner_hint: str
+    mesh: SupportsContext, sql: str, *, owner: str | None, app: str | None, owner_hint: str
 ) -> tuple[list[PlannedProduct], str]:
     """:func:`plan_app`, with the owner defaulting to the team of the first product's domain when exactly one
     team has that domain; returns the plan and the owner.
@@ -133,7 +133,7 @@ def plan_app_owned(
         return plan_app(mesh, sql, owner=owner, app=app), owner
     planned = plan_app(mesh, sql, owner="@unknown", app=app)
     domain = planned[0].name.split(".", 1)[0] if planned else None
-    teams = [t.name for t in mesh.store.list_teams() if domain and t.domain == domain]
+    teams = [t.name for t in mesh.context.store.list_teams() if domain and t.domain == domain]
     if len(teams) != 1:
         raise ValidationError(
             f"which team owns the derived products? no single team has the domain {domain!r}", hint=owner_hint
@@ -147,8 +147,8 @@ def plan_app_owned(
     ], teams[0]
 
 
-def _check_ownership(mesh: Mesh, product: str, app: str | None) -> None:
-    existing = mesh.store.get_product(product)
+def _check_ownership(mesh: SupportsContext, product: str, app: str | None) -> None:
+    existing = mesh.context.store.get_product(product)
     if existing is None or existing.contract.derived_from is None:
         return  # new, or source-aligned (the SQL analyser refuses that with a position)
     owner_app = existing.contract.derived_from.app

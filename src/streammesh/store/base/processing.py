@@ -12,7 +12,8 @@ __all__ = ["BaseProcessingStore"]
 
 
 class BaseProcessingStore(ABC):
-    """Persists deployed apps (with their live metrics) and the lineage of derived products."""
+    """Persists deployed apps (their placement on workers, live status and metrics) and the lineage of derived
+    products."""
 
     @abstractmethod
     def save_app(self, app: App) -> None:
@@ -33,8 +34,12 @@ class BaseProcessingStore(ABC):
         pid: int | None = None,
         metrics: dict[str, Any] | None = None,
         error: str | None = None,
+        worker: str | None = None,
+        instances: int | None = None,
+        desired: str | None = None,
     ) -> None:
-        """Change some of an app's run state (``error=""`` clears the last error).
+        """Change some of an app's run state (``error=""`` clears the last error) or placement (the worker
+        hosting it, its instance count, the state asked for: ``running`` or ``stopped``).
 
         Raises:
             NotFoundError: no app of that name.
