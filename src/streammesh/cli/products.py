@@ -210,8 +210,11 @@ def show(
         ShowFormat, typer.Option("--format", "-f", help="text, or the contract as yaml/json.")
     ] = ShowFormat.text,
 ) -> None:
-    """Everything about a product: owner, SLA, schema with classifications, health (events, events per second,
-    freshness against the SLA, dead letters, invalid rate), versions, consumers."""
+    """Everything about a product: owner, SLA, schema with classifications, health, versions, consumers.
+
+    Health is the product page's live metrics: events, events per second over the last minute,
+    the newest event's age against the SLA's freshness, dead letters and the invalid rate.
+    """
     mesh = open_mesh(ctx)
     p = mesh.product(name)
     if format == ShowFormat.yaml:

@@ -1,4 +1,7 @@
-"""Data quality: field rules today; metrics and freshness later."""
+"""Data quality: field rules checked on produce, and products' live health (``streammesh.quality.health``).
+
+``health`` is not imported here: it reads through the catalog, which itself imports the rules.
+"""
 
 from streammesh.quality.rules import check_rules
 

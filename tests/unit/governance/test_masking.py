@@ -27,7 +27,9 @@ def test_masking_an_event_of_a_product() -> None:
     event = Event("O000001", value, 2, 7, 1_700_000_000_000, {})
     shown = Masking().event(product, event)
     assert shown["value"]["customer_email"] == "a" + "•" * 10 + "m" and shown["value"]["order_id"] == "O000001"
-    assert {k: v for k, v in shown.items() if k != "value"} == {k: v for k, v in event.to_dict().items() if k != "value"}
+    assert {k: v for k, v in shown.items() if k != "value"} == {
+        k: v for k, v in event.to_dict().items() if k != "value"
+    }
     assert value["customer_email"] == "ada@example.com"  # the event itself is left alone
     assert Masking(masked=frozenset()).value(product, value) == value
     assert "pii" in MASKED_CLASSES

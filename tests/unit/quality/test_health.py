@@ -42,7 +42,7 @@ class _Log:
         return ["sales.orders"] + (["sales.orders.dlq"] if self.dead is not None else [])
 
     def begin_offsets(self, topic: str) -> dict[int, int]:
-        return {0: 0} if topic.endswith(".dlq") else {p: 0 for p in self.end}
+        return {0: 0} if topic.endswith(".dlq") else dict.fromkeys(self.end, 0)
 
     def end_offsets(self, topic: str) -> dict[int, int]:
         return {0: self.dead or 0} if topic.endswith(".dlq") else dict(self.end)
