@@ -24,9 +24,11 @@ from streammesh.catalog.clusters import mask_cluster
 from streammesh.catalog.events import ProductEvents
 from streammesh.config import MeshConfig, backend_name, find_workspace, load_config
 from streammesh.governance import PolicyConfig, load_policy_config
+from streammesh.governance.masking import Masking
 from streammesh.governance.principals import Principal
 from streammesh.log.base import BaseLog, LogCapabilities
 from streammesh.plugins import log_backends, metadata_stores
+from streammesh.quality.health import ProductHealthService
 from streammesh.schemas.registry import SchemaRegistry
 from streammesh.store.base import BaseMetadataStore
 
@@ -41,7 +43,8 @@ class SupportsContext(Protocol):
 
 
 class MeshContext:
-    """One mesh's configuration, ports (log, metadata store) and services (registry, catalog), and the caller.
+    """One mesh's configuration, ports (log, metadata store), services (registry, catalog, events, health,
+    masking) and the caller.
 
     Args:
         workspace: the mesh's folder (holding ``mesh.yaml``).
@@ -59,6 +62,8 @@ class MeshContext:
         self._registry: SchemaRegistry | None = None
         self._catalog: Catalog | None = None
         self._events: ProductEvents | None = None
+        self._health: ProductHealthService | None = None
+        self._masking: Masking | None = None
 
     @property
     def context(self) -> MeshContext:
@@ -115,6 +120,20 @@ class MeshContext:
             self._events = ProductEvents(self.catalog)
         return self._events
 
+    @property
+    def health(self) -> ProductHealthService:
+        """Products' live health (throughput, freshness against the SLA, invalid rate) for every interface."""
+        if self._health is None:
+            self._health = ProductHealthService(self.log, self.catalog, self.events)
+        return self._health
+
+    @property
+    def masking(self) -> Masking:
+        """What the caller may see of classified fields in the events shown to them."""
+        if self._masking is None:
+            self._masking = Masking()
+        return self._masking
+
     # -- lifetime ------------------------------------------------------------------------------------
     def fork(self, *, caller: Principal | None = None) -> MeshContext:
         """A context on the same mesh and configuration with handles of its own (for another thread)."""
@@ -125,7 +144,8 @@ class MeshContext:
         log, store = self._log, self._store
         self._log = self._store = None
         self._registry = self._catalog = None
-        self._events = None
+        self._events = self._health = None
+        self._masking = None
         if log is not None:
             log.close()
         if store is not None:

@@ -2,6 +2,9 @@
 
 OpenAPI is at ``/openapi.json``, interactive docs at ``/docs``. The first, unversioned JSON routes
 (``/api/products…``) answer with a permanent redirect to their ``/api/v1`` equivalents.
+
+This module is the one that knows both the REST routes and the web pages (it mounts them side by side);
+neither imports the other.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from streammesh.api.errors import install_error_handlers
 from streammesh.api.schema_registry import registry_router
 from streammesh.context import MeshContext
 from streammesh.version import __version__
+from streammesh.web.pages import error_page
 from streammesh.web.routes import pages_router
 
 __all__ = ["create_app"]
@@ -89,7 +93,7 @@ def create_app(workspace: Path | MeshContext) -> FastAPI:
         title="streammesh", version=__version__, description=_DESCRIPTION, docs_url="/docs", lifespan=lifespan
     )
     app.state.mesh = mesh
-    install_error_handlers(app)
+    install_error_handlers(app, error_page=error_page)
     for module in (products, streams, events, metrics, lineage, teams, governance, schemas, apps):
         app.include_router(module.router)
     app.include_router(_legacy_router())

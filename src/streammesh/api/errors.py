@@ -10,6 +10,8 @@ error page. The status is chosen from the exception's class, never from its mess
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from html import escape
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -32,12 +34,23 @@ __all__ = [
     "PROBLEM_RESPONSES",
     "REGISTRY_MEDIA_TYPE",
     "REGISTRY_PREFIXES",
+    "ErrorPage",
     "install_error_handlers",
     "problem",
     "problem_type",
 ]
 
 logger = logging.getLogger("streammesh.api")
+
+#: renders the HTML page for an error on a non-API route: (status, message, hint) -> document
+ErrorPage = Callable[[int, str, str | None], str]
+
+
+def _plain_page(status: int, message: str, hint: str | None) -> str:
+    """The error page of an app without web pages (the server passes the web UI's own)."""
+    more = f"<p>{escape(hint)}</p>" if hint else ""
+    return f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{escape(message)}</p>{more}"
+
 
 REGISTRY_PREFIXES = ("/subjects", "/schemas", "/config", "/compatibility", "/mode")
 REGISTRY_MEDIA_TYPE = "application/vnd.schemaregistry.v1+json"
@@ -173,12 +186,6 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _html(status: int, message: str, hint: str | None) -> HTMLResponse:
-    from streammesh.web.pages import error_page
-
-    return HTMLResponse(error_page(status, message, hint), status_code=status)
-
-
 def _registry(status: int, message: str, code: int) -> JSONResponse:
     return JSONResponse({"error_code": code, "message": message}, status_code=status, media_type=REGISTRY_MEDIA_TYPE)
 
@@ -190,8 +197,16 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers: domain errors, request validation, HTTP errors and unexpected ones."""
+def install_error_handlers(app: FastAPI, *, error_page: ErrorPage = _plain_page) -> None:
+    """Register the handlers: domain errors, request validation, HTTP errors and unexpected ones.
+
+    Args:
+        app: the server.
+        error_page: renders errors on HTML routes; the server passes the web UI's (the API knows no pages).
+    """
+
+    def _html(status: int, message: str, hint: str | None) -> HTMLResponse:
+        return HTMLResponse(error_page(status, message, hint), status_code=status)
 
     @app.exception_handler(StreammeshError)
     async def _domain(request: Request, exc: StreammeshError) -> Any:

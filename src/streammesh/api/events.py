@@ -30,7 +30,6 @@ from streammesh.context import MeshContext
 from streammesh.exceptions import StreammeshError, ValidationError
 from streammesh.schemas import RecordInvalidError
 from streammesh.schemas.serde import dump_json
-from streammesh.web.masking import mask_value
 
 __all__ = ["MAX_EVENTS", "NDJSON_TYPES", "PositionOut", "ProduceOut", "router"]
 
@@ -362,11 +361,8 @@ def samples(
     n: Annotated[int, Query(ge=1, le=100, description="how many of the newest events")] = 10,
 ) -> list[dict[str, Any]]:
     """The newest events, newest first, with fields classified pii/confidential/restricted masked."""
-    classes = m.catalog.get(name).contract.classifications
-    return [
-        orjson.loads(dump_json({**e.to_dict(), "value": mask_value(e.value, classes)}))
-        for e in m.events.latest(name, n)
-    ]
+    product = m.catalog.get(name)
+    return [orjson.loads(dump_json(m.masking.event(product, e))) for e in m.events.latest(name, n)]
 
 
 @router.get("/{name}/dead-letters", response_model=Page[dict[str, Any]])

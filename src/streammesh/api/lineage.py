@@ -1,12 +1,11 @@
 """``/api/v1/lineage`` and ``/api/v1/products/{name}/lineage``: where data comes from and goes, to the field.
 
-A product's lineage walks the product graph breadth-first up to ``depth`` steps each way (cycles are cut);
-the mesh graph lists every product, every product-level edge and every consumer group for the mesh map.
+The catalog's lineage view (:mod:`streammesh.catalog.lineage`) walks the product graph breadth-first up to
+``depth`` steps each way (cycles are cut) and lists the whole mesh for its map; these routes translate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -16,8 +15,7 @@ from streammesh.api.deps import MeshDep
 from streammesh.api.errors import PROBLEM_RESPONSES
 from streammesh.api.models import ConsumerOut, LineageEdgeOut
 from streammesh.api.products import ProductName
-from streammesh.context import MeshContext
-from streammesh.model.catalog import Product
+from streammesh.catalog.lineage import DEFAULT_DEPTH, LineageNode, MeshGraph, ProductLineage
 
 __all__ = ["MeshGraphOut", "NodeOut", "ProductLineageOut", "router"]
 
@@ -35,6 +33,19 @@ class NodeOut(BaseModel):
     app: str | None = None
     depth: int = 0
 
+    @classmethod
+    def of(cls, node: LineageNode) -> NodeOut:
+        p = node.product
+        return cls(
+            name=node.name,
+            domain=p.domain if p else None,
+            owner=p.owner if p else None,
+            status=p.status if p else None,
+            kind=node.kind,
+            app=node.app,
+            depth=node.depth,
+        )
+
 
 class ProductLineageOut(BaseModel):
     product: str
@@ -43,40 +54,29 @@ class ProductLineageOut(BaseModel):
     edges: list[LineageEdgeOut] = Field(description="product-level edges between the nodes listed")
     field_edges: list[LineageEdgeOut] = Field(description="field-level edges into and out of the product")
 
+    @classmethod
+    def of(cls, lineage: ProductLineage) -> ProductLineageOut:
+        return cls(
+            product=lineage.product,
+            upstream=[NodeOut.of(n) for n in lineage.upstream],
+            downstream=[NodeOut.of(n) for n in lineage.downstream],
+            edges=[LineageEdgeOut.of(e) for e in lineage.edges],
+            field_edges=[LineageEdgeOut.of(e) for e in lineage.field_edges],
+        )
+
 
 class MeshGraphOut(BaseModel):
     nodes: list[NodeOut]
     edges: list[LineageEdgeOut]
     consumers: list[ConsumerOut]
 
-
-def _node(name: str, product: Product | None, depth: int = 0) -> NodeOut:
-    if product is None:
-        return NodeOut(name=name, domain=None, owner=None, status=None, kind="unknown", depth=depth)
-    derived = product.contract.derived_from
-    return NodeOut(
-        name=name,
-        domain=product.domain,
-        owner=product.owner,
-        status=product.status,
-        kind="derived" if derived else "source",
-        app=derived.app if derived else None,
-        depth=depth,
-    )
-
-
-def _walk(m: MeshContext, start: str, step: Callable[[str], list[str]], depth: int) -> list[NodeOut]:
-    seen, frontier, out = {start}, [start], []
-    for level in range(1, depth + 1):
-        following = []
-        for name in frontier:
-            for other in step(name):
-                if other not in seen:
-                    seen.add(other)
-                    following.append(other)
-                    out.append(_node(other, m.store.get_product(other), level))
-        frontier = following
-    return out
+    @classmethod
+    def of(cls, graph: MeshGraph) -> MeshGraphOut:
+        return cls(
+            nodes=[NodeOut.of(n) for n in graph.nodes],
+            edges=[LineageEdgeOut.of(e) for e in graph.edges],
+            consumers=[ConsumerOut.of(c) for c in graph.consumers],
+        )
 
 
 @router.get("/products/{name}/lineage", response_model=ProductLineageOut)
@@ -84,37 +84,13 @@ def product_lineage(
     name: ProductName,
     m: MeshDep,
     direction: Annotated[Literal["both", "upstream", "downstream"], Query()] = "both",
-    depth: Annotated[int, Query(ge=1, le=20, description="steps to follow each way")] = 8,
+    depth: Annotated[int, Query(ge=1, le=20, description="steps to follow each way")] = DEFAULT_DEPTH,
 ) -> ProductLineageOut:
     """Products upstream and downstream of ``name``, and which input field feeds which output field, and how."""
-    m.catalog.get(name)
-    store = m.store
-    up = _walk(m, name, store.upstream, depth) if direction != "downstream" else []
-    down = _walk(m, name, store.downstream, depth) if direction != "upstream" else []
-    names = {name} | {n.name for n in up} | {n.name for n in down}
-    all_edges = store.lineage_edges()
-    edges = [e for e in all_edges if e.input_field is None and e.product in names and e.input_product in names]
-    field_edges = [
-        e
-        for e in all_edges
-        if e.input_field is not None
-        and ((e.product == name and direction != "downstream") or (e.input_product == name and direction != "upstream"))
-    ]
-    return ProductLineageOut(
-        product=name,
-        upstream=up,
-        downstream=down,
-        edges=[LineageEdgeOut.of(e) for e in edges],
-        field_edges=[LineageEdgeOut.of(e) for e in field_edges],
-    )
+    return ProductLineageOut.of(m.catalog.lineage.product(name, direction=direction, depth=depth))
 
 
 @router.get("/lineage", response_model=MeshGraphOut)
 def mesh_graph(m: MeshDep) -> MeshGraphOut:
     """The whole mesh: every product, every product-level edge and every consumer group (for the mesh map)."""
-    products = m.store.list_products()
-    return MeshGraphOut(
-        nodes=[_node(p.name, p) for p in products],
-        edges=[LineageEdgeOut.of(e) for e in m.store.lineage_edges() if e.input_field is None],
-        consumers=[ConsumerOut.of(c) for c in m.store.list_consumers()],
-    )
+    return MeshGraphOut.of(m.catalog.lineage.mesh())

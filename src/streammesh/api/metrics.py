@@ -1,9 +1,9 @@
 """``/api/v1/products/{name}/metrics`` and ``/samples/live``: what a product page shows while people watch it.
 
-Metrics are read from the log, not kept by the server: events per second over the last minute (from the
-records' timestamps), the age of the newest event against the SLA's freshness, and the invalid-record
-rate (events kept in the dead-letter stream per event appended). Live samples are the product's new events
-with classified fields masked, as server-sent events, for people who have not been granted access.
+Metrics are the product's health as :mod:`streammesh.quality.health` computes it for every interface:
+events per second over the last minute, the age of the newest event against the SLA's freshness, and the
+invalid-record rate (dead letters / all events produced). Live samples are the product's new events with
+classified fields masked (:mod:`streammesh.governance.masking`), as server-sent events.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from typing import Annotated, Any
 
 import anyio
@@ -23,16 +24,14 @@ from streammesh.api.errors import PROBLEM_RESPONSES
 from streammesh.api.events import event_stream
 from streammesh.api.products import ProductName
 from streammesh.catalog.consumer import ProductDeprecatedWarning
-from streammesh.catalog.streams import dead_letter_stream, stream_events
+from streammesh.governance.masking import Masking
+from streammesh.model.catalog import Product
+from streammesh.quality.health import RATE_WINDOW_S, ProductHealth
 from streammesh.schemas.serde import dump_json
-from streammesh.web.masking import mask_value
 
 __all__ = ["RATE_WINDOW_S", "MetricsOut", "router"]
 
 router = APIRouter(prefix="/api/v1/products", tags=["events"], responses=PROBLEM_RESPONSES)
-
-#: events per second are averaged over this many seconds of record timestamps
-RATE_WINDOW_S = 60
 
 
 class MetricsOut(BaseModel):
@@ -48,49 +47,21 @@ class MetricsOut(BaseModel):
         description="the newest event is within the SLA's freshness (None: no promise or no event)"
     )
     dead_letters: int = Field(description="invalid events kept in the dead-letter stream")
-    invalid_rate: float = Field(description="dead letters per event appended (0 when there are no events)")
+    invalid_rate: float = Field(
+        description="dead letters / all events produced (valid + dead-lettered), 0 to 1 (0 when there are none)"
+    )
+
+    @classmethod
+    def of(cls, health: ProductHealth) -> MetricsOut:
+        """The health service's answer, field for field (the service decides, the route translates)."""
+        return cls(**asdict(health))
 
 
 @router.get("/{name}/metrics", response_model=MetricsOut)
 def metrics(name: ProductName, m: MeshDep) -> MetricsOut:
     """Events per second over the last minute, age of the newest event against the SLA's freshness, and the
-    invalid-record rate (dead letters / events)."""
-    product = m.catalog.get(name)
-    freshness = product.contract.sla.freshness
-    fresh_s = freshness.total_seconds() if freshness else None
-    if product.status == "draft":
-        return MetricsOut(
-            product=name,
-            events=0,
-            events_per_second=0.0,
-            last_event_ms=None,
-            age_seconds=None,
-            freshness_seconds=fresh_s,
-            fresh=None,
-            dead_letters=0,
-            invalid_rate=0.0,
-        )
-    stats = m.events.stats(name)
-    now_ms = int(time.time() * 1000)
-    end = m.log.end_offsets(product.stream)
-    since = m.log.offsets_for_timestamp(product.stream, now_ms - RATE_WINDOW_S * 1000)
-    recent = sum(end[p] - min(since.get(p, end[p]), end[p]) for p in end)
-    dead_stream = dead_letter_stream(product.stream)
-    dead = stream_events(m.log, dead_stream) if dead_stream in m.log.topics() else 0
-    last = stats.get("last_event_ms")
-    age = max(0.0, (now_ms - last) / 1000) if last is not None else None
-    events = int(stats.get("events", 0))
-    return MetricsOut(
-        product=name,
-        events=events,
-        events_per_second=round(recent / RATE_WINDOW_S, 3),
-        last_event_ms=last,
-        age_seconds=None if age is None else round(age, 3),
-        freshness_seconds=fresh_s,
-        fresh=None if age is None or fresh_s is None else age <= fresh_s,
-        dead_letters=dead,
-        invalid_rate=round(dead / events, 6) if events else 0.0,
-    )
+    invalid-record rate (dead letters / all events produced, valid or not)."""
+    return MetricsOut.of(m.health.of(name))
 
 
 @router.get(
@@ -107,15 +78,15 @@ async def live_samples(
     """New events as server-sent events (``event: event``, JSON data like ``/samples``), with the fields
     classified pii/confidential/restricted masked; ``event: end`` after ``limit`` events or ``seconds``."""
 
-    def open_consumer() -> tuple[Any, dict[str, str]]:
+    def open_consumer() -> tuple[Any, Product, Masking]:
         m = request.app.state.mesh()
         product = m.catalog.get(name)
         with warnings.catch_warnings():  # the page shows the deprecation itself
             warnings.simplefilter("ignore", ProductDeprecatedWarning)
             consumer = m.events.consumer(name, from_beginning=False, follow=True)
-        return consumer, dict(product.contract.classifications)
+        return consumer, product, m.masking
 
-    consumer, classes = await anyio.to_thread.run_sync(open_consumer)
+    consumer, product, masking = await anyio.to_thread.run_sync(open_consumer)
 
     async def stream() -> AsyncIterator[str]:
         deadline, sent = time.monotonic() + seconds, 0
@@ -123,7 +94,7 @@ async def live_samples(
         while time.monotonic() < deadline and sent < limit:
             batch = await anyio.to_thread.run_sync(lambda: consumer.poll(max_records=100, timeout=0.5))
             for e in batch[: limit - sent]:
-                data = dump_json({**e.to_dict(), "value": mask_value(e.value, classes)}).decode()
+                data = dump_json(masking.event(product, e)).decode()
                 yield f"event: event\nid: {e.partition}:{e.offset}\ndata: {data}\n\n"
                 sent += 1
             if await request.is_disconnected():

@@ -31,23 +31,19 @@ from streammesh.api.models import (
     VersionOut,
     ViolationOut,
 )
+from streammesh.catalog.search import facet_filters
 from streammesh.contracts import Contract
 from streammesh.contracts.loader import dump_contract
 from streammesh.exceptions import ValidationError
-from streammesh.model.catalog import FACETS, Product
+from streammesh.model.catalog import Product
 
-__all__ = ["ProductName", "facet_filters", "router"]
+__all__ = ["ProductName", "router"]
 
 router = APIRouter(prefix="/api/v1/products", tags=["products"], responses=PROBLEM_RESPONSES)
 
 ProductName = Annotated[str, Path(min_length=1, max_length=300, description="product name, e.g. sales.orders")]
 ContractBody = Annotated[Contract, Depends(read_contract)]
 Facet = Annotated[list[str], Query(max_length=50)]
-
-
-def facet_filters(request: Request) -> dict[str, list[str]]:
-    """Facet filters from repeated query parameters (``?domain=sales&domain=web&tier=tier-1``)."""
-    return {f: request.query_params.getlist(f) for f in FACETS if request.query_params.getlist(f)}
 
 
 def _product(p: Product, response: Response) -> ProductOut:
@@ -79,7 +75,7 @@ def search(
         tag = []
     if domain is None:
         domain = []
-    filters = facet_filters(request)
+    filters = facet_filters(request.query_params.multi_items())
     result = m.catalog.search(q, filters=filters, limit=paging.limit, offset=paging.offset)
     page = page_of([ProductSummary.of(h.product, h.score) for h in result.hits], paging, total=result.total)
     body = SearchOut.model_construct(
@@ -182,15 +178,13 @@ def contract(
 @router.get("/{name}/versions", response_model=Page[VersionOut])
 def versions(name: ProductName, m: MeshDep, paging: PagingDep) -> Page[VersionOut]:
     """Every published version of the contract, oldest first."""
-    m.catalog.get(name)
-    return page_of([VersionOut.of(v) for v in m.store.list_versions(name)], paging)
+    return page_of([VersionOut.of(v) for v in m.catalog.versions(name)], paging)
 
 
 @router.get("/{name}/consumers", response_model=Page[ConsumerOut])
 def consumers(name: ProductName, m: MeshDep, paging: PagingDep) -> Page[ConsumerOut]:
     """Consumer groups that read the product, and which fields each uses."""
-    m.catalog.get(name)
-    return page_of([ConsumerOut.of(c) for c in m.store.list_consumers(name)], paging)
+    return page_of([ConsumerOut.of(c) for c in m.catalog.consumers(name)], paging)
 
 
 @router.post("/{name}/deprecate", response_model=ProductOut)

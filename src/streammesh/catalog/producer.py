@@ -15,11 +15,11 @@ from streammesh.catalog.streams import dead_letter_stream
 from streammesh.exceptions import ConflictError
 from streammesh.log.base import BaseLog, Headers, OutgoingRecord, RecordPosition, TopicSpec
 from streammesh.model.catalog import Product
-from streammesh.quality import check_rules
 from streammesh.schemas import Issue, RecordInvalidError, load_schema
 from streammesh.schemas.codecs import Serializer
 from streammesh.schemas.keys import event_time_ms, key_extractor
 from streammesh.schemas.registry import SchemaRegistry
+from streammesh.schemas.rules import check_rules
 from streammesh.schemas.serde import encode_key
 
 __all__ = ["Producer"]

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from streammesh.catalog.evolution import SchemaChange, assess_change, major_stream_name
 from streammesh.catalog.lifecycle import check_transition
+from streammesh.catalog.lineage import LineageView
 from streammesh.catalog.streams import (
     DEFAULT_SAMPLE,
     StreamInfo,
@@ -26,7 +27,7 @@ from streammesh.contracts.model import TEAM_PATTERN, Contract, Deprecation, Deri
 from streammesh.exceptions import ConflictError, NotFoundError, ValidationError
 from streammesh.governance import PolicyConfig, PolicyViolationError, Violation, check_contract
 from streammesh.log.base import BaseLog, TopicSpec
-from streammesh.model.catalog import LineageEdge, Product, ProductVersion, SearchResult, Team
+from streammesh.model.catalog import ConsumerInfo, LineageEdge, Product, ProductVersion, SearchResult, Team
 from streammesh.schemas.registry import SchemaRegistry
 from streammesh.store.base import BaseMetadataStore
 
@@ -87,6 +88,8 @@ class Catalog:
         self.registry = registry
         self.policies = policies
         self.cluster = cluster
+        #: lineage graphs, trees and neighbours over this catalog's edges
+        self.lineage = LineageView(self)
 
     # -- teams ---------------------------------------------------------------------------------
     def add_team(
@@ -116,6 +119,24 @@ class Catalog:
         if product is None:
             raise NotFoundError(f"no data product named {name!r}", hint=self._suggest(name))
         return product
+
+    def versions(self, name: str) -> list[ProductVersion]:
+        """Every published version of ``name``'s contract, oldest first.
+
+        Raises:
+            NotFoundError: no product ``name`` (with suggestions).
+        """
+        self.get(name)
+        return self.store.list_versions(name)
+
+    def consumers(self, name: str) -> list[ConsumerInfo]:
+        """The consumer groups seen reading ``name``, with the fields each asked for.
+
+        Raises:
+            NotFoundError: no product ``name`` (with suggestions).
+        """
+        self.get(name)
+        return self.store.list_consumers(name)
 
     def _suggest(self, name: str) -> str:
         hits = self.store.search(name.replace(".", " "), limit=3).hits

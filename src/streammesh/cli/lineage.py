@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Column, Table
 from rich.tree import Tree
 
+from streammesh.catalog.lineage import DEFAULT_DEPTH, LineageBranch
 from streammesh.cli.app import app, open_mesh, out
 from streammesh.exceptions import ValidationError
+from streammesh.model.catalog import LineageEdge, Product
 
 __all__ = ["lineage"]
 
 #: deeper webs are cut (with a note): a tree that scrolls off the screen explains nothing.
-MAX_DEPTH = 8
+MAX_DEPTH = DEFAULT_DEPTH
 
 
-def _label(mesh: Any, name: str, *, root: bool = False) -> str:
-    product = mesh.store.get_product(name)
+def _label(name: str, product: Product | None, *, root: bool = False) -> str:
     if product is None:
         return f"{name} [dim](not in the catalog)[/]"
     c = product.contract
@@ -31,17 +32,17 @@ def _label(mesh: Any, name: str, *, root: bool = False) -> str:
     return f"{'[bold]' if root else ''}{name}{'[/]' if root else ''} [dim]({kind}, {c.owner}{status})[/]"
 
 
-def _grow(mesh: Any, tree: Tree, name: str, step: Any, path: tuple[str, ...]) -> None:
-    for other in step(name):
-        if other in path:
-            tree.add(f"{other} [yellow](cycle)[/]")
-        elif len(path) >= MAX_DEPTH:
+def _grow(tree: Tree, branch: LineageBranch) -> None:
+    for child in branch.children:
+        if child.cycle:
+            tree.add(f"{child.name} [yellow](cycle)[/]")
+        elif child.cut:
             tree.add("[dim]…[/]")
         else:
-            _grow(mesh, tree.add(_label(mesh, other)), other, step, (*path, other))
+            _grow(tree.add(_label(child.name, child.product)), child)
 
 
-def _fields_table(edges: list[Any], title: str) -> Table:
+def _fields_table(edges: list[LineageEdge], title: str) -> Table:
     table = Table(
         Column("output field", overflow="fold"),
         Column("input field", overflow="fold"),
@@ -85,28 +86,24 @@ def lineage(
     """
     if upstream and downstream:
         raise ValidationError("--upstream and --downstream exclude each other", hint="leave both out to see both")
-    mesh = open_mesh(ctx)
-    mesh.product(name)  # a clear error, with suggestions, for an unknown name
-    store = mesh.store
+    view = open_mesh(ctx).context.catalog.lineage
     show_up, show_down = not downstream, not upstream
     if show_up:
-        tree = Tree(f"{_label(mesh, name, root=True)} [cyan]reads[/]")
-        _grow(mesh, tree, name, store.upstream, (name,))
+        root = view.tree(name, "upstream", depth=MAX_DEPTH)  # a clear error, with suggestions, for an unknown name
+        tree = Tree(f"{_label(name, root.product, root=True)} [cyan]reads[/]")
+        _grow(tree, root)
         if not tree.children:
             tree.add("[dim]nothing: a source-aligned product, fed by its producers[/]")
         out.print(tree)
     if show_down:
-        tree = Tree(f"{_label(mesh, name, root=True)} [cyan]feeds[/]")
-        _grow(mesh, tree, name, store.downstream, (name,))
+        root = view.tree(name, "downstream", depth=MAX_DEPTH)
+        tree = Tree(f"{_label(name, root.product, root=True)} [cyan]feeds[/]")
+        _grow(tree, root)
         if not tree.children:
             tree.add("[dim]no derived product reads it yet[/]")
         out.print(tree)
     if fields:
-        if show_up:
-            edges = [e for e in store.lineage_edges(name) if e.input_field is not None]
-            if edges:
-                out.print(_fields_table(edges, f"field lineage of {name}"))
-        if show_down:
-            edges = [e for e in store.lineage_edges() if e.input_product == name and e.input_field is not None]
-            if edges:
-                out.print(_fields_table(edges, f"fields derived from {name}"))
+        if show_up and (edges := view.field_edges(name, "upstream")):
+            out.print(_fields_table(edges, f"field lineage of {name}"))
+        if show_down and (edges := view.field_edges(name, "downstream")):
+            out.print(_fields_table(edges, f"fields derived from {name}"))

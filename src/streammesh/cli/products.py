@@ -9,11 +9,13 @@ from typing import Annotated
 
 import orjson
 import typer
+from rich.table import Table
 
 from streammesh.cli.app import app, err, open_mesh, out
 from streammesh.cli.render import product_table, product_view, search_view, violations_table
 from streammesh.contracts.loader import dump_contract, load_contract
 from streammesh.governance import PolicyViolationError
+from streammesh.quality.health import RATE_WINDOW_S, ProductHealth
 from streammesh.schemas import SchemaError, load_schema
 
 __all__ = ["products_app"]
@@ -35,6 +37,41 @@ class ShowFormat(str, Enum):
 
 def _print_violations(violations: list, title: str) -> None:
     err.print(violations_table(violations, title))
+
+
+def _age(seconds: float) -> str:
+    """An age as the product page writes it (``4.2 s``, ``3 min``, ``2 h 5 min``, ``1.5 days``)."""
+    if seconds < 60:
+        return f"{seconds:.{1 if seconds < 10 else 0}f} s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h {round((seconds % 3600) / 60)} min"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _health_view(h: ProductHealth) -> Table:
+    """The live metrics of the product page, from the same health service, as a terminal table."""
+    table = Table(show_header=False, box=None, padding=(0, 2, 0, 0), title="health", title_justify="left")
+    if h.freshness_seconds is None:
+        freshness = "no freshness promise"
+    else:
+        verdict = "" if h.fresh is None else (": within SLA" if h.fresh else ": [red]LATE[/]")
+        freshness = f"SLA freshness {_age(h.freshness_seconds)}{verdict}"
+    rows = [
+        ("events", f"{h.events:,} retained in the stream"),
+        (
+            "events / s",
+            f"{h.events_per_second:.{2 if h.events_per_second < 10 else 0}f} over the last {RATE_WINDOW_S} s",
+        ),
+        ("last event", "none yet" if h.age_seconds is None else f"{_age(h.age_seconds)} ago"),
+        ("freshness", freshness),
+        ("dead letters", f"{h.dead_letters:,}"),
+        ("invalid rate", f"{h.invalid_rate * 100:.2f} % (dead letters / all events)"),
+    ]
+    for k, v in rows:
+        table.add_row(f"[bold]{k}[/]", v)
+    return table
 
 
 @products_app.command(epilog="Example: streammesh products publish examples/orders.contract.yaml")
@@ -173,7 +210,11 @@ def show(
         ShowFormat, typer.Option("--format", "-f", help="text, or the contract as yaml/json.")
     ] = ShowFormat.text,
 ) -> None:
-    """Everything about a product: owner, SLA, schema with classifications, events, versions, consumers."""
+    """Everything about a product: owner, SLA, schema with classifications, health, versions, consumers.
+
+    Health is the product page's live metrics: events, events per second over the last minute,
+    the newest event's age against the SLA's freshness, dead letters and the invalid rate.
+    """
     mesh = open_mesh(ctx)
     p = mesh.product(name)
     if format == ShowFormat.yaml:
@@ -186,9 +227,9 @@ def show(
         fields = load_schema(p.contract.schema_).fields
     except SchemaError:
         fields = []
-    out.print(
-        product_view(p, fields, mesh.stats(name), mesh.store.list_versions(name), mesh.store.list_consumers(name))
-    )
+    catalog = mesh.context.catalog
+    out.print(product_view(p, fields, mesh.stats(name), catalog.versions(name), catalog.consumers(name)))
+    out.print(_health_view(mesh.context.health.of(name)))
     if p.status != "draft":
         out.print(f"schema registry: {mesh.schema_summary(name)}")
 
@@ -209,7 +250,7 @@ def deprecate(
     except ValueError:
         raise typer.BadParameter(f"{sunset!r} is not a date; write YYYY-MM-DD", param_hint="--sunset") from None
     mesh = open_mesh(ctx)
-    consumers = mesh.store.list_consumers(name)
+    consumers = mesh.context.catalog.consumers(name)
     p = mesh.deprecate(name, sunset=when, replacement=replacement, reason=reason)
     out.print(f"Deprecated [bold]{p.name}[/]; sunset {when}" + (f", replacement {replacement}" if replacement else ""))
     if consumers:

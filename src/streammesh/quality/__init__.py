@@ -1,5 +1,8 @@
-"""Data quality: field rules today; metrics and freshness later."""
+"""Data quality over the catalog: products' live health (freshness against the SLA, event rates, invalid rate).
 
-from streammesh.quality.rules import check_rules
+The field rules a contract declares are checked on produce by :mod:`streammesh.schemas.rules`, beside the schema.
+"""
 
-__all__ = ["check_rules"]
+from streammesh.quality.health import RATE_WINDOW_S, ProductHealth, ProductHealthService, invalid_rate
+
+__all__ = ["RATE_WINDOW_S", "ProductHealth", "ProductHealthService", "invalid_rate"]

@@ -207,7 +207,7 @@ def product_page(
         "<div class=metric><div class=label>last event</div><div class=value id=m-age>…</div>"
         f"<div class=sub id=m-fresh>{esc('SLA freshness ' + format_duration(c.sla.freshness)) if c.sla.freshness else 'no freshness promise'}</div></div>"
         "<div class=metric><div class=label>invalid records</div><div class=value id=m-invalid>…</div>"
-        "<div class=sub id=m-dead>dead letters / events</div></div></div>"
+        "<div class=sub id=m-dead>dead letters / all events</div></div></div>"
         f"<h2 id=schema>Schema <small class=muted>({esc(c.schema_.format)})</small></h2>"
         f"<p class=small>Schema registry: {esc(registry or 'not registered (draft)')}</p>"
         "<table id=schema-table><thead><tr><th scope=col>field</th><th scope=col>type</th>"

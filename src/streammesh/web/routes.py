@@ -10,11 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from streammesh.api.products import facet_filters
+from streammesh.catalog.search import facet_filters
 from streammesh.context import MeshContext
 from streammesh.exceptions import NotFoundError
 from streammesh.schemas import SchemaError, load_schema
-from streammesh.web.masking import mask_value
 from streammesh.web.pages import product_page, search_page
 from streammesh.web.workbench import activity_page, create_page, manage_page, mesh_page, publish_page, teams_page
 
@@ -47,7 +46,7 @@ def pages_router(mesh: Any) -> APIRouter:
 
     @router.get("/")
     def explore(request: Request, m: MeshDep, q: Annotated[str, Query(max_length=500)] = "") -> str:
-        filters = facet_filters(request)
+        filters = facet_filters(request.query_params.multi_items())
         return search_page(m.catalog.search(q, filters=filters, limit=100), q, filters)
 
     @router.get("/products/{name}")
@@ -57,18 +56,16 @@ def pages_router(mesh: Any) -> APIRouter:
             fields = load_schema(p.contract.schema_).fields
         except SchemaError:
             fields = []
-        samples = [
-            {**e.to_dict(), "value": mask_value(e.value, p.contract.classifications)} for e in m.events.latest(name, 5)
-        ]
+        samples = [m.masking.event(p, e) for e in m.events.latest(name, 5)]
         registry = m.events.schema_summary(name) if p.status != "draft" else ""
-        lineage = {"upstream": m.store.upstream(name), "downstream": m.store.downstream(name)}
+        lineage = {"upstream": m.catalog.lineage.upstream(name), "downstream": m.catalog.lineage.downstream(name)}
         return product_page(
             p,
             fields,
             m.events.stats(name),
             samples,
-            m.store.list_versions(name),
-            m.store.list_consumers(name),
+            m.catalog.versions(name),
+            m.catalog.consumers(name),
             registry,
             team=m.store.get_team(p.owner),
             base_url=str(request.base_url).rstrip("/"),
@@ -93,7 +90,7 @@ def pages_router(mesh: Any) -> APIRouter:
     @router.get("/publish/{name}")
     def manage(name: str, m: MeshDep) -> str:
         p = m.catalog.get(name)
-        return manage_page(p, m.store.list_consumers(name), m.store.downstream(name))
+        return manage_page(p, m.catalog.consumers(name), m.catalog.lineage.downstream(name))
 
     @router.get("/mesh")
     def mesh_map() -> str:

@@ -21,7 +21,7 @@ async function refreshMetrics() {
     fresh.className = `sub ${m.fresh === false ? "pii" : ""}`;
   }
   document.getElementById("m-invalid").textContent = `${(m.invalid_rate * 100).toFixed(2)} %`;
-  document.getElementById("m-dead").textContent = `${m.dead_letters.toLocaleString("en")} dead letters / events`;
+  document.getElementById("m-dead").textContent = `${m.dead_letters.toLocaleString("en")} dead letters / all events`;
 }
 
 async function drawLineage() {

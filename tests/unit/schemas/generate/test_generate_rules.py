@@ -112,7 +112,7 @@ def test_contract_model_rule_objects_are_accepted(schema_of: Callable[[str], Sch
 
 
 def test_generated_values_pass_the_produce_time_rule_check(schema_of: Callable[[str], Schema]) -> None:
-    quality = pytest.importorskip("streammesh.quality.rules")
+    quality = pytest.importorskip("streammesh.schemas.rules")
     model = pytest.importorskip("streammesh.contracts.model")
     raw = {
         "amount": {"min": -10, "max": 0},

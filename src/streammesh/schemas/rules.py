@@ -1,4 +1,5 @@
-"""Field rules from a contract (required, not-null, enum, range, pattern, length), checked on produce."""
+"""Field rules from a contract (required, not-null, enum, range, pattern, length), checked on produce beside
+the schema and reported as the same :class:`~streammesh.schemas.base.Issue` values."""
 
 from __future__ import annotations
 
