@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
@@ -121,7 +121,7 @@ def _event_time_field(query: Query, alias: str) -> str | None:
     return query.source(alias).timestamp.field
 
 
-def _refs(query: Query, node: exp.Expression, in_aggregate: bool = False):
+def _refs(query: Query, node: exp.Expr, in_aggregate: bool = False) -> Iterator[tuple[str, str, bool]]:
     """(product, field path, inside-aggregate) for every input reference under ``node``."""
     if isinstance(node, exp.Column):
         if node.table:
