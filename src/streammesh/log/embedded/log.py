@@ -286,7 +286,7 @@ class EmbeddedLog(BaseLog):
             now = int(time.time() * 1000)
             stamps = [now if s is None else s for s in given]
         else:
-            stamps = cast(list[int], given)  # just checked: no None among them
+            stamps = cast("list[int]", given)  # just checked: no None among them
         explicit = [r.partition for r in records]
         if explicit.count(None) == n:
             if t.count == 1:
@@ -298,7 +298,7 @@ class EmbeddedLog(BaseLog):
                 sticky = t.next_sticky()
                 parts = [sticky if p is None else p for p in placed]
             else:
-                parts = cast(list[int], placed)  # just checked: no None among them
+                parts = cast("list[int]", placed)  # just checked: no None among them
         else:
             parts = self._place(t, keys, explicit)
         first = parts[0]

@@ -422,7 +422,7 @@ class KafkaEventLog(BaseLog):
                 gc.enable()
         if failed or left:
             raise self._append_failed(topic, n, failed, left)
-        return cast(list[RecordPosition], out)  # every record was reported delivered (no failure, none left)
+        return cast("list[RecordPosition]", out)  # every record was reported delivered (no failure, none left)
 
     def _append_failed(self, topic: str, n: int, failed: list[tuple[int, KafkaError]], left: int) -> LogError:
         if not failed:

@@ -71,7 +71,7 @@ class KafkaRecord(Record):
         found = self._headers
         if found.__class__ is Message:  # first access (the SDK reads every record's: kept short)
             # consumed messages carry their headers as a list of (name, bytes or None), or None
-            raw = cast(list[tuple[str, bytes | None]] | None, found.headers())
+            raw = cast("list[tuple[str, bytes | None]] | None", found.headers())
             if not raw:
                 found = ()
             else:
