@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import importlib
 from importlib.metadata import entry_points
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from streammesh.exceptions import StreammeshError
+
+if TYPE_CHECKING:  # for the registries' types only: this module is imported everywhere, and must stay light
+    from streammesh.log.base.log import BaseLog
+    from streammesh.schemas.base import BaseSchemaFormat
+    from streammesh.store.base.store import BaseMetadataStore
 
 __all__ = ["PluginNotFoundError", "Registry", "log_backends", "metadata_stores", "schema_formats", "sinks"]
 
@@ -69,22 +74,22 @@ class Registry(Generic[T]):
             valid = ", ".join(self.names()) or "(none)"
             raise PluginNotFoundError(f"unknown {self.kind.rstrip('s').replace('_', ' ')} {name!r}; valid: {valid}")
         module_name, _, attr = target.partition(":")
-        plugin = getattr(importlib.import_module(module_name), attr)
+        plugin: T = getattr(importlib.import_module(module_name), attr)  # trusted to be what the kind holds
         self._loaded[name] = plugin
         return plugin
 
 
-log_backends: Registry = Registry("log_backends")
+log_backends: Registry[type[BaseLog]] = Registry("log_backends")
 log_backends.register_lazy("embedded", "streammesh.log.embedded.log:EmbeddedLog")
 log_backends.register_lazy("kafka", "streammesh.log.kafka.log:KafkaEventLog")
 
-metadata_stores: Registry = Registry("metadata_stores")
+metadata_stores: Registry[type[BaseMetadataStore]] = Registry("metadata_stores")
 metadata_stores.register_lazy("sqlite", "streammesh.store.sqlite.store:SqliteCatalogStore")
 metadata_stores.register_lazy("postgresql", "streammesh.store.postgresql.store:PostgresqlCatalogStore")
 
-schema_formats: Registry = Registry("schema_formats")
+schema_formats: Registry[type[BaseSchemaFormat]] = Registry("schema_formats")
 schema_formats.register_lazy("json-schema", "streammesh.schemas.jsonschema_format:JsonSchemaFormat")
 schema_formats.register_lazy("avro", "streammesh.schemas.avro_format:AvroFormat")
 schema_formats.register_lazy("protobuf", "streammesh.schemas.protobuf_format:ProtobufFormat")
 
-sinks: Registry = Registry("sinks")
+sinks: Registry[Any] = Registry("sinks")

@@ -308,7 +308,8 @@ def _missing(model: type[pydantic.BaseModel], loc: Loc, hints: Mapping[Loc, str]
         hint = f"'format:' one of {', '.join(schema_formats.names())}"
     if hint is None:
         parent = _model_at(model, loc[:-1])
-        info = _field(parent, name)[1] if parent and _field(parent, name) else None
+        found = _field(parent, name) if parent else None
+        info = found[1] if found else None
         hint = f"'{name}: ...'" + (f" ({info.description})" if info and info.description else "")
     return f"missing required field '{name}'; add {hint}"
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from streammesh.contracts.model import Contract
+from streammesh.contracts.model import Contract, LifecycleStatus
 
 __all__ = [
     "FACETS",
@@ -55,7 +55,7 @@ class Product:
     """
 
     contract: Contract
-    status: str = "draft"
+    status: LifecycleStatus = "draft"
     revision: int = 0
     stream: str = ""
     cluster: str = "embedded"

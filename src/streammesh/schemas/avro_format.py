@@ -67,8 +67,10 @@ def _walk(
         inner = _record_of(t, named)
         if inner is not None:
             _walk(inner, path + ".", out, prefixes, named, depth + 1)
-        elif isinstance(t, dict) and t.get("type") == "array" and _record_of(t["items"], named) is not None:
-            _walk(_record_of(t["items"], named), path + "[].", out, prefixes, named, depth + 1)  # type: ignore[arg-type]
+        elif isinstance(t, dict) and t.get("type") == "array":
+            item = _record_of(t["items"], named)
+            if item is not None:
+                _walk(item, path + "[].", out, prefixes, named, depth + 1)
 
 
 class AvroSchema(Schema):

@@ -154,7 +154,7 @@ def read_header(data: bytes | bytearray | memoryview) -> int:
     magic, schema_id = _HEADER.unpack_from(data)
     if magic != MAGIC_BYTE:
         _bad_magic(magic)
-    return schema_id  # type: ignore[no-any-return]
+    return schema_id
 
 
 def _bad_magic(magic: int) -> None:

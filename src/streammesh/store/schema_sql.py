@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Engine, RowMapping, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from streammesh.model.registry import SchemaReference, StoredSchema, SubjectVersion
@@ -17,7 +16,7 @@ from streammesh.store.dialects import serialize, upsert
 __all__ = ["SqlSchemaStore"]
 
 
-def _schema(row: Mapping[str, Any]) -> StoredSchema:
+def _schema(row: RowMapping) -> StoredSchema:
     refs = tuple(SchemaReference(r["name"], r["subject"], r["version"]) for r in row["references"] or [])
     return StoredSchema(row["id"], row["format"], row["text"], refs)
 
@@ -46,7 +45,7 @@ class SqlSchemaStore(BaseSchemaStore):
             serialize(conn, "schema-registry")
             row = conn.execute(select(t.schemas).where(t.schemas.c.fingerprint == fingerprint)).mappings().first()
             if row is None:
-                new_id = conn.execute(
+                key = conn.execute(
                     insert(t.schemas).values(
                         format=fmt,
                         text=text,
@@ -54,7 +53,9 @@ class SqlSchemaStore(BaseSchemaStore):
                         references=[r.to_dict() for r in references],
                         created_at=now,
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert key is not None  # a one-row INSERT reports the key it made
+                new_id = key[0]
                 stored = StoredSchema(new_id, fmt, text, tuple(references))
             else:
                 stored = _schema(row)

@@ -23,12 +23,15 @@ import numpy as np
 
 from streammesh.store.facet_index import FacetIndex
 
-__all__ = ["BROAD_TERM", "SearchState", "TermRanks", "share_state", "shared_state"]
+__all__ = ["BROAD_TERM", "SearchState", "TermKey", "TermRanks", "share_state", "shared_state"]
 
 #: a term (or query) matching at least this many products is worth keeping / ranking term by term; below it
 #: ranking it again costs about a millisecond
 BROAD_TERM = 1_000
 _MAX_BYTES = 48 << 20  # per database: ~170 broad terms on PostgreSQL, ~600 on SQLite, for 10,000 products
+
+TermKey = tuple[str, bool]
+"""One query term as the stores rank it: (word or lexeme, is_prefix)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,12 @@ same way everywhere (upserts, locks) go through :mod:`streammesh.store.dialects`
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Connection, Engine, Text, bindparam, cast, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, Text, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from streammesh.contracts.model import Contract
@@ -37,7 +37,7 @@ from streammesh.store.facet_index import FacetIndex
 from streammesh.store.migrations import migrate
 from streammesh.store.processing_sql import SqlProcessingStore
 from streammesh.store.schema_sql import SqlSchemaStore
-from streammesh.store.search_state import BROAD_TERM, SearchState, TermRanks, share_state, shared_state
+from streammesh.store.search_state import BROAD_TERM, SearchState, TermKey, TermRanks, share_state, shared_state
 from streammesh.store.timestamps import aware as _aware
 from streammesh.store.timestamps import utcnow
 
@@ -96,7 +96,7 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseMetadataStore):
     def prepare_match(self, conn: Connection) -> None:
         """Called once before a search's full-text statements (session settings for them)."""
 
-    def term_keys(self, query: str) -> list[Hashable] | None:
+    def term_keys(self, query: str) -> list[TermKey] | None:
         """The terms of ``query`` as the store ranks them one by one (see :meth:`rank_term`), in query order;
         None when the store ranks whole queries only (every search then runs :meth:`match_numbers`)."""
         return None
@@ -105,13 +105,13 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseMetadataStore):
         """How many products match ``query``, without ranking them."""
         raise NotImplementedError
 
-    def rank_term(self, conn: Connection, key: Hashable, index: FacetIndex) -> TermRanks | None:
+    def rank_term(self, conn: Connection, key: TermKey, index: FacetIndex) -> TermRanks | None:
         """The ranking of a query of this one term over the catalog; None when it hits a product ``index``
         does not hold (saved since it was built)."""
         raise NotImplementedError
 
     def combine_terms(
-        self, conn: Connection, query: str, keys: list[Hashable], ranks: list[TermRanks], index: FacetIndex
+        self, conn: Connection, query: str, keys: list[TermKey], ranks: list[TermRanks], index: FacetIndex
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """What :meth:`match_numbers` gives for ``query``, computed from its terms' rankings; None when the
         store cannot tell it exactly for this query."""
@@ -147,7 +147,7 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseMetadataStore):
         return [self._team(r) for r in rows]
 
     @staticmethod
-    def _team(row: Mapping[str, Any]) -> Team:
+    def _team(row: RowMapping) -> Team:
         return Team(
             name=row["name"],
             display_name=row["display_name"],
@@ -159,14 +159,14 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseMetadataStore):
 
     def list_domains(self) -> list[Domain]:
         with self.engine.connect() as conn:
-            team_counts = dict(
+            team_counts: dict[str, int] = dict(
                 conn.execute(
                     select(t.teams.c.domain, func.count())
                     .where(t.teams.c.domain.is_not(None))
                     .group_by(t.teams.c.domain)
                 ).all()
             )
-            product_counts = dict(
+            product_counts: dict[str, int] = dict(
                 conn.execute(select(t.products.c.domain, func.count()).group_by(t.products.c.domain)).all()
             )
         names = sorted({*team_counts, *product_counts})
@@ -174,7 +174,7 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseMetadataStore):
 
     # -- products ------------------------------------------------------------------------------
     @staticmethod
-    def _product(row: Mapping[str, Any]) -> Product:
+    def _product(row: RowMapping) -> Product:
         contract = row["contract"]
         if isinstance(contract, str):  # read as text (search pages)
             contract = orjson.loads(contract)
@@ -207,8 +207,8 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseMetadataStore):
     def save_product(self, product: Product, *, expected_revision: int | None) -> Product:
         now = utcnow()
         c = product.contract
-        c.status = product.status  # type: ignore[assignment]
-        values = {
+        c.status = product.status
+        values: dict[str, Any] = {
             "domain": c.domain,
             "owner": c.owner,
             "title": c.title,
@@ -355,22 +355,23 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseMetadataStore):
         keys = self.term_keys(query) if broad is not None else None
         if not keys or broad is None:
             return self.match_numbers(conn, query, state.index)
-        ranks = [state.term(key) for key in keys]
-        if any(r is None for r in ranks):
+        cached = [state.term(key) for key in keys]
+        if any(r is None for r in cached):
             self.prepare_match(conn)
             if len(keys) > 1 and self.match_count(conn, query) < broad:
                 return self.match_numbers(conn, query, state.index)
-            for i, key in enumerate(keys):
-                if ranks[i] is None:
-                    ranked = self.rank_term(conn, key, state.index)
-                    if ranked is None:  # a product saved since the index was built
-                        return self.match_numbers(conn, query, state.index)
-                    if ranked.count >= broad:
-                        state.keep(key, ranked)
-                    ranks[i] = ranked
-        if len(keys) > 1 and any(r.count == 0 for r in ranks):  # type: ignore[union-attr]
+        ranks: list[TermRanks] = []
+        for key, ranked in zip(keys, cached):
+            if ranked is None:
+                ranked = self.rank_term(conn, key, state.index)
+                if ranked is None:  # a product saved since the index was built
+                    return self.match_numbers(conn, query, state.index)
+                if ranked.count >= broad:
+                    state.keep(key, ranked)
+            ranks.append(ranked)
+        if len(keys) > 1 and any(r.count == 0 for r in ranks):
             return self.match_numbers(conn, query, state.index)  # a term the database may read as no words
-        combined = self.combine_terms(conn, query, keys, ranks, state.index)  # type: ignore[arg-type]
+        combined = self.combine_terms(conn, query, keys, ranks, state.index)
         return combined if combined is not None else self.match_numbers(conn, query, state.index)
 
     def _search_state(self, conn: Connection) -> SearchState:
@@ -437,7 +438,7 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseMetadataStore):
         with self.engine.begin() as conn:
             # ids must become visible in order, or a reader polling with after_id could skip one
             serialize(conn, "activity")
-            new_id = conn.execute(
+            key = conn.execute(
                 insert(t.activity).values(
                     at=at,
                     kind=kind,
@@ -446,7 +447,9 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseMetadataStore):
                     summary=summary,
                     details=details or {},
                 )
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert key is not None  # a one-row INSERT reports the key it made
+            new_id = key[0]
         return Activity(new_id, at, kind, subject, actor, summary, details or {})
 
     def list_activity(
@@ -466,7 +469,7 @@ class SqlCatalogStore(SqlSchemaStore, SqlProcessingStore, BaseMetadataStore):
                 r["kind"],
                 r["subject"],
                 r["actor"],
-                r["summary"],  # type: ignore[arg-type]
+                r["summary"],
                 r["details"],
             )
             for r in rows

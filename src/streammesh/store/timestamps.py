@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 __all__ = ["aware", "utcnow"]
 
@@ -11,6 +12,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@overload
+def aware(value: datetime) -> datetime: ...
+@overload
+def aware(value: None) -> None: ...
 def aware(value: datetime | None) -> datetime | None:
     """Everything stored is UTC: SQLite hands it back without a zone, PostgreSQL in the session's
     time zone; either way callers get UTC."""

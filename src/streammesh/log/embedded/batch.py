@@ -75,7 +75,7 @@ class BatchHeader(NamedTuple):
     length: int
     crc: int
     base_offset: int
-    count: int
+    count: int  # type: ignore[assignment]  # the stored field's name; shadows tuple.count, which nobody calls here
     version: int
     flags: int
     first_timestamp: int
@@ -93,14 +93,14 @@ class EncodedBatch(NamedTuple):
     chained over them, so the batch is never copied into one big bytes object first.
     """
 
-    parts: list[bytes]
+    parts: list[bytes | memoryview]
     crc: int
     length: int
-    count: int
+    count: int  # type: ignore[assignment]  # the record count; shadows tuple.count, which nobody calls here
     first_timestamp: int
     max_timestamp: int
 
-    def buffers(self, base_offset: int) -> list[bytes]:
+    def buffers(self, base_offset: int) -> list[bytes | memoryview]:
         """The buffers to write for a batch whose first record gets ``base_offset``."""
         return [PREFIX.pack(self.length, self.crc, base_offset), *self.parts]
 

@@ -135,18 +135,18 @@ class EmbeddedLogConsumer(BaseLogConsumer):
         done = self._committed_positions
         return {tp: a.position for tp, a in self._assigned.items() if done.get(tp) != a.position}
 
-    def _group_tick(self, *, commit: bool) -> None:
+    def _group_tick(self, member: GroupMember, *, commit: bool) -> None:
         now = time.monotonic()
         due = now >= self._next_sync or (self._pending_claims and now >= self._next_gen_check)
         if not due and now >= self._next_gen_check:
             self._next_gen_check = now + _GENERATION_CHECK
-            due = self._member.generation() != self._generation  # type: ignore[union-attr]
+            due = member.generation() != self._generation
         if due:
             self._sync()
         elif commit and self.auto_commit:
             positions = self._uncommitted()
             if positions:
-                lost = self._member.commit(positions, strict=False)  # type: ignore[union-attr]
+                lost = member.commit(positions, strict=False)
                 self._committed_positions.update(positions)
                 if lost:
                     self._drop(lost)
@@ -174,7 +174,7 @@ class EmbeddedLogConsumer(BaseLogConsumer):
             raise LogError(f"max_records must be positive, got {max_records}")
         deadline = time.monotonic() + timeout
         if self._member is not None:
-            self._group_tick(commit=True)
+            self._group_tick(self._member, commit=True)
         while True:
             out = self._collect(max_records)
             if out:
@@ -184,7 +184,7 @@ class EmbeddedLogConsumer(BaseLogConsumer):
                 return out
             time.sleep(min(POLL_STEP, left))
             if self._member is not None:
-                self._group_tick(commit=False)
+                self._group_tick(self._member, commit=False)
 
     def _collect(self, max_records: int) -> list[RecordBatch]:
         order = self._order

@@ -25,9 +25,12 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from streammesh.log.base.exceptions import GroupError
 from streammesh.log.base.log import TopicPartition
+
+_R = TypeVar("_R")
 
 __all__ = [
     "GroupMember",
@@ -199,7 +202,7 @@ class GroupMember:
         self._partitions_of = partitions_of
         self._conn = _connect(db_path, fsync=fsync)
 
-    def _tx(self, fn: Callable[[sqlite3.Connection], object]) -> object:
+    def _tx(self, fn: Callable[[sqlite3.Connection], _R]) -> _R:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -304,7 +307,7 @@ class GroupMember:
                 generation=gen[0] if gen else 0,
             )
 
-        return self._tx(run)  # type: ignore[return-value]
+        return self._tx(run)
 
     def _committed(self, conn: sqlite3.Connection, tps: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
         out: dict[TopicPartition, int] = {}
@@ -340,7 +343,7 @@ class GroupMember:
             )
             return foreign
 
-        return self._tx(run)  # type: ignore[return-value]
+        return self._tx(run)
 
     def committed(self, topics: Iterable[str]) -> dict[TopicPartition, int]:
         """Committed next offsets of the group for ``topics``."""

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import pyarrow as pa
 
@@ -37,7 +37,7 @@ from streammesh.log.base.exceptions import (
     TopicNotFoundError,
 )
 from streammesh.log.base.log import BaseLog, TopicPartition
-from streammesh.log.base.records import OffsetReset, OutgoingRecord, TopicSpec
+from streammesh.log.base.records import Headers, OffsetReset, OutgoingRecord, TopicSpec
 from streammesh.log.embedded.batch import encode_arrow_batch, encode_batch
 from streammesh.log.embedded.consumer import EmbeddedLogConsumer
 from streammesh.log.embedded.groups import all_committed, forget_topic, init_group_db, write_committed
@@ -279,25 +279,29 @@ class EmbeddedLog(BaseLog):
             return AppendResult(topic, [], 0)
         keys = [r.key for r in records]
         values = [r.value for r in records]
-        stamps = [r.timestamp for r in records]
-        headers: list | None = [r.headers for r in records]
-        if headers.count(()) == n:  # type: ignore[union-attr]
-            headers = None
-        if stamps.count(None) == n:
+        given = [r.timestamp for r in records]
+        all_headers = [r.headers for r in records]
+        headers: list[Headers] | None = None if all_headers.count(()) == n else all_headers
+        stamps: list[int]
+        if given.count(None) == n:
             stamps = [int(time.time() * 1000)] * n
-        elif None in stamps:
+        elif None in given:
             now = int(time.time() * 1000)
-            stamps = [now if s is None else s for s in stamps]
+            stamps = [now if s is None else s for s in given]
+        else:
+            stamps = cast("list[int]", given)  # just checked: no None among them
         explicit = [r.partition for r in records]
         if explicit.count(None) == n:
             if t.count == 1:
                 return self._append_run(t, 0, keys, values, stamps, headers, n)
             if keys.count(None) == n:
                 return self._append_run(t, t.next_sticky(), keys, values, stamps, headers, n)
-            parts = t.keyed.place(keys)
-            if None in parts:  # keyless records among keyed ones: one sticky partition for them
+            placed = t.keyed.place(keys)
+            if None in placed:  # keyless records among keyed ones: one sticky partition for them
                 sticky = t.next_sticky()
-                parts = [sticky if p is None else p for p in parts]
+                parts = [sticky if p is None else p for p in placed]
+            else:
+                parts = cast("list[int]", placed)  # just checked: no None among them
         else:
             parts = self._place(t, keys, explicit)
         first = parts[0]

@@ -99,7 +99,7 @@ class AppendResult(Sequence[RecordPosition]):
             return self._all() == list(other)
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable (it defines __eq__); typeshed types __hash__ as a method
 
     def __repr__(self) -> str:
         return f"AppendResult({self._all()!r})"

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import repeat
+from typing import Any
 
 import pyarrow as pa
 
@@ -122,7 +123,7 @@ class RecordBatch:
         partition: int,
         buf: bytes,
         pos: int,
-        header: BatchHeader | None,
+        header: BatchHeader,
         lo: int = 0,
         hi: int | None = None,
     ) -> None:
@@ -130,7 +131,7 @@ class RecordBatch:
         self.partition = partition
         self._buf = buf
         self._pos = pos
-        self._h = header
+        self._h: BatchHeader | None = header  # None only in views made by from_columns
         self._lo = lo
         self._hi = header.count if hi is None else hi
         self.base_offset = header.base_offset + lo
@@ -176,16 +177,21 @@ class RecordBatch:
                 self.topic,
                 self.partition,
                 self.base_offset + lo,
-                self._ts[lo:hi],  # type: ignore[index]
-                self._keys[lo:hi],
-                self._values[lo:hi],
-            )  # type: ignore[index]
+                self.timestamps[lo:hi],  # the decoded columns from_columns was given
+                self.keys[lo:hi],
+                self.values[lo:hi],
+            )
         return RecordBatch(self.topic, self.partition, self._buf, self._pos, self._h, self._lo + lo, self._lo + hi)
+
+    def _stored(self) -> BatchHeader:
+        """The stored batch's header (only views made by :meth:`from_columns` have none, nor need one)."""
+        h = self._h
+        assert h is not None
+        return h
 
     def _layout(self) -> Layout:
         if self._lay is None:
-            h = self._h
-            assert h is not None
+            h = self._stored()
             self._lay = layout(h.count, h.flags, h.key_bytes, h.value_bytes, h.header_bytes)
         return self._lay
 
@@ -206,7 +212,7 @@ class RecordBatch:
         lo, hi, base = self._lo, self._hi, self._pos
         offs = struct.unpack_from(f"<{hi - lo + 1}i", self._buf, base + offsets_at + 4 * lo)
         data = self._buf[base + data_at : base + data_at + size]
-        out = [data[a:b] for a, b in zip(offs, offs[1:])]  # noqa: RUF007 (faster than pairwise)
+        out: list[bytes | None] = [data[a:b] for a, b in zip(offs, offs[1:])]  # noqa: RUF007 (faster than pairwise)
         if validity_at >= 0:
             valid = unpack_bitmap(self._buf, base + validity_at, lo, hi)
             out = [x if ok else None for x, ok in zip(out, valid)]
@@ -217,7 +223,7 @@ class RecordBatch:
         """Keys, ``None`` for keyless records."""
         if self._keys is None:
             lay = self._layout()
-            self._keys = self._binary(lay.key_offsets, lay.key_data, self._h.key_bytes, lay.key_validity)
+            self._keys = self._binary(lay.key_offsets, lay.key_data, self._stored().key_bytes, lay.key_validity)
         return self._keys
 
     @property
@@ -225,7 +231,9 @@ class RecordBatch:
         """Values, ``None`` for tombstones."""
         if self._values is None:
             lay = self._layout()
-            self._values = self._binary(lay.value_offsets, lay.value_data, self._h.value_bytes, lay.value_validity)
+            self._values = self._binary(
+                lay.value_offsets, lay.value_data, self._stored().value_bytes, lay.value_validity
+            )
         return self._values
 
     def value_array(self) -> pa.Array:
@@ -265,7 +273,7 @@ class RecordBatch:
             else:
                 lay = self._layout()
                 raw = self._binary(lay.header_offsets, lay.header_data, self._h.header_bytes, -1)
-                self._headers = [decode_headers(r) if r else () for r in raw]  # type: ignore[arg-type]
+                self._headers = [decode_headers(r) if r else () for r in raw]
         return self._headers
 
     @property
@@ -283,7 +291,14 @@ class RecordBatch:
     def records(self) -> list[Record]:
         """``Record`` objects for this view, in offset order."""
         n, topic, part = self.count, self.topic, self.partition
-        args = [repeat(topic, n), repeat(part, n), self.offsets, self.timestamps, self.keys, self.values]
+        args: list[Iterable[Any]] = [
+            repeat(topic, n),
+            repeat(part, n),
+            self.offsets,
+            self.timestamps,
+            self.keys,
+            self.values,
+        ]
         if self._h is not None and self._h.flags & FLAG_HEADERS:
             args.append(self.headers)
         return list(map(Record, *args))

@@ -135,7 +135,7 @@ def pread_exact(fd: int, size: int, pos: int) -> bytes:
     return b"".join(parts)
 
 
-def pwrite_all(fd: int, buffers: list[bytes], pos: int) -> None:
+def pwrite_all(fd: int, buffers: list[bytes | memoryview], pos: int) -> None:
     """Write ``buffers`` at ``pos`` with one ``pwritev`` call (looping only on a short write)."""
     total = sum(map(len, buffers))
     done = os.pwritev(fd, buffers, pos)

@@ -293,12 +293,13 @@ class PartitionWriter(PartitionReader):
 
     def enforce_retention(self) -> None:
         """Apply ``retention_ms`` now (also done automatically whenever a segment rolls)."""
-        if self.retention_ms is None:
+        retention_ms = self.retention_ms
+        if retention_ms is None:
             return
 
         def run() -> None:
             st = self._writable_state()
-            self._delete_expired(st.active_base, int(time.time() * 1000) - self.retention_ms)  # type: ignore[operator]
+            self._delete_expired(st.active_base, int(time.time() * 1000) - retention_ms)
 
         self.locked(run)
 

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from operator import attrgetter
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message
 from confluent_kafka import TopicPartition as KafkaTopicPartition
@@ -28,7 +28,8 @@ from streammesh.log.base.exceptions import GroupError, LogError
 from streammesh.log.base.log import BaseLogConsumer, TopicPartition
 from streammesh.log.base.records import OffsetReset, Record
 from streammesh.log.kafka.errors import translate
-from streammesh.log.kafka.records import KafkaRecord
+from streammesh.log.kafka.records import FetchedMessage, KafkaRecord
+from streammesh.log.kafka.settings import SettingValue
 
 if TYPE_CHECKING:
     from streammesh.log.kafka.log import KafkaEventLog
@@ -75,21 +76,18 @@ class KafkaEventLogConsumer(BaseLogConsumer):
         self._positions: dict[TopicPartition, int] = {}
         self._stored: dict[TopicPartition, int] = {}
         self._closed = False
-        self._consumer = Consumer(
-            log.consumer_config(
-                **{
-                    "group.id": group if group is not None else f"{PRIVATE_GROUP}{uuid.uuid4().hex}",
-                    "enable.auto.commit": self.auto_commit,
-                    "enable.auto.offset.store": False,
-                    "auto.offset.reset": auto_offset_reset,
-                    "session.timeout.ms": session_timeout_ms,
-                    "heartbeat.interval.ms": max(100, min(3000, session_timeout_ms // 4)),
-                    # an end-of-partition event carries the end offset: past offsets no record is read from (a
-                    # transaction's commit marker, compacted records), which the last record's offset cannot tell
-                    "enable.partition.eof": True,
-                }
-            )
-        )
+        own: dict[str, SettingValue] = {
+            "group.id": group if group is not None else f"{PRIVATE_GROUP}{uuid.uuid4().hex}",
+            "enable.auto.commit": self.auto_commit,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": auto_offset_reset,
+            "session.timeout.ms": session_timeout_ms,
+            "heartbeat.interval.ms": max(100, min(3000, session_timeout_ms // 4)),
+            # an end-of-partition event carries the end offset: past offsets no record is read from (a
+            # transaction's commit marker, compacted records), which the last record's offset cannot tell
+            "enable.partition.eof": True,
+        }
+        self._consumer = Consumer(log.consumer_config(**own))
         if group is None:
             tps = [(t, p) for t in self.topics for p in range(log.partitions_for(t))]
             self._positions = self._reset_positions(tps)
@@ -217,14 +215,14 @@ class KafkaEventLogConsumer(BaseLogConsumer):
                 msgs = self._consumer.consume(max_records, 0)
             else:
                 msgs = [first, *self._consumer.consume(max_records - 1, 0)] if max_records > 1 else [first]
-            return self._records(msgs) if msgs else []
+            return self._records(cast("list[FetchedMessage]", msgs)) if msgs else []
         finally:
             if paused:
                 gc.enable()
 
-    def _records(self, msgs: list[Message]) -> list[Record]:
+    def _records(self, msgs: list[FetchedMessage]) -> list[Record]:
         out: list[Record] = []
-        ends: list[Message] = []
+        ends: list[FetchedMessage] = []
         append = out.append
         for m in msgs:
             err = m.error()

@@ -42,7 +42,7 @@ _GROUP = {
 }
 
 
-def kafka_error(exc: BaseException) -> KafkaError | None:
+def kafka_error(exc: BaseException | KafkaError) -> KafkaError | None:
     """The ``KafkaError`` inside a ``KafkaException`` (or the error itself), else ``None``."""
     if isinstance(exc, KafkaError):
         return exc
@@ -58,7 +58,7 @@ def unreachable(servers: str, doing: str, detail: str = "") -> LogError:
 
 
 def translate(
-    exc: BaseException, *, servers: str, doing: str, topic: str | None = None, group: str | None = None
+    exc: BaseException | KafkaError, *, servers: str, doing: str, topic: str | None = None, group: str | None = None
 ) -> LogError:
     """The port exception for a librdkafka failure while ``doing`` something with ``topic``/``group``."""
     err = kafka_error(exc)
@@ -104,7 +104,7 @@ def translate(
             f"Kafka cluster {servers} refused {doing} on {about}: {text}",
             hint="ask the cluster's operators for an ACL granting it to this client's principal",
         )
-    if code == KafkaError.INVALID_TOPIC_EXCEPTION:
+    if code == KafkaError.TOPIC_EXCEPTION:  # librdkafka's name for Kafka's INVALID_TOPIC_EXCEPTION (17)
         return LogError(
             f"Kafka cluster {servers} refused the topic name {topic!r}: {text}",
             hint="use letters, digits, '.', '_' and '-' (at most 249 characters)",

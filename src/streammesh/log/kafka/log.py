@@ -24,14 +24,14 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from confluent_kafka import (
     ConsumerGroupTopicPartitions,
     KafkaError,
     KafkaException,
-    Message,
     Producer,
     TopicPartition,
 )
@@ -56,6 +56,7 @@ from streammesh.log.base.records import (
 from streammesh.log.embedded.topics import validate_topic_name
 from streammesh.log.kafka.consumer import PRIVATE_GROUP, KafkaEventLogConsumer
 from streammesh.log.kafka.errors import translate, unreachable
+from streammesh.log.kafka.records import FetchedMessage
 from streammesh.log.kafka.settings import (
     KafkaSettings,
     SettingValue,
@@ -73,8 +74,16 @@ __all__ = ["KafkaEventLog"]
 
 _BYTES = (bytes, bytearray, memoryview)
 _SLICE = 0.5  # seconds per metadata attempt
+
 _FAIL_FAST = 2.0  # seconds after which "all brokers down" ends the wait
 _BY_KEY = -1  # librdkafka's RD_KAFKA_PARTITION_UA: its murmur2_random partitioner places the record
+
+
+def _deliver(
+    report: Callable[[tuple[int, FetchedMessage]], object], i: int, err: KafkaError | None, msg: FetchedMessage
+) -> None:
+    """A delivery callback's body: hand record ``i``'s report on (its message carries any error)."""
+    report((i, msg))
 
 
 class _Topic:
@@ -353,7 +362,7 @@ class KafkaEventLog(BaseLog):
         self,
         topic: str,
         records: Sequence[OutgoingRecord],
-        report: Callable[[tuple[int, Message]], object],
+        report: Callable[[tuple[int, FetchedMessage]], object],
         producer: Producer | None = None,
     ) -> None:
         """Place ``records`` (nothing is queued if one is malformed) and queue them on ``producer`` (default:
@@ -372,7 +381,7 @@ class KafkaEventLog(BaseLog):
                         r.value,
                         r.key,
                         parts[i],
-                        on_delivery=lambda err, msg, i=i: report((i, msg)),
+                        on_delivery=partial(_deliver, report, i),
                         timestamp=r.timestamp or 0,
                         headers=list(headers) if headers else None,
                     )
@@ -399,7 +408,7 @@ class KafkaEventLog(BaseLog):
         failed: list[tuple[int, KafkaError]] = []
         # delivery reports are only collected here (record index, message); positions are built once
         # every report is in
-        reports: list[tuple[int, Message]] = []
+        reports: list[tuple[int, FetchedMessage]] = []
         paused = gc.isenabled()
         gc.disable()  # a record's objects form no cycles; collections mid-loop only rescan the batch
         try:
@@ -416,7 +425,7 @@ class KafkaEventLog(BaseLog):
                 gc.enable()
         if failed or left:
             raise self._append_failed(topic, n, failed, left)
-        return out  # type: ignore[return-value]
+        return cast("list[RecordPosition]", out)  # every record was reported delivered (no failure, none left)
 
     def _append_failed(self, topic: str, n: int, failed: list[tuple[int, KafkaError]], left: int) -> LogError:
         if not failed:

@@ -10,13 +10,27 @@ and converts the headers when they are first read.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from confluent_kafka import Message
 
 from streammesh.log.base.records import Headers, Record
 
 __all__ = ["KafkaRecord"]
+
+
+if TYPE_CHECKING:
+
+    class FetchedMessage(Message[bytes, bytes]):
+        """A message librdkafka fetched or reported delivered: where it sits is always known (the stubs
+        type these getters optional because a message built in Python may have none)."""
+
+        def topic(self) -> str: ...
+        def partition(self) -> int: ...
+        def offset(self) -> int: ...
+
+else:
+    FetchedMessage = Message
 
 
 def _nulls_as_empty(headers: list[tuple[str, bytes | None]]) -> Headers:
@@ -52,11 +66,12 @@ class KafkaRecord(Record):
         self.value = value
         self._headers: Headers | Message = headers
 
-    @property  # type: ignore[override]
+    @property
     def headers(self) -> Headers:
         found = self._headers
         if found.__class__ is Message:  # first access (the SDK reads every record's: kept short)
-            raw = found.headers()  # type: ignore[union-attr]
+            # consumed messages carry their headers as a list of (name, bytes or None), or None
+            raw = cast("list[tuple[str, bytes | None]] | None", found.headers())
             if not raw:
                 found = ()
             else:
@@ -65,9 +80,9 @@ class KafkaRecord(Record):
                         found = _nulls_as_empty(raw)
                         break
                 else:
-                    found = tuple(raw)
+                    found = cast(Headers, tuple(raw))  # the loop found no None value
             self._headers = found
-        return found  # type: ignore[return-value]
+        return cast(Headers, found)  # converted above when it was the Message
 
     @headers.setter
     def headers(self, value: Headers) -> None:

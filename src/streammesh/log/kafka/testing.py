@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 __all__ = ["ENV_BINARY", "TANSU_GAPS", "tansu_binary", "tansu_broker"]
 
@@ -73,7 +74,8 @@ def _ready(bootstrap: str, deadline: float) -> bool:
     """True once the broker answers a metadata request (not merely accepts TCP connections)."""
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap, "logger": _QUIET})
+    conf: dict[str, Any] = {"bootstrap.servers": bootstrap, "logger": _QUIET}  # the stubs leave out "logger"
+    admin = AdminClient(conf)
     while time.monotonic() < deadline:
         try:
             admin.list_topics(timeout=1.0)

@@ -65,7 +65,8 @@ class KafkaTransaction(LogTransaction):
         try:
             self._call(lambda: self.producer.init_transactions(log.timeout), "starting transactions")
         except LogError as e:
-            if isinstance(e.__cause__, KafkaException) and kafka_error(e.__cause__).code() in _UNSUPPORTED:
+            cause = kafka_error(e.__cause__) if isinstance(e.__cause__, KafkaException) else None
+            if cause is not None and cause.code() in _UNSUPPORTED:
                 raise TransactionsUnsupported(str(e)) from None
             raise
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any, Literal
 
 from sqlglot import exp
 
@@ -83,9 +84,9 @@ class _Analyser:
         self.sql = stmt.sql
         self.originals: dict[str, exp.Expression] = {}  # output name (lower) -> its SELECT expression
 
-    def fail(self, message: str, node_or_span: object, hint: str) -> SqlError:
-        span = span_of(node_or_span) if isinstance(node_or_span, exp.Expression) else node_or_span
-        return SqlError(message, sql=self.sql, span=span, hint=hint)  # type: ignore[arg-type]
+    def fail(self, message: str, node_or_span: exp.Expr | Span | None, hint: str) -> SqlError:
+        span = span_of(node_or_span) if isinstance(node_or_span, exp.Expr) else node_or_span
+        return SqlError(message, sql=self.sql, span=span, hint=hint)
 
     def run(self) -> Query:
         stmt, kind = self.stmt, self.stmt.kind
@@ -150,7 +151,8 @@ class _Analyser:
             for i, s in enumerate(scope)
         )
         joins = [replace(j, source=sources[i + 1]) for i, j in enumerate(joins)]
-        mode, lookup = "persistent", ()
+        mode: Literal["persistent", "push", "pull"] = "persistent"
+        lookup: tuple[tuple[str, Any], ...] = ()
         if kind == "select":
             pull = scope[0].product.table_like and not joins and not keys and stmt.emit != "changes"
             mode, lookup = ("pull", pull_lookup(where, scope[0])) if pull else ("push", ())
@@ -186,7 +188,7 @@ class _Analyser:
             timestamp_field=out_ts,
             mode=mode,
             lookup=lookup,
-            limit=self._limit(select),  # type: ignore[arg-type]
+            limit=self._limit(select),
             properties=tuple((p.key, p.value) for p in stmt.properties),
         )
 
@@ -207,15 +209,15 @@ class _Analyser:
         if kind == "stream" and group is not None:
             raise self.fail(
                 "a STREAM cannot GROUP BY",
-                keyword_before(stmt.tokens, span_of(group).end, {"GROUP BY"}) or group,
+                keyword_before(stmt.tokens, (span_of(group) or stmt.span).end, {"GROUP BY"}) or group,
                 _TABLE_HINT,
             )
         if kind == "stream" and window is not None:
             raise self.fail(
                 "a STREAM cannot have a WINDOW: windows aggregate rows, which makes a TABLE",
-                stmt.window.span,
+                stmt.window.span if stmt.window is not None else stmt.span,
                 "write CREATE TABLE name AS SELECT … WINDOW … GROUP BY …",
-            )  # type: ignore[union-attr]
+            )
         if not keys and (first_agg is not None or having is not None):
             what = "HAVING" if first_agg is None else f"aggregate {display_sql(first_agg)}"
             raise self.fail(
@@ -226,7 +228,7 @@ class _Analyser:
         if window is not None and not keys:
             raise self.fail(
                 "a WINDOW needs GROUP BY",
-                stmt.window.span,  # type: ignore[union-attr]
+                stmt.window.span if stmt.window is not None else stmt.span,
                 "add GROUP BY the key to aggregate per window, e.g. GROUP BY " + self._example_key(items),
             )
         if kind == "table" and not keys and not scope[0].product.table_like:
@@ -243,7 +245,7 @@ class _Analyser:
             word = type(tree).__name__.upper()
             span = keyword_before(
                 self.stmt.tokens,
-                span_of(tree.expression).start if span_of(tree.expression) else len(self.sql),
+                expr_span.start if (expr_span := span_of(tree.expression)) else len(self.sql),
                 {"UNION", "INTERSECT", "EXCEPT"},
             )
             raise self.fail(
@@ -257,7 +259,8 @@ class _Analyser:
         if tree.args.get("distinct"):
             raise self.fail(
                 "SELECT DISTINCT is not supported",
-                keyword_before(self.stmt.tokens, span_of(tree.expressions[0]).start, {"DISTINCT"}) or tree,
+                keyword_before(self.stmt.tokens, (span_of(tree.expressions[0]) or self.stmt.span).start, {"DISTINCT"})
+                or tree,
                 "use GROUP BY the columns in a CREATE TABLE",
             )
         if tree.args.get("order"):
@@ -291,7 +294,7 @@ class _Analyser:
                 )
         return tree
 
-    def _keyword(self, node: exp.Expression, word: str) -> object:
+    def _keyword(self, node: exp.Expression, word: str) -> Span | exp.Expression:
         """The span of the keyword that starts clause ``node`` (the node itself when not found)."""
         span = span_of(node)
         found = keyword_before(self.stmt.tokens, span.end if span else len(self.sql), {word})
@@ -396,7 +399,8 @@ class _Analyser:
             for name, sub, origin in expanded:
                 e = r.expr(sub, clause="SELECT", aggregates=aggregates, aggregate_hint=hint)
                 if star_of:
-                    e.node.meta.update(start=span_of(origin).start, end=span_of(origin).end - 1)  # type: ignore[union-attr]
+                    at = span_of(origin) or self.stmt.span  # origin is a parsed node: it has a span
+                    e.node.meta.update(start=at.start, end=at.end - 1)
                 name = item.alias if isinstance(item, exp.Alias) else name or self._auto_name(e, i, item)
                 if name.lower() in seen:
                     raise self.fail(
@@ -458,9 +462,9 @@ class _Analyser:
             if name in names:
                 raise self.fail(
                     f"output column {name!r} clashes with the window bound added to a windowed table",
-                    self.stmt.window.span,
+                    self.stmt.window.span if self.stmt.window is not None else self.stmt.span,
                     f"rename your {name} column",
-                )  # type: ignore[union-attr]
+                )
             col = r.typed(exp.Column(this=exp.Identifier(this=special, quoted=True)), "timestamp", False)
             e = r.wrap(col)
             out.append(Projection(name, e, e))

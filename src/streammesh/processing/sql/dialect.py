@@ -197,6 +197,11 @@ class _Cursor:
         j = self.i + ahead
         return self.tokens[j] if j < self.end else None
 
+    def at(self, ttype: TokenType, ahead: int = 0) -> bool:
+        """Whether the token ``ahead`` is of type ``ttype`` (False at the end)."""
+        tok = self.peek(ahead)
+        return tok is not None and tok.token_type == ttype
+
     def word(self, ahead: int = 0) -> str:
         tok = self.peek(ahead)
         return tok.text.upper() if tok is not None and tok.token_type != TokenType.STRING else ""

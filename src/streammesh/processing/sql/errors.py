@@ -43,7 +43,7 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
     return line, col
 
 
-def span_of(node: exp.Expression) -> Span | None:
+def span_of(node: exp.Expr) -> Span | None:
     """The text range a node covers, from the offsets sqlglot stores on its tokens' nodes."""
     starts, ends = [], []
     for n in node.walk():

@@ -7,6 +7,8 @@ the lineage derivation and the renderer agree on what a call is whatever sqlglot
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlglot import exp
 
 __all__ = [
@@ -89,7 +91,7 @@ _CLASSES = {
 }
 
 
-def function_name(node: exp.Expression) -> str | None:
+def function_name(node: exp.Expr) -> str | None:
     """The canonical name of a function call (``COUNT(DISTINCT x)`` is ``COUNT_DISTINCT``), or ``None``
     when ``node`` is not a call. Unknown calls return the name as written (upper-cased)."""
     if not isinstance(node, exp.Func):
@@ -102,7 +104,7 @@ def function_name(node: exp.Expression) -> str | None:
     return name or node.sql_name().upper()
 
 
-def is_aggregate(node: exp.Expression) -> bool:
+def is_aggregate(node: exp.Expr) -> bool:
     return function_name(node) in AGGREGATES
 
 
@@ -110,7 +112,7 @@ def supported_functions() -> list[str]:
     return sorted(SCALARS | AGGREGATES)
 
 
-def call_args(node: exp.Expression) -> list[exp.Expression]:
+def call_args(node: exp.Expr) -> list[exp.Expression]:
     """The argument expressions of a call, in order (``COUNT(DISTINCT x)`` → ``[x]``, ``COUNT(*)`` → ``[]``)."""
     if isinstance(node, exp.Anonymous):
         return list(node.expressions)
@@ -118,7 +120,8 @@ def call_args(node: exp.Expression) -> list[exp.Expression]:
         if isinstance(node.this, exp.Distinct):
             return list(node.this.expressions)
         return [] if isinstance(node.this, exp.Star) or node.this is None else [node.this]
-    return list(node.iter_expressions())
+    # typed as the Expr base; every concrete node class of sqlglot derives from Expression
+    return cast(list[exp.Expression], list(node.iter_expressions()))
 
 
 # --- rendering -----------------------------------------------------------------------------------------
@@ -226,7 +229,7 @@ def render_duckdb(node: exp.Expression) -> str:
     return _post_order(node.copy()).sql(dialect="duckdb")
 
 
-def display_sql(node: exp.Expression) -> str:
+def display_sql(node: exp.Expr) -> str:
     """A resolved expression as a person would write it: ``l.line_total``, ``SUM(l.line_total)``."""
 
     def plain(n: exp.Expression) -> exp.Expression:

@@ -14,10 +14,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlglot import exp
 
@@ -95,7 +95,7 @@ class DerivedSla:
         return Sla(
             tier=self.tier,
             availability=self.availability,
-            freshness=self.freshness,  # type: ignore[arg-type]
+            freshness=self.freshness,
             time_to_restore=self.time_to_restore,
         )
 
@@ -121,7 +121,7 @@ def _event_time_field(query: Query, alias: str) -> str | None:
     return query.source(alias).timestamp.field
 
 
-def _refs(query: Query, node: exp.Expression, in_aggregate: bool = False):
+def _refs(query: Query, node: exp.Expr, in_aggregate: bool = False) -> Iterator[tuple[str, str, bool]]:
     """(product, field path, inside-aggregate) for every input reference under ``node``."""
     if isinstance(node, exp.Column):
         if node.table:
@@ -179,10 +179,11 @@ def _classes(query: Query, catalog: SqlCatalog, node: exp.Expression) -> tuple[l
             for c in sorted(info.classes_of(path)) if info else []:
                 out.append((product, path, c))
         return out, False
-    carried, removed = [], False
+    carried: list[tuple[str, str, str]] = []
+    removed = False
     for child in node.iter_expressions():
-        c, r = _classes(query, catalog, child)
-        carried += c
+        found, r = _classes(query, catalog, child)
+        carried += found
         removed = removed or r
     return carried, removed
 
@@ -217,7 +218,7 @@ def derive_sla(query: Query, catalog: SqlCatalog) -> DerivedSla:
     restore; an ``EMIT FINAL`` window adds its size (or session gap) plus grace to freshness."""
     inputs = _inputs(query, catalog)
     limited: dict[str, tuple[str, ...]] = {}
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # tier: str, availability: float, freshness / time_to_restore: timedelta
     for attr, pick in (
         ("tier", lambda v: max(v, key=lambda t: _TIER_RANK.get(t, 3))),
         ("availability", min),
@@ -234,14 +235,14 @@ def derive_sla(query: Query, catalog: SqlCatalog) -> DerivedSla:
     delay = timedelta(0)
     w = query.window
     if w is not None and query.emit == "final":
-        delay = timedelta(milliseconds=(w.gap_ms if w.kind == "session" else w.size_ms or 0) + w.grace_ms)
+        delay = timedelta(milliseconds=((w.gap_ms or 0) if w.kind == "session" else w.size_ms or 0) + w.grace_ms)
         if values["freshness"] is not None:
-            values["freshness"] = values["freshness"] + delay  # type: ignore[operator]
+            values["freshness"] = values["freshness"] + delay
     return DerivedSla(
         values["tier"],
         values["availability"],
         values["freshness"],
-        values["time_to_restore"],  # type: ignore[arg-type]
+        values["time_to_restore"],
         limited,
         delay,
     )
@@ -250,9 +251,10 @@ def derive_sla(query: Query, catalog: SqlCatalog) -> DerivedSla:
 def derive_quality(query: Query, catalog: SqlCatalog) -> str | None:
     """The weakest input quality level (``None`` when some input declares none)."""
     levels = [p.quality for p in _inputs(query, catalog)]
-    if not levels or any(q is None for q in levels):
+    known = [q for q in levels if q is not None]
+    if not levels or len(known) != len(levels):
         return None
-    return min(levels, key=lambda q: _QUALITY_RANK.get(q, 0))  # type: ignore[arg-type,return-value]
+    return min(known, key=lambda q: _QUALITY_RANK.get(q, 0))
 
 
 def derive(query: Query, catalog: SqlCatalog, *, deidentified_class: str | None = None) -> Derivation:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from itertools import pairwise
+from typing import Literal, TypedDict
 
 import sqlglot
 from sqlglot import exp
@@ -91,6 +92,7 @@ def _parse_sql(sql: str, text: str) -> exp.Expression:
         ) from None
     if tree is None:
         raise SqlError("empty statement", sql=sql, hint=_STATEMENTS)
+    assert isinstance(tree, exp.Expression)  # typed as the Expr base; every concrete node class is an Expression
     return tree
 
 
@@ -129,7 +131,28 @@ def _name_like(tok: Token | None) -> bool:
     return bool(_NAME.fullmatch(tok.text)) and tok.text.upper() not in {"AS", "WITH", "SELECT"}
 
 
-def _header(sql: str, toks: list[Token]) -> tuple[dict[str, object], int]:
+class _Header(TypedDict, total=False):
+    """What ``CREATE [OR REPLACE] STREAM|TABLE name [WITH (…)] AS`` said (``kind`` only, for a SELECT)."""
+
+    kind: Literal["stream", "table", "select"]
+    name: str
+    name_span: Span
+    or_replace: bool
+    properties: tuple[Property, ...]
+
+
+class _Clauses(TypedDict, total=False):
+    """The streaming clauses found after the header."""
+
+    window: WindowClause
+    grace: Duration
+    emit: Literal["changes", "final"]
+    emit_span: Span
+    partition_by: tuple[exp.Expression, ...]
+    partition_span: Span
+
+
+def _header(sql: str, toks: list[Token]) -> tuple[_Header, int]:
     """Read ``CREATE [OR REPLACE] STREAM|TABLE name [WITH (…)] AS``; return its parts and the SELECT index."""
     first = toks[0].text.upper()
     if first == "SELECT":
@@ -146,17 +169,17 @@ def _header(sql: str, toks: list[Token]) -> tuple[dict[str, object], int]:
             f"{toks[0].text!r} statements are not supported", sql=sql, span=token_span(toks[0]), hint=_STATEMENTS
         )
     c = _Cursor(sql, toks, 1, len(toks))
-    out: dict[str, object] = {"or_replace": False}
+    out: _Header = {"or_replace": False}
     if c.word() == "OR":
         c.take("OR", hint="write CREATE OR REPLACE STREAM …")
         c.take("REPLACE", hint="write CREATE OR REPLACE STREAM …")
         out["or_replace"] = True
-    out["kind"] = c.take("STREAM", "TABLE", hint=_STATEMENTS).text.lower()
+    out["kind"] = "stream" if c.take("STREAM", "TABLE", hint=_STATEMENTS).text.upper() == "STREAM" else "table"
     parts: list[Token] = []
     while _name_like(c.peek()):
         parts.append(c.tokens[c.i])
         c.i += 1
-        if c.peek() is not None and c.peek().token_type == TokenType.DOT:  # type: ignore[union-attr]
+        if c.at(TokenType.DOT):
             c.i += 1
         else:
             break
@@ -166,7 +189,7 @@ def _header(sql: str, toks: list[Token]) -> tuple[dict[str, object], int]:
         )
     out["name"] = ".".join(p.text for p in parts)
     out["name_span"] = Span(parts[0].start, parts[-1].end + 1)
-    if c.peek() is not None and c.peek().token_type == TokenType.L_PAREN:  # type: ignore[union-attr]
+    if c.at(TokenType.L_PAREN):
         raise c.fail(
             "column definitions are not supported",
             "source products are published from contracts; derived ones are CREATE STREAM|TABLE name AS SELECT …",
@@ -204,15 +227,22 @@ def _properties(c: _Cursor) -> tuple[Property, ...]:
             raise c.fail("expected a value in quotes", hint)
         c.i += 1
         props.append(Property(key, val.text, Span(key_tok.start, val.end + 1)))
-        if c.peek() is not None and c.peek().token_type == TokenType.COMMA:  # type: ignore[union-attr]
+        if c.at(TokenType.COMMA):
             c.i += 1
             continue
         c.take_type(TokenType.R_PAREN, "')' or ','", hint)
         return tuple(props)
 
 
+_WINDOW_KINDS: dict[str, Literal["tumbling", "hopping", "session"]] = {
+    "TUMBLING": "tumbling",
+    "HOPPING": "hopping",
+    "SESSION": "session",
+}
+
+
 def _window(c: _Cursor, start: Token) -> WindowClause:
-    kind = c.take("TUMBLING", "HOPPING", "SESSION", hint=_WINDOW_HINT).text.lower()
+    kind = _WINDOW_KINDS[c.take("TUMBLING", "HOPPING", "SESSION", hint=_WINDOW_HINT).text.upper()]
     c.take_type(TokenType.L_PAREN, "'('", _WINDOW_HINT)
     got: dict[str, Duration] = {}
     while True:
@@ -233,7 +263,7 @@ def _window(c: _Cursor, start: Token) -> WindowClause:
             got["gap"] = c.duration(_WINDOW_HINT)
         else:
             raise c.fail("expected SIZE, ADVANCE BY, GRACE PERIOD or a duration", _WINDOW_HINT)
-        if c.peek() is not None and c.peek().token_type == TokenType.COMMA:  # type: ignore[union-attr]
+        if c.at(TokenType.COMMA):
             c.i += 1
             continue
         end = c.take_type(TokenType.R_PAREN, "')' or ','", _WINDOW_HINT)
@@ -252,7 +282,7 @@ def _window(c: _Cursor, start: Token) -> WindowClause:
             span=got["advance"].span,
             hint="use a TUMBLING window, or advance by at most the size",
         )
-    return WindowClause(kind, span, got.get("size"), got.get("advance"), got.get("gap"), got.get("grace"))  # type: ignore[arg-type]
+    return WindowClause(kind, span, got.get("size"), got.get("advance"), got.get("gap"), got.get("grace"))
 
 
 def _expressions(sql: str, toks: list[Token], depth: list[int], lo: int, hi: int) -> tuple[exp.Expression, ...]:
@@ -290,7 +320,7 @@ def parse_statement(sql: str, span: Span | None = None) -> ParsedStatement:
     depth = _depths(toks)
     header, body = _header(sql, toks)
     blank: list[tuple[int, int]] = [(0, span.start), (span.end, len(sql)), (toks[0].start, toks[body].start)]
-    parts: dict[str, object] = {}
+    parts: _Clauses = {}
     withins: list[WithinClause] = []
     seen: set[str] = set()
     joins, j, n = 0, body, len(toks)
@@ -313,8 +343,9 @@ def parse_statement(sql: str, span: Span | None = None) -> ParsedStatement:
         elif word == "GRACE" and nxt_word == "PERIOD":
             c = _Cursor(sql, toks, j + 2, n)
             parts["grace"], k, clause = c.duration("write GRACE PERIOD 10 MINUTES", zero=True), c.i, "GRACE PERIOD"
-        elif word == "EMIT" and nxt_word in ("CHANGES", "FINAL"):
-            parts["emit"], parts["emit_span"], k, clause = nxt_word.lower(), Span(tok.start, nxt.end + 1), j + 2, "EMIT"  # type: ignore[union-attr]
+        elif word == "EMIT" and nxt is not None and nxt_word in ("CHANGES", "FINAL"):
+            parts["emit"] = "changes" if nxt_word == "CHANGES" else "final"
+            parts["emit_span"], k, clause = Span(tok.start, nxt.end + 1), j + 2, "EMIT"
         elif word == "EMIT" and (nxt is None or nxt.token_type == TokenType.SEMICOLON):
             raise SqlError(
                 "EMIT needs CHANGES or FINAL",
@@ -370,18 +401,18 @@ def parse_statement(sql: str, span: Span | None = None) -> ParsedStatement:
         sql=sql,
         kind=header["kind"],
         select=select,
-        span=span,  # type: ignore[arg-type]
+        span=span,
         name=header.get("name"),
-        name_span=header.get("name_span"),  # type: ignore[arg-type]
+        name_span=header.get("name_span"),
         or_replace=bool(header.get("or_replace")),
-        properties=header.get("properties", ()),  # type: ignore[arg-type]
+        properties=header.get("properties", ()),
         window=parts.get("window"),
         grace=parts.get("grace"),
-        emit=parts.get("emit"),  # type: ignore[arg-type]
+        emit=parts.get("emit"),
         emit_span=parts.get("emit_span"),
-        withins=tuple(withins),  # type: ignore[arg-type]
+        withins=tuple(withins),
         partition_by=parts.get("partition_by", ()),
-        partition_span=parts.get("partition_span"),  # type: ignore[arg-type]
+        partition_span=parts.get("partition_span"),
         tokens=tuple(toks),
     )
 
@@ -391,7 +422,7 @@ def _within(sql: str, toks: list[Token], j: int, joins: int) -> WithinClause:
     if joins == 0:
         raise SqlError("WITHIN belongs to a JOIN", sql=sql, span=token_span(toks[j]), hint=hint)
     c = _Cursor(sql, toks, j + 1, len(toks))
-    if c.peek() is not None and c.peek().token_type == TokenType.L_PAREN:  # type: ignore[union-attr]
+    if c.at(TokenType.L_PAREN):
         c.i += 1
         before = c.duration(hint, zero=True)
         c.take_type(TokenType.COMMA, "',' between the before and after durations", hint)

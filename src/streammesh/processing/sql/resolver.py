@@ -96,7 +96,7 @@ class Resolver(TypeRules):
                 out.setdefault(ColumnRef(n.table, by_alias[n.table], n.name), None)
         return tuple(out)
 
-    def error(self, message: str, node: exp.Expression | None, hint: str | None = None) -> SqlError:
+    def error(self, message: str, node: exp.Expr | None, hint: str | None = None) -> SqlError:
         return SqlError(message, sql=self.sql, span=span_of(node) if node is not None else None, hint=hint)
 
     def source(self, alias: str) -> ScopeSource | None:
@@ -146,7 +146,7 @@ class Resolver(TypeRules):
                 )
             return self._field(self.sources[0], "ROWTIME", col)
         if len(owners) > 1:
-            names = [f"{s.alias}.{s.product.field(path).path}" for s in owners]  # type: ignore[union-attr]
+            names = [f"{s.alias}.{f.path}" for s in owners if (f := s.product.field(path)) is not None]
             where = " and ".join(f"{s.alias} ({s.product.name})" for s in owners)
             raise self.error(
                 f"column {path!r} is ambiguous: it is in {where}", col, "qualify it as " + " or ".join(names)
@@ -210,5 +210,5 @@ class Resolver(TypeRules):
     def is_special(self, node: exp.Expression) -> bool:
         return isinstance(node, exp.Column) and not node.table and special_column(node.name)
 
-    def call_name(self, node: exp.Expression) -> str | None:
+    def call_name(self, node: exp.Expr) -> str | None:
         return function_name(node)

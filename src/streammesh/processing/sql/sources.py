@@ -11,7 +11,7 @@ The rules a streaming engine needs, checked here so the executor can trust the p
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from sqlglot import exp
 
@@ -114,7 +114,7 @@ def resolve_sources(stmt: ParsedStatement, catalog: SqlCatalog, select: exp.Sele
         nullable = False
         if join is not None:
             side, kind = (join.side or "").upper(), (join.kind or "").upper()
-            start = table_span(item).start if table_span(item) else 0
+            start = item_span.start if (item_span := table_span(item)) else 0
             if side in ("RIGHT", "FULL") or kind in ("CROSS", "SEMI", "ANTI") or (kind == "OUTER" and not side):
                 word = side or kind
                 raise SqlError(
@@ -198,6 +198,8 @@ def analyse_joins(
             lefts.append(a)
             rights.append(b)
         within = withins.get(i)
+        mode: Literal["stream-table", "stream-stream"]
+        role: Literal["stream", "table"]
         span = table_span(join.this)
         if right.product.table_like:
             if within is not None:

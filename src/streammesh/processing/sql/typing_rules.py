@@ -30,10 +30,6 @@ from streammesh.processing.sql.types import (
     from_sql_type_name,
 )
 
-if TYPE_CHECKING:
-    from streammesh.processing.sql.resolver import Resolver
-
-
 __all__ = ["TypeRules"]
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
@@ -80,7 +76,21 @@ def _n(node: exp.Expression) -> bool:
 class TypeRules:
     """Mixin of :class:`~streammesh.processing.sql.resolver.Resolver`: walks and types expression trees."""
 
-    def walk(self: Resolver, node: exp.Expression, *, in_aggregate: str | None) -> exp.Expression:
+    if TYPE_CHECKING:  # what Resolver, the one class mixing this in, provides
+        sql: str
+        clause: str
+        aggregates_allowed: bool
+        aggregate_hint: str
+
+        def error(self, message: str, node: exp.Expr | None, hint: str | None = None) -> SqlError: ...
+        def typed(
+            self, node: exp.Expression, t: SqlType, nullable: bool, origin: exp.Expression | None = None
+        ) -> exp.Expression: ...
+        def is_special(self, node: exp.Expression) -> bool: ...
+        def call_name(self, node: exp.Expr) -> str | None: ...
+        def column(self, col: exp.Expression) -> exp.Expression: ...
+
+    def walk(self, node: exp.Expression, *, in_aggregate: str | None) -> exp.Expression:
         """Resolve and type ``node`` in place; returns the node that replaces it (columns are replaced)."""
         if isinstance(node, exp.Paren):
             inner = self._child(node.this, in_aggregate)
@@ -184,13 +194,13 @@ class TypeRules:
 
     # --- pieces -----------------------------------------------------------------------------------------
 
-    def _child(self: Resolver, child: exp.Expression, in_aggregate: str | None) -> exp.Expression:
+    def _child(self, child: exp.Expression, in_aggregate: str | None) -> exp.Expression:
         new = self.walk(child, in_aggregate=in_aggregate)
         if new is not child:
             child.replace(new)
         return new
 
-    def _expect(self: Resolver, node: exp.Expression, kind: str, what: str) -> exp.Expression:
+    def _expect(self, node: exp.Expression, kind: str, what: str) -> exp.Expression:
         t = _t(node)
         ok = (
             t == "any"
@@ -216,7 +226,7 @@ class TypeRules:
             )
         return node
 
-    def _boolean(self: Resolver, node: exp.Expression, what: str) -> exp.Expression:
+    def _boolean(self, node: exp.Expression, what: str) -> exp.Expression:
         if _t(node) not in ("boolean", "any"):
             raise self.error(
                 f"{what} needs a true/false condition, but {display_sql(node)} is {describe(_t(node))}",
@@ -225,7 +235,7 @@ class TypeRules:
             )
         return node
 
-    def _comparable(self: Resolver, left: exp.Expression, right: exp.Expression, node: exp.Expression) -> None:
+    def _comparable(self, left: exp.Expression, right: exp.Expression, node: exp.Expression) -> None:
         a, b = _t(left), _t(right)
         literal_time = any(
             isinstance(x, exp.Literal) and x.is_string and _t(y) in ("timestamp", "date")
@@ -245,7 +255,7 @@ class TypeRules:
             f"compare values of the same type, e.g. {fix}",
         )
 
-    def _arithmetic(self: Resolver, node: exp.Expression, in_aggregate: str | None) -> exp.Expression:
+    def _arithmetic(self, node: exp.Expression, in_aggregate: str | None) -> exp.Expression:
         op = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%"}[node.key]
         if isinstance(node, (exp.Add, exp.Sub)) and isinstance(node.expression, exp.Interval):
             left = self._expect(self._child(node.this, in_aggregate), "t", op)
@@ -266,7 +276,7 @@ class TypeRules:
         )
         return self.typed(node, t, _n(left) or _n(right) or op in ("/", "%"))
 
-    def _bad_cast(self: Resolver, node: exp.Expression, inner: exp.Expression) -> SqlError:
+    def _bad_cast(self, node: exp.Expression, inner: exp.Expression) -> SqlError:
         """The type name as written after ``AS`` (sqlglot normalises it, e.g. BLOB to VARBINARY)."""
         written, span = node.args["to"].sql(), span_of(node)
         after = span_of(inner)
@@ -281,12 +291,12 @@ class TypeRules:
             hint="cast to STRING, BIGINT, INT, DOUBLE, BOOLEAN, TIMESTAMP or DATE",
         )
 
-    def _time_unit(self: Resolver, unit: Any, node: exp.Expression, allowed: set[str] | tuple[str, ...]) -> None:
+    def _time_unit(self, unit: Any, node: exp.Expression, allowed: set[str] | tuple[str, ...]) -> None:
         name = str(getattr(unit, "name", unit) or "").upper().removesuffix("S")
         if name not in allowed:
             raise self.error(f"unknown time unit {name!r}", node, "use one of " + ", ".join(allowed))
 
-    def _call(self: Resolver, node: exp.Func, in_aggregate: str | None) -> exp.Expression:
+    def _call(self, node: exp.Expression, in_aggregate: str | None) -> exp.Expression:
         name = self.call_name(node) or "?"
         if name not in SCALARS | AGGREGATES:
             raise self.error(

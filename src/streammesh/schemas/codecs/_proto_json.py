@@ -42,7 +42,16 @@ _BYTES_WRAPPER = "google.protobuf.BytesValue"
 def _is_repeated(f: FieldDescriptor) -> bool:
     # protobuf 7 removed FieldDescriptor.label in favour of is_repeated
     is_repeated = getattr(f, "is_repeated", None)
-    return bool(is_repeated) if is_repeated is not None else f.label == FieldDescriptor.LABEL_REPEATED
+    if is_repeated is not None:
+        return bool(is_repeated)
+    return getattr(f, "label", None) == FieldDescriptor.LABEL_REPEATED
+
+
+def _message_of(f: FieldDescriptor) -> Descriptor:
+    """The message type of a ``TYPE_MESSAGE`` field (typed optional because other fields have none)."""
+    message_type = f.message_type
+    assert message_type is not None, f"{f.full_name} is not a message field"
+    return message_type
 
 
 def _to_int(v: Any) -> Any:
@@ -154,19 +163,21 @@ class Converters:
         if f.type in _INT64:
             return _to_int if self.decode else None
         if f.type == FieldDescriptor.TYPE_MESSAGE:
-            name = f.message_type.full_name
+            message_type = _message_of(f)
+            name = message_type.full_name
             if name == _BYTES_WRAPPER:
                 return _b64_decode if self.decode else _b64_encode
             if name in _INT64_WRAPPERS:
                 return _to_int if self.decode else None
             if name.startswith("google.protobuf."):
                 return None  # other well-known types have their own JSON forms (strings, numbers, dicts)
-            return self._build(f.message_type)
+            return self._build(message_type)
         return None
 
     def _field(self, f: FieldDescriptor) -> Convert | None:
-        if f.type == FieldDescriptor.TYPE_MESSAGE and f.message_type.GetOptions().map_entry:
-            key_f, value_f = f.message_type.fields_by_name["key"], f.message_type.fields_by_name["value"]
+        if f.type == FieldDescriptor.TYPE_MESSAGE and _message_of(f).GetOptions().map_entry:
+            entry = _message_of(f)
+            key_f, value_f = entry.fields_by_name["key"], entry.fields_by_name["value"]
             value_conv = self._leaf(value_f)
             key_conv: Convert | None = None
             if self.decode and key_f.type in _INT_KEYS:
@@ -198,17 +209,18 @@ class Converters:
             if f.type == FieldDescriptor.TYPE_BYTES or (self.decode and f.type in _INT64):
                 result = True
             elif f.type == FieldDescriptor.TYPE_MESSAGE:
-                name = f.message_type.full_name
+                message_type = _message_of(f)
+                name = message_type.full_name
                 if name == _BYTES_WRAPPER or (self.decode and name in _INT64_WRAPPERS):
                     result = True
-                elif f.message_type.GetOptions().map_entry:
-                    key = f.message_type.fields_by_name["key"]
+                elif message_type.GetOptions().map_entry:
+                    key = message_type.fields_by_name["key"]
                     if self.decode and (key.type in _INT_KEYS or key.type == FieldDescriptor.TYPE_BOOL):
                         result = True
                     else:
-                        result = self._needs_conversion(f.message_type, visiting)
+                        result = self._needs_conversion(message_type, visiting)
                 elif not name.startswith("google.protobuf."):
-                    result = self._needs_conversion(f.message_type, visiting)
+                    result = self._needs_conversion(message_type, visiting)
             if result:
                 break
         if result or not visiting - {d.full_name}:

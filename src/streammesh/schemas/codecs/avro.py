@@ -45,7 +45,7 @@ class AvroCodec(BaseCodec):
 
     def __init__(self, schema: Schema) -> None:
         super().__init__(schema)
-        self._parsed = schema.parsed  # type: ignore[attr-defined]
+        self._parsed = self.schema.parsed  # BaseCodec.__init__ set self.schema, an AvroSchema
 
     def encode(self, value: Any) -> bytes:
         """Avro binary of ``value`` (no header).
@@ -107,14 +107,14 @@ class AvroCodec(BaseCodec):
         reader_parsed = None if reader is None or reader is writer else _parsed(reader)
         return _read(BytesIO(payload), len(payload), writer_parsed, reader_parsed)
 
-    def event_reader(self, *, writer: Schema, reader: Schema | None) -> Callable[[bytes], Any]:
+    def event_reader(self, *, writer: Schema, reader: Schema | None) -> Callable[[bytes | bytearray | memoryview], Any]:
         """Read events after their 5-byte header, from the event's own buffer (no slicing)."""
         writer_parsed = self._parsed if writer is self.schema else _parsed(writer)
         reader_parsed = None if reader is None or reader is writer else _parsed(reader)
         if reader_parsed is not None and reader_parsed == writer_parsed:
             reader_parsed = None  # same schema: skip resolution (fastavro would compare on every call)
 
-        def read(data: bytes) -> Any:
+        def read(data: bytes | bytearray | memoryview) -> Any:
             buf = BytesIO(data)  # shares data's memory until written to
             buf.seek(HEADER_SIZE)
             try:  # _read inlined: this is the per-event path

@@ -101,7 +101,7 @@ class BaseCodec(ABC):
         encode = self.encode
         return lambda value: header + encode(value)
 
-    def event_reader(self, *, writer: Schema, reader: Schema | None) -> Callable[[bytes], Any]:
+    def event_reader(self, *, writer: Schema, reader: Schema | None) -> Callable[[bytes | bytearray | memoryview], Any]:
         """A function decoding a whole wire-format event whose header names ``writer``.
 
         Deserializers build one per writer schema id and call it for every event with that id
@@ -110,7 +110,7 @@ class BaseCodec(ABC):
         """
         decode = self.decode
 
-        def read(data: bytes) -> Any:
+        def read(data: bytes | bytearray | memoryview) -> Any:
             return decode(memoryview(data)[HEADER_SIZE:], writer=writer, reader=reader)
 
         return read

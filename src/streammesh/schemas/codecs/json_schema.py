@@ -67,10 +67,10 @@ class JsonSchemaCodec(BaseCodec):
         except orjson.JSONDecodeError as e:
             raise CodecError(f"payload is not valid UTF-8 JSON: {e}") from None
 
-    def event_reader(self, *, writer: Schema, reader: Schema | None) -> Callable[[bytes], Any]:
+    def event_reader(self, *, writer: Schema, reader: Schema | None) -> Callable[[bytes | bytearray | memoryview], Any]:
         loads = orjson.loads
 
-        def read(data: bytes) -> Any:
+        def read(data: bytes | bytearray | memoryview) -> Any:
             try:
                 return loads(data[HEADER_SIZE:])  # a 100-byte copy is cheaper than a memoryview here
             except orjson.JSONDecodeError as e:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf import json_format, message_factory
 from google.protobuf.descriptor import Descriptor
@@ -42,6 +42,12 @@ from streammesh.schemas.protobuf_format import ProtobufSchema
 from streammesh.schemas.wire import HEADER_SIZE, read_message_indexes
 
 __all__ = ["ProtobufCodec"]
+
+
+def _descriptor(message: Message | type[Message]) -> Descriptor:
+    """A message's descriptor; the stubs also allow the upb runtime's class, which has the same API."""
+    return cast(Descriptor, message.DESCRIPTOR)
+
 
 # The option that prints fields without presence was renamed in protobuf 5.26
 # (including_default_value_fields -> always_print_fields_with_no_presence); support both.
@@ -82,7 +88,7 @@ class ProtobufCodec(BaseCodec):
         self._encoders = Converters(decode=False)
         self._decoders = Converters(decode=True)
         self.message_class = self.class_of(self.full_name)
-        self._encode_convert = self._encoders.for_message(self.message_class.DESCRIPTOR)
+        self._encode_convert = self._encoders.for_message(_descriptor(self.message_class))
 
     @property
     def message_indexes(self) -> list[int]:
@@ -177,18 +183,19 @@ class ProtobufCodec(BaseCodec):
                 raise CodecError(f"the reader's schema has no message {name!r} to decode the event into")
         msg = codec.class_of(name)()
         try:
-            msg.ParseFromString(payload)
+            # the runtime parses any buffer; the stubs say bytes, and copying a memoryview costs per event
+            msg.ParseFromString(cast(bytes, payload))
         except (DecodeError, RuntimeError) as e:
             raise CodecError(f"payload is not a valid Protobuf {name} message: {e}") from None
         result = json_format.MessageToDict(msg, **_TO_DICT_OPTIONS)
-        convert = codec._decoders.for_message(msg.DESCRIPTOR)
-        return result if convert is None else convert(result)  # type: ignore[no-any-return]
+        convert = codec._decoders.for_message(_descriptor(msg))
+        return result if convert is None else convert(result)
 
-    def event_reader(self, *, writer: Schema, reader: Schema | None) -> Callable[[bytes], Any]:
+    def event_reader(self, *, writer: Schema, reader: Schema | None) -> Callable[[bytes | bytearray | memoryview], Any]:
         """Read the message indexes after the header, then the message they name."""
         decode = self.decode
 
-        def read(data: bytes) -> Any:
+        def read(data: bytes | bytearray | memoryview) -> Any:
             indexes, pos = read_message_indexes(data, HEADER_SIZE)
             return decode(memoryview(data)[pos:], writer=writer, reader=reader, message_indexes=indexes)
 

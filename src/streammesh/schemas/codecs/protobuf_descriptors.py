@@ -171,10 +171,10 @@ class _FileBuilder:
     def set_type(self, fd: F, type_name: str, scope: str, where: str) -> None:
         scalar = _SCALARS.get(type_name)
         if scalar is not None:
-            fd.type = scalar  # type: ignore[assignment]
+            fd.type = scalar
             return
         full = self.resolve(type_name, self.qualified(scope), where)
-        fd.type = F.TYPE_MESSAGE if self.known[full] == "message" else F.TYPE_ENUM  # type: ignore[assignment]
+        fd.type = F.TYPE_MESSAGE if self.known[full] == "message" else F.TYPE_ENUM
         fd.type_name = "." + full
 
     def map_field(self, el: ast.MapField, scope: str, out: descriptor_pb2.DescriptorProto) -> None:
@@ -286,8 +286,8 @@ def build_file(text: str) -> tuple[descriptor_pool.DescriptorPool, descriptor_pb
             proto.dependency.append(el.name)
             for d in dep.message_types_by_name.values():
                 _collect_descriptor(d, known)
-            for e in dep.enum_types_by_name.values():
-                known[e.full_name] = "enum"
+            for enum in dep.enum_types_by_name.values():
+                known[enum.full_name] = "enum"
     _collect(parsed.file_elements, f"{package}." if package else "", known)
     builder = _FileBuilder(parsed, package, known)
     for el in parsed.file_elements:

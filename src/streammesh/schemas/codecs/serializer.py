@@ -89,7 +89,7 @@ class Deserializer:
         self.lookup = lookup
         self.reader = reader
         self._writers: dict[int, Schema] = {}
-        self._readers: dict[int, Callable[[bytes], Any]] = {}
+        self._readers: dict[int, Callable[[bytes | bytearray | memoryview], Any]] = {}
         self._lock = threading.Lock()
 
     def writer_schema(self, schema_id: int) -> Schema:
@@ -97,7 +97,7 @@ class Deserializer:
         self._reader_for(schema_id)
         return self._writers[schema_id]
 
-    def _reader_for(self, schema_id: int) -> Callable[[bytes], Any]:
+    def _reader_for(self, schema_id: int) -> Callable[[bytes | bytearray | memoryview], Any]:
         read = self._readers.get(schema_id)
         if read is not None:
             return read
@@ -131,7 +131,7 @@ class Deserializer:
             read_header(data)  # raises the right WireFormatError
         schema_id = _unpack_header(data)[1]
         read = self._readers.get(schema_id) or self._reader_for(schema_id)
-        return read(data)  # type: ignore[arg-type]
+        return read(data)
 
     def __repr__(self) -> str:
         return f"Deserializer(known_ids={sorted(self._writers)}, reader={self.reader!r})"

@@ -17,7 +17,7 @@ Logical types are resolved by their underlying type, as Avro's own checker does.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, cast
 
 from fastavro import parse_schema
 
@@ -296,11 +296,17 @@ class _Checker:
         self.ctx.add(path, "avro.fixed-size-mismatch", msg, reader=_describe(self.r, r), writer=_describe(self.w, w))
 
 
+class _DefinedSchema(Protocol):
+    """An ``avro`` format schema keeps its definition document (``AvroSchema`` also its parsed form)."""
+
+    definition: Any
+
+
 def _parsed(schema: Schema) -> Any:
     if schema.format != "avro":
         raise ValueError(f"avro.can_read needs Avro schemas, got {schema.format!r}")
     parsed = getattr(schema, "parsed", None)
-    return parsed if parsed is not None else parse_schema(schema.definition)  # type: ignore[attr-defined]
+    return parsed if parsed is not None else parse_schema(cast(_DefinedSchema, schema).definition)
 
 
 def can_read(reader: Schema, writer: Schema, *, direction: Direction = "backward") -> list[Incompatibility]:

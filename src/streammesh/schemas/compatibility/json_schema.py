@@ -20,7 +20,7 @@ asked keyword by keyword: does the reader schema accept every document valid und
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, cast
 
 import orjson
 
@@ -302,6 +302,12 @@ class _Checker:
             )
 
 
+class _DefinedSchema(Protocol):
+    """A schema that keeps its definition document (``json-schema`` and ``avro`` schemas do)."""
+
+    definition: Any
+
+
 def can_read(reader: Schema, writer: Schema, *, direction: Direction = "backward") -> list[Incompatibility]:
     """Why a consumer validating with ``reader`` would reject documents valid under ``writer`` (empty: none).
 
@@ -312,7 +318,8 @@ def can_read(reader: Schema, writer: Schema, *, direction: Direction = "backward
     """
     if reader.format != "json-schema" or writer.format != "json-schema":
         raise ValueError(f"json_schema.can_read needs JSON Schemas, got {reader.format!r} and {writer.format!r}")
-    r_def, w_def = reader.definition, writer.definition  # type: ignore[attr-defined]
+    # the format check above vouches for .definition
+    r_def, w_def = cast(_DefinedSchema, reader).definition, cast(_DefinedSchema, writer).definition
     ctx = PairContext(direction)
     _Checker(r_def, w_def, ctx).check(r_def, w_def, "$")
     return ctx.issues

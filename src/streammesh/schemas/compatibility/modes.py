@@ -10,7 +10,7 @@ written with all of them (and streammesh retains forever by default).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from streammesh.schemas.base import Schema
 from streammesh.schemas.compatibility import avro, json_schema, protobuf
@@ -36,7 +36,7 @@ __all__ = [
 CompatibilityLevel = Literal[
     "NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"
 ]
-COMPATIBILITY_LEVELS: tuple[str, ...] = (
+COMPATIBILITY_LEVELS: tuple[CompatibilityLevel, ...] = (
     "NONE",
     "BACKWARD",
     "BACKWARD_TRANSITIVE",
@@ -69,9 +69,13 @@ def normalize_level(level: str) -> CompatibilityLevel:
         ValueError: not a level; the message lists the valid ones.
     """
     name = str(level).strip().upper().replace("-", "_")
-    if name not in COMPATIBILITY_LEVELS:
+    if not _is_level(name):
         raise ValueError(f"unknown compatibility level {level!r}; valid: {', '.join(COMPATIBILITY_LEVELS)}")
-    return name  # type: ignore[return-value]
+    return name
+
+
+def _is_level(name: str) -> TypeGuard[CompatibilityLevel]:
+    return name in COMPATIBILITY_LEVELS
 
 
 def can_read(reader: Schema, writer: Schema, *, direction: Direction = "backward") -> list[Incompatibility]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol, cast
 
 from proto_schema_parser import ast
 from proto_schema_parser.parser import Parser
@@ -71,16 +71,26 @@ def _package(text: str) -> str:
     return next((el.name for el in parsed.file_elements if isinstance(el, ast.Package)), "")
 
 
+class _ProtobufSchemaLike(Protocol):
+    """What a ``protobuf`` format schema carries (see ``ProtobufSchema``)."""
+
+    message: str
+    messages: dict[str, Any]
+    enums: dict[str, Any]
+    text: str
+
+
 class _Proto:
     """One parsed ``.proto`` file: its messages and enums by local name, and field type resolution."""
 
     def __init__(self, schema: Schema) -> None:
         if schema.format != "protobuf":
             raise ValueError(f"protobuf.can_read needs Protobuf schemas, got {schema.format!r}")
-        self.root: str = schema.message  # type: ignore[attr-defined]
-        self.messages: dict[str, Any] = schema.messages  # type: ignore[attr-defined]
-        self.enums: dict[str, Any] = schema.enums  # type: ignore[attr-defined]
-        self.package = _package(schema.text)  # type: ignore[attr-defined]
+        proto = cast(_ProtobufSchemaLike, schema)  # the format check above vouches for these attributes
+        self.root: str = proto.message
+        self.messages: dict[str, Any] = proto.messages
+        self.enums: dict[str, Any] = proto.enums
+        self.package = _package(proto.text)
 
     def resolve(self, scope: str, type_name: str) -> tuple[str, str]:
         """``(kind, local name)``: kind is scalar, enum or message (unknown imported types count as messages)."""

@@ -15,14 +15,14 @@ import re
 import string
 from collections.abc import Callable
 from random import Random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-try:  # Python 3.11+: the parser lives in re._parser; sre_parse is a deprecated alias
+if TYPE_CHECKING:  # typeshed types the parser under its deprecated alias names only
+    import sre_constants as sre_c
+    import sre_parse as sre_p
+else:  # Python 3.11+: the parser lives in re._parser; importing sre_parse warns
     from re import _constants as sre_c
     from re import _parser as sre_p
-except ImportError:  # pragma: no cover - older interpreters
-    import sre_constants as sre_c  # type: ignore[no-redef]
-    import sre_parse as sre_p  # type: ignore[no-redef]
 
 __all__ = ["matching_string", "string_from_pattern"]
 

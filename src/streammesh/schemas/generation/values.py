@@ -206,6 +206,7 @@ def _is_multiple(v: float, m: float) -> bool:
 def make_number(ctx: Context, spec: NumberSpec) -> int | float:
     """A number within ``spec``'s bounds, in the usual range of a field with that name when possible."""
     lo, lo_x, hi, hi_x = _bounds(spec)
+    v: int | float | None  # the candidate drawn last
 
     def ok(v: float) -> bool:
         return (
@@ -223,12 +224,16 @@ def make_number(ctx: Context, spec: NumberSpec) -> int | float:
                 return v
     hint = numeric_hint(spec.name)
     h_lo, h_hi, decimals = hint if hint else ((0, 1000, 0) if spec.integer else (0.0, 1000.0, 2))
-    a = h_lo if lo is None else max(h_lo, lo)
-    b = h_hi if hi is None else min(h_hi, hi)
-    if a > b:  # the name's usual range misses the declared bounds: keep the bounds
+    a: float = h_lo if lo is None else max(h_lo, lo)
+    b: float = h_hi if hi is None else min(h_hi, hi)
+    if a > b:  # the name's usual range misses the declared bounds (so one is set): keep the bounds
         span = (h_hi - h_lo) or 1
-        a = lo if lo is not None else hi - span  # type: ignore[operator]
-        b = hi if hi is not None else lo + span  # type: ignore[operator]
+        if lo is not None and hi is not None:
+            a, b = lo, hi
+        elif lo is not None:
+            a, b = lo, lo + span
+        elif hi is not None:
+            a, b = hi - span, hi
     for attempt in range(40):
         if attempt == 20 and lo is not None and hi is not None:
             a, b = lo, hi  # stubborn constraints: search the whole declared range

@@ -84,7 +84,7 @@ def column_ranks(terms: list[tuple[str, bool]], ranks: list[np.ndarray]) -> tupl
         else:
             undecided |= several  # not expected: a whole word matches one lexeme
             acc = added
-    return acc / _f32(len(terms)), undecided.any(axis=0)
+    return acc / _f32(len(terms)), np.any(undecided, axis=0)  # an array (numpy types .any(axis=) as maybe a scalar)
 
 
 def weighted_sum(ranks: np.ndarray, weights: tuple[float, ...]) -> np.ndarray:

@@ -10,7 +10,6 @@ each term's per-column ranks, kept between searches, to the same bits (see :mod:
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable
 from pathlib import Path
 from typing import Self
 
@@ -31,7 +30,7 @@ from streammesh.store.fulltext import (
     search_document,
 )
 from streammesh.store.postgresql.ranking import column_ranks, weighted_sum
-from streammesh.store.search_state import TermRanks
+from streammesh.store.search_state import TermKey, TermRanks
 from streammesh.store.sql import SqlCatalogStore
 
 __all__ = ["PostgresqlCatalogStore"]
@@ -193,7 +192,7 @@ class PostgresqlCatalogStore(SqlCatalogStore):
         ).all()
         return {name: float(score) for name, score in rows}
 
-    def term_keys(self, query: str) -> list[Hashable]:
+    def term_keys(self, query: str) -> list[TermKey]:
         """The query's lexemes as (lexeme, is_prefix), the last one a prefix (see :meth:`match`)."""
         terms = self._terms(query)
         return [(term, i == len(terms) - 1) for i, term in enumerate(terms)]
@@ -207,9 +206,9 @@ class PostgresqlCatalogStore(SqlCatalogStore):
             {"all": _tsquery(terms, "&")},
         ).scalar_one()
 
-    def rank_term(self, conn: Connection, key: Hashable, index: FacetIndex) -> TermRanks | None:
+    def rank_term(self, conn: Connection, key: TermKey, index: FacetIndex) -> TermRanks | None:
         """Each column vector's ``ts_rank`` (float4) for a query of the lexeme alone, over its matches."""
-        lexeme, prefix = key  # type: ignore[misc]
+        lexeme, prefix = key
         names, ranks = conn.execute(text(_TERM_RANKS), {"term": f"'{lexeme}'" + (":*" if prefix else "")}).one()
         numbers = index.numbers(names or ())
         if len(numbers) and int(numbers.min()) < 0:
@@ -222,7 +221,7 @@ class PostgresqlCatalogStore(SqlCatalogStore):
         return TermRanks(matched, values, len(numbers))
 
     def combine_terms(
-        self, conn: Connection, query: str, keys: list[Hashable], ranks: list[TermRanks], index: FacetIndex
+        self, conn: Connection, query: str, keys: list[TermKey], ranks: list[TermRanks], index: FacetIndex
     ) -> tuple[np.ndarray, np.ndarray] | None:
         """The store's scores rebuilt from the terms' per-column ranks (see :mod:`.ranking`); PostgreSQL
         ranks the few products whose ranks cannot be rebuilt exactly."""
@@ -230,7 +229,7 @@ class PostgresqlCatalogStore(SqlCatalogStore):
         for r in ranks[1:]:
             matched = matched & r.matched
         numbers = np.flatnonzero(matched)
-        rebuilt = column_ranks(keys, [r.values[:, numbers] for r in ranks])  # type: ignore[arg-type]
+        rebuilt = column_ranks(keys, [r.values[:, numbers] for r in ranks])
         if rebuilt is None:
             return None
         columns, undecided = rebuilt

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, Self
 
@@ -14,7 +13,7 @@ from streammesh.model.catalog import Product
 from streammesh.schemas import SchemaField
 from streammesh.store.facet_index import FacetIndex
 from streammesh.store.fulltext import SEARCH_COLUMNS, SEARCH_WEIGHTS, query_terms, search_document
-from streammesh.store.search_state import TermRanks
+from streammesh.store.search_state import TermKey, TermRanks
 from streammesh.store.sql import SqlCatalogStore
 
 __all__ = ["SqliteCatalogStore"]
@@ -106,15 +105,15 @@ class SqliteCatalogStore(SqlCatalogStore):
         keys = self.term_keys(query)
         return " ".join(self._phrase(key) for key in keys) if keys else None
 
-    def term_keys(self, query: str) -> list[Hashable]:
+    def term_keys(self, query: str) -> list[TermKey]:
         """The query's FTS5 phrases as (word, is_prefix): every term must match (AND); the last may be a prefix
         so search-as-you-type works."""
         terms = query_terms(query)
         return [(term, i == len(terms) - 1) for i, term in enumerate(terms)]
 
     @staticmethod
-    def _phrase(key: Hashable) -> str:
-        term, prefix = key  # type: ignore[misc]
+    def _phrase(key: TermKey) -> str:
+        term, prefix = key
         return f'"{term}"*' if prefix else f'"{term}"'
 
     def match(self, conn: Connection, query: str) -> dict[str, float]:
@@ -137,12 +136,12 @@ class SqliteCatalogStore(SqlCatalogStore):
     def match_count(self, conn: Connection, query: str) -> int:
         expr = self._match_expression(query)
         return (
-            conn.exec_driver_sql("SELECT count(*) FROM products_fts WHERE products_fts MATCH ?", (expr,)).scalar()
+            conn.exec_driver_sql("SELECT count(*) FROM products_fts WHERE products_fts MATCH ?", (expr,)).scalar_one()
             if expr
             else 0
         )
 
-    def rank_term(self, conn: Connection, key: Hashable, index: FacetIndex) -> TermRanks | None:
+    def rank_term(self, conn: Connection, key: TermKey, index: FacetIndex) -> TermRanks | None:
         """The phrase's bm25 part for every product it matches (what a query of the phrase alone scores)."""
         numbers, scores = self._ranked_rows(conn, self._phrase(key), index)
         if len(numbers) and int(numbers.min()) < 0:
@@ -154,7 +153,7 @@ class SqliteCatalogStore(SqlCatalogStore):
         return TermRanks(matched, values, len(numbers))
 
     def combine_terms(
-        self, conn: Connection, query: str, keys: list[Hashable], ranks: list[TermRanks], index: FacetIndex
+        self, conn: Connection, query: str, keys: list[TermKey], ranks: list[TermRanks], index: FacetIndex
     ) -> tuple[np.ndarray, np.ndarray]:
         """FTS5's bm25 is a sum over the query's phrases, in phrase order from 0.0, of a part that depends only
         on the phrase and the row (its IDF over the whole table, its weighted frequency in the row, the row's
@@ -174,7 +173,9 @@ class SqliteCatalogStore(SqlCatalogStore):
         # costs twice the ranking in a big catalog; so hits come back as rowids, numbered through a map
         # kept with the facet index (every write re-indexes a product under a new rowid and changes the
         # catalog's marker, which rebuilds the index)
-        cursor = conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+        driver = conn.connection.driver_connection
+        assert driver is not None  # an open connection has its DB-API connection
+        cursor = driver.execute(
             f"SELECT rowid, -bm25(products_fts, {weights}) FROM products_fts WHERE products_fts MATCH ?", (expr,)
         )
         rows = np.array(cursor.fetchall(), dtype=np.float64).reshape(-1, 2)
