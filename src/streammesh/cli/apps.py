@@ -13,13 +13,13 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Column, Table
 
-from streammesh.model.catalog import App
 from streammesh.cli.app import app, err, open_mesh, out
 from streammesh.cli.render import violations_table
 from streammesh.cli.sql import sql_error
 from streammesh.contracts.durations import format_duration
 from streammesh.exceptions import ValidationError
 from streammesh.governance import PolicyViolationError
+from streammesh.model.catalog import App
 from streammesh.processing.sql import SqlError
 
 __all__ = ["apps_app"]

@@ -15,11 +15,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
+from streammesh.catalog.consumer import Event, ProductDeprecatedWarning
 from streammesh.cli.app import app, err, open_mesh, out
 from streammesh.exceptions import ValidationError
 from streammesh.schemas import RecordInvalidError
 from streammesh.schemas.serde import dump_json
-from streammesh.catalog.consumer import Event, ProductDeprecatedWarning
 
 __all__ = ["consume", "produce"]
 
