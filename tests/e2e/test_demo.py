@@ -11,6 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import orjson
 import pytest
 
 import streammesh
@@ -25,6 +26,11 @@ def _free_port() -> int:
 def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as response:
         return response.read().decode()
+
+
+def _apps_running(port: int) -> bool:
+    apps = orjson.loads(_get(f"http://127.0.0.1:{port}/api/v1/apps"))["items"]
+    return len(apps) >= 4 and all(a["status"] == "running" for a in apps)
 
 
 @pytest.mark.timeout(180)
@@ -63,6 +69,12 @@ def test_demo_serves_catalog_and_keeps_generating(tmp_path: Path):
         product = _get(f"http://127.0.0.1:{port}/products/customers.profiles")
         assert "pii" in product and "Latest events" in product
 
+        # the page answers first; the backlog, the sample apps and the generators start behind it
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not _apps_running(port):
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else "demo exited"
+            time.sleep(0.5)
+        time.sleep(1.5)  # the generators start right after the apps
         mesh = streammesh.connect(workspace, create=False)
         try:
             published = mesh.products(status="published")

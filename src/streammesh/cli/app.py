@@ -10,10 +10,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
-from streammesh.config import default_workspace
-from streammesh.exceptions import StreammeshError
+from streammesh.config import CONFIG_FILE, DEFAULT_WORKSPACE, find_workspace
+from streammesh.exceptions import NotFoundError, StreammeshError
 
 __all__ = ["State", "app", "err", "open_mesh", "out", "state"]
 
@@ -56,12 +57,21 @@ def _report(message: str, hint: str | None) -> None:
     for line in rest:
         err.print(f"  {line}", markup=False, soft_wrap=True)
     if hint:
-        err.print(f"[dim]hint: {hint}[/]", soft_wrap=True)
+        err.print(f"[dim]hint: {escape(hint)}[/]", soft_wrap=True)  # hints quote brackets: pip install 'x[kafka]'
 
 
 @dataclass
 class State:
+    """What the root options decided, shared by every command of one invocation.
+
+    Attributes:
+        workspace: the mesh folder, found by :func:`streammesh.config.find_workspace`.
+        named: the folder named by ``--workspace`` or ``$STREAMMESH_WORKSPACE``, if any; ``init`` creates
+            there, or in ``./.streammesh``, never in a mesh discovered in a parent folder.
+    """
+
     workspace: Path
+    named: Path | None = None
     debug: bool = False
     _mesh: Any = None
 
@@ -86,14 +96,15 @@ def _root(
         typer.Option(
             "--workspace",
             "-w",
-            envvar="STREAMMESH_WORKSPACE",
-            show_envvar=True,
-            help="Folder of the mesh (default: ./.streammesh).",
+            help="Folder of the mesh. Default: $STREAMMESH_WORKSPACE, else the nearest of this folder and its "
+            "parents holding mesh.yaml or .streammesh/ (as git finds a repository).",
         ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks for unexpected errors.")] = False,
 ) -> None:
-    ctx.obj = State(workspace=workspace or default_workspace(), debug=debug)
+    env = os.environ.get("STREAMMESH_WORKSPACE")
+    named = workspace if workspace is not None else (Path(env) if env else None)
+    ctx.obj = State(workspace=find_workspace(workspace), named=named, debug=debug)
     _apply_columns()
     ctx.call_on_close(lambda: ctx.obj._mesh.close() if ctx.obj._mesh is not None else None)
 
@@ -116,6 +127,12 @@ def open_mesh(ctx: typer.Context, *, create: bool = False) -> Any:
 
     st = state(ctx)
     if st._mesh is None:
+        if not create and st.named is None and not (st.workspace / CONFIG_FILE).is_file():
+            raise NotFoundError(
+                f"no mesh here: neither {Path.cwd()} nor a parent folder holds {CONFIG_FILE} or {DEFAULT_WORKSPACE}/",
+                hint="create one with 'streammesh init' (in ./.streammesh) or 'streammesh init .', "
+                "or name one with --workspace or STREAMMESH_WORKSPACE",
+            )
         st._mesh = connect(st.workspace, create=create)
     return st._mesh
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from streammesh.cli.app import app, err, open_mesh, out, state
 from streammesh.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from streammesh.demo.generators import DemoGenerator
+    from streammesh.demo.runner import GeneratorLoop
 
 __all__ = ["demo", "serve"]
 
@@ -36,8 +42,15 @@ def _interrupt_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
-def _serve(workspace: Path, host: str, port: int, duration: float | None = None) -> None:
-    """Serve the web app until Ctrl-C or SIGTERM, or for ``duration`` seconds."""
+def _serve(
+    workspace: Path,
+    host: str,
+    port: int,
+    duration: float | None = None,
+    on_started: Callable[[], None] | None = None,
+) -> None:
+    """Serve the web app until Ctrl-C or SIGTERM, or for ``duration`` seconds; ``on_started`` runs (in a
+    thread) once the socket listens."""
     import threading
 
     import uvicorn
@@ -49,7 +62,71 @@ def _serve(workspace: Path, host: str, port: int, duration: float | None = None)
         timer = threading.Timer(duration, lambda: setattr(server, "should_exit", True))
         timer.daemon = True
         timer.start()
+    if on_started is not None:
+
+        def wait_then_call() -> None:
+            while not server.started and not server.should_exit:
+                time.sleep(0.02)
+            if server.started:
+                on_started()
+
+        threading.Thread(target=wait_then_call, name="streammesh-demo-started", daemon=True).start()
     server.run()
+
+
+class _Background(threading.Thread):
+    """What the demo starts once its catalog answers: the backlog, the sample apps, the live generators.
+
+    Started after the server listens so that the first page comes in seconds, not after the ~100,000-event
+    backlog and five app workers (each importing DuckDB and Arrow) are up; the page fills as they come.
+    """
+
+    def __init__(self, workspace: Path, generator: DemoGenerator, *, apps: bool, backlog: bool) -> None:
+        super().__init__(name="streammesh-demo-start", daemon=True)
+        self.workspace = workspace
+        self.generator = generator
+        self.apps = apps
+        self.backlog = backlog
+        self.loop: GeneratorLoop | None = None
+        self.running: list[str] = []
+        self.error: BaseException | None = None
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        from streammesh.demo.runner import GeneratorLoop, deploy_samples, write_events
+        from streammesh.sdk.mesh import Mesh
+
+        def progress(msg: str) -> None:
+            out.print(f"  {msg}")
+
+        try:
+            if self.backlog:
+                with Mesh(self.workspace) as mesh:
+                    count = write_events(mesh, self.generator.initial_events())
+                progress(f"wrote a backlog of {count:,} events")
+            if self.apps and not self.stopping.is_set():
+                self.running = deploy_samples(self.workspace, progress=progress)
+            if self.stopping.is_set():
+                return
+            self.loop = GeneratorLoop(self.workspace, self.generator)
+            self.loop.start()
+            out.print(f"Generators running. Try: [cyan]streammesh -w {self.workspace} products search orders[/]")
+            if self.running:
+                out.print(f"Derived products running. Try: [cyan]streammesh -w {self.workspace} apps list[/]")
+        except BaseException as e:
+            self.error = e
+
+    def stop(self) -> int:
+        """Stop the generators, wait for a deploy in progress (so no worker starts after), return events written."""
+        self.stopping.set()
+        if self.is_alive() or self.ident is not None:
+            self.join(timeout=60)
+        if self.loop is None:
+            return 0
+        self.loop.stop()
+        if self.loop.error is not None:
+            err.print(f"[yellow]warning:[/] the generators stopped: {self.loop.error}")
+        return self.loop.written
 
 
 @app.command(epilog="Example: streammesh demo --port 8000")
@@ -70,49 +147,36 @@ def demo(
 ) -> None:
     """Create the sample retail organisation, keep its event generators and derived products running, and
     serve its catalog."""
-    from streammesh.demo.runner import (
-        GeneratorLoop,
-        create_demo,
-        deploy_samples,
-        stop_apps,
-        wait_until,
-    )
+    from streammesh.demo.runner import create_demo, stop_apps, wait_until
 
     host = "127.0.0.1"
     if serve:
         _check_port(host, port)
     _interrupt_on_sigterm()
     out.print(f"Creating the sample organisation in [bold]{workspace}[/] ...")
-    generator = create_demo(workspace, seed=seed, progress=lambda msg: out.print(f"  {msg}"))
-    running: list[str] = []
-    try:
-        if apps:
-            running = deploy_samples(workspace, progress=lambda msg: out.print(f"  {msg}"))
-    except BaseException:
-        stop_apps(workspace)
-        raise
-    loop = GeneratorLoop(workspace, generator)
-    loop.start()
-    out.print(f"Generators running. Try: [cyan]streammesh -w {workspace} products search orders[/]")
-    if running:
-        out.print(f"Derived products running. Try: [cyan]streammesh -w {workspace} apps list[/]")
+    generator = create_demo(workspace, seed=seed, progress=lambda msg: out.print(f"  {msg}"), backlog=False)
+    # the demo's folder is scratch wherever it is made: keep it out of any git repository around it
+    (workspace / ".gitignore").write_text("# created by 'streammesh demo'\n*\n")
+    background = _Background(workspace, generator, apps=apps, backlog=True)
     try:
         if serve:
             out.print(f"Catalog: [bold underline]http://{host}:{port}/[/]  (Ctrl-C to stop)")
-            _serve(workspace, host, port, duration)
+            out.print("  the backlog, the derived products and the generators start in the background")
+            _serve(workspace, host, port, duration, on_started=background.start)
         else:
+            background.run()
             wait_until(None if duration is None else time.monotonic() + duration)
     except KeyboardInterrupt:
         pass
     finally:
-        loop.stop()
+        written = background.stop()
         if apps:
             stopped = stop_apps(workspace)
             if stopped:
                 out.print(f"Stopped {stopped} app worker{'s' if stopped != 1 else ''}.")
-    if loop.error is not None:
-        err.print(f"[yellow]warning:[/] the generators stopped: {loop.error}")
-    out.print(f"Stopped; the generators wrote {loop.written:,} live events. The mesh stays in {workspace}.")
+    if background.error is not None:
+        err.print(f"[yellow]warning:[/] the demo did not fully start: {background.error}")
+    out.print(f"Stopped; the generators wrote {written:,} live events. The mesh stays in {workspace}.")
 
 
 @app.command(epilog="Example: streammesh serve --port 8000")

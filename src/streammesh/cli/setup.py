@@ -8,15 +8,38 @@ from typing import Annotated
 import typer
 
 from streammesh.cli.app import app, out, state
-from streammesh.config import CONFIG_FILE, MeshConfig, backend_name
+from streammesh.config import CONFIG_FILE, DEFAULT_WORKSPACE, MeshConfig, backend_name
 
-__all__ = ["init"]
+__all__ = ["GITIGNORED", "init"]
+
+#: what a workspace holds that is data, not code: mesh.yaml and policies.yaml belong in version control
+GITIGNORED = ("log/", "catalog.db", "catalog.db-*", "apps/")
+
+
+def _write_gitignore(workspace: Path) -> bool:
+    """Keep the event log, the catalog and the apps' state out of git when the mesh sits in a repository,
+    while its configuration and policies can be committed. Only in a folder ``init`` created (``init .`` in a
+    project must not start ignoring the project's own ``log/`` or ``apps/``); never overwrites a file."""
+    path = workspace / ".gitignore"
+    if path.exists():
+        return False
+    lines = [
+        "# written by 'streammesh init': the log, the catalog and app state are data; commit the rest",
+        *GITIGNORED,
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return True
 
 
 @app.command(epilog="Example: streammesh init my-mesh")
 def init(
     ctx: typer.Context,
-    path: Annotated[Path | None, typer.Argument(help="Folder to create the mesh in (default: --workspace).")] = None,
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder to create the mesh in (default: --workspace, $STREAMMESH_WORKSPACE or ./.streammesh)."
+        ),
+    ] = None,
     log: Annotated[
         str,
         typer.Option(
@@ -38,8 +61,10 @@ def init(
     from streammesh.plugins import log_backends, metadata_stores
     from streammesh.sdk.mesh import init as init_mesh
 
-    workspace = path or state(ctx).workspace
+    # never the mesh of a parent folder: 'init' in a subfolder makes a new mesh there
+    workspace = path or state(ctx).named or Path(DEFAULT_WORKSPACE)
     existed = (workspace / CONFIG_FILE).exists()
+    new_folder = not workspace.exists() or not any(workspace.iterdir())
     log_backend = log_backends.get(backend_name(log))
     if log != "embedded" and not existed:  # a cluster: make sure it answers before writing a config naming it
         with log_backend.from_config(log, workspace, fsync=fsync) as probe:
@@ -53,6 +78,8 @@ def init(
         out.print(f"A mesh already exists in [bold]{workspace}[/]; left as it was.")
         return
     out.print(f"Created a mesh in [bold]{workspace}[/] (log: {log}, metadata: {metadata}).")
+    if not new_folder or not _write_gitignore(workspace):
+        out.print(f"[dim]To keep the data out of git, ignore these in {workspace}: {', '.join(GITIGNORED)}[/]")
     out.print(
         "Next: [cyan]streammesh teams add @my-team --domain my-domain[/], then "
         "[cyan]streammesh products publish my.contract.yaml[/]"

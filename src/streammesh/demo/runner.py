@@ -49,8 +49,11 @@ def write_events(mesh: Mesh, events: Iterable[DemoEvent]) -> int:
     return count
 
 
-def create_demo(workspace: Path, *, seed: int = 7, progress: Callable[[str], None] = lambda _: None) -> DemoGenerator:
-    """Create the sample organisation in a fresh ``workspace``: teams, products, a backlog of events."""
+def create_demo(
+    workspace: Path, *, seed: int = 7, progress: Callable[[str], None] = lambda _: None, backlog: bool = True
+) -> DemoGenerator:
+    """Create the sample organisation in a fresh ``workspace``: teams, products, a backlog of events
+    (``backlog=False``: the caller writes ``generator.initial_events()`` later, e.g. once its server answers)."""
     _fresh_workspace(workspace)
     with init(workspace) as mesh:
         for team in TEAMS:
@@ -69,8 +72,9 @@ def create_demo(workspace: Path, *, seed: int = 7, progress: Callable[[str], Non
             mesh.publish(contract)
         progress(f"published {len(contracts)} data products for {len(TEAMS)} teams")
         generator = DemoGenerator(seed=seed)
-        count = write_events(mesh, generator.initial_events())
-        progress(f"wrote a backlog of {count:,} events")
+        if backlog:
+            count = write_events(mesh, generator.initial_events())
+            progress(f"wrote a backlog of {count:,} events")
     return generator
 
 
