@@ -5,11 +5,12 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
+from streammesh.catalog.producer import Producer
 from streammesh.demo.generators import DemoEvent, DemoGenerator
 from streammesh.demo.organisation import TEAMS, load_demo_contracts
 from streammesh.exceptions import ConflictError, ValidationError
@@ -36,16 +37,20 @@ def _fresh_workspace(workspace: Path) -> None:
 
 
 def write_events(mesh: Mesh, events: Iterable[DemoEvent]) -> int:
-    """Append demo events, batched per product; returns how many."""
-    by_product: dict[str, list[DemoEvent]] = defaultdict(list)
-    for e in events:
-        by_product[e.product].append(e)
+    """Append demo events through one producer per product (each batches up to 10,000); returns how many.
+
+    The events are streamed, never held all at once: the backlog is ~110,000 of them, and a process that once
+    held them all keeps that memory for good (the demo's server writes the backlog).
+    """
     count = 0
-    for name, batch in by_product.items():
-        with mesh.producer(name, linger=10_000) as producer:
-            for e in batch:
-                producer.send(e.key, e.value, timestamp=e.timestamp_ms)
-        count += len(batch)
+    with ExitStack() as stack:
+        producers: dict[str, Producer] = {}
+        for e in events:
+            producer = producers.get(e.product)
+            if producer is None:
+                producer = producers[e.product] = stack.enter_context(mesh.producer(e.product, linger=10_000))
+            producer.send(e.key, e.value, timestamp=e.timestamp_ms)
+            count += 1
     return count
 
 
