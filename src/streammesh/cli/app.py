@@ -118,7 +118,3 @@ def open_mesh(ctx: typer.Context, *, create: bool = False) -> Any:
     if st._mesh is None:
         st._mesh = connect(st.workspace, create=create)
     return st._mesh
-
-
-def stdin_is_terminal() -> bool:
-    return sys.stdin.isatty()
