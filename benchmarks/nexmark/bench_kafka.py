@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python benchmarks/nexmark/bench_kafka.py [--events 200000] [--queries q0,q1,q2,q3]
                                                        [--instances 1,2] [--bootstrap HOST:PORT] [--batch 10000]
 
-Starts a Tansu broker (``streammesh.log.kafka.testing``, as the tests do; in-memory storage) unless ``--bootstrap`` names a cluster,
+Starts a Tansu broker (``tests/brokers.py``, as the tests do; in-memory storage) unless ``--bootstrap`` names a cluster,
 creates a mesh on it, loads ``--events`` Nexmark events (``nexmark.bid``, ``nexmark.auction`` and
 ``nexmark.person`` have 4 partitions; persons compacted, q3 joins them as a table), then for each query and
 instance count deploys the query as a new derived product and starts that many worker processes, each
@@ -238,8 +238,8 @@ def main(argv: list[str] | None = None) -> None:
     from benchmarks.nexmark.load import CONTRACTS_DIR, PRODUCTS, TEAM, load_events
     from streammesh.config import MeshConfig
     from streammesh.contracts.loader import load_contract
-    from streammesh.log.kafka.testing import tansu_binary, tansu_broker
     from streammesh.sdk.mesh import init
+    from tests.brokers import tansu_binary, tansu_broker
 
     def bench(bootstrap: str) -> None:
         workspace = Path(tempfile.mkdtemp(prefix="bench-kafka-mesh-")) / "mesh"

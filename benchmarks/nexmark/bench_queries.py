@@ -61,8 +61,8 @@ from streammesh.processing.runtime import Processor
 from streammesh.processing.runtime import engine as engine_module
 from streammesh.processing.sql import SqlCatalog, compile_sql, derive, derived_contract
 from streammesh.schemas import load_schema
-from streammesh.schemas.wire import wire_header
 from streammesh.schemas.decoding import value_decoder
+from streammesh.schemas.wire import wire_header
 from streammesh.sdk.mesh import Mesh
 
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"

@@ -64,8 +64,8 @@ from bytewax.testing import run_main
 
 from streammesh.log.base import OutgoingRecord, TopicSpec
 from streammesh.schemas import load_schema
-from streammesh.schemas.wire import wire_header
 from streammesh.schemas.decoding import value_decoder
+from streammesh.schemas.wire import wire_header
 from streammesh.sdk.mesh import Mesh
 
 __all__ = ["BYTEWAX_VERSION", "FlowStats", "LogSink", "LogSource", "TableGate", "closed_by_watermark", "run_flow"]

@@ -1,4 +1,4 @@
-"""One generic plug-in registry, used for log backends, metadata stores, schema formats and sinks.
+"""One generic plug-in registry, used for log backends, metadata stores and schema formats.
 
 Built-ins register lazily as ``"module:Class"`` strings so that optional dependencies are imported
 only when the plug-in is used. Third parties can register objects directly or ship an entry point
@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from streammesh.exceptions import StreammeshError
 
@@ -26,7 +26,6 @@ __all__ = [
     "log_backends",
     "metadata_stores",
     "schema_formats",
-    "sinks",
 ]
 
 T = TypeVar("T")
@@ -138,5 +137,3 @@ schema_formats: Registry[type[BaseSchemaFormat]] = Registry("schema_formats")
 schema_formats.register_lazy("json-schema", "streammesh.schemas.jsonschema_format:JsonSchemaFormat")
 schema_formats.register_lazy("avro", "streammesh.schemas.avro_format:AvroFormat")
 schema_formats.register_lazy("protobuf", "streammesh.schemas.protobuf_format:ProtobufFormat")
-
-sinks: Registry[Any] = Registry("sinks")

@@ -42,7 +42,7 @@ class ValidateIn(BaseModel):
 
 
 class DeployIn(ValidateIn):
-    name: str = Field(min_length=1, max_length=100, description="app name: lowercase letters, digits, - or _")  # type: ignore[assignment]
+    name: str = Field(min_length=1, max_length=100, description="app name: lowercase letters, digits, - or _")
     start: bool = Field(default=True, description="start the app now (and its worker, if it is not running)")
     worker: str | None = Field(
         default=None,

@@ -83,7 +83,7 @@ async def _events(request: Request) -> list[_Item]:
     kind = media_type(request)
     raw = await read_body(request)
     if kind in NDJSON_TYPES:
-        items = []
+        items: list[_Item] = []
         for number, line in enumerate(raw.splitlines(), 1):
             if not line.strip():
                 continue

@@ -49,7 +49,7 @@ class SchemaVersionOut(BaseModel):
             version=sv.version,
             id=sv.schema.id,
             format=sv.schema.format,
-            schema=sv.schema.text,
+            schema_=sv.schema.text,
             references=[r.to_dict() for r in sv.schema.references],
         )
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from streammesh.api.deps import MeshDep, PagingDep, page_of
 from streammesh.api.errors import PROBLEM_RESPONSES
@@ -49,7 +49,7 @@ class StreamOut(BaseModel):
     keyed: bool = Field(description="whether sampled records carry keys")
     note: str | None = None
 
-    model_config = {"populate_by_name": True}
+    model_config = ConfigDict(populate_by_name=True)
 
     @classmethod
     def of(cls, s: StreamInfo) -> StreamOut:
@@ -61,8 +61,8 @@ class StreamOut(BaseModel):
             last_event=s.last_event,
             product=s.product,
             encoding=s.encoding,
-            schema=s.schema,
-            schema_id=s.schema_id,  # type: ignore[arg-type]
+            schema_=s.schema,
+            schema_id=s.schema_id,
             fields=[StreamFieldOut(**f) for f in s.fields],
             suggested_key=s.suggested_key,
             sampled=s.sampled,

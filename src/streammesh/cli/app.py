@@ -135,7 +135,3 @@ def open_mesh(ctx: typer.Context, *, create: bool = False) -> Any:
             )
         st._mesh = connect(st.workspace, create=create)
     return st._mesh
-
-
-def stdin_is_terminal() -> bool:
-    return sys.stdin.isatty()

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import JustifyMethod
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -82,15 +83,16 @@ def migrate(
         report = mesh.migrate(log=to, metadata=metadata, into=into, progress=progress)
 
     table = Table(title=f"Moved to {report.log} + {report.metadata}", title_justify="left")
-    for column, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("topic", "left"),
         ("product", "left"),
         ("partitions", "right"),
         ("events", "right"),
         ("bytes", "right"),
         ("", "left"),
-    ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    )
+    for column, justify in columns:
+        table.add_column(column, justify=justify)
     for m in sorted(report.topics, key=lambda m: (m.product is None, m.topic)):
         table.add_row(
             m.topic,

@@ -36,15 +36,15 @@ def sql_error(e: SqlError, *, source: str | None = None) -> ValidationError:
     return ValidationError("\n".join(lines), hint=e.hint)
 
 
-def _json(row: dict[str, Any]) -> str:
-    return orjson.dumps(row, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+def _json(value: dict[str, Any] | list[Any]) -> str:
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return "[dim]null[/]"
     if isinstance(value, dict | list):
-        return escape(_json(value))  # type: ignore[arg-type]
+        return escape(_json(value))
     return escape(str(value))
 
 

@@ -162,7 +162,8 @@ class KeyPartitioner:
         if partitions <= 0:
             raise ValueError(f"partitions must be >= 1, got {partitions}")
         self.partitions = partitions
-        self._memo: dict[bytes, int] = {}
+        # only bytes keys are stored; place() also looks None up in it (a miss), in one C-level map
+        self._memo: dict[bytes | None, int] = {}
         self._max = max_entries
 
     def __call__(self, key: bytes) -> int:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, RowMapping, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from streammesh.exceptions import NotFoundError
@@ -19,7 +19,7 @@ from streammesh.store.timestamps import aware as _aware
 __all__ = ["SqlProcessingStore"]
 
 
-def _app(row: Mapping[str, Any]) -> App:
+def _app(row: RowMapping) -> App:
     return App(
         name=row["name"],
         sql=row["sql"],

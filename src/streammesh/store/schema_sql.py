@@ -86,11 +86,6 @@ class SqlSchemaStore(BaseSchemaStore):
             row = conn.execute(select(t.schemas).where(t.schemas.c.id == schema_id)).mappings().first()
         return _schema(row) if row else None
 
-    def schema_by_fingerprint(self, fingerprint: str) -> StoredSchema | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(t.schemas).where(t.schemas.c.fingerprint == fingerprint)).mappings().first()
-        return _schema(row) if row else None
-
     def subjects(self, *, include_deleted: bool = False) -> list[str]:
         q = select(t.subject_versions.c.subject).distinct().order_by(t.subject_versions.c.subject)
         if not include_deleted:

@@ -85,24 +85,23 @@ products = Table(
     Index("ix_products_revision", "revision", "updated_at"),
 )
 
-_product_fk = {"ondelete": "CASCADE"}
 product_tags = Table(
     "product_tags",
     metadata,
-    Column("product", _str(249), ForeignKey("products.name", **_product_fk), primary_key=True),
+    Column("product", _str(249), ForeignKey("products.name", ondelete="CASCADE"), primary_key=True),
     Column("tag", _str(100), primary_key=True),
 )
 product_classifications = Table(
     "product_classifications",
     metadata,
-    Column("product", _str(249), ForeignKey("products.name", **_product_fk), primary_key=True),
+    Column("product", _str(249), ForeignKey("products.name", ondelete="CASCADE"), primary_key=True),
     Column("field", _str(300), primary_key=True),
     Column("classification", _str(50), nullable=False),
 )
 product_fields = Table(
     "product_fields",
     metadata,
-    Column("product", _str(249), ForeignKey("products.name", **_product_fk), primary_key=True),
+    Column("product", _str(249), ForeignKey("products.name", ondelete="CASCADE"), primary_key=True),
     Column("path", _str(300), primary_key=True),
     Column("type", _str(200), nullable=False),
     Column("doc", Text),

@@ -23,6 +23,7 @@ from streammesh.exceptions import ValidationError
 from streammesh.processing.apps import deploy, instance_pids, status, stop
 from streammesh.processing.runtime.partitioned import parallelism
 from streammesh.sdk.mesh import Mesh, init
+from tests.brokers import tansu_binary, tansu_broker
 from tests.integration.apps.conftest import wait_for
 from tests.integration.processing.conftest import kafka_url
 from tests.integration.processing.helpers import (
@@ -35,7 +36,6 @@ from tests.integration.processing.helpers import (
     output_rows,
     produce,
 )
-from tests.kafka_broker import tansu_binary, tansu_broker
 
 APP = """
 CREATE STREAM analytics.orders_with_region AS SELECT o.order_id, o.customer_id, o.amount, o.placed_at, c.region

@@ -16,7 +16,7 @@ import pytest
 from streammesh.log.base.log import BaseLog, BaseLogConsumer
 from streammesh.log.base.records import Record
 from streammesh.plugins import log_backends
-from tests.kafka_broker import TANSU_GAPS
+from tests.brokers import TANSU_GAPS
 
 __all__ = ["SESSION_MS", "embedded_only", "read_all", "take", "tansu_gap", "unique"]
 

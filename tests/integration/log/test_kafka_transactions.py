@@ -11,8 +11,8 @@ from streammesh.log.base.records import OutgoingRecord
 from streammesh.log.embedded import EmbeddedLog
 from streammesh.log.kafka import KafkaEventLog
 from streammesh.log.kafka.transactions import KafkaTransaction
+from tests.brokers import TANSU_GAPS
 from tests.integration.log.backends import take, unique
-from tests.kafka_broker import TANSU_GAPS
 
 pytestmark = pytest.mark.parametrize("backend", ["kafka"])
 

@@ -24,10 +24,10 @@ from streammesh.log.base.exceptions import LogError
 from streammesh.log.base.records import OutgoingRecord, Record, TopicSpec
 from streammesh.log.kafka import KafkaEventLog
 from streammesh.log.partitioner import partition_for_key
+from tests.brokers import TANSU_GAPS, tansu_binary, tansu_broker
 from tests.factories import contract_dict, order
 from tests.integration.log.backends import take, unique
 from tests.integration.log.conftest import KAFKA_TEST_SETTINGS
-from tests.kafka_broker import TANSU_GAPS, tansu_binary, tansu_broker
 from tests.servers import free_port
 
 pytestmark = pytest.mark.parametrize("backend", ["kafka"])

@@ -32,8 +32,8 @@ from streammesh.demo.runner import write_events
 from streammesh.log.base import BaseLog, Record
 from streammesh.processing.apps import deploy
 from streammesh.sdk.mesh import Mesh, init
+from tests.brokers import tansu_binary, tansu_broker
 from tests.factories import contract_dict, order
-from tests.kafka_broker import tansu_binary, tansu_broker
 from tests.servers import free_port
 
 # Tansu's high watermark advances per record batch, not per record (TANSU_GAPS["batched_high_watermark"]):

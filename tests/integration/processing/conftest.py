@@ -25,8 +25,9 @@ from streammesh.demo.generators import DemoGenerator
 from streammesh.demo.organisation import TEAMS, load_demo_contracts
 from streammesh.plugins import log_backends
 from streammesh.sdk.mesh import Mesh, init
+from tests.brokers import tansu_binary, tansu_broker
 from tests.integration.processing.helpers import produce, shuffled_locally
-from tests.kafka_broker import kafka_bootstrap, tansu_binary, tansu_broker  # noqa: F401 - session fixture
+from tests.kafka_broker import kafka_bootstrap  # noqa: F401 - session fixture
 
 #: librdkafka settings of the test meshes on Kafka (see the module docstring)
 KAFKA_QUERY = "producer.batch.num.messages=1"

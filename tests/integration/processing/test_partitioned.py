@@ -17,6 +17,7 @@ from streammesh.processing.runtime import Processor
 from streammesh.processing.runtime.errors import UnsupportedQueryError
 from streammesh.processing.runtime.partitioned import parallelism, require_parallel
 from streammesh.sdk.mesh import Mesh, init
+from tests.brokers import TANSU_GAPS, tansu_binary, tansu_broker
 from tests.integration.processing.conftest import kafka_url
 from tests.integration.processing.helpers import (
     BASE_MS,
@@ -30,7 +31,6 @@ from tests.integration.processing.helpers import (
     run,
     shuffled_locally,
 )
-from tests.kafka_broker import TANSU_GAPS, tansu_binary, tansu_broker
 from tests.stores import every_store
 
 pytestmark = pytest.mark.parametrize("log_backend", ["kafka"], indirect=True)

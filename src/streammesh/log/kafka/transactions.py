@@ -7,7 +7,7 @@ appended between :meth:`~KafkaTransaction.begin` and :meth:`~KafkaTransaction.co
 ``isolation.level=read_committed`` (librdkafka's default) see all of them or none.
 
 The Tansu broker the tests use fences and commits like Kafka but keeps aborted records visible
-(``TANSU_GAPS["aborted_visible"]``).
+(``TANSU_GAPS["aborted_visible"]`` in ``tests/brokers.py``).
 """
 
 from __future__ import annotations

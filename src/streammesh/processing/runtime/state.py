@@ -184,10 +184,6 @@ class StateStore:
             return None
         return Intent.from_dict(orjson.loads((self.dir / INTENT_FILE).read_bytes()))
 
-    def clear_intent(self) -> None:
-        if self.dir is not None:
-            (self.dir / INTENT_FILE).unlink(missing_ok=True)
-
     def reset(self) -> None:
         """Drop every table (before a snapshot's tables replace them, see :mod:`.task_state`)."""
         for (name,) in self.con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall():

@@ -53,7 +53,6 @@ class StreamJoin:
         w = join.within
         assert w is not None
         self.before, self.after = int(w.before_ms), int(w.after_ms)
-        self.right_columns = [quote(c.column) for c in join.source.columns]
 
     def setup(self, con: Any) -> None:
         b = self.b

@@ -32,9 +32,6 @@ class BaseSchemaStore(ABC):
     def schema_by_id(self, schema_id: int) -> StoredSchema | None: ...
 
     @abstractmethod
-    def schema_by_fingerprint(self, fingerprint: str) -> StoredSchema | None: ...
-
-    @abstractmethod
     def subjects(self, *, include_deleted: bool = False) -> list[str]: ...
 
     @abstractmethod

