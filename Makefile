@@ -10,7 +10,7 @@ DEMO_STAMP := $(VENV)/.demo-$(HASH)
 TEST_STAMP := $(VENV)/.test-$(HASH)
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench docs clean install-demo install-test
+.PHONY: demo test lint bench docs clean install-demo install-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,17 @@ install-test: $(TEST_STAMP)
 demo: $(DEMO_STAMP)
 	$(BIN)/streammesh demo
 
-## install the test tools and a browser, then run every test (unit, integration, slow ones too)
-test: $(TEST_STAMP)
+## lint, format check, type check and the layer contract (fails on the first that does not pass)
+LINTED := src tests benchmarks scripts
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## install the test tools and a browser, lint, then run every test (unit, integration, slow ones too);
+## pytest exits 5 when it collects nothing, and make fails on it like on any non-zero exit
+test: lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 ## run the benchmarks and print their tables (see benchmarks/README.md)

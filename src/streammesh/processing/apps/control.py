@@ -297,6 +297,9 @@ def _start(
     same_place = target == app.worker and count == app.instances
     if app.desired == "running" and same_place and all(worker_pid(ctx, w) for w in before):
         return app  # its workers run it already (or retry it after a failure)
+    if app.desired == "running" and not same_place:
+        # a move or a rescale: the old placement lets go of the app's state (and its file locks) first
+        stop(ctx, name)
     state_dir(ctx, name).mkdir(parents=True, exist_ok=True)
     ctx.store.update_app(name, desired="running", status="starting", error="", pid=0, worker=target, instances=count)
     app = get_app(ctx, name)
